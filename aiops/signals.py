@@ -1,0 +1,96 @@
+"""Internal contract between detection and correlation: signals and watermarks.
+
+A `Signal` is a candidate incident member: a metric or log anomaly episode found by a detector, or an
+external alert passed through. Detection emits them onto the signals topic (keyed by correlation scope);
+correlation consumes them. A `Watermark` carries detection's event-time progress so that correlation's
+timers (group wait, quiet-period resolve) advance on event time even when no signal arrives.
+
+This module holds models and pure helpers only; it does not detect, correlate or do I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from aiops.events import UtcDatetime
+
+SIGNAL_SCHEMA_VERSION = 1
+
+SEVERITY_RANK: dict[str, int] = {
+    "info": 1, "low": 1, "warning": 2, "warn": 2, "minor": 2, "medium": 3, "major": 3, "error": 3,
+    "high": 4, "critical": 5, "crit": 5, "fatal": 5, "disaster": 5, "page": 5,
+}
+
+
+def severity_rank(severity: str) -> int:
+    """1 (info) .. 5 (critical); unknown severities rank as warning (2)."""
+    return SEVERITY_RANK.get(severity.lower(), 2)
+
+
+class Evidence(BaseModel):
+    """Why a detector flagged something: the numbers an on-call engineer needs to judge it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    detector: str = Field(description="Detector that produced the anomaly, e.g. ewma_zscore.")
+    score: float = Field(description="Peak calibrated anomaly score of the episode (0..1).")
+    threshold: float = Field(description="Score threshold in force.")
+    observed: float | None = Field(None, description="Observed value at the peak.")
+    expected: float | None = Field(None, description="Baseline (expected) value at the peak.")
+    lower: float | None = Field(None, description="Lower bound of the expected range.")
+    upper: float | None = Field(None, description="Upper bound of the expected range.")
+    onset: UtcDatetime = Field(description="Event time the episode started.")
+    peak_at: UtcDatetime | None = Field(None, description="Event time of the peak score.")
+    details: dict[str, float | str] = Field(default_factory=dict, description="Detector-specific figures.")
+    samples: list[str] = Field(default_factory=list, description="A few example lines (log signals).")
+
+
+class Signal(BaseModel):
+    """A candidate incident member (anomaly episode or external alert), as correlation sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["signal"] = "signal"
+    schema_version: int = SIGNAL_SCHEMA_VERSION
+    origin: Literal["metric_anomaly", "log_anomaly", "alert"] = Field(description="What produced it.")
+    fingerprint: str = Field(description="Dedup key: source fingerprint, or series + episode.")
+    name: str = Field(description="Metric name, log signal name or alert name.")
+    service: str
+    host: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    status: Literal["firing", "resolved"]
+    severity: str = "warning"
+    ts: UtcDatetime = Field(description="Event time of this state change.")
+    started_at: UtcDatetime = Field(description="Event time the member started firing.")
+    summary: str = Field("", description="One line for humans.")
+    annotations: dict[str, str] = Field(default_factory=dict)
+    evidence: Evidence | None = None
+    source: str = "aiops"
+
+    @property
+    def epoch(self) -> float:
+        return self.ts.timestamp()
+
+
+class Watermark(BaseModel):
+    """Detection's event-time progress: no signal with `ts` < this (minus lateness) will follow."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["watermark"] = "watermark"
+    ts: UtcDatetime
+    producer: str = Field(description="Id of the detection worker that sent it.")
+
+
+SignalMessage = Annotated[Signal | Watermark, Field(discriminator="type")]
+SIGNAL_MESSAGE_ADAPTER: TypeAdapter[Signal | Watermark] = TypeAdapter(SignalMessage)
+
+
+def dt_from_epoch(epoch: float) -> datetime:
+    """Tz-aware UTC datetime from epoch seconds (no clock read)."""
+    from datetime import UTC
+
+    return datetime.fromtimestamp(epoch, tz=UTC)
