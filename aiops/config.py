@@ -76,13 +76,18 @@ class DetectionConfig(_Strict):
 
 
 class CorrelationConfig(_Strict):
-    scope: Literal["service", "global"] = Field(
-        "global", description="Partition key of correlation: one scope per service, or one for all."
+    scope: Literal["component", "service", "global"] = Field(
+        "component",
+        description="Partition key of correlation: the service's connected component in the dependency "
+        "graph (topology grouping stays inside one partition), the service alone, or one global scope.",
     )
     group_by: list[str] = Field(default_factory=lambda: ["service"], description="Member attributes.")
     window_seconds: float = Field(300.0, gt=0, description="Members this close in event time may group.")
     topology_hops: int = Field(1, ge=0, description="Services this many depends_on hops apart group.")
     group_wait_seconds: float = Field(0.0, ge=0, description="Hold a new incident this long before open.")
+    group_interval_seconds: float = Field(
+        30.0, ge=0, description="At most one `updated` notification per incident per this much event time."
+    )
     min_active_members: int = Field(1, ge=1)
     resolve_quiet_seconds: float = Field(120.0, ge=0, description="Quiet time after last resolve to close.")
     stale_seconds: float = Field(1800.0, gt=0, description="Firing members silent this long are resolved.")

@@ -1,0 +1,28 @@
+"""The `Correlator` protocol: signals in, incident changes out, state held outside.
+
+A correlator maps each signal to a scope (its partition key on the signals topic), applies it to that
+scope's `ScopeState`, and advances timers when event time moves. Keeping state outside the correlator lets
+the runtime store it in a changelog-backed table and replay keep it in a dict, with the same rules.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiops.correlation.state import ScopeState
+from aiops.incidents import Incident
+from aiops.signals import Signal
+
+
+class Correlator(Protocol):
+    def scope_of(self, signal: Signal) -> str:
+        """The correlation scope (partition key) the signal belongs to."""
+        ...
+
+    def process(self, state: ScopeState, signal: Signal) -> list[Incident]:
+        """Apply one signal; return the incident changes it causes now."""
+        ...
+
+    def advance(self, state: ScopeState, now: float) -> list[Incident]:
+        """Event time reached `now` in this scope; return the incident changes due."""
+        ...

@@ -1,0 +1,134 @@
+"""Per-series metric anomaly tracking: score each sample, merge anomalous points into episodes.
+
+`MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
+flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
+anomalous points into one episode: a `firing` signal at onset and a `resolved` signal after
+`end_after_normal` normal points. Live series are capped; the least recently seen are evicted (counted).
+It does not decide what an anomaly means for an incident: that is correlation's job.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
+from aiops.events import MetricEvent, series_key
+from aiops.signals import Evidence, Signal, dt_from_epoch
+
+HIGH_SCORE = 1.0 - 1e-7
+
+
+@dataclass(slots=True)
+class _Episode:
+    start: float
+    peak_ts: float
+    peak: PointScore
+    peak_value: float
+    normal_run: int = 0
+
+
+@dataclass(slots=True)
+class _Series:
+    detector: SeriesDetector
+    episode: _Episode | None = None
+    last_event: MetricEvent | None = field(default=None, repr=False)
+
+
+class MetricEpisodeTracker:
+    """Scores metric samples per series and emits one firing/resolved signal pair per episode."""
+
+    def __init__(
+        self,
+        factory: SeriesDetectorFactory,
+        threshold: float,
+        end_after_normal: int = 3,
+        max_series: int = 200_000,
+    ) -> None:
+        self._factory = factory
+        self.threshold = threshold
+        self.end_after_normal = end_after_normal
+        self.max_series = max_series
+        self._series: OrderedDict[str, _Series] = OrderedDict()
+        self.evicted = 0
+
+    @property
+    def live_series(self) -> int:
+        return len(self._series)
+
+    def observe(self, event: MetricEvent) -> Signal | None:
+        """Score then learn one sample; return a signal when an episode starts or ends."""
+        key = series_key(event)
+        series = self._series.get(key)
+        if series is None:
+            series = self._admit(key)
+        else:
+            self._series.move_to_end(key)
+        ts = event.epoch
+        verdict = series.detector.score(ts, event.value)
+        series.detector.learn(ts, event.value)
+        series.last_event = event
+        anomalous = verdict.warm and verdict.score >= self.threshold
+        return self._update_episode(key, series, event, ts, verdict, anomalous)
+
+    def _admit(self, key: str) -> _Series:
+        while len(self._series) >= self.max_series:
+            self._series.popitem(last=False)
+            self.evicted += 1
+        series = _Series(self._factory())
+        self._series[key] = series
+        return series
+
+    def _update_episode(
+        self, key: str, series: _Series, event: MetricEvent, ts: float, verdict: PointScore, anomalous: bool
+    ) -> Signal | None:
+        episode = series.episode
+        if anomalous:
+            if episode is None:
+                series.episode = _Episode(ts, ts, verdict, event.value)
+                return self._signal(key, series.episode, event, ts, "firing")
+            episode.normal_run = 0
+            if verdict.score > episode.peak.score:
+                episode.peak, episode.peak_ts, episode.peak_value = verdict, ts, event.value
+            return None
+        if episode is None:
+            return None
+        episode.normal_run += 1
+        if episode.normal_run < self.end_after_normal:
+            return None
+        series.episode = None
+        return self._signal(key, episode, event, ts, "resolved")
+
+    def _signal(self, key: str, episode: _Episode, event: MetricEvent, ts: float, status: str) -> Signal:
+        peak = episode.peak
+        severity = "high" if peak.score >= HIGH_SCORE else "warning"
+        direction = "above" if peak.expected is not None and episode.peak_value > peak.expected else "below"
+        detector_name = getattr(self._series[key].detector, "name", "detector")
+        evidence = Evidence(
+            detector=detector_name,
+            score=peak.score,
+            threshold=self.threshold,
+            observed=episode.peak_value,
+            expected=peak.expected,
+            lower=peak.lower,
+            upper=peak.upper,
+            onset=dt_from_epoch(episode.start),
+            peak_at=dt_from_epoch(episode.peak_ts),
+            details={"detail": peak.detail} if peak.detail else {},
+        )
+        expected = f"{peak.expected:.4g}" if peak.expected is not None else "n/a"
+        return Signal(
+            origin="metric_anomaly",
+            fingerprint=f"{key}#{episode.start:.3f}",
+            name=event.name,
+            service=event.service,
+            host=event.host,
+            labels=event.labels,
+            status="firing" if status == "firing" else "resolved",
+            severity=severity,
+            ts=dt_from_epoch(ts),
+            started_at=dt_from_epoch(episode.start),
+            summary=f"{event.name} {direction} baseline: {episode.peak_value:.4g} vs expected {expected}",
+            evidence=evidence,
+            source=event.source,
+        )
