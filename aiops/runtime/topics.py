@@ -32,6 +32,13 @@ class TopicSpec:
     replication_factor: int = 1
     configs: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # tansu itself accepts 0 partitions, so validate here rather than trusting the broker.
+        if not self.name:
+            raise ConfigError("topic name must not be empty")
+        if self.partitions < 1 or self.replication_factor < 1:
+            raise ConfigError(f"topic {self.name}: partitions and replication_factor must be >= 1")
+
     def to_new_topic(self) -> NewTopic:
         return NewTopic(
             self.name, self.partitions, self.replication_factor, topic_configs=dict(self.configs)

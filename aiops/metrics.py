@@ -1,0 +1,95 @@
+"""Prometheus metrics of aiops, created on an injected `CollectorRegistry`.
+
+`AiopsMetrics` only defines the instruments (names, help, labels, buckets) and a few helpers taking
+explicit values; it performs no I/O and never reads the clock (`observe_event_lag` takes ``now``).
+Serving the registry is `aiops.runtime.http_server`'s job. Use one registry per process (tests pass a
+fresh `CollectorRegistry()` so instruments never collide).
+
+Label values are bounded by design: topics, dead-letter reasons, signal origins, incident statuses,
+sink names and delivery outcomes (``delivered``/``rejected``/``expired``). Never label by service,
+host or incident id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+NAMESPACE = "aiops"
+BATCH_SIZE_BUCKETS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+BATCH_SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+DELIVERY_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class AiopsMetrics:
+    """All aiops instruments, registered on `registry` at construction."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.events_consumed_total = self._counter(
+            "events_consumed", "Events read from input topics.", "topic"
+        )
+        self.events_deadlettered_total = self._counter(
+            "events_deadlettered", "Events sent to the dead-letter topic, by reason.", "reason"
+        )
+        self.signals_emitted_total = self._counter(
+            "signals_emitted", "Anomaly/alert signals emitted by detection.", "origin"
+        )
+        self.incidents_emitted_total = self._counter(
+            "incidents_emitted", "Incident versions emitted, by status.", "status"
+        )
+        self.webhook_deliveries_total = self._counter(
+            "webhook_deliveries", "Incident deliveries finished, by outcome.", "sink", "outcome"
+        )
+        self.webhook_delivery_attempts_total = self._counter(
+            "webhook_delivery_attempts", "Delivery attempts made by sinks (including retries).", "sink"
+        )
+        self.webhook_delivery_seconds = self._histogram(
+            "webhook_delivery_seconds",
+            "First attempt to final outcome, per sink.",
+            DELIVERY_SECONDS_BUCKETS,
+            "sink",
+        )
+        self.batch_size = self._histogram("batch_size", "Records per processed batch.", BATCH_SIZE_BUCKETS)
+        self.batch_seconds = self._histogram(
+            "batch_seconds", "Processing time per batch.", BATCH_SECONDS_BUCKETS
+        )
+        self.detector_series_live = self._gauge("detector_series_live", "Series tracked by detectors.")
+        self.detector_series_evicted_total = self._counter(
+            "detector_series_evicted", "Detector series evicted by the live-series cap."
+        )
+        self.event_lag_seconds = self._gauge(
+            "event_lag_seconds", "Wall time minus the event time of the latest processed event."
+        )
+        self.consumer_lag_records = self._gauge(
+            "consumer_lag_records", "High watermark minus position, per partition.", "topic", "partition"
+        )
+        self.incidents_open = self._gauge("incidents_open", "Incidents currently open (not resolved).")
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
+
+    def _gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        return Gauge(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: tuple[float, ...], *labels: str
+    ) -> Histogram:
+        return Histogram(
+            name, documentation, labels, namespace=NAMESPACE, registry=self.registry, buckets=buckets
+        )
+
+    def observe_event_lag(self, event_time: datetime, now: datetime) -> None:
+        """Set the event-time lag gauge from explicit timestamps (both timezone-aware)."""
+        self.event_lag_seconds.set((now - event_time).total_seconds())
+
+    def record_delivery(self, sink: str, outcome: str, attempts: int, elapsed_seconds: float) -> None:
+        """Count one finished delivery (``outcome`` is ``delivered``, ``rejected`` or ``expired``)."""
+        self.webhook_deliveries_total.labels(sink=sink, outcome=outcome).inc()
+        self.webhook_delivery_attempts_total.labels(sink=sink).inc(attempts)
+        self.webhook_delivery_seconds.labels(sink=sink).observe(elapsed_seconds)
+
+    def record_batch(self, size: int, seconds: float) -> None:
+        self.batch_size.observe(size)
+        self.batch_seconds.observe(seconds)

@@ -1,0 +1,102 @@
+"""`HttpEndpoint`: the operational HTTP server exposing ``GET /metrics`` and ``GET /healthz``.
+
+``/metrics`` renders the injected Prometheus registry in the text exposition format; ``/healthz`` calls the
+injected ``health()`` and answers 200 with its JSON when ``health()["ok"]`` is truthy, else 503 (also 503
+when ``health()`` itself raises). Port 0 binds a free port, readable from ``.port`` after `start`. It serves
+nothing else: no ingestion, no admin actions, and it does not compute health itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], dict[str, Any]]
+
+
+class HttpEndpoint:
+    """Start/stop an aiohttp server for metrics and health on `host:port`."""
+
+    def __init__(
+        self, host: str, port: int, registry: CollectorRegistry, health: HealthCheck
+    ) -> None:
+        self._host = host
+        self._requested_port = port
+        self._registry = registry
+        self._health = health
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port; only valid after `start`."""
+        if self._port is None:
+            raise RuntimeError("HttpEndpoint is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        return app
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(self._app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._requested_port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._port = _bound_port(runner, self._requested_port)
+        log.info("http endpoint listening on %s", self.url)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        self._port = None
+
+    async def __aenter__(self) -> HttpEndpoint:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = generate_latest(self._registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        try:
+            report = dict(self._health())
+        except Exception as error:  # noqa: BLE001 - per-request guard: a failing check means unhealthy
+            log.warning("health check raised: %r", error)
+            report = {"ok": False, "error": f"health check raised {type(error).__name__}"}
+        status = 200 if report.get("ok") else 503
+        return web.Response(
+            status=status, text=json.dumps(report, default=str), content_type="application/json"
+        )
+
+
+def _bound_port(runner: web.AppRunner, requested: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return requested
