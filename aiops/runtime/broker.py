@@ -44,6 +44,7 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_STARTUP_TIMEOUT_SECONDS = 20.0
 DEFAULT_STOP_GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.05
+_PROBE_SECONDS = 1.0  # tansu answers in milliseconds; a slow probe usually means a squatter on the port
 _LOG_TAIL_BYTES = 2000
 # tansu reads these from the environment; the broker must be configured by our flags only.
 _SCRUBBED_ENV = (
@@ -299,7 +300,7 @@ class EmbeddedBroker:
                 raise BrokerUnavailableError(
                     f"tansu not ready on {bootstrap} after {self._startup_timeout:.1f}s: {self._log_tail()}"
                 )
-            if await self._answers_metadata(bootstrap, min(remaining, 5.0)):
+            if await self._answers_metadata(bootstrap, min(remaining, _PROBE_SECONDS)):
                 return
             await asyncio.sleep(_POLL_SECONDS)
 
