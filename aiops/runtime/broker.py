@@ -8,8 +8,9 @@ a sync context manager (readiness is checked on a private event loop in a helper
 explicit ``start``/``stop`` calls.
 
 It does not create topics (see `aiops.runtime.topics`), persist data (memory storage keeps everything in
-the broker's RSS until it exits) or manage remote brokers. On Linux the child gets SIGTERM if the thread
-that spawned it dies, so spawn it from a long-lived thread (the event loop thread), not a throwaway one.
+the broker's RSS until it exits) or manage remote brokers. On Linux the child runs in its own process group
+(a terminal Ctrl-C reaches aiops only, which stops the broker last) and gets SIGTERM if the thread that
+spawned it dies, so spawn it from a long-lived thread (the event loop thread), not a throwaway one.
 """
 
 from __future__ import annotations
@@ -283,6 +284,9 @@ class EmbeddedBroker:
             stderr=subprocess.STDOUT,
             env=env,
             preexec_fn=preexec,  # noqa: PLW1509 - prctl only; spawned before any worker threads matter
+            # Own process group where the parent-death signal guards us, so a terminal Ctrl-C reaches only
+            # aiops, which then drains its workers before stopping the broker (not the broker first).
+            start_new_session=preexec is not None,
         )
 
     async def _wait_ready(self) -> None:

