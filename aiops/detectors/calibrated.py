@@ -1,0 +1,122 @@
+"""Shared skeleton of the statistic-plus-tail metric detectors.
+
+A `CalibratedDetector` subclass computes one non-negative deviation statistic per point (`_statistic`)
+and folds the point into its own state (`_update`); this base turns the statistic into a calibrated
+score through `PeaksOverThreshold`, caches the statistic between `score` and `learn` of the same point
+(so each point is evaluated once), and handles warm-up and snapshot/restore of the tail model. It does
+not define any statistic itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+from aiops.detectors.base import PointScore
+from aiops.detectors.tail import PeaksOverThreshold, surprise_to_score
+
+
+class Baseline:
+    """What a detector expected: centre and half-width of the normal band (3 robust sigmas)."""
+
+    __slots__ = ("centre", "spread")
+
+    def __init__(self, centre: float | None = None, spread: float | None = None) -> None:
+        self.centre = centre
+        self.spread = spread
+
+
+class CalibratedDetector:
+    """Base of detectors that score `-log10(tail p)` of one statistic; subclasses fill the hooks."""
+
+    name: ClassVar[str] = "calibrated"
+    state_fields: ClassVar[tuple[str, ...]] = ()
+    """Instance attributes (JSON-able) that make up the subclass' learnt state."""
+    uses_tail: ClassVar[bool] = True
+    """False when `_statistic` already is a calibrated surprise (-log10 p)."""
+
+    def __init__(self, warmup_points: int = 30, tail: PeaksOverThreshold | None = None) -> None:
+        self.warmup_points = warmup_points
+        self.tail = tail if tail is not None else PeaksOverThreshold()
+        self.count = 0
+        self._cache: tuple[float, float, float, Baseline] | None = None
+
+    # --- hooks -----------------------------------------------------------------------------------
+    def _ready(self) -> bool:
+        """The statistic is meaningful (enough history); before that it is neither scored nor fitted."""
+        return self.count >= self.warmup_points
+
+    def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
+        raise NotImplementedError
+
+    def _update(self, ts: float, value: float, statistic: float) -> None:
+        raise NotImplementedError
+
+    # --- protocol ----------------------------------------------------------------------------------
+    @property
+    def warm(self) -> bool:
+        return self._ready() and (self.tail.warm or not self.uses_tail)
+
+    def surprise(self, ts: float, value: float) -> tuple[float, Baseline]:
+        """-log10(tail p) of the point and the baseline it was judged against, without changing state."""
+        statistic, baseline = self._evaluate(ts, value)
+        if not self._ready():
+            return 0.0, baseline
+        if not self.uses_tail:
+            return statistic, baseline
+        return self.tail.surprise(statistic), baseline
+
+    def score(self, ts: float, value: float) -> PointScore:
+        surprise, baseline = self.surprise(ts, value)
+        centre, spread = baseline.centre, baseline.spread
+        lower = centre - spread if centre is not None and spread is not None else None
+        upper = centre + spread if centre is not None and spread is not None else None
+        return PointScore(
+            score=surprise_to_score(surprise),
+            expected=centre,
+            lower=lower,
+            upper=upper,
+            warm=self.warm,
+            detail=f"{self.name} surprise={surprise:.2f}",
+        )
+
+    def learn(self, ts: float, value: float) -> None:
+        statistic, _ = self._evaluate(ts, value)
+        if self._ready() and self.uses_tail:
+            self.tail.learn(statistic)
+        self._update(ts, value, statistic)
+        self.count += 1
+        self._cache = None
+
+    def _evaluate(self, ts: float, value: float) -> tuple[float, Baseline]:
+        cached = self._cache
+        if cached is not None and cached[0] == ts and cached[1] == value:
+            return cached[2], cached[3]
+        statistic, baseline = self._statistic(ts, value) if self.count > 0 else (0.0, Baseline())
+        self._cache = (ts, value, statistic, baseline)
+        return statistic, baseline
+
+    def snapshot(self) -> dict[str, Any]:
+        state = {field: getattr(self, field) for field in self.state_fields}
+        return {"count": self.count, "tail": self.tail.snapshot(), "state": state}
+
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """Overwrite the learnt state from `snapshot()` output; hyper-parameters stay as constructed."""
+        self.count = int(snapshot["count"])
+        self.tail.load(snapshot["tail"])
+        for field in self.state_fields:
+            setattr(self, field, _thaw(snapshot["state"][field]))
+        self._cache = None
+
+    @classmethod
+    def restore(cls, snapshot: dict[str, Any], **params: Any) -> Self:
+        """A detector built with `params` whose learnt state is `snapshot`."""
+        detector = cls(**params)
+        detector.load(snapshot)
+        return detector
+
+
+def _thaw(value: Any) -> Any:
+    """JSON round-trips tuples as lists; the detectors keep lists, so only copy containers."""
+    if isinstance(value, list):
+        return [_thaw(item) for item in value]
+    return value

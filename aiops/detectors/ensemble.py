@@ -1,0 +1,197 @@
+"""Default metric detector: counter handling, a calibrated ensemble and alert-episode damping.
+
+`MetricEnsemble` implements `SeriesDetector` for one metric series. It
+1. probes the first points to tell a monotone counter from a gauge and, for counters, scores the rate
+   per second (a counter reset counts as a restart from zero, not as an anomaly);
+2. runs the fast and slow level, variance, drift, daily-seasonal and flat-line detectors and combines
+   their calibrated tail probabilities with a Bonferroni minimum (p = k * min p_i over the k warm ones);
+3. reports novelty within an alert episode: while points keep reaching `threshold` (and for
+   `cooldown_points` after the last one), a point is reported with its surprise minus the episode's peak
+   surprise, so one incident is one alert rather than a burst, yet a clearly worse one still alerts.
+`default_metric_detector(config)` is the factory the stream calls per series. This module keeps no
+global state and does no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from aiops.detectors.base import PointScore, SeriesDetector
+from aiops.detectors.calibrated import Baseline, CalibratedDetector
+from aiops.detectors.drift import DriftDetector
+from aiops.detectors.flatline import FlatLineDetector
+from aiops.detectors.level import LevelDetector
+from aiops.detectors.seasonal import SeasonalDetector
+from aiops.detectors.tail import score_to_surprise, surprise_to_score
+from aiops.detectors.variance import VarianceDetector
+
+DEFAULT_THRESHOLD = 0.9999
+GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
+
+
+def build_components() -> dict[str, CalibratedDetector]:
+    """The ensemble members, fresh."""
+    return {
+        "spike": LevelDetector(alpha=0.5),
+        "shift": LevelDetector(alpha=0.02),
+        "variance": VarianceDetector(),
+        "drift": DriftDetector(),
+        "seasonal": SeasonalDetector(),
+        "flatline": FlatLineDetector(),
+    }
+
+
+class MetricEnsemble:
+    """Calibrated ensemble of univariate detectors with counter handling and repeat damping."""
+
+    name = "metric_ensemble"
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        cooldown_points: int = 30,
+        counter_probe_points: int = 20,
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown_points = cooldown_points
+        self.counter_probe_points = counter_probe_points
+        self.components = build_components()
+        self.mode = UNKNOWN
+        self.count = 0
+        self.since_alert = cooldown_points + 1
+        self.alert_surprise = 0.0
+        self.previous: tuple[float, float] | None = None
+        self.monotone = True
+        self._cache: tuple[float, float, float, str, Baseline] | None = None
+
+    @property
+    def warm(self) -> bool:
+        return self.mode != UNKNOWN and any(component.warm for component in self.components.values())
+
+    def _input(self, ts: float, value: float) -> float | None:
+        """The value the components see: the value (gauge) or the per-second rate (counter)."""
+        if self.mode != COUNTER:
+            return value
+        if self.previous is None:
+            return None
+        previous_ts, previous_value = self.previous
+        elapsed = max(ts - previous_ts, 1e-9)
+        increase = value - previous_value if value >= previous_value else value
+        return increase / elapsed
+
+    def _evaluate(self, ts: float, value: float) -> tuple[float, str, Baseline]:
+        cached = self._cache
+        if cached is not None and cached[0] == ts and cached[1] == value:
+            return cached[2], cached[3], cached[4]
+        raw, source, baseline = self._combine(ts, value)
+        self._cache = (ts, value, raw, source, baseline)
+        return raw, source, baseline
+
+    def _reported(self, raw: float) -> float:
+        """Surprise reported for a point: inside an alert episode only what exceeds its peak counts."""
+        if self.since_alert <= self.cooldown_points:
+            return max(raw - self.alert_surprise, 0.0)
+        return raw
+
+    def _combine(self, ts: float, value: float) -> tuple[float, str, Baseline]:
+        seen = self._input(ts, value)
+        if seen is None or self.mode == UNKNOWN:
+            return 0.0, "", Baseline()
+        best, source, baseline, warm = 0.0, "", Baseline(), 0
+        for label, component in self.components.items():
+            if not component.warm:
+                continue
+            warm += 1
+            surprise, judged = component.surprise(ts, seen)
+            if surprise > best or baseline.centre is None:
+                if surprise > best:
+                    best, source = surprise, label
+                if judged.centre is not None:
+                    baseline = judged
+        if warm == 0:
+            return 0.0, "", baseline
+        combined = max(best - math.log10(warm), 0.0)
+        return combined, source, baseline
+
+    def score(self, ts: float, value: float) -> PointScore:
+        raw, source, baseline = self._evaluate(ts, value)
+        surprise = self._reported(raw)
+        centre, spread = baseline.centre, baseline.spread
+        has_band = centre is not None and spread is not None and self.mode == GAUGE
+        return PointScore(
+            score=surprise_to_score(surprise),
+            expected=centre if self.mode == GAUGE else None,
+            lower=centre - spread if has_band and centre is not None and spread is not None else None,
+            upper=centre + spread if has_band and centre is not None and spread is not None else None,
+            warm=self.warm,
+            detail=f"{source} surprise={surprise:.2f} mode={self.mode}",
+        )
+
+    def learn(self, ts: float, value: float) -> None:
+        surprise, _, _ = self._evaluate(ts, value)
+        self._track_alerts(surprise)
+        seen = self._input(ts, value)
+        if seen is not None:
+            for component in self.components.values():
+                component.learn(ts, seen)
+        self._probe(value)
+        self.previous = (ts, value)
+        self.count += 1
+        self._cache = None
+
+    def _track_alerts(self, surprise: float) -> None:
+        in_episode = self.since_alert <= self.cooldown_points
+        self.since_alert += 1
+        if surprise >= score_to_surprise(self.threshold):
+            self.alert_surprise = max(surprise, self.alert_surprise) if in_episode else surprise
+            self.since_alert = 0
+
+    def _probe(self, value: float) -> None:
+        if self.mode != UNKNOWN:
+            return
+        if self.previous is not None and value < self.previous[1]:
+            self.monotone = False
+        if self.count + 1 < self.counter_probe_points:
+            return
+        first_counter = self.monotone and value > 0
+        self.mode = COUNTER if first_counter else GAUGE
+        if self.mode == COUNTER:
+            self.components = build_components()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "count": self.count,
+            "since_alert": self.since_alert,
+            "alert_surprise": self.alert_surprise,
+            "previous": list(self.previous) if self.previous is not None else None,
+            "monotone": self.monotone,
+            "components": {label: component.snapshot() for label, component in self.components.items()},
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], **params: Any) -> MetricEnsemble:
+        """An ensemble built with `params` whose learnt state is `state` (from `snapshot`)."""
+        detector = cls(**params)
+        detector.mode = str(state["mode"])
+        detector.count = int(state["count"])
+        detector.since_alert = int(state["since_alert"])
+        detector.alert_surprise = float(state["alert_surprise"])
+        previous = state["previous"]
+        detector.previous = (float(previous[0]), float(previous[1])) if previous is not None else None
+        detector.monotone = bool(state["monotone"])
+        for label, component in detector.components.items():
+            component.load(state["components"][label])
+        return detector
+
+
+def default_metric_detector(config: Any = None) -> SeriesDetector:
+    """Per-series detector for the stream; reads `threshold` from a `MetricDetectorConfig` if given."""
+    threshold = float(getattr(config, "threshold", DEFAULT_THRESHOLD))
+    params = {
+        name: getattr(config, name)
+        for name in ("cooldown_points", "counter_probe_points")
+        if hasattr(config, name)
+    }
+    return MetricEnsemble(threshold=threshold, **params)

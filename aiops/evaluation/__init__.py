@@ -1,0 +1,1 @@
+"""Offline evaluation of the detectors against public benchmarks (NAB); reads files, not in the stream."""
