@@ -59,6 +59,10 @@ class MetricDetectorConfig(_Strict):
     warmup_points: int = Field(30, ge=2)
     alpha: float = Field(0.05, gt=0, lt=1, description="EWMA smoothing factor of the baseline.")
     end_after_normal_points: int = Field(3, ge=1, description="Normal points that close an episode.")
+    refresh_seconds: float = Field(
+        60.0, gt=0, description="An open episode re-sends `firing` this often (event time), so correlation can "
+        "resolve members whose detector state was lost (see correlation.stale_seconds)."
+    )
     max_series: int = Field(200_000, ge=1, description="Live series cap; idle ones are evicted first.")
 
 
@@ -90,7 +94,9 @@ class CorrelationConfig(_Strict):
     )
     min_active_members: int = Field(1, ge=1)
     resolve_quiet_seconds: float = Field(120.0, ge=0, description="Quiet time after last resolve to close.")
-    stale_seconds: float = Field(1800.0, gt=0, description="Firing members silent this long are resolved.")
+    stale_seconds: float = Field(
+        600.0, gt=0, description="Firing members not refreshed for this long (event time) are resolved as stale."
+    )
     allowed_lateness_seconds: float = Field(30.0, ge=0)
 
 

@@ -81,6 +81,7 @@ class DetectionStage:
             threshold=config.metric.threshold,
             end_after_normal=config.metric.end_after_normal_points,
             max_series=config.metric.max_series,
+            refresh_seconds=config.metric.refresh_seconds,
         )
         self.logs = log_detector or default_log_detector(config)
         self.max_event_time = float("-inf")

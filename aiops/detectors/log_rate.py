@@ -3,7 +3,8 @@
 Counts lines at or above an error level per service in tumbling event-time windows, keeps an EWMA
 baseline of that count, and flags a burst when a window's count reaches `min_errors` and exceeds
 `ratio_over_baseline` times the baseline: a `firing` signal at the end of the first bursting window and a
-`resolved` signal at the end of the first normal window after it. Evidence holds counts vs baseline and a
+`resolved` signal at the end of the first normal window after it (each further bursting window re-sends
+`firing`, a refresh). Evidence holds counts vs baseline and a
 few sample lines. It does not mine templates (the log-intelligence issue does).
 """
 
@@ -98,6 +99,7 @@ class LogErrorRateDetector:
             out.append(self._signal(service, state, end, "firing"))
         elif bursting:
             state.burst_peak = max(state.burst_peak, state.errors)
+            out.append(self._signal(service, state, end, "firing"))  # refresh: the burst goes on
         elif state.burst_start is not None:
             out.append(self._signal(service, state, end, "resolved"))
             state.burst_start = None

@@ -3,7 +3,8 @@
 `MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
 flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
 anomalous points into one episode: a `firing` signal at onset and a `resolved` signal after
-`end_after_normal` normal points. Live series are capped; the least recently seen are evicted (counted).
+`end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event time
+(so correlation can resolve it as stale if this state is lost). Live series are capped; the least recently seen are evicted (counted).
 It does not decide what an anomaly means for an incident: that is correlation's job.
 """
 
@@ -26,6 +27,7 @@ class _Episode:
     peak: PointScore
     peak_value: float
     normal_run: int = 0
+    last_sent: float = 0.0
 
 
 @dataclass(slots=True)
@@ -44,7 +46,9 @@ class MetricEpisodeTracker:
         threshold: float,
         end_after_normal: int = 3,
         max_series: int = 200_000,
+        refresh_seconds: float = 60.0,
     ) -> None:
+        self.refresh_seconds = refresh_seconds
         self._factory = factory
         self.threshold = threshold
         self.end_after_normal = end_after_normal
@@ -85,11 +89,14 @@ class MetricEpisodeTracker:
         episode = series.episode
         if anomalous:
             if episode is None:
-                series.episode = _Episode(ts, ts, verdict, event.value)
+                series.episode = _Episode(ts, ts, verdict, event.value, last_sent=ts)
                 return self._signal(key, series.episode, event, ts, "firing")
             episode.normal_run = 0
             if verdict.score > episode.peak.score:
                 episode.peak, episode.peak_ts, episode.peak_value = verdict, ts, event.value
+            if ts - episode.last_sent >= self.refresh_seconds:
+                episode.last_sent = ts
+                return self._signal(key, episode, event, ts, "firing")
             return None
         if episode is None:
             return None

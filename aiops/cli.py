@@ -1,0 +1,197 @@
+"""The `aiops` command line: run, demo, produce, tail, replay, scenario, check-config, eval.
+
+Parses arguments, loads and validates config, and hands over to the runtime or the pure replay. Kafka and
+Faust modules are imported lazily so `check-config`, `replay` and `eval` start fast and need no broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiops.config import AiopsConfig, load_config
+from aiops.errors import AiopsError, ConfigError
+
+EVALUATIONS = ("nab", "loghub", "petshop", "alarms")
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> AiopsConfig:
+    config = load_config(getattr(args, "config", None))
+    bootstrap = getattr(args, "bootstrap", None)
+    if bootstrap:
+        overrides.setdefault("kafka", {})["bootstrap"] = bootstrap
+    if not overrides:
+        return config
+    data = config.model_dump(by_alias=True)
+    for section, values in overrides.items():
+        if isinstance(values, dict):
+            data.setdefault(section, {}).update(values)
+        else:
+            data[section] = values
+    return AiopsConfig.model_validate(data)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.path)
+    print(f"{args.path}: OK ({len(config.services)} services, {len(config.webhooks)} webhooks, "
+          f"bootstrap={config.kafka.bootstrap or 'embedded'})")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from aiops.replay import replay_lines
+
+    config = _config(args)
+    dead = 0
+    with Path(args.file).open("rb") as handle:
+        for item in replay_lines(handle, config, datetime.now(tz=UTC), source=args.file):
+            if item.incident is not None:
+                print(item.incident.model_dump_json(), flush=True)
+            elif item.dead is not None:
+                dead += 1
+                print(f"dead-letter line {item.dead.source_offset}: {item.dead.reason}: {item.dead.detail}",
+                      file=sys.stderr)
+    if dead:
+        print(f"{dead} line(s) rejected", file=sys.stderr)
+    return 0
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from aiops.scenario import SCENARIO_SERVICES, scenario_events
+
+    out = sys.stdout if args.out == "-" else Path(args.out).open("w", encoding="utf-8")  # noqa: SIM115
+    try:
+        for event in scenario_events(args.start, random.Random(args.seed)):
+            out.write(json.dumps(event) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.services:
+        Path(args.services).write_text(json.dumps({"services": SCENARIO_SERVICES}, indent=2) + "\n")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from aiops.runtime.service import run_service
+
+    run_service(_config(args), stop_after=args.stop_after)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aiops.runtime.broker import free_loopback_port
+    from aiops.runtime.demo import DemoWebhookReceiver, IncidentPrinter, ScenarioFeeder
+    from aiops.runtime.service import Runner, run_service
+    from aiops.scenario import SCENARIO_SERVICES
+
+    port = free_loopback_port()
+    url = f"http://127.0.0.1:{port}/incidents"
+    config = _config(args, services=SCENARIO_SERVICES, http={"port": 0},
+                     webhooks=[{"name": "demo-webhook", "url": url, "deadline_seconds": 30}])
+    receiver = DemoWebhookReceiver(port)
+
+    def runners(bootstrap: str, cfg: AiopsConfig) -> list[Runner]:
+        print(f"demo: broker {bootstrap}; incidents on topic {cfg.topics.incidents}; webhook {url}", flush=True)
+        return [receiver, IncidentPrinter(bootstrap, cfg), ScenarioFeeder(bootstrap, cfg)]
+
+    run_service(config, extra_runners=runners, stop_after=args.duration)
+    return 0
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    from aiops.runtime.kafka_io import produce_lines
+
+    config = _config(args)
+    bootstrap = _require_bootstrap(config)
+    with Path(args.file).open("rb") as handle:
+        sent = asyncio.run(produce_lines(bootstrap, args.topic or config.topics.events, handle))
+    print(f"produced {sent} event(s) to {args.topic or config.topics.events} at {bootstrap}")
+    return 0
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    from aiops.runtime.kafka_io import describe, follow_incidents
+
+    config = _config(args)
+    bootstrap = _require_bootstrap(config)
+
+    async def follow() -> None:
+        async for incident in follow_incidents(bootstrap, config.topics.incidents, not args.new, args.idle_exit):
+            print(incident.model_dump_json() if args.json else describe(incident), flush=True)
+
+    asyncio.run(follow())
+    return 0
+
+
+def _require_bootstrap(config: AiopsConfig) -> str:
+    if not config.kafka.bootstrap:
+        raise ConfigError("no Kafka to talk to: pass --bootstrap HOST:PORT or set kafka.bootstrap")
+    return config.kafka.bootstrap
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"aiops.evaluation.{args.name}")
+    result: int = module.main(args.rest)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiops", description="AIOps event correlation service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Any, help_text: str, kafka: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if name != "check-config":
+            p.add_argument("--config", help="YAML config file (default: built-in defaults + AIOPS_* env)")
+        if kafka:
+            p.add_argument("--bootstrap", metavar="HOST:PORT", help="use this Kafka instead of the config's")
+        return p
+
+    run = command("run", cmd_run, "run the service (embedded broker unless a bootstrap is set)", kafka=True)
+    run.add_argument("--stop-after", type=float, default=None, help="stop after this many seconds")
+    demo = command("demo", cmd_demo, "service + built-in cascading-failure scenario, prints incidents",
+                   kafka=True)
+    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    produce = command("produce", cmd_produce, "send a JSONL file of events to the input topic", kafka=True)
+    produce.add_argument("file")
+    produce.add_argument("--topic", default=None)
+    tail = command("tail", cmd_tail, "follow the incidents topic", kafka=True)
+    tail.add_argument("--json", action="store_true", help="one JSON incident per line")
+    tail.add_argument("--new", action="store_true", help="only incidents produced from now on")
+    tail.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
+    replay = command("replay", cmd_replay, "run the pipeline over a JSONL file, no broker; incidents on stdout")
+    replay.add_argument("file")
+    scenario = command("scenario", cmd_scenario, "write the demo scenario's events as JSONL")
+    scenario.add_argument("--out", default="-")
+    scenario.add_argument("--start", type=float, default=1_700_000_000.0, help="epoch of the first event")
+    scenario.add_argument("--seed", type=int, default=7)
+    scenario.add_argument("--services", default=None, help="also write the scenario's service catalogue (YAML)")
+    check = command("check-config", cmd_check_config, "validate a config file")
+    check.add_argument("path")
+    evaluate = sub.add_parser("eval", help="evaluate on a labelled dataset directory")
+    evaluate.add_argument("name", choices=EVALUATIONS)
+    evaluate.add_argument("rest", nargs=argparse.REMAINDER)
+    evaluate.set_defaults(handler=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except AiopsError as error:
+        print(f"aiops: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

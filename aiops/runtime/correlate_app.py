@@ -1,0 +1,127 @@
+"""Correlation stage on Faust: signals and watermarks in, incident changes out, state in a table.
+
+The `correlate` agent consumes the signals topic (keyed by correlation scope, so one scope's signals
+are ordered in one partition). Each scope's `ScopeState` lives in the changelog-backed table
+`correlation-state`, so `kill -9` and a restart lose nothing: the table is recovered from its changelog
+and the uncommitted signals are processed again (dedup by fingerprint and deterministic incident ids make
+that idempotent). A watermark message advances event time for every scope stored in its partition.
+After each state write the agent writes a small per-partition marker key, so the last record of every
+changelog partition is a marker: tansu can report the end offset one short, and losing a marker on
+recovery loses nothing. Faust flushes its producer before it commits offsets (at-least-once).
+Nothing recoverable escapes the agent: a bad message becomes a dead letter and the agent goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from aiops.config import AiopsConfig
+from aiops.correlation.state import ScopeState
+from aiops.deadletter import dead_letter
+from aiops.incidents import Incident
+from aiops.metrics import AiopsMetrics
+from aiops.pipeline import CorrelationStage, build_correlator
+from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
+
+log = logging.getLogger("aiops.correlate")
+
+TABLE_NAME = "correlation-state"
+MARKER_PREFIX = "__marker__/"
+
+
+class PartitionTableStore:
+    """`StateStore` over the Faust table, restricted to the scopes of one signals partition."""
+
+    def __init__(self, table: Any, partition: int) -> None:
+        self.table = table
+        self.partition = partition
+
+    def load(self, scope: str) -> ScopeState | None:
+        stored = self.table.get(scope)
+        if not stored:
+            return None
+        return ScopeState.model_validate(stored["state"])
+
+    def save(self, state: ScopeState) -> None:
+        self.table[state.scope] = {"partition": self.partition, "state": state.model_dump(mode="json")}
+
+    def scopes(self) -> Iterator[str]:
+        keys = [
+            key for key, value in list(self.table.items())
+            if isinstance(value, dict) and value.get("partition") == self.partition
+        ]
+        return iter(keys)
+
+
+def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_port: int) -> faust.App:
+    """The Faust app with its topics, table and the `correlate` agent."""
+    fcfg = config.faust
+    topics = config.topics
+    app = faust.App(
+        fcfg.app_id,
+        broker=f"kafka://{bootstrap}",
+        store=fcfg.store,
+        topic_partitions=topics.signals_partitions,
+        broker_session_timeout=fcfg.session_timeout_seconds,
+        broker_heartbeat_interval=fcfg.heartbeat_interval_seconds,
+        broker_rebalance_timeout=fcfg.rebalance_timeout_seconds,
+        broker_commit_interval=fcfg.commit_interval_seconds,
+        web_enabled=False,
+        web_host="127.0.0.1",
+        web_port=web_port,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    signals_topic = app.topic(topics.signals, partitions=topics.signals_partitions,
+                              key_serializer="raw", value_serializer="raw")
+    incidents_topic = app.topic(topics.incidents, partitions=topics.incidents_partitions,
+                                key_serializer="raw", value_serializer="raw")
+    deadletter_topic = app.topic(topics.deadletter, key_serializer="raw", value_serializer="raw")
+    table = app.Table(TABLE_NAME, default=None, partitions=topics.signals_partitions,
+                      key_type=str, value_type=dict)
+    correlator = build_correlator(config)
+
+    async def emit(incidents: list[Incident]) -> None:
+        for incident in incidents:
+            metrics.incidents_emitted_total.labels(status=incident.status).inc()
+            log.info("incident %s v%d %s %s: %s", incident.id, incident.version, incident.status,
+                     incident.priority, incident.title)
+            await incidents_topic.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
+
+    def handle(raw: bytes, partition: int) -> list[Incident]:
+        message = SIGNAL_MESSAGE_ADAPTER.validate_json(raw)
+        stage = CorrelationStage(correlator, PartitionTableStore(table, partition))
+        if isinstance(message, Signal):
+            return stage.process(message)
+        return stage.advance(message.ts.timestamp())
+
+    @app.agent(signals_topic, name="correlate")
+    async def correlate(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            try:
+                incidents = handle(event.value, msg.partition)
+                table[f"{MARKER_PREFIX}{msg.partition}"] = msg.offset
+                await emit(incidents)
+            except ValidationError as error:
+                await _dead_letter(deadletter_topic, metrics, msg, "schema", str(error))
+            except Exception as error:  # noqa: BLE001 - the agent's per-event guard: never let Faust drop it
+                log.exception("correlation failed", extra={"topic": msg.topic, "partition": msg.partition,
+                                                           "offset": msg.offset})
+                await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))
+
+    return app
+
+
+async def _dead_letter(topic: Any, metrics: AiopsMetrics, msg: Any, reason: str, detail: str) -> None:
+    metrics.events_deadlettered_total.labels(reason=reason).inc()
+    letter = dead_letter("correlation", reason, detail, msg.value, datetime.now(tz=UTC),
+                         topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key)
+    await topic.send(key=msg.key, value=letter.model_dump_json().encode())

@@ -1,0 +1,104 @@
+"""`aiops demo` runners: feed the built-in scenario, print incidents, receive them at a local webhook.
+
+`ScenarioFeeder` produces the scenario's events to the input topic at an accelerated pace (event time is
+compressed: 20 minutes of scenario in about 25 s). `IncidentPrinter` follows the incidents topic and prints
+each change. `DemoWebhookReceiver` is a loopback HTTP server the demo configures as a webhook so the
+user sees deliveries (with idempotency keys) arrive. Demo plumbing only; the pipeline is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from typing import TextIO
+
+import orjson
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+
+from aiops.config import AiopsConfig
+from aiops.runtime.kafka_io import describe, event_key, follow_incidents
+from aiops.scenario import DURATION_SECONDS, STEP_SECONDS, scenario_events
+
+
+class ScenarioFeeder:
+    def __init__(self, bootstrap: str, config: AiopsConfig, step_wall_seconds: float = 0.15,
+                 seed: int = 7, out: TextIO = sys.stdout) -> None:
+        self.bootstrap = bootstrap
+        self.config = config
+        self.step_wall_seconds = step_wall_seconds
+        self.seed = seed
+        self.out = out
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
+        await self._producer.start()
+
+    async def run(self) -> None:
+        assert self._producer is not None
+        await asyncio.sleep(3.0)  # let the worker join its consumer groups first
+        start = time.time() - DURATION_SECONDS
+        current = start
+        print(f"demo: feeding {DURATION_SECONDS / 60:.0f} min of scenario events "
+              f"({self.step_wall_seconds / STEP_SECONDS * 60:.1f}s wall per scenario minute)", file=self.out)
+        for event in scenario_events(start, random.Random(self.seed)):
+            if event["ts"] >= current + STEP_SECONDS:
+                current = event["ts"]
+                await asyncio.sleep(self.step_wall_seconds)
+            line = orjson.dumps(event)
+            await self._producer.send(self.config.topics.events, value=line, key=event_key(line))
+        await self._producer.flush()
+        print("demo: scenario fully fed; waiting for incidents to resolve (Ctrl-C to stop)", file=self.out)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+
+class IncidentPrinter:
+    def __init__(self, bootstrap: str, config: AiopsConfig, out: TextIO = sys.stdout) -> None:
+        self.bootstrap = bootstrap
+        self.topic = config.topics.incidents
+        self.out = out
+
+    async def start(self) -> None:
+        return None
+
+    async def run(self) -> None:
+        async for incident in follow_incidents(self.bootstrap, self.topic, from_beginning=True):
+            print(f"[kafka {self.topic}] {describe(incident)}", file=self.out, flush=True)
+
+    async def stop(self) -> None:
+        return None
+
+
+class DemoWebhookReceiver:
+    """A loopback webhook that prints what it receives."""
+
+    def __init__(self, port: int, out: TextIO = sys.stdout) -> None:
+        self.port = port
+        self.out = out
+        self._runner: web.AppRunner | None = None
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        print(f"[webhook] {request.headers.get('Idempotency-Key')} {body['status']} {body['priority']} "
+              f"{body['title']}", file=self.out, flush=True)
+        return web.json_response({"ok": True})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/incidents", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def run(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

@@ -1,0 +1,209 @@
+"""Hot path: decode and score raw events in batches straight on aiokafka.
+
+`DetectionWorker` is a consumer-group member on the input topic. Per batch (`getmany`): decode each
+record against the event contract (bad ones become dead letters with the original bytes, reason and
+source topic/partition/offset), run the pure `DetectionStage`, publish signals keyed by correlation scope,
+advance event time and publish watermarks to every signals partition, wait until every output is
+acknowledged, and only then commit the batch's offsets (at-least-once). A per-event guard turns any
+unexpected error into a dead letter so one bad event never stops the worker.
+It does not correlate (the Faust stage does) and keeps detector state in memory (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+
+from aiops.config import AiopsConfig
+from aiops.deadletter import dead_letter
+from aiops.detection import DetectionStage
+from aiops.errors import InvalidEventError
+from aiops.events import decode_event
+from aiops.metrics import AiopsMetrics
+from aiops.pipeline import build_correlator
+from aiops.runtime.watermarks import PartitionWatermarks
+from aiops.signals import Signal, Watermark, dt_from_epoch
+
+log = logging.getLogger("aiops.detect")
+
+WATERMARK_KEY = b"__watermark__"
+Output = tuple[str, bytes | None, bytes, int | None]
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: DetectionWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.worker.watermarks.forget(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("detection assigned %s", sorted(tp.partition for tp in assigned))
+
+
+class DetectionWorker:
+    """Batch consume -> decode -> detect -> produce -> commit, on one consumer-group member."""
+
+    def __init__(
+        self,
+        config: AiopsConfig,
+        bootstrap: str,
+        metrics: AiopsMetrics,
+        producer_id: str,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.bootstrap = bootstrap
+        self.metrics = metrics
+        self.producer_id = producer_id
+        self.wall = wall
+        self.stage = DetectionStage(config.detection)
+        self.scope_of = build_correlator(config).scope_of
+        self.watermarks = PartitionWatermarks(
+            config.correlation.allowed_lateness_seconds, config.ingest.idle_partition_seconds
+        )
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._signal_partitions: list[int] = []
+        self._last_watermark_sent = 0.0
+        self._sent_watermark = float("-inf")
+        self._stopping = asyncio.Event()
+        self.batches = 0
+
+    async def start(self) -> None:
+        topics = self.config.topics
+        faust = self.config.faust
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, client_id=f"{self.config.kafka.client_id}-detect",
+            linger_ms=5, max_batch_size=256 * 1024, acks="all",
+        )
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.config.ingest.consumer_group,
+            client_id=f"{self.config.kafka.client_id}-detect", enable_auto_commit=False,
+            auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
+            session_timeout_ms=int(faust.session_timeout_seconds * 1000),
+            heartbeat_interval_ms=int(faust.heartbeat_interval_seconds * 1000),
+            rebalance_timeout_ms=int(faust.rebalance_timeout_seconds * 1000),
+        )
+        self._consumer.subscribe([topics.events], listener=_Rebalance(self))
+        await self._consumer.start()
+        partitions = await self._producer.partitions_for(topics.signals)
+        self._signal_partitions = sorted(partitions)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def run(self) -> None:
+        """Consume until `stop()`; never raises for bad input."""
+        assert self._consumer is not None
+        cfg = self.config.ingest
+        while not self._stopping.is_set():
+            try:
+                batch = await self._consumer.getmany(timeout_ms=cfg.batch_timeout_ms, max_records=cfg.batch_max_records)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - consumer errors are logged and retried, never fatal
+                log.exception("detection fetch failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            await self.process_batch(batch)
+
+    async def process_batch(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        started = time.perf_counter()
+        wall = self.wall()
+        outputs: list[Output] = []
+        count = 0
+        for tp, records in batch.items():
+            count += len(records)
+            for record in records:
+                self._process_record(record, wall, outputs)
+        self._advance(wall, outputs)
+        if outputs:
+            await self._publish(outputs)
+        if batch:
+            assert self._consumer is not None
+            await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+            self.metrics.events_consumed_total.labels(topic=self.config.topics.events).inc(count)
+            self.metrics.record_batch(count, time.perf_counter() - started)
+            self.metrics.detector_series_live.set(self.stage.metrics.live_series)
+            self.batches += 1
+
+    def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output]) -> None:
+        try:
+            event = decode_event(record.value, self.config.ingest.max_message_bytes)
+        except InvalidEventError as error:
+            self._dead(record, error.reason, error.detail, outputs, wall)
+            return
+        try:
+            signals = self.stage.process(event)
+        except Exception as error:  # noqa: BLE001 - the per-event guard: one bad event never stops the worker
+            log.exception("detection failed", extra=self._where(record))
+            self._dead(record, "internal_error", repr(error), outputs, wall)
+            return
+        self.watermarks.observe(record.partition, event.epoch, wall)
+        for signal in signals:
+            outputs.append(self._signal_output(signal))
+
+    def _signal_output(self, signal: Signal) -> Output:
+        self.metrics.signals_emitted_total.labels(origin=signal.origin).inc()
+        scope = self.scope_of(signal).encode()
+        return (self.config.topics.signals, scope, signal.model_dump_json().encode(), None)
+
+    def _dead(self, record: ConsumerRecord[Any, Any], reason: str, detail: str, outputs: list[Output],
+              wall: float) -> None:
+        self.metrics.events_deadlettered_total.labels(reason=reason).inc()
+        log.warning("dead-lettered event: %s: %s", reason, detail[:200], extra=self._where(record))
+        letter = dead_letter(
+            "ingest", reason, detail, record.value, datetime.fromtimestamp(wall, tz=UTC),
+            topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
+        )
+        outputs.append((self.config.topics.deadletter, record.key, letter.model_dump_json().encode(), None))
+
+    @staticmethod
+    def _where(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
+        return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+    def _advance(self, wall: float, outputs: list[Output]) -> None:
+        watermark = self.watermarks.current(wall)
+        if watermark == float("-inf"):
+            return
+        for signal in self.stage.advance(watermark):
+            outputs.append(self._signal_output(signal))
+        interval = self.config.ingest.watermark_interval_seconds
+        if watermark > self._sent_watermark and wall - self._last_watermark_sent >= interval:
+            self._last_watermark_sent = wall
+            self._sent_watermark = watermark
+            body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id).model_dump_json().encode()
+            for partition in self._signal_partitions:
+                outputs.append((self.config.topics.signals, WATERMARK_KEY, body, partition))
+
+    async def _publish(self, outputs: list[Output]) -> None:
+        """Send every output and wait for the acks; on broker errors retry the whole set (duplicates are
+        harmless downstream: signals dedup by fingerprint, dead letters carry their source offset)."""
+        assert self._producer is not None
+        delay = 0.2
+        while True:
+            try:
+                futures = [
+                    await self._producer.send(topic, value=value, key=key, partition=partition)
+                    for topic, key, value, partition in outputs
+                ]
+                await asyncio.gather(*futures)
+                return
+            except KafkaError as error:
+                log.warning("publishing %d outputs failed (%r); retrying in %.1fs", len(outputs), error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

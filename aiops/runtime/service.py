@@ -1,0 +1,131 @@
+"""`aiops run`: wire broker, topics, detection, correlation (Faust), delivery and the HTTP endpoint.
+
+Starts the embedded tansu broker when `kafka.bootstrap` is not set (and stops it on exit), creates the
+topics, then runs one Faust worker whose extra service hosts the aiokafka detection loop, one delivery
+worker per webhook and the `/metrics` + `/healthz` endpoint. Extra runners (the demo's scenario feeder and
+incident printer) plug in through `extra_runners`. This is process wiring only; no pipeline logic here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import faust
+import mode
+from prometheus_client import CollectorRegistry
+
+from aiops.config import AiopsConfig
+from aiops.metrics import AiopsMetrics
+from aiops.runtime.broker import EmbeddedBroker, free_loopback_port
+from aiops.runtime.correlate_app import TABLE_NAME, create_app
+from aiops.runtime.delivery import DeliveryWorker
+from aiops.runtime.detect_worker import DetectionWorker
+from aiops.runtime.http_server import HttpEndpoint
+from aiops.runtime.logs import configure_logging
+from aiops.runtime.topics import TopicSpec, ensure_topics
+from aiops.sinks.webhook import WebhookSink
+
+log = logging.getLogger("aiops.service")
+
+
+class Runner(Protocol):
+    async def start(self) -> None: ...
+    async def run(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
+    t = config.topics
+    rf = t.replication_factor
+    return [
+        TopicSpec(t.events, t.events_partitions, rf),
+        TopicSpec(t.signals, t.signals_partitions, rf),
+        TopicSpec(t.incidents, t.incidents_partitions, rf, {"cleanup.policy": "compact"}),
+        TopicSpec(t.deadletter, 1, rf),
+        TopicSpec(f"{config.faust.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
+                  {"cleanup.policy": "compact"}),
+    ]
+
+
+class SideServices(mode.Service):  # type: ignore[misc]
+    """Runs aiops' non-Faust runners inside the Faust worker's event loop."""
+
+    def __init__(self, runners: list[Runner], http: HttpEndpoint, stop_after: float | None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.runners = runners
+        self.http = http
+        self.stop_after = stop_after
+
+    async def on_start(self) -> None:
+        await self.http.start()
+        log.info("http endpoint on %s (/metrics, /healthz)", self.http.url)
+        for runner in self.runners:
+            await runner.start()
+            self.add_future(runner.run())
+        if self.stop_after is not None:
+            asyncio.get_running_loop().call_later(self.stop_after, os.kill, os.getpid(), signal.SIGTERM)
+
+    async def on_stop(self) -> None:
+        for runner in reversed(self.runners):
+            await runner.stop()
+        await self.http.stop()
+
+
+def run_service(
+    config: AiopsConfig,
+    *,
+    extra_runners: Callable[[str, AiopsConfig], list[Runner]] | None = None,
+    stop_after: float | None = None,
+    on_broker: Callable[[str], None] | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or `stop_after` seconds). Blocks; raises SystemExit at the end."""
+    configure_logging(config.logging.level, config.logging.json_format)
+    broker = None
+    bootstrap = config.kafka.bootstrap
+    if bootstrap is None:
+        broker = EmbeddedBroker()
+        broker.start_sync()
+        bootstrap = broker.bootstrap
+        log.info("embedded tansu broker at %s", bootstrap)
+    try:
+        if on_broker is not None:
+            on_broker(bootstrap)
+        asyncio.run(ensure_topics(bootstrap, topic_specs(config)))
+        _run_worker(config, bootstrap, extra_runners, stop_after)
+    finally:
+        if broker is not None:
+            broker.stop_sync()
+
+
+def _run_worker(
+    config: AiopsConfig,
+    bootstrap: str,
+    extra_runners: Callable[[str, AiopsConfig], list[Runner]] | None,
+    stop_after: float | None,
+) -> None:
+    registry = CollectorRegistry()
+    metrics = AiopsMetrics(registry)
+    app = create_app(config, bootstrap, metrics, web_port=free_loopback_port())
+    detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
+    runners: list[Runner] = [detection]
+    for hook in config.webhooks:
+        runners.append(DeliveryWorker(config, bootstrap, WebhookSink(hook), hook, metrics))
+    if extra_runners is not None:
+        runners.extend(extra_runners(bootstrap, config))
+
+    def health() -> dict[str, Any]:
+        return {"ok": True, "bootstrap": bootstrap, "batches": detection.batches,
+                "series": detection.stage.metrics.live_series}
+
+    http = HttpEndpoint(config.http.host, config.http.port, registry, health)
+    side = SideServices(runners, http, stop_after)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = faust.Worker(app, side, loglevel=config.logging.level, quiet=True, redirect_stdouts=False)
+    configure_logging(config.logging.level, config.logging.json_format)
+    worker.execute_from_commandline()
