@@ -1,0 +1,325 @@
+"""Log anomaly detector: template-aware signals on event time (implements `LogDetector`).
+
+Every line is mined into a template (`aiops.logmining.TemplateMiner`) and counted per service and per
+(service, template) in tumbling event-time windows of `window_seconds`. Four kinds of anomaly episodes:
+
+- ``log_new_template``: a (service, template) never seen before, after the service's warm-up, on a line at
+  or above `new_template_level`; fires on that line.
+- ``log_keyword``: a line containing one of `keywords` (case-insensitive: panic, out of memory...); fires
+  on that line, one episode per (service, template).
+- ``log_template_spike`` / ``log_template_drop``: at a window close, a template's count is above
+  `rate_ratio` x its EWMA baseline (and at least `min_rate_count`), or it is zero although the baseline is
+  at least `min_rate_count`; needs `warmup_windows` windows of history for that template.
+- ``log_error_burst``: at a window close, the service's lines at or above `error_level` reach `min_errors`
+  and exceed `ratio_over_baseline` x their EWMA baseline.
+
+Each episode emits one ``firing`` Signal at its start and one ``resolved`` Signal at the close of the first
+window in which it is no longer anomalous (for line-triggered kinds: a window without such lines).
+Fingerprint = service | signal | template id | episode start. Evidence holds the template, counts vs
+baseline and up to `max_samples` sample lines with secrets masked. Only `event.ts` is used as time; memory
+is bounded by `max_keys` (least recently seen keys are dropped). It does not correlate or deduplicate
+across services (correlation does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+from aiops.events import LOG_LEVELS, LogEvent
+from aiops.logmining.masking import mask_secrets
+from aiops.logmining.miner import TemplateMiner
+from aiops.signals import Evidence, Signal, dt_from_epoch
+
+DETECTOR = "log_anomaly"
+DEFAULT_KEYWORDS: tuple[str, ...] = (
+    "panic", "out of memory", "oom", "segfault", "segmentation fault", "core dumped", "stack overflow",
+    "deadlock", "corrupt", "kernel bug", "fatal", "killed process", "data loss",
+)
+_SEVERITY = {
+    "log_new_template": "warning", "log_keyword": "high", "log_error_burst": "high",
+    "log_template_spike": "warning", "log_template_drop": "warning",
+}
+
+
+@dataclass(slots=True)
+class _Episode:
+    kind: str
+    service: str
+    template_id: str
+    host: str
+    start: float
+    observed: float
+    expected: float
+    samples: list[str] = field(default_factory=list)
+    quiet_windows: int = 0
+    hits_this_window: int = 0
+
+
+class _Closed(NamedTuple):
+    """Figures of one closed window of one key."""
+
+    observed: int
+    baseline: float
+    samples: list[str]
+    end: float
+
+
+@dataclass(slots=True)
+class _Counter:
+    """Per-window count of one key with an EWMA baseline of past window counts."""
+
+    count: int = 0
+    baseline: float = 0.0
+    windows: int = 0
+    last_window: int = 0
+    last_seen: float = 0.0
+    host: str = ""
+    samples: list[str] = field(default_factory=list)
+
+
+class LogAnomalyDetector:
+    """Template-aware log anomaly detector; see the module docstring for the signals it emits."""
+
+    def __init__(
+        self,
+        *,
+        miner: TemplateMiner | None = None,
+        window_seconds: float = 60.0,
+        warmup_seconds: float = 600.0,
+        warmup_windows: int = 5,
+        new_template_level: str = "warning",
+        error_level: str = "error",
+        min_errors: int = 5,
+        ratio_over_baseline: float = 3.0,
+        min_rate_count: int = 10,
+        rate_ratio: float = 4.0,
+        baseline_alpha: float = 0.2,
+        keywords: Iterable[str] = DEFAULT_KEYWORDS,
+        max_samples: int = 5,
+        max_sample_chars: int = 512,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.miner = miner if miner is not None else TemplateMiner()
+        self.window_seconds = window_seconds
+        self.warmup_seconds = warmup_seconds
+        self.warmup_windows = warmup_windows
+        self.new_template_rank = LOG_LEVELS.get(new_template_level.lower(), 30)
+        self.error_rank = LOG_LEVELS.get(error_level.lower(), 40)
+        self.min_errors = min_errors
+        self.ratio_over_baseline = ratio_over_baseline
+        self.min_rate_count = min_rate_count
+        self.rate_ratio = rate_ratio
+        self.alpha = baseline_alpha
+        self.keywords = tuple(k.lower() for k in keywords)
+        self.max_samples = max_samples
+        self.max_sample_chars = max_sample_chars
+        self.max_keys = max_keys
+        self._window: int | None = None
+        self._service_start: dict[str, float] = {}
+        self._templates: dict[tuple[str, str], _Counter] = {}
+        self._errors: dict[tuple[str, str], _Counter] = {}
+        self._episodes: dict[tuple[str, str, str], _Episode] = {}
+        self.last_flags: tuple[str, ...] = ()
+        """Kinds of open episodes the last observed line belongs to (for line-level evaluation)."""
+
+    def observe(self, event: LogEvent) -> list[Signal]:
+        """Mine and count one line; return signals of windows it closes and episodes it starts."""
+        ts = event.epoch
+        signals = self.advance(ts)
+        match = self.miner.add(event.message)
+        service = event.service
+        first_seen = self._service_start.setdefault(service, ts)
+        key = (service, match.template_id)
+        counter = self._templates.get(key)
+        is_new = counter is None
+        if counter is None:
+            counter = self._new_counter(self._templates, key)
+        sample = self._sample(event.message)
+        self._count(counter, ts, event.host, sample)
+        rank = event.level_rank
+        if rank >= self.error_rank:
+            error_key = (service, "*")
+            errors = self._errors.get(error_key) or self._new_counter(self._errors, error_key)
+            self._count(errors, ts, event.host, sample)
+        flags: list[str] = []
+        if is_new and rank >= self.new_template_rank and ts - first_seen >= self.warmup_seconds:
+            signals += self._line_episode("log_new_template", event, match.template_id, sample, flags)
+        lowered = event.message.lower()
+        if any(keyword in lowered for keyword in self.keywords):
+            signals += self._line_episode("log_keyword", event, match.template_id, sample, flags)
+        self._note_open_episodes(service, match.template_id, rank, flags)
+        self.last_flags = tuple(flags)
+        return signals
+
+    def advance(self, now: float) -> list[Signal]:
+        """Close every window that ends at or before `now` (event time)."""
+        window = int(now // self.window_seconds)
+        if self._window is None:
+            self._window = window
+            return []
+        signals: list[Signal] = []
+        while self._window < window:
+            signals += self._close_window(self._window)
+            self._window += 1
+            if self._window < window:  # the rest of a gap is empty windows: close one, skip the others
+                signals += self._close_window(self._window)
+                self._window = window
+        return signals
+
+    def _new_counter(self, table: dict[tuple[str, str], _Counter], key: tuple[str, str]) -> _Counter:
+        if len(table) >= self.max_keys:
+            del table[min(table, key=lambda k: table[k].last_seen)]
+        counter = _Counter(last_window=self._window or 0)
+        table[key] = counter
+        return counter
+
+    def _count(self, counter: _Counter, ts: float, host: str, sample: str) -> None:
+        counter.count += 1
+        counter.last_seen = ts
+        counter.host = host
+        if len(counter.samples) < self.max_samples:
+            counter.samples.append(sample)
+
+    def _sample(self, message: str) -> str:
+        return mask_secrets(message[: self.max_sample_chars])
+
+    def _line_episode(self, kind: str, event: LogEvent, template_id: str, sample: str,
+                      flags: list[str]) -> list[Signal]:
+        flags.append(kind)
+        key = (event.service, kind, template_id)
+        episode = self._episodes.get(key)
+        if episode is not None:
+            episode.hits_this_window += 1
+            episode.observed += 1
+            if len(episode.samples) < self.max_samples:
+                episode.samples.append(sample)
+            return []
+        episode = _Episode(kind, event.service, template_id, event.host, event.epoch, 1.0, 0.0, [sample],
+                           hits_this_window=1)
+        self._episodes[key] = episode
+        return [self._signal(episode, "firing", event.epoch)]
+
+    def _note_open_episodes(self, service: str, template_id: str, rank: int, flags: list[str]) -> None:
+        for kind in ("log_template_spike", "log_new_template"):
+            if kind not in flags and (service, kind, template_id) in self._episodes:
+                flags.append(kind)
+        if rank >= self.error_rank and (service, "log_error_burst", "*") in self._episodes:
+            flags.append("log_error_burst")
+
+    def _close_window(self, window: int) -> list[Signal]:
+        end = (window + 1) * self.window_seconds
+        signals: list[Signal] = []
+        for key, counter in self._templates.items():
+            signals += self._judge_rate(key, counter, window, end)
+        for key, counter in self._errors.items():
+            signals += self._judge_errors(key, counter, window, end)
+        signals += self._end_line_episodes(end)
+        return signals
+
+    def _roll(self, counter: _Counter, window: int) -> tuple[int, float, int]:
+        """Return (count, baseline before, history windows) of `window`, then fold it into the baseline."""
+        idle = window - counter.last_window
+        if idle > 0:  # windows skipped in a gap of event time counted zero
+            counter.baseline *= (1.0 - self.alpha) ** idle
+            counter.windows += idle
+        count, baseline, history = counter.count, counter.baseline, counter.windows
+        counter.baseline = count if counter.windows == 0 else (1 - self.alpha) * baseline + self.alpha * count
+        counter.windows += 1
+        counter.last_window = window + 1
+        counter.count = 0
+        return count, baseline, history
+
+    def _judge_rate(self, key: tuple[str, str], counter: _Counter, window: int, end: float) -> list[Signal]:
+        samples = counter.samples
+        counter.samples = []
+        count, baseline, history = self._roll(counter, window)
+        closed = _Closed(count, baseline, samples, end)
+        warm = history >= self.warmup_windows
+        spike = warm and count >= self.min_rate_count and count > self.rate_ratio * max(baseline, 1.0)
+        drop = warm and count == 0 and baseline >= self.min_rate_count
+        signals = self._transition("log_template_spike", key, counter.host, spike, closed)
+        signals += self._transition("log_template_drop", key, counter.host, drop, closed)
+        return signals
+
+    def _judge_errors(self, key: tuple[str, str], counter: _Counter, window: int, end: float) -> list[Signal]:
+        samples = counter.samples
+        counter.samples = []
+        count, baseline, _ = self._roll(counter, window)
+        burst = count >= self.min_errors and count > self.ratio_over_baseline * baseline
+        closed = _Closed(count, baseline, samples, end)
+        return self._transition("log_error_burst", key, counter.host, burst, closed)
+
+    def _transition(self, kind: str, key: tuple[str, str], host: str, anomalous: bool,
+                    closed: _Closed) -> list[Signal]:
+        service, template_id = key
+        episode_key = (service, kind, template_id)
+        episode = self._episodes.get(episode_key)
+        if anomalous and episode is None:
+            start = closed.end - self.window_seconds
+            episode = _Episode(kind, service, template_id, host, start, closed.observed, closed.baseline,
+                               closed.samples)
+            self._episodes[episode_key] = episode
+            return [self._signal(episode, "firing", closed.end)]
+        if anomalous and episode is not None:
+            episode.observed = max(episode.observed, closed.observed)
+        if not anomalous and episode is not None:
+            del self._episodes[episode_key]
+            episode.observed, episode.expected = closed.observed, closed.baseline
+            return [self._signal(episode, "resolved", closed.end)]
+        return []
+
+    def _end_line_episodes(self, end: float) -> list[Signal]:
+        signals: list[Signal] = []
+        for key, episode in list(self._episodes.items()):
+            if episode.kind not in ("log_new_template", "log_keyword"):
+                continue
+            if episode.hits_this_window == 0:
+                del self._episodes[key]
+                signals.append(self._signal(episode, "resolved", end))
+            episode.hits_this_window = 0
+        return signals
+
+    def _signal(self, episode: _Episode, status: Literal["firing", "resolved"], ts: float) -> Signal:
+        template = self._template_text(episode.template_id)
+        score = 1.0 if episode.kind in ("log_new_template", "log_keyword") else _ratio_score(episode)
+        evidence = Evidence(
+            detector=DETECTOR, score=score, threshold=self._threshold(episode.kind),
+            observed=episode.observed, expected=episode.expected, onset=dt_from_epoch(episode.start),
+            peak_at=dt_from_epoch(ts), samples=list(episode.samples),
+            details={"signal": episode.kind, "template": template, "template_id": episode.template_id,
+                     "count": episode.observed, "baseline": round(episode.expected, 3),
+                     "window_seconds": self.window_seconds},
+        )
+        return Signal(
+            origin=DETECTOR, name=episode.kind, service=episode.service, host=episode.host,
+            fingerprint=f"{episode.service}|{episode.kind}|{episode.template_id}|{episode.start:.3f}",
+            labels={"template_id": episode.template_id}, status=status,
+            severity=_SEVERITY[episode.kind], ts=dt_from_epoch(ts), started_at=dt_from_epoch(episode.start),
+            summary=_summary(episode, template), annotations={"template": template}, evidence=evidence,
+        )
+
+    def _template_text(self, template_id: str) -> str:
+        cluster = self.miner.clusters.get(template_id)
+        return cluster.template if cluster is not None else template_id
+
+    def _threshold(self, kind: str) -> float:
+        if kind == "log_error_burst":
+            return self.ratio_over_baseline
+        return self.rate_ratio if kind == "log_template_spike" else 1.0
+
+
+def _ratio_score(episode: _Episode) -> float:
+    observed, expected = episode.observed, episode.expected
+    return round(abs(observed - expected) / max(observed, expected, 1e-9), 4)
+
+
+def _summary(episode: _Episode, template: str) -> str:
+    what = {
+        "log_new_template": "new log template", "log_keyword": "severity keyword in logs",
+        "log_error_burst": "burst of error logs", "log_template_spike": "log template rate spike",
+        "log_template_drop": "log template disappeared",
+    }[episode.kind]
+    counts = f"{episode.observed:g} vs baseline {episode.expected:.2f}"
+    return f"{episode.service}: {what} ({counts}): {template[:160]}"

@@ -1,0 +1,236 @@
+"""Online log template miner: one pass, bounded memory, no look-ahead.
+
+Each line is sanitised (decoded, cut, control characters replaced), its variable tokens are masked by a
+`VariableMasker`, and the masked token sequence is matched to a template cluster of the same length:
+
+1. exact hit in a bounded cache of masked lines already seen -> that cluster (the hot path, one dict get);
+2. otherwise, among clusters with the same length and the same first `prefix_tokens` masked tokens (as
+   in Drain's fixed-depth tree), the one that agrees best with the line: similarity = (equal positions +
+   `wildcard_credit` x positions already generalised) / length; when it reaches `similarity_threshold`,
+   the disagreeing positions become ``<*>``;
+3. otherwise a new cluster.
+
+Template ids are derived from the masked text of the line that created the cluster, so they are stable
+across restarts (and `snapshot`/`restore` keeps the learned templates). When `max_clusters` is reached the
+least recently matched cluster is evicted. This module mines templates only; it does not score anomalies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from aiops.logmining.masking import DEFAULT_MASKS, WILDCARD, VariableMasker, sanitize_line
+
+SNAPSHOT_VERSION = 1
+_WILDCARD_SPLIT = re.compile(re.escape(WILDCARD))
+
+Change = Literal["new", "updated", "none"]
+
+
+@dataclass(slots=True)
+class LogCluster:
+    """One learned template: its tokens (with ``<*>`` wildcards), size and recency."""
+
+    template_id: str
+    tokens: list[str]
+    size: int = 0
+    last_seen: int = 0
+    template: str = ""
+
+    def __post_init__(self) -> None:
+        self.template = " ".join(self.tokens)
+
+
+class MatchResult:
+    """The miner's verdict on one line; `parameters` are extracted lazily on first access."""
+
+    __slots__ = ("_parameters", "change", "cluster_size", "template", "template_id", "text")
+
+    def __init__(self, template_id: str, template: str, change: Change, cluster_size: int, text: str) -> None:
+        self.template_id = template_id
+        self.template = template
+        self.change: Change = change
+        self.cluster_size = cluster_size
+        self.text = text
+        self._parameters: tuple[str, ...] | None = None
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Values of the ``<*>`` slots of the template in this line (empty when they do not align)."""
+        if self._parameters is None:
+            self._parameters = extract_parameters(self.template, self.text)
+        return self._parameters
+
+    def __repr__(self) -> str:
+        return f"MatchResult({self.template_id!r}, {self.template!r}, change={self.change!r})"
+
+
+@lru_cache(maxsize=4096)
+def _parameter_regex(template: str) -> re.Pattern[str] | None:
+    parts = _WILDCARD_SPLIT.split(template)
+    if len(parts) == 1:
+        return None
+    return re.compile("(.*?)".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+def extract_parameters(template: str, text: str) -> tuple[str, ...]:
+    """Values of the template's wildcards in a sanitised line; empty when the line does not align."""
+    pattern = _parameter_regex(template)
+    if pattern is None:
+        return ()
+    found = pattern.fullmatch(text)
+    return found.groups() if found else ()
+
+
+def _template_id(masked: str) -> str:
+    return "t" + hashlib.blake2b(masked.encode("utf-8", "replace"), digest_size=6).hexdigest()
+
+
+class TemplateMiner:
+    """Single-pass template miner with bounded clusters and a bounded exact-match cache."""
+
+    def __init__(
+        self,
+        *,
+        masks: tuple[str, ...] = DEFAULT_MASKS,
+        similarity_threshold: float = 0.8,
+        max_clusters: int = 20_000,
+        max_line_chars: int = 4096,
+        max_tokens: int = 256,
+        cache_size: int = 100_000,
+        wildcard_credit: float = 0.5,
+        prefix_tokens: int = 2,
+    ) -> None:
+        self.prefix_tokens = prefix_tokens
+        self.wildcard_credit = wildcard_credit
+        if not 0.0 < similarity_threshold <= 1.0:
+            raise ValueError("similarity_threshold must be in (0, 1]")
+        self.masker = VariableMasker(masks)
+        self.similarity_threshold = similarity_threshold
+        self.max_clusters = max(1, max_clusters)
+        self.max_line_chars = max(16, max_line_chars)
+        self.max_tokens = max(1, max_tokens)
+        self.cache_size = max(1, cache_size)
+        self.clusters: dict[str, LogCluster] = {}
+        self._by_length: dict[tuple[str, ...], list[LogCluster]] = {}
+        self._cache: dict[str, LogCluster] = {}
+        self._tick = 0
+
+    def add(self, line: str | bytes) -> MatchResult:
+        """Learn from one line and return its template, parameters and what changed."""
+        text = sanitize_line(line, self.max_line_chars)
+        tokens = self.masker.mask_tokens(text)
+        masked = " ".join(tokens)
+        self._tick += 1
+        cluster = self._cache.get(masked)
+        change: Change = "none"
+        if cluster is None:
+            tokens = self._limit(tokens)
+            cluster = self._best_cluster(tokens)
+            if cluster is None:
+                cluster = self._create(masked, tokens)
+                change = "new"
+            elif self._merge(cluster, tokens):
+                change = "updated"
+            self._remember(masked, cluster)
+        cluster.size += 1
+        cluster.last_seen = self._tick
+        return MatchResult(cluster.template_id, cluster.template, change, cluster.size, text)
+
+    def match(self, line: str | bytes) -> MatchResult | None:
+        """Return the template a line belongs to without learning anything (None when unknown)."""
+        text = sanitize_line(line, self.max_line_chars)
+        tokens = self.masker.mask_tokens(text)
+        cluster = self._cache.get(" ".join(tokens)) or self._best_cluster(self._limit(tokens))
+        if cluster is None:
+            return None
+        return MatchResult(cluster.template_id, cluster.template, "none", cluster.size, text)
+
+    def _limit(self, tokens: list[str]) -> list[str]:
+        if len(tokens) > self.max_tokens:
+            tokens = [*tokens[: self.max_tokens - 1], WILDCARD]
+        return tokens
+
+    def _key(self, tokens: list[str]) -> tuple[str, ...]:
+        return (str(len(tokens)), *tokens[: self.prefix_tokens])
+
+    def _best_cluster(self, tokens: list[str]) -> LogCluster | None:
+        best: LogCluster | None = None
+        best_score = -1.0
+        for cluster in self._by_length.get(self._key(tokens), ()):
+            score = self._similarity(cluster, tokens)
+            if score > best_score:
+                best, best_score = cluster, score
+        if best is not None and best_score >= self.similarity_threshold:
+            return best
+        return None
+
+    def _similarity(self, cluster: LogCluster, tokens: list[str]) -> float:
+        agree = 0.0
+        for mine, theirs in zip(cluster.tokens, tokens, strict=True):
+            if mine == theirs:
+                agree += 1.0
+            elif mine == WILDCARD:
+                agree += self.wildcard_credit
+        return agree / len(tokens)
+
+    def _merge(self, cluster: LogCluster, tokens: list[str]) -> bool:
+        changed = False
+        for index, (mine, theirs) in enumerate(zip(cluster.tokens, tokens, strict=True)):
+            if mine not in (theirs, WILDCARD):
+                cluster.tokens[index] = WILDCARD
+                changed = True
+        if changed:
+            cluster.template = " ".join(cluster.tokens)
+        return changed
+
+    def _create(self, masked: str, tokens: list[str]) -> LogCluster:
+        if len(self.clusters) >= self.max_clusters:
+            self._evict_least_recent()
+        template_id = _template_id(masked)
+        while template_id in self.clusters:
+            template_id = _template_id(template_id + masked)
+        cluster = LogCluster(template_id, list(tokens))
+        self.clusters[template_id] = cluster
+        self._by_length.setdefault(self._key(tokens), []).append(cluster)
+        return cluster
+
+    def _evict_least_recent(self) -> None:
+        victim = min(self.clusters.values(), key=lambda cluster: cluster.last_seen)
+        del self.clusters[victim.template_id]
+        self._by_length[self._key(victim.tokens)].remove(victim)
+        self._cache.clear()
+
+    def _remember(self, masked: str, cluster: LogCluster) -> None:
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        self._cache[masked] = cluster
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-serialisable state: the learned clusters (the exact-match cache is rebuilt lazily)."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "tick": self._tick,
+            "clusters": [
+                {"id": c.template_id, "tokens": list(c.tokens), "size": c.size, "last_seen": c.last_seen}
+                for c in self.clusters.values()
+            ],
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], **settings: Any) -> TemplateMiner:
+        """Rebuild a miner from `snapshot()` output; `settings` are the constructor parameters."""
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported miner snapshot version {state.get('version')!r}")
+        miner = cls(**settings)
+        miner._tick = int(state["tick"])
+        for item in state["clusters"]:
+            cluster = LogCluster(str(item["id"]), [str(t) for t in item["tokens"]], int(item["size"]),
+                                 int(item["last_seen"]))
+            miner.clusters[cluster.template_id] = cluster
+            miner._by_length.setdefault(miner._key(cluster.tokens), []).append(cluster)
+        return miner
