@@ -89,8 +89,7 @@ class DetectionStage:
     def process(self, event: MetricEvent | LogEvent | AlertEvent) -> list[Signal]:
         """One event in; zero or more signals out (in event-time order)."""
         epoch = event.epoch
-        if epoch > self.max_event_time:
-            self.max_event_time = epoch
+        self.max_event_time = max(self.max_event_time, epoch)
         if isinstance(event, MetricEvent):
             signal = self.metrics.observe(event)
             return [signal] if signal is not None else []

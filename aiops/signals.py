@@ -10,7 +10,7 @@ This module holds models and pure helpers only; it does not detect, correlate or
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -91,6 +91,4 @@ SIGNAL_MESSAGE_ADAPTER: TypeAdapter[Signal | Watermark] = TypeAdapter(SignalMess
 
 def dt_from_epoch(epoch: float) -> datetime:
     """Tz-aware UTC datetime from epoch seconds (no clock read)."""
-    from datetime import UTC
-
     return datetime.fromtimestamp(epoch, tz=UTC)

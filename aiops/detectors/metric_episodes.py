@@ -3,8 +3,9 @@
 `MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
 flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
 anomalous points into one episode: a `firing` signal at onset and a `resolved` signal after
-`end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event time
-(so correlation can resolve it as stale if this state is lost). Live series are capped; the least recently seen are evicted (counted).
+`end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event
+time (so correlation can resolve it as stale if this state is lost). Live series are capped; the least
+recently seen are evicted (counted).
 It does not decide what an anomaly means for an incident: that is correlation's job.
 """
 

@@ -112,7 +112,7 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                 await emit(incidents)
             except ValidationError as error:
                 await _dead_letter(deadletter_topic, metrics, msg, "schema", str(error))
-            except Exception as error:  # noqa: BLE001 - the agent's per-event guard: never let Faust drop it
+            except Exception as error:  # the agent's per-event guard: never let Faust drop it
                 log.exception("correlation failed", extra={"topic": msg.topic, "partition": msg.partition,
                                                            "offset": msg.offset})
                 await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))

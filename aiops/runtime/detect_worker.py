@@ -115,7 +115,7 @@ class DetectionWorker:
                 batch = await self._consumer.getmany(timeout_ms=cfg.batch_timeout_ms, max_records=cfg.batch_max_records)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - consumer errors are logged and retried, never fatal
+            except Exception:  # consumer errors are logged and retried, never fatal
                 log.exception("detection fetch failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
@@ -126,7 +126,7 @@ class DetectionWorker:
         wall = self.wall()
         outputs: list[Output] = []
         count = 0
-        for tp, records in batch.items():
+        for records in batch.values():
             count += len(records)
             for record in records:
                 self._process_record(record, wall, outputs)
@@ -149,7 +149,7 @@ class DetectionWorker:
             return
         try:
             signals = self.stage.process(event)
-        except Exception as error:  # noqa: BLE001 - the per-event guard: one bad event never stops the worker
+        except Exception as error:  # the per-event guard: one bad event never stops the worker
             log.exception("detection failed", extra=self._where(record))
             self._dead(record, "internal_error", repr(error), outputs, wall)
             return

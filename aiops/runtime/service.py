@@ -53,7 +53,7 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
     ]
 
 
-class SideServices(mode.Service):  # type: ignore[misc]
+class SideServices(mode.Service):
     """Runs aiops' non-Faust runners inside the Faust worker's event loop."""
 
     def __init__(self, runners: list[Runner], http: HttpEndpoint, stop_after: float | None, **kw: Any) -> None:
