@@ -14,7 +14,8 @@ Every line is mined into a template (`aiops.logmining.TemplateMiner`) and counte
   and exceed `ratio_over_baseline` x their EWMA baseline.
 
 Each episode emits one ``firing`` Signal at its start and one ``resolved`` Signal at the close of the first
-window in which it is no longer anomalous (for line-triggered kinds: a window without such lines).
+window in which it is no longer anomalous (for line-triggered kinds: the first window close at least
+`quiet_seconds` after the last such line).
 Fingerprint = service | signal | template id | episode start. Evidence holds the template, counts vs
 baseline and up to `max_samples` sample lines with secrets masked. Only `event.ts` is used as time; memory
 is bounded by `max_keys` (least recently seen keys are dropped). It does not correlate or deduplicate
@@ -53,8 +54,7 @@ class _Episode:
     observed: float
     expected: float
     samples: list[str] = field(default_factory=list)
-    quiet_windows: int = 0
-    hits_this_window: int = 0
+    last_hit: float = 0.0
 
 
 class _Closed(NamedTuple):
@@ -100,7 +100,9 @@ class LogAnomalyDetector:
         max_samples: int = 5,
         max_sample_chars: int = 512,
         max_keys: int = 100_000,
+        quiet_seconds: float = 900.0,
     ) -> None:
+        self.quiet_seconds = quiet_seconds
         self.miner = miner if miner is not None else TemplateMiner()
         self.window_seconds = window_seconds
         self.warmup_seconds = warmup_seconds
@@ -149,7 +151,7 @@ class LogAnomalyDetector:
         lowered = event.message.lower()
         if any(keyword in lowered for keyword in self.keywords):
             signals += self._line_episode("log_keyword", event, match.template_id, sample, flags)
-        self._note_open_episodes(service, match.template_id, rank, flags)
+        self._note_open_episodes(event, match.template_id, sample, flags)
         self.last_flags = tuple(flags)
         return signals
 
@@ -165,6 +167,7 @@ class LogAnomalyDetector:
             self._window += 1
             if self._window < window:  # the rest of a gap is empty windows: close one, skip the others
                 signals += self._close_window(self._window)
+                signals += self._end_line_episodes(window * self.window_seconds)
                 self._window = window
         return signals
 
@@ -191,22 +194,29 @@ class LogAnomalyDetector:
         key = (event.service, kind, template_id)
         episode = self._episodes.get(key)
         if episode is not None:
-            episode.hits_this_window += 1
-            episode.observed += 1
-            if len(episode.samples) < self.max_samples:
-                episode.samples.append(sample)
+            self._hit(episode, event.epoch, sample)
             return []
         episode = _Episode(kind, event.service, template_id, event.host, event.epoch, 1.0, 0.0, [sample],
-                           hits_this_window=1)
+                           last_hit=event.epoch)
         self._episodes[key] = episode
         return [self._signal(episode, "firing", event.epoch)]
 
-    def _note_open_episodes(self, service: str, template_id: str, rank: int, flags: list[str]) -> None:
+    def _note_open_episodes(self, event: LogEvent, template_id: str, sample: str, flags: list[str]) -> None:
+        service = event.service
         for kind in ("log_template_spike", "log_new_template"):
-            if kind not in flags and (service, kind, template_id) in self._episodes:
+            episode = self._episodes.get((service, kind, template_id))
+            if kind not in flags and episode is not None:
                 flags.append(kind)
-        if rank >= self.error_rank and (service, "log_error_burst", "*") in self._episodes:
+                if kind == "log_new_template":
+                    self._hit(episode, event.epoch, sample)
+        if event.level_rank >= self.error_rank and (service, "log_error_burst", "*") in self._episodes:
             flags.append("log_error_burst")
+
+    def _hit(self, episode: _Episode, ts: float, sample: str) -> None:
+        episode.last_hit = ts
+        episode.observed += 1
+        if len(episode.samples) < self.max_samples:
+            episode.samples.append(sample)
 
     def _close_window(self, window: int) -> list[Signal]:
         end = (window + 1) * self.window_seconds
@@ -275,10 +285,9 @@ class LogAnomalyDetector:
         for key, episode in list(self._episodes.items()):
             if episode.kind not in ("log_new_template", "log_keyword"):
                 continue
-            if episode.hits_this_window == 0:
+            if end - episode.last_hit >= self.quiet_seconds:
                 del self._episodes[key]
                 signals.append(self._signal(episode, "resolved", end))
-            episode.hits_this_window = 0
         return signals
 
     def _signal(self, episode: _Episode, status: Literal["firing", "resolved"], ts: float) -> Signal:
