@@ -1,0 +1,95 @@
+"""Small builders shared by the core unit tests: signals, events and configs with sane defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiops.config import CorrelationConfig, ServiceConfig
+from aiops.correlation.topology import ServiceGraph
+from aiops.events import AlertEvent, LogEvent, MetricEvent
+from aiops.signals import Evidence, Signal
+
+T0 = 1_700_000_000.0
+"""A round epoch (2023-11-14T22:13:20Z) used as the start of synthetic timelines."""
+
+
+def at(offset: float) -> datetime:
+    """Tz-aware UTC datetime `offset` seconds after `T0`."""
+    return datetime.fromtimestamp(T0 + offset, tz=UTC)
+
+
+def signal(
+    name: str = "latency",
+    service: str = "svc",
+    offset: float = 0.0,
+    *,
+    status: str = "firing",
+    fingerprint: str | None = None,
+    started: float | None = None,
+    severity: str = "warning",
+    origin: str = "alert",
+    host: str = "",
+    score: float | None = None,
+) -> Signal:
+    """A `Signal` at `T0 + offset`; the fingerprint defaults to ``service/name``."""
+    evidence = None
+    if score is not None:
+        evidence = Evidence(detector="test", score=score, threshold=0.99, onset=at(started if started is not None
+                                                                                    else offset))
+    return Signal(
+        origin=origin,  # type: ignore[arg-type]
+        fingerprint=fingerprint or f"{service}/{name}",
+        name=name,
+        service=service,
+        host=host,
+        status=status,  # type: ignore[arg-type]
+        severity=severity,
+        ts=at(offset),
+        started_at=at(started if started is not None else offset),
+        summary=f"{name} on {service}",
+        evidence=evidence,
+    )
+
+
+def correlation_config(**overrides: Any) -> CorrelationConfig:
+    """Correlation config with timers that are easy to reason about (no wait, no interval, no quiet)."""
+    base: dict[str, Any] = {
+        "window_seconds": 300.0,
+        "topology_hops": 1,
+        "group_wait_seconds": 0.0,
+        "group_interval_seconds": 0.0,
+        "min_active_members": 1,
+        "resolve_quiet_seconds": 0.0,
+        "stale_seconds": 3600.0,
+        "allowed_lateness_seconds": 0.0,
+    }
+    base.update(overrides)
+    return CorrelationConfig.model_validate(base)
+
+
+def graph(edges: dict[str, list[str]], tiers: dict[str, int] | None = None) -> ServiceGraph:
+    """A `ServiceGraph` from ``service -> depends_on``; every named service is in the catalogue."""
+    names = set(edges) | {dep for deps in edges.values() for dep in deps}
+    tiers = tiers or {}
+    return ServiceGraph({
+        name: ServiceConfig(depends_on=edges.get(name, []), tier=tiers.get(name, 3)) for name in sorted(names)
+    })
+
+
+def metric_event(offset: float, value: float, *, service: str = "svc", name: str = "latency",
+                 host: str = "h1", labels: dict[str, str] | None = None) -> MetricEvent:
+    return MetricEvent(kind="metric", ts=at(offset), service=service, name=name, value=value, host=host,
+                       labels=labels or {})
+
+
+def log_event(offset: float, *, service: str = "svc", level: str = "error", message: str = "boom",
+              host: str = "h1") -> LogEvent:
+    return LogEvent(kind="log", ts=at(offset), service=service, level=level, message=message, host=host)
+
+
+def alert_event(offset: float, *, name: str = "HighLatency", service: str = "svc", status: str = "firing",
+                fingerprint: str | None = None, source: str = "prometheus",
+                labels: dict[str, str] | None = None, severity: str = "critical") -> AlertEvent:
+    return AlertEvent(kind="alert", ts=at(offset), service=service, name=name, status=status,  # type: ignore[arg-type]
+                      fingerprint=fingerprint, source=source, labels=labels or {}, severity=severity)
