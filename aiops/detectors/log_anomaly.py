@@ -311,7 +311,7 @@ class LogAnomalyDetector:
 
     def _template_text(self, template_id: str) -> str:
         cluster = self.miner.clusters.get(template_id)
-        return cluster.template if cluster is not None else template_id
+        return mask_secrets(cluster.template) if cluster is not None else template_id
 
     def _threshold(self, kind: str) -> float:
         if kind == "log_error_burst":
