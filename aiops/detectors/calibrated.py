@@ -28,7 +28,7 @@ class Baseline:
 class CalibratedDetector:
     """Base of detectors that score `-log10(tail p)` of one statistic; subclasses fill the hooks."""
 
-    name: ClassVar[str] = "calibrated"
+    name: str = "calibrated"
     state_fields: ClassVar[tuple[str, ...]] = ()
     """Instance attributes (JSON-able) that make up the subclass' learnt state."""
     uses_tail: ClassVar[bool] = True

@@ -19,7 +19,7 @@ from aiops.detectors.tail import PeaksOverThreshold
 class DriftDetector(CalibratedDetector):
     """Standardised gap between a fast and a slow EWMA."""
 
-    name: ClassVar[str] = "drift"
+    name: str = "drift"
     state_fields: ClassVar[tuple[str, ...]] = ("fast", "slow", "gap_centre", "gap_scale")
 
     def __init__(
@@ -32,7 +32,8 @@ class DriftDetector(CalibratedDetector):
         warmup_points: int = 100,
         tail: PeaksOverThreshold | None = None,
     ) -> None:
-        super().__init__(warmup_points, tail)
+        # The gap is strongly autocorrelated: its tail must adapt slowly or a drift calibrates itself away.
+        super().__init__(warmup_points, tail if tail is not None else PeaksOverThreshold(rate=0.005))
         self.fast_alpha = fast_alpha
         self.slow_alpha = slow_alpha
         self.gap_alpha = gap_alpha

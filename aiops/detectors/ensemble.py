@@ -23,7 +23,7 @@ from aiops.detectors.drift import DriftDetector
 from aiops.detectors.flatline import FlatLineDetector
 from aiops.detectors.level import LevelDetector
 from aiops.detectors.seasonal import SeasonalDetector
-from aiops.detectors.tail import score_to_surprise, surprise_to_score
+from aiops.detectors.tail import PeaksOverThreshold, score_to_surprise, surprise_to_score
 from aiops.detectors.variance import VarianceDetector
 
 DEFAULT_THRESHOLD = 0.9999
@@ -50,9 +50,13 @@ class MetricEnsemble:
     def __init__(
         self,
         threshold: float = DEFAULT_THRESHOLD,
-        cooldown_points: int = 30,
+        cooldown_points: int = 100,
         counter_probe_points: int = 20,
+        persistence_alpha: float = 0.1,
     ) -> None:
+        self.persistence_alpha = persistence_alpha
+        self.persistence = 0.0
+        self.persistence_tail = PeaksOverThreshold()
         self.threshold = threshold
         self.cooldown_points = cooldown_points
         self.counter_probe_points = counter_probe_points
@@ -63,7 +67,7 @@ class MetricEnsemble:
         self.alert_surprise = 0.0
         self.previous: tuple[float, float] | None = None
         self.monotone = True
-        self._cache: tuple[float, float, float, str, Baseline] | None = None
+        self._cache: tuple[float, float, float, str, Baseline, float] | None = None
 
     @property
     def warm(self) -> bool:
@@ -84,8 +88,8 @@ class MetricEnsemble:
         cached = self._cache
         if cached is not None and cached[0] == ts and cached[1] == value:
             return cached[2], cached[3], cached[4]
-        raw, source, baseline = self._combine(ts, value)
-        self._cache = (ts, value, raw, source, baseline)
+        raw, source, baseline, persistence = self._combine(ts, value)
+        self._cache = (ts, value, raw, source, baseline, persistence)
         return raw, source, baseline
 
     def _reported(self, raw: float) -> float:
@@ -94,10 +98,10 @@ class MetricEnsemble:
             return max(raw - self.alert_surprise, 0.0)
         return raw
 
-    def _combine(self, ts: float, value: float) -> tuple[float, str, Baseline]:
+    def _combine(self, ts: float, value: float) -> tuple[float, str, Baseline, float]:
         seen = self._input(ts, value)
         if seen is None or self.mode == UNKNOWN:
-            return 0.0, "", Baseline()
+            return 0.0, "", Baseline(), self.persistence
         best, source, baseline, warm = 0.0, "", Baseline(), 0
         for label, component in self.components.items():
             if not component.warm:
@@ -110,9 +114,13 @@ class MetricEnsemble:
                 if judged.centre is not None:
                     baseline = judged
         if warm == 0:
-            return 0.0, "", baseline
-        combined = max(best - math.log10(warm), 0.0)
-        return combined, source, baseline
+            return 0.0, "", baseline, self.persistence
+        persistence = self.persistence + self.persistence_alpha * (best - self.persistence)
+        sustained = self.persistence_tail.surprise(persistence)
+        if sustained > best:
+            best, source = sustained, "sustained"
+        combined = max(best - math.log10(warm + 1), 0.0)
+        return combined, source, baseline, persistence
 
     def score(self, ts: float, value: float) -> PointScore:
         raw, source, baseline = self._evaluate(ts, value)
@@ -131,6 +139,9 @@ class MetricEnsemble:
     def learn(self, ts: float, value: float) -> None:
         surprise, _, _ = self._evaluate(ts, value)
         self._track_alerts(surprise)
+        if self._cache is not None and self.warm:
+            self.persistence = self._cache[5]
+            self.persistence_tail.learn(self.persistence)
         seen = self._input(ts, value)
         if seen is not None:
             for component in self.components.values():
@@ -167,6 +178,8 @@ class MetricEnsemble:
             "alert_surprise": self.alert_surprise,
             "previous": list(self.previous) if self.previous is not None else None,
             "monotone": self.monotone,
+            "persistence": self.persistence,
+            "persistence_tail": self.persistence_tail.snapshot(),
             "components": {label: component.snapshot() for label, component in self.components.items()},
         }
 
@@ -181,6 +194,8 @@ class MetricEnsemble:
         previous = state["previous"]
         detector.previous = (float(previous[0]), float(previous[1])) if previous is not None else None
         detector.monotone = bool(state["monotone"])
+        detector.persistence = float(state["persistence"])
+        detector.persistence_tail.load(state["persistence_tail"])
         for label, component in detector.components.items():
             component.load(state["components"][label])
         return detector

@@ -21,7 +21,7 @@ _REL_TOLERANCE = 1e-9
 class FlatLineDetector(CalibratedDetector):
     """Geometric run-length surprise of repeated values."""
 
-    name: ClassVar[str] = "flatline"
+    name: str = "flatline"
     state_fields: ClassVar[tuple[str, ...]] = ("previous", "run", "longest_run", "repeat_rate")
     uses_tail: ClassVar[bool] = False
 

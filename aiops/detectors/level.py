@@ -28,7 +28,7 @@ def scale_floor(level: float) -> float:
 class LevelDetector(CalibratedDetector):
     """Robust z of the value against an EWMA level."""
 
-    name: ClassVar[str] = "level"
+    name: str = "level"
     state_fields: ClassVar[tuple[str, ...]] = ("level", "scale")
 
     def __init__(

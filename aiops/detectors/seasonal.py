@@ -21,7 +21,7 @@ _MAD_TO_SIGMA = 1.2533
 class SeasonalDetector(CalibratedDetector):
     """Robust z of the value against a per-bucket seasonal profile plus level offset."""
 
-    name: ClassVar[str] = "seasonal"
+    name: str = "seasonal"
     state_fields: ClassVar[tuple[str, ...]] = ("first_ts", "last_ts", "offset", "scale", "profile", "visits")
 
     def __init__(

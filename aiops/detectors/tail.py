@@ -44,7 +44,7 @@ class PeaksOverThreshold:
         tail_fraction: float = 0.02,
         min_excess: float = 0.1,
         rate: float = 0.02,
-        excess_cap: float = 5.0,
+        excess_cap: float = 2.0,
         log_scale: bool = False,
     ) -> None:
         self.log_scale = log_scale

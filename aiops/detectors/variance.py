@@ -20,7 +20,7 @@ from aiops.detectors.tail import PeaksOverThreshold
 class VarianceDetector(CalibratedDetector):
     """Log ratio of short- to long-horizon mean absolute change."""
 
-    name: ClassVar[str] = "variance"
+    name: str = "variance"
     state_fields: ClassVar[tuple[str, ...]] = ("previous", "short", "long")
 
     def __init__(
