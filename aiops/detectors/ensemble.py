@@ -4,7 +4,9 @@
 1. probes the first points to tell a monotone counter from a gauge and, for counters, scores the rate
    per second (a counter reset counts as a restart from zero, not as an anomaly);
 2. runs the fast and slow level, variance, drift, daily-seasonal and flat-line detectors and combines
-   their calibrated tail probabilities with a Bonferroni minimum (p = k * min p_i over the k warm ones);
+   their calibrated tail probabilities with a Bonferroni minimum (p = k * min p_i over the k warm ones),
+   plus a "sustained" term: the tail probability of an EW mean of the best surprise, which catches
+   moderate but persistent deviations (like HTM's anomaly likelihood);
 3. reports novelty within an alert episode: while points keep reaching `threshold` (and for
    `cooldown_points` after the last one), a point is reported with its surprise minus the episode's peak
    surprise, so one incident is one alert rather than a burst, yet a clearly worse one still alerts.
