@@ -1,0 +1,405 @@
+"""Detection: EWMA z-score calibration, metric episodes, log error bursts and alert passthrough."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from support.builders import T0, alert_event, at, log_event, metric_event
+
+from aiops.config import DetectionConfig
+from aiops.detection import DetectionStage, alert_fingerprint, alert_to_signal
+from aiops.detectors.base import PointScore
+from aiops.detectors.ewma import EwmaZScore
+from aiops.detectors.log_rate import LogErrorRateDetector, poisson_tail
+from aiops.detectors.metric_episodes import MetricEpisodeTracker
+from aiops.signals import Signal
+
+THRESHOLD = 0.9999
+WINDOW = 60.0
+W0 = 40.0  # T0 + 40 is a multiple of 60 s, so log windows start at offsets 40, 100, 160, ...
+
+
+class ScriptedDetector:
+    """A detector whose score is the sample value itself (>= 1.0 is anomalous); counts what it learns."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.learned = 0
+
+    @property
+    def warm(self) -> bool:
+        return True
+
+    def score(self, ts: float, value: float) -> PointScore:
+        return PointScore(min(value, 1.0), expected=0.0, lower=-1.0, upper=1.0, warm=True, detail=f"v={value}")
+
+    def learn(self, ts: float, value: float) -> None:
+        self.learned += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"learned": self.learned}
+
+
+def scripted_tracker(**kwargs: Any) -> tuple[MetricEpisodeTracker, list[ScriptedDetector]]:
+    made: list[ScriptedDetector] = []
+
+    def factory() -> ScriptedDetector:
+        made.append(ScriptedDetector())
+        return made[-1]
+
+    options: dict[str, Any] = {"threshold": 0.99, "end_after_normal": 3, "refresh_seconds": 60.0}
+    options.update(kwargs)
+    return MetricEpisodeTracker(factory, **options), made
+
+
+def feed(tracker: MetricEpisodeTracker, values: list[float], step: float = 10.0, **event: Any) -> list[Signal]:
+    out: list[Signal] = []
+    for i, value in enumerate(values):
+        signal = tracker.observe(metric_event(i * step, value, **event))
+        if signal is not None:
+            out.append(signal)
+    return out
+
+
+def log_detector(**kwargs: Any) -> LogErrorRateDetector:
+    options: dict[str, Any] = {"window_seconds": WINDOW, "min_errors": 5, "ratio_over_baseline": 3.0,
+                               "max_samples": 3}
+    options.update(kwargs)
+    return LogErrorRateDetector(**options)
+
+
+def errors_in_window(detector: LogErrorRateDetector, window: int, count: int, service: str = "api",
+                     infos: int = 0) -> list[Signal]:
+    """`count` error lines (and `infos` info lines) spread inside window number `window`."""
+    out: list[Signal] = []
+    start = W0 + window * WINDOW
+    for n in range(count):
+        out.extend(detector.observe(log_event(start + 1 + n * 0.5, service=service, message=f"error #{n}")))
+    for n in range(infos):
+        out.extend(detector.observe(log_event(start + 2 + n * 0.5, service=service, level="info")))
+    return out
+
+
+# --- EWMA z-score -------------------------------------------------------------------------------------------
+
+def test_ewma_scores_are_calibrated_and_rarely_flag_gaussian_noise() -> None:
+    rng = random.Random(20240501)
+    detector = EwmaZScore(alpha=0.05, warmup_points=30)
+    flagged = warm_points = 0
+    for i in range(10_030):
+        value = rng.gauss(0.0, 1.0)
+        verdict = detector.score(float(i), value)
+        assert 0.0 <= verdict.score <= 1.0
+        detector.learn(float(i), value)
+        if verdict.warm:
+            warm_points += 1
+            flagged += verdict.score >= THRESHOLD
+    assert warm_points == 10_000
+    # Nominal tail is 1e-4; the EWMA variance estimate is noisy, so allow a small multiple of it.
+    assert flagged / warm_points < 2e-3
+
+
+def test_ewma_is_not_warm_before_warmup_and_scores_zero_on_empty_state() -> None:
+    detector = EwmaZScore(warmup_points=5)
+    assert detector.score(0.0, 123.0) == PointScore(0.0, None, None, None, warm=False)
+    for i in range(4):
+        detector.learn(float(i), 10.0 + i % 2)
+        assert not detector.warm
+    detector.learn(4.0, 10.0)
+    assert detector.warm
+    assert detector.score(5.0, 10.0).warm
+
+
+def test_ewma_detects_spike_and_dip_with_baseline_explanation() -> None:
+    rng = random.Random(7)
+    detector = EwmaZScore()
+    for i in range(200):
+        detector.learn(float(i), 100.0 + rng.gauss(0.0, 1.0))
+    spike = detector.score(200.0, 130.0)
+    dip = detector.score(200.0, 70.0)
+    normal = detector.score(200.0, 100.5)
+    assert spike.score >= THRESHOLD
+    assert dip.score >= THRESHOLD
+    assert normal.score < 0.9
+    assert spike.expected == pytest.approx(100.0, abs=1.0)
+    assert spike.lower is not None
+    assert spike.upper is not None
+    assert spike.lower < 100.0 < spike.upper
+    assert spike.detail.startswith("z=")
+
+
+def test_ewma_score_does_not_change_state_and_snapshot_restores_it() -> None:
+    detector = EwmaZScore()
+    for i in range(50):
+        detector.learn(float(i), float(i % 7))
+    before = detector.snapshot()
+    first = detector.score(50.0, 3.0)
+    assert detector.snapshot() == before
+    assert detector.score(50.0, 3.0) == first
+    restored = EwmaZScore.restore(before)
+    assert restored.score(50.0, 42.0) == detector.score(50.0, 42.0)
+
+
+def test_ewma_flat_series_uses_a_floor_instead_of_dividing_by_zero() -> None:
+    detector = EwmaZScore(warmup_points=3)
+    for i in range(10):
+        detector.learn(float(i), 5.0)
+    assert detector.score(10.0, 5.0).score == pytest.approx(0.0)
+    assert detector.score(10.0, 5.1).score >= THRESHOLD
+
+
+# --- metric episodes ----------------------------------------------------------------------------------------
+
+def test_consecutive_anomalous_points_make_one_episode_with_one_firing_and_one_resolved() -> None:
+    tracker, _ = scripted_tracker()
+    signals = feed(tracker, [0.1, 0.1, 1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert [s.status for s in signals] == ["firing", "resolved"]
+    firing, resolved = signals
+    assert firing.fingerprint == resolved.fingerprint
+    assert firing.fingerprint == f"svc|h1|latency#{T0 + 20:.3f}"
+    assert firing.ts == at(20)
+    assert firing.started_at == at(20)
+    assert resolved.ts == at(70)  # the third normal point after the episode
+    assert resolved.started_at == at(20)
+    assert firing.origin == "metric_anomaly"
+    assert (firing.service, firing.host, firing.name) == ("svc", "h1", "latency")
+
+
+def test_episode_ends_only_after_enough_consecutive_normal_points() -> None:
+    tracker, _ = scripted_tracker(end_after_normal=3)
+    # normal, normal, anomalous resets the normal run: still one episode
+    signals = feed(tracker, [1.0, 0.1, 0.1, 1.0, 0.1, 0.1, 0.1])
+    assert [s.status for s in signals] == ["firing", "resolved"]
+    assert signals[1].ts == at(60)
+
+
+def test_episode_evidence_explains_the_peak() -> None:
+    rng = random.Random(3)
+    tracker = MetricEpisodeTracker(lambda: EwmaZScore(alpha=0.05, warmup_points=30), threshold=THRESHOLD)
+    values = [100.0 + rng.gauss(0.0, 1.0) for _ in range(60)] + [104.5, 109.0] + [100.0] * 6
+    signals = feed(tracker, values)
+    assert [s.status for s in signals] == ["firing", "resolved"]
+    firing, resolved = signals
+    evidence = resolved.evidence
+    assert evidence is not None
+    assert evidence.detector == "ewma_zscore"
+    assert evidence.threshold == THRESHOLD
+    assert evidence.observed == 109.0  # peak value, not the onset value
+    assert evidence.expected is not None
+    assert evidence.expected == pytest.approx(100.0, abs=15.0)
+    assert evidence.onset == at(600)
+    assert evidence.peak_at == at(610)
+    assert THRESHOLD <= evidence.score <= 1.0
+    assert firing.evidence is not None
+    assert firing.evidence.observed == 104.5
+    assert firing.severity == "warning"  # onset z ~ 4.5
+    assert resolved.severity == "high"  # the peak (z ~ 6) is beyond HIGH_SCORE
+    assert "above baseline" in firing.summary
+
+
+def test_open_episode_refreshes_firing_every_refresh_seconds() -> None:
+    tracker, _ = scripted_tracker(refresh_seconds=60.0)
+    signals = feed(tracker, [1.0] * 16 + [0.0] * 3)  # anomalous from 0 s to 150 s, every 10 s
+    assert [(s.status, s.ts) for s in signals] == [
+        ("firing", at(0)), ("firing", at(60)), ("firing", at(120)), ("resolved", at(180)),
+    ]
+    assert len({s.fingerprint for s in signals}) == 1
+    assert all(s.started_at == at(0) for s in signals)
+
+
+def test_cold_detector_never_flags() -> None:
+    class Cold(ScriptedDetector):
+        def score(self, ts: float, value: float) -> PointScore:
+            return PointScore(1.0, warm=False)
+
+    tracker = MetricEpisodeTracker(Cold, threshold=0.5)
+    assert feed(tracker, [5.0] * 10) == []
+
+
+def test_series_cap_evicts_least_recently_seen_and_counts_evictions() -> None:
+    tracker, made = scripted_tracker(max_series=2)
+    tracker.observe(metric_event(0, 0.1, name="a"))
+    tracker.observe(metric_event(1, 0.1, name="b"))
+    tracker.observe(metric_event(2, 0.1, name="a"))  # a is now more recent than b
+    tracker.observe(metric_event(3, 0.1, name="c"))  # evicts b
+    assert (tracker.live_series, tracker.evicted, len(made)) == (2, 1, 3)
+    tracker.observe(metric_event(4, 0.1, name="a"))  # still live: no new detector
+    assert len(made) == 3
+    assert made[0].learned == 3
+    tracker.observe(metric_event(5, 0.1, name="b"))  # b comes back fresh and evicts c
+    assert (tracker.live_series, tracker.evicted, len(made)) == (2, 2, 4)
+    assert made[3].learned == 1
+
+
+def test_series_are_tracked_independently_by_labels() -> None:
+    tracker, made = scripted_tracker()
+    first = tracker.observe(metric_event(0, 1.0, labels={"route": "/a"}))
+    second = tracker.observe(metric_event(0, 1.0, labels={"route": "/b"}))
+    assert first is not None
+    assert second is not None
+    assert first.fingerprint != second.fingerprint
+    assert len(made) == 2
+
+
+# --- log error bursts ---------------------------------------------------------------------------------------
+
+def test_first_window_of_a_service_can_fire_against_the_floor_baseline() -> None:
+    detector = log_detector()
+    errors_in_window(detector, 0, 6)
+    fired = detector.advance(T0 + W0 + WINDOW)
+    assert [s.status for s in fired] == ["firing"]
+
+
+def test_log_burst_fires_at_window_close_on_event_time() -> None:
+    detector = log_detector()
+    assert errors_in_window(detector, 0, 1, infos=5) == []
+    assert errors_in_window(detector, 1, 10) == []  # nothing until the window closes
+    fired = errors_in_window(detector, 2, 0, infos=1)  # first line of the next window closes window 1
+    assert len(fired) == 1
+    signal = fired[0]
+    assert signal.status == "firing"
+    assert signal.origin == "log_anomaly"
+    assert signal.name == "log_error_burst"
+    assert signal.ts == at(W0 + 2 * WINDOW)  # end of the bursting window
+    assert signal.started_at == at(W0 + WINDOW)
+    assert signal.fingerprint == f"api|log_error_burst#{T0 + W0 + WINDOW:.0f}"
+    assert signal.evidence is not None
+    assert signal.evidence.observed == 10.0
+    assert signal.evidence.expected == pytest.approx(1.0)  # baseline from window 0
+    assert signal.evidence.details["lines_in_window"] == 10.0
+    assert signal.evidence.score > 0.99
+
+
+def test_log_burst_refreshes_while_bursting_then_resolves() -> None:
+    detector = log_detector()
+    errors_in_window(detector, 0, 1)
+    signals = errors_in_window(detector, 1, 10)
+    signals += errors_in_window(detector, 2, 12)
+    signals += errors_in_window(detector, 3, 1)
+    signals += errors_in_window(detector, 4, 0, infos=1)
+    assert [(s.status, s.ts) for s in signals] == [
+        ("firing", at(W0 + 2 * WINDOW)), ("firing", at(W0 + 3 * WINDOW)), ("resolved", at(W0 + 4 * WINDOW)),
+    ]
+    assert len({s.fingerprint for s in signals}) == 1
+    assert all(s.started_at == at(W0 + WINDOW) for s in signals)
+    assert [s.evidence.observed for s in signals if s.evidence] == [10.0, 12.0, 1.0]
+
+
+def test_log_advance_closes_windows_without_new_events() -> None:
+    detector = log_detector()
+    errors_in_window(detector, 0, 8)
+    assert detector.advance(T0 + W0 + WINDOW - 0.001) == []
+    fired = detector.advance(T0 + W0 + WINDOW)
+    assert [s.status for s in fired] == ["firing"]
+    resolved = detector.advance(T0 + W0 + 5 * WINDOW)  # silence: the next (empty) window closes normal
+    assert [s.status for s in resolved] == ["resolved"]
+    assert resolved[0].ts == at(W0 + 2 * WINDOW)
+    assert detector.advance(T0 + W0 + 5 * WINDOW) == []  # idempotent
+
+
+def test_log_samples_are_bounded_and_truncated() -> None:
+    detector = log_detector(max_samples=3)
+    for n in range(20):
+        detector.observe(log_event(W0 + 1 + n, message=f"failure {n} " + "x" * 1000))
+    fired = detector.advance(T0 + W0 + WINDOW)
+    assert fired[0].evidence is not None
+    samples = fired[0].evidence.samples
+    assert len(samples) == 3
+    assert samples[0].startswith("failure 0 ")
+    assert all(len(sample) == 500 for sample in samples)
+
+
+def test_log_below_min_errors_or_ratio_does_not_fire() -> None:
+    detector = log_detector(min_errors=5, ratio_over_baseline=3.0)
+    errors_in_window(detector, 0, 4)
+    assert detector.advance(T0 + W0 + WINDOW) == []  # 4 < min_errors
+    errors_in_window(detector, 1, 4)
+    errors_in_window(detector, 2, 4)
+    assert detector.advance(T0 + W0 + 3 * WINDOW) == []
+    errors_in_window(detector, 3, 12)  # 12 is not above 3 x baseline 4: normal, baseline -> 4 + 0.2 x 8
+    assert detector.advance(T0 + W0 + 4 * WINDOW) == []
+    errors_in_window(detector, 4, 16)  # 16 <= 3 x 5.6
+    assert detector.advance(T0 + W0 + 5 * WINDOW) == []
+    errors_in_window(detector, 5, 24)  # 24 > 3 x 7.68 (baseline 5.6 + 0.2 x 10.4)
+    fired = detector.advance(T0 + W0 + 6 * WINDOW)
+    assert [s.status for s in fired] == ["firing"]
+    assert fired[0].evidence is not None
+    assert fired[0].evidence.expected == pytest.approx(7.68)
+
+
+def test_log_lines_below_error_level_are_not_errors() -> None:
+    detector = log_detector(error_level="error")
+    for n in range(20):
+        detector.observe(log_event(W0 + 1 + n, level="warning"))
+    assert detector.advance(T0 + W0 + WINDOW) == []
+    critical = log_detector(error_level="critical")
+    for n in range(20):
+        critical.observe(log_event(W0 + 1 + n, level="error"))
+    assert critical.advance(T0 + W0 + WINDOW) == []
+
+
+def test_log_services_have_separate_windows() -> None:
+    detector = log_detector()
+    errors_in_window(detector, 0, 10, service="api")
+    errors_in_window(detector, 0, 1, service="db")
+    fired = detector.advance(T0 + W0 + WINDOW)
+    assert [s.service for s in fired] == ["api"]
+
+
+def test_poisson_tail_matches_known_values() -> None:
+    assert poisson_tail(0, 2.0) == 1.0
+    assert poisson_tail(1, 2.0) == pytest.approx(1 - 0.1353352832, abs=1e-9)
+    assert poisson_tail(10, 1.0) == pytest.approx(1.11425e-7, rel=1e-3)
+
+
+# --- alerts and the detection stage -------------------------------------------------------------------------
+
+def test_alert_passthrough_keeps_source_fingerprint() -> None:
+    signal = alert_to_signal(alert_event(5, fingerprint="abc123", source="alertmanager"))
+    assert signal.fingerprint == "alertmanager:abc123"
+    assert signal.origin == "alert"
+    assert signal.status == "firing"
+    assert signal.ts == signal.started_at == at(5)
+    assert signal.source == "alertmanager"
+
+
+def test_alert_without_fingerprint_gets_a_stable_derived_one() -> None:
+    one = alert_fingerprint(alert_event(0, labels={"a": "1", "b": "2"}))
+    again = alert_fingerprint(alert_event(999, status="resolved", labels={"b": "2", "a": "1"}))
+    other_name = alert_fingerprint(alert_event(0, name="Other", labels={"a": "1", "b": "2"}))
+    other_label = alert_fingerprint(alert_event(0, labels={"a": "1", "b": "3"}))
+    other_service = alert_fingerprint(alert_event(0, service="db", labels={"a": "1", "b": "2"}))
+    assert one == again
+    assert one.startswith("alert:")
+    assert len({one, other_name, other_label, other_service}) == 4
+
+
+def test_alert_summary_prefers_summary_then_description_then_name() -> None:
+    event = alert_event(0)
+    assert alert_to_signal(event).summary == "HighLatency"
+    described = event.model_copy(update={"annotations": {"description": "slow"}})
+    assert alert_to_signal(described).summary == "slow"
+    both = event.model_copy(update={"annotations": {"description": "slow", "summary": "p99 high"}})
+    assert alert_to_signal(both).summary == "p99 high"
+
+
+def test_detection_stage_routes_each_kind_and_tracks_max_event_time() -> None:
+    stage = DetectionStage(DetectionConfig())
+    assert stage.process(metric_event(10, 1.0)) == []
+    assert stage.process(log_event(5)) == []  # older event does not move max time back
+    assert stage.max_event_time == T0 + 10
+    alerts = stage.process(alert_event(20, fingerprint="f"))
+    assert [s.origin for s in alerts] == ["alert"]
+    assert stage.max_event_time == T0 + 20
+    assert stage.metrics.live_series == 1
+
+
+def test_detection_stage_advance_closes_log_windows() -> None:
+    stage = DetectionStage(DetectionConfig.model_validate({"logs": {"window_seconds": 60, "min_errors": 3}}))
+    for n in range(5):
+        stage.process(log_event(W0 + 1 + n))
+    assert stage.advance(T0 + W0 + 30) == []
+    assert [s.status for s in stage.advance(T0 + W0 + WINDOW)] == ["firing"]
