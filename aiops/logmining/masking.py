@@ -67,6 +67,9 @@ class VariableMasker:
         self._regex = re.compile(f"{_SEP}(?:{'|'.join(bodies)}){_END}") if bodies else None
         self._quoted = re.compile(MASK_RULES["quoted"]) if "quoted" in self.masks else None
         self._fold_units = "size" in self.masks
+        self._alpha_variables = _BOOLS if "bool" in self.masks else frozenset()
+        if self.extra_patterns:
+            self._alpha_variables = _ALWAYS_REGEX
         self._cache: dict[str, str] = {}
         self.cache_size = max(1, cache_size)
 
@@ -85,6 +88,8 @@ class VariableMasker:
         return " ".join(self.mask_tokens(text))
 
     def _mask_token(self, token: str) -> str:
+        if token.isalpha() and token.lower() not in self._alpha_variables:
+            return token  # plain words never match a digit/path rule: skip the regex, keep the cache small
         masked = self._regex.sub(WILDCARD, token) if self._regex is not None else token
         if len(self._cache) >= self.cache_size:
             self._cache.clear()
@@ -93,6 +98,17 @@ class VariableMasker:
 
 
 _LINE_RULES = frozenset({"quoted", "size"})
+_BOOLS = frozenset({"true", "false", "null", "none", "nil"})
+
+
+class _Everything(frozenset[str]):
+    """A set that contains every string: extra patterns may match plain words, so always run the regex."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ALWAYS_REGEX: frozenset[str] = _Everything()
 _UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "bytes", "B,", "KB,",
                     "MB,", "GB,", "TB,", "B)", "KB)", "MB)", "GB)", "TB)"})
 
