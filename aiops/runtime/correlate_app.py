@@ -76,16 +76,15 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
         web_host="127.0.0.1",
         web_port=web_port,
         producer_acks=-1,
-        key_serializer="raw",
-        value_serializer="raw",
+        key_serializer="json",  # the table's changelog; our topics set "raw" explicitly
+        value_serializer="json",
     )
     signals_topic = app.topic(topics.signals, partitions=topics.signals_partitions,
                               key_serializer="raw", value_serializer="raw")
     incidents_topic = app.topic(topics.incidents, partitions=topics.incidents_partitions,
                                 key_serializer="raw", value_serializer="raw")
     deadletter_topic = app.topic(topics.deadletter, key_serializer="raw", value_serializer="raw")
-    table = app.Table(TABLE_NAME, default=None, partitions=topics.signals_partitions,
-                      key_type=str, value_type=dict)
+    table = app.Table(TABLE_NAME, default=None, partitions=topics.signals_partitions)
     correlator = build_correlator(config)
 
     async def emit(incidents: list[Incident]) -> None:
