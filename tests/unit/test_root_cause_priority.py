@@ -1,0 +1,109 @@
+"""Root-cause ranking and priority on hand-built incident states."""
+
+from __future__ import annotations
+
+import pytest
+from support.builders import T0, graph
+
+from aiops.correlation.root_cause import rank_root_causes
+from aiops.correlation.state import IncidentState, MemberState
+from aiops.correlation.topology import ServiceGraph
+from aiops.priority import assess_priority
+
+SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": ["postgres"], "postgres": []}
+SHOP_TIERS = {"frontend": 1, "checkout": 1, "payments": 1, "postgres": 2}
+
+
+def member(service: str, onset: float, severity: str = "warning", name: str = "alert") -> MemberState:
+    return MemberState(fingerprint=f"{service}/{name}", origin="alert", name=name, service=service,
+                       status="firing", severity=severity, first_seen=T0 + onset, last_seen=T0 + onset + 60)
+
+
+def incident(*members: MemberState) -> IncidentState:
+    state = IncidentState(id="inc-test", scope="s", first_seen=min(m.first_seen for m in members),
+                          last_seen=max(m.last_seen for m in members))
+    state.members = {m.fingerprint: m for m in members}
+    return state
+
+
+def shop_graph() -> ServiceGraph:
+    return graph(SHOP, SHOP_TIERS)
+
+
+def test_deepest_affected_dependency_ranks_first_on_the_chain() -> None:
+    # Onsets deliberately in the "wrong" order so the graph factor has to win.
+    state = incident(member("frontend", 0), member("checkout", 10), member("payments", 20), member("postgres", 30))
+    ranked = rank_root_causes(state, shop_graph())
+    assert [c.service for c in ranked] == ["postgres", "payments", "checkout", "frontend"]
+    assert ranked[0].reason.endswith("none of its dependencies is affected")
+    assert "3 affected service(s) depend on postgres" in ranked[0].reason
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_root_cause_factor_shares_sum_to_one() -> None:
+    state = incident(member("postgres", 0, "critical"), member("payments", 30), member("checkout", 60),
+                     member("frontend", 90))
+    ranked = rank_root_causes(state, shop_graph())
+    for candidate in ranked:
+        assert set(candidate.factors) == {"graph", "onset", "strength"}
+        assert sum(candidate.factors.values()) == pytest.approx(1.0, abs=0.005)
+        assert all(0.0 <= share <= 1.0 for share in candidate.factors.values())
+
+
+def test_single_service_incident_ranks_itself() -> None:
+    ranked = rank_root_causes(incident(member("search", 0)), graph({"search": []}))
+    assert [c.service for c in ranked] == ["search"]
+    assert ranked[0].factors["graph"] == 0.0
+
+
+def test_earlier_onset_wins_between_unrelated_services() -> None:
+    ranked = rank_root_causes(incident(member("x", 50), member("y", 0)), graph({"x": [], "y": []}))
+    assert [c.service for c in ranked] == ["y", "x"]
+
+
+def test_at_most_five_candidates() -> None:
+    services = [f"s{n}" for n in range(8)]
+    ranked = rank_root_causes(incident(*(member(s, n) for n, s in enumerate(services))),
+                              graph({s: [] for s in services}))
+    assert len(ranked) == 5
+
+
+def test_priority_explanation_lists_every_factor() -> None:
+    priority, factors = assess_priority(incident(member("payments", 0, "critical")), shop_graph())
+    assert [f.factor for f in factors] == ["severity", "tier", "blast_radius", "strength"]
+    assert all(f.value for f in factors)
+    assert "5/5" in factors[0].value
+    assert "tier 1" in factors[1].value
+    assert "3 service(s)" in factors[2].value  # payments plus checkout and frontend depending on it
+    assert priority in {"P1", "P2", "P3", "P4", "P5"}
+
+
+def test_higher_severity_gives_higher_or_equal_priority() -> None:
+    levels = []
+    for severity in ("info", "warning", "high", "critical"):
+        priority, factors = assess_priority(incident(member("search", 0, severity)), graph({"search": []}))
+        levels.append(priority)
+        assert factors[0].weight == pytest.approx(0.4 * (["info", "warning", "medium", "high", "critical"]
+                                                         .index(severity)) / 4, abs=1e-3)
+    assert levels == sorted(levels, reverse=True)  # "P5" > "P1" lexically, so descending = more urgent
+    assert levels[0] != levels[-1]
+
+
+def test_tier_one_service_outranks_tier_five() -> None:
+    critical, _ = assess_priority(incident(member("svc", 0, "high")), graph({"svc": []}, {"svc": 1}))
+    minor, _ = assess_priority(incident(member("svc", 0, "high")), graph({"svc": []}, {"svc": 5}))
+    assert critical < minor  # P1 < P5 lexically
+
+
+def test_blast_radius_raises_priority() -> None:
+    leaf, _ = assess_priority(incident(member("frontend", 0, "high")), graph(SHOP))
+    deep, factors = assess_priority(incident(member("postgres", 0, "high")), graph(SHOP))
+    assert deep < leaf
+    assert factors[2].weight == pytest.approx(0.2 * 3 / 4, abs=1e-3)
+
+
+def test_critical_tier_one_with_wide_blast_radius_is_p1_and_info_leaf_is_p5() -> None:
+    top, _ = assess_priority(incident(member("postgres", 0, "critical")), graph(SHOP, {"postgres": 1}))
+    bottom, _ = assess_priority(incident(member("x", 0, "info")), graph({"x": []}, {"x": 5}))
+    assert (top, bottom) == ("P1", "P5")
