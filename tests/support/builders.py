@@ -38,12 +38,12 @@ def signal(
         evidence = Evidence(detector="test", score=score, threshold=0.99, onset=at(started if started is not None
                                                                                     else offset))
     return Signal(
-        origin=origin,  # type: ignore[arg-type]
+        origin=origin,
         fingerprint=fingerprint or f"{service}/{name}",
         name=name,
         service=service,
         host=host,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         severity=severity,
         ts=at(offset),
         started_at=at(started if started is not None else offset),
@@ -91,5 +91,5 @@ def log_event(offset: float, *, service: str = "svc", level: str = "error", mess
 def alert_event(offset: float, *, name: str = "HighLatency", service: str = "svc", status: str = "firing",
                 fingerprint: str | None = None, source: str = "prometheus",
                 labels: dict[str, str] | None = None, severity: str = "critical") -> AlertEvent:
-    return AlertEvent(kind="alert", ts=at(offset), service=service, name=name, status=status,  # type: ignore[arg-type]
+    return AlertEvent(kind="alert", ts=at(offset), service=service, name=name, status=status,
                       fingerprint=fingerprint, source=source, labels=labels or {}, severity=severity)
