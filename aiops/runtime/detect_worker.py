@@ -35,6 +35,9 @@ from aiops.signals import Signal, Watermark, dt_from_epoch
 log = logging.getLogger("aiops.detect")
 
 WATERMARK_KEY = b"__watermark__"
+FETCH_MAX_WAIT_MS = 20
+"""Long-poll bound of a fetch; small so an idle consumer sees a new event at once (tansu can otherwise hold
+a multi-partition fetch for the whole wait)."""
 Output = tuple[str, bytes | None, bytes, int | None]
 
 
@@ -90,6 +93,7 @@ class DetectionWorker:
             bootstrap_servers=self.bootstrap, group_id=self.config.ingest.consumer_group,
             client_id=f"{self.config.kafka.client_id}-detect", enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             session_timeout_ms=int(faust.session_timeout_seconds * 1000),
             heartbeat_interval_ms=int(faust.heartbeat_interval_seconds * 1000),
             rebalance_timeout_ms=int(faust.rebalance_timeout_seconds * 1000),
