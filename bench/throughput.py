@@ -35,13 +35,13 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.worker import WorkerProcess, isolated_config  # noqa: E402
+from support.worker import WorkerProcess, isolated_config
 
-from aiops.config import AiopsConfig  # noqa: E402
-from aiops.metrics import AiopsMetrics  # noqa: E402
-from aiops.runtime.broker import EmbeddedBroker  # noqa: E402
-from aiops.runtime.detect_worker import DetectionWorker  # noqa: E402
-from aiops.runtime.topics import TopicSpec, ensure_topics  # noqa: E402
+from aiops.config import AiopsConfig
+from aiops.metrics import AiopsMetrics
+from aiops.runtime.broker import EmbeddedBroker
+from aiops.runtime.detect_worker import DetectionWorker
+from aiops.runtime.topics import TopicSpec, ensure_topics
 
 PARTITIONS = 4
 
@@ -199,7 +199,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     async with EmbeddedBroker() as broker:
         bootstrap = broker.bootstrap
         prefix = f"bench.{uuid.uuid4().hex[:6]}."
-        cfg = AiopsConfig.model_validate(isolated_config(prefix, bootstrap, {"topics": {"events_partitions": PARTITIONS}}))
+        overrides = {"topics": {"events_partitions": PARTITIONS}}
+        cfg = AiopsConfig.model_validate(isolated_config(prefix, bootstrap, overrides))
         specs = [TopicSpec(cfg.topics.events, PARTITIONS), TopicSpec(cfg.topics.signals, cfg.topics.signals_partitions),
                  TopicSpec(cfg.topics.deadletter, 1), TopicSpec(f"{prefix}raw-out", PARTITIONS)]
         await ensure_topics(bootstrap, specs)

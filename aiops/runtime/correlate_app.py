@@ -69,7 +69,7 @@ def _shorten_faust_fetch_wait() -> None:
     (p50 ~0.6 s measured). Faust's driver instantiates `aiokafka.AIOKafkaConsumer` from the module, so this
     swaps that class process-wide for one with a short wait: every consumer in the worker process (they
     all want low latency) gets it. Idempotent."""
-    driver = faust_aiokafka_driver.aiokafka
+    driver = faust_aiokafka_driver.aiokafka  # type: ignore[attr-defined]
     original = driver.AIOKafkaConsumer
     if getattr(original, "_aiops_short_wait", False):
         return
