@@ -56,13 +56,17 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
 class SideServices(mode.Service):
     """Runs aiops' non-Faust runners inside the Faust worker's event loop."""
 
-    def __init__(self, runners: list[Runner], http: HttpEndpoint, stop_after: float | None, **kw: Any) -> None:
+    def __init__(self, config: AiopsConfig, runners: list[Runner], http: HttpEndpoint, stop_after: float | None,
+                 **kw: Any) -> None:
         super().__init__(**kw)
+        self.config = config
         self.runners = runners
         self.http = http
         self.stop_after = stop_after
 
     async def on_start(self) -> None:
+        # Faust's worker installs its own log handlers while starting; put ours (JSON, explicit levels) back.
+        configure_logging(self.config.logging.level, self.config.logging.json_format)
         await self.http.start()
         log.info("http endpoint on %s (/metrics, /healthz)", self.http.url)
         for runner in self.runners:
@@ -124,7 +128,7 @@ def _run_worker(
                 "series": detection.stage.metrics.live_series}
 
     http = HttpEndpoint(config.http.host, config.http.port, registry, health)
-    side = SideServices(runners, http, stop_after)
+    side = SideServices(config, runners, http, stop_after)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = faust.Worker(app, side, loglevel=config.logging.level, quiet=True, redirect_stdouts=False)
     configure_logging(config.logging.level, config.logging.json_format)

@@ -117,3 +117,36 @@ async def test_worker_killed_mid_incident_still_resolves_it_after_restart(
         assert "resolved" not in [r["status"] for r in records if r["id"] != api_incident]
     finally:
         second.stop()
+
+
+async def test_hanging_webhook_neither_stalls_detection_nor_other_sinks_and_ends_in_dead_letter(
+    kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path
+) -> None:
+    async with HttpReceiver() as stuck, HttpReceiver() as healthy:
+        stuck.hang_next(1000, seconds=60)
+        hooks = [
+            {"name": "stuck", "url": stuck.url, "timeout_seconds": 1, "deadline_seconds": 3,
+             "initial_backoff_seconds": 0.2, "max_backoff_seconds": 0.5},
+            {"name": "healthy", "url": healthy.url, "deadline_seconds": 20},
+        ]
+        config = isolated_config(unique_topic_prefix, kafka_bootstrap, {"webhooks": hooks})
+        await _prepare(config)
+        topics = config["topics"]
+        worker = WorkerProcess(config, tmp_path)
+        worker.start()
+        try:
+            firing = [alert(T0 + i, "firing", service=f"svc{i}", name="Down") for i in range(3)]
+            await produce(kafka_bootstrap, topics["events"], [*firing, metric(T0 + 5)])
+            opened = await collect(kafka_bootstrap, topics["incidents"], lambda r: statuses(r).count("open") >= 3, 90)
+            assert statuses(opened).count("open") == 3, worker.output()
+            # The healthy sink gets every incident while the stuck one is still hanging on the first.
+            delivered = await healthy.wait_for_requests(3, within_seconds=10)
+            assert sorted(r.json()["services"][0] for r in delivered) == ["svc0", "svc1", "svc2"]
+            dead = await collect(kafka_bootstrap, topics["deadletter"],
+                                 lambda r: len([d for d in r if d["stage"] == "delivery:stuck"]) >= 1, 30)
+            letter = next(d for d in dead if d["stage"] == "delivery:stuck")
+            assert letter["reason"] == "delivery_expired"
+            assert "attempts=" in letter["detail"]
+            assert base64.b64decode(letter["original_b64"]).startswith(b"{")
+        finally:
+            worker.stop()
