@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     except AiopsError as error:
         print(f"aiops: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `aiops replay FILE | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
     return code
 
 

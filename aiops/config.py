@@ -85,7 +85,6 @@ class CorrelationConfig(_Strict):
         description="Partition key of correlation: the service's connected component in the dependency "
         "graph (topology grouping stays inside one partition), the service alone, or one global scope.",
     )
-    group_by: list[str] = Field(default_factory=lambda: ["service"], description="Member attributes.")
     window_seconds: float = Field(300.0, gt=0, description="Members this close in event time may group.")
     topology_hops: int = Field(1, ge=0, description="Services this many depends_on hops apart group.")
     group_wait_seconds: float = Field(0.0, ge=0, description="Hold a new incident this long before open.")

@@ -100,7 +100,8 @@ def run_service(
     try:
         if on_broker is not None:
             on_broker(bootstrap)
-        asyncio.run(ensure_topics(bootstrap, topic_specs(config)))
+        asyncio.run(ensure_topics(bootstrap, topic_specs(config), client_id=f"{config.kafka.client_id}-admin",
+                                  request_timeout_ms=config.kafka.request_timeout_ms))
         _run_worker(config, bootstrap, extra_runners, stop_after)
     finally:
         if broker is not None:

@@ -79,7 +79,8 @@ async def test_incident_opens_and_resolves_on_topic_and_webhook_and_bad_input_is
         assert base64.b64decode(by_reason["not_utf8"]["original_b64"]) == bad[1]
         assert by_reason["schema"]["source_topic"] == topics["events"]
         assert by_reason["schema"]["source_offset"] is not None
-        assert worker.process is not None and worker.process.poll() is None, "worker died on bad input"
+        assert worker.process is not None
+        assert worker.process.poll() is None, "worker died on bad input"
     finally:
         worker.stop()
 

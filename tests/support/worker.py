@@ -57,7 +57,7 @@ class WorkerProcess:
     def start(self) -> None:
         log = self.log_path.open("ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
-        self.process = subprocess.Popen(  # noqa: S603 - our own CLI
+        self.process = subprocess.Popen(  # our own CLI
             [sys.executable, "-m", "aiops", "run", "--config", str(self.config_path)],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=env,
         )

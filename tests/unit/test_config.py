@@ -33,7 +33,6 @@ def test_defaults_are_valid_without_file_or_env() -> None:
     assert config == AiopsConfig()
     assert config.kafka.bootstrap is None
     assert config.correlation.scope == "component"
-    assert config.correlation.group_by == ["service"]
     assert config.detection.metric.threshold == 0.9999
     assert config.services == {}
     assert config.webhooks == []
@@ -90,7 +89,7 @@ def test_unknown_key_anywhere_names_its_dotted_path(tmp_path: Path, text: str, d
     [
         pytest.param("correlation:\n  window_seconds: soon\n", "correlation.window_seconds", id="float"),
         pytest.param("topics:\n  events_partitions: many\n", "topics.events_partitions", id="int"),
-        pytest.param("correlation:\n  group_by: service\n", "correlation.group_by", id="list"),
+        pytest.param("services:\n  a:\n    depends_on: b\n", "services.a.depends_on", id="list"),
         pytest.param("correlation:\n  scope: planet\n", "correlation.scope", id="literal"),
         pytest.param("kafka: [1, 2]\n", "kafka", id="section-not-mapping"),
         pytest.param("detection:\n  metric:\n    threshold: 1.5\n", "detection.metric.threshold", id="range"),
@@ -127,8 +126,9 @@ def test_env_overrides_nested_numbers_as_numbers() -> None:
 
 
 def test_env_overrides_lists_and_booleans_with_yaml_syntax() -> None:
-    config = load_config(None, {"AIOPS_CORRELATION__GROUP_BY": "[service, host]", "AIOPS_LOGGING__JSON": "false"})
-    assert config.correlation.group_by == ["service", "host"]
+    hooks = "[{name: a, url: 'http://127.0.0.1:9/x'}]"
+    config = load_config(None, {"AIOPS_WEBHOOKS": hooks, "AIOPS_LOGGING__JSON": "false"})
+    assert [hook.name for hook in config.webhooks] == ["a"]
     assert config.logging.json_format is False
 
 
