@@ -1,8 +1,9 @@
 """Masking of variable tokens in log lines, and of secrets in sample lines.
 
 `VariableMasker` rewrites the variable parts of a log message (numbers, hex, IPs, paths, UUIDs,
-timestamps, identifiers that contain digits) to the wildcard ``<*>`` before template mining, using one
-combined regular expression so that the hot path is a single C-level `re.sub`. Which rules are active is
+timestamps, identifiers that contain digits) to the wildcard ``<*>`` before template mining: token by
+token through a bounded cache, with class fast paths (letters, decimal digits) and one combined regular
+expression for the rest. Which rules are active is
 configurable by name. `sanitize_line` makes arbitrary input safe (cut to a length limit, control
 characters and undecodable bytes replaced). `mask_secrets` hides passwords, bearer tokens, API keys and
 similar values in lines kept as evidence samples.
@@ -46,9 +47,11 @@ class VariableMasker:
     """Replaces variable tokens with ``<*>`` according to the named rules in `masks`.
 
     Masking works token by token (tokens are separated by single spaces after `sanitize_line`) with a
-    bounded cache of already masked tokens, so constant words cost one dict lookup; only the ``quoted``
-    rule, whose values may contain spaces, runs on the whole line (and only when it contains a quote).
-    A size unit right after a masked number (``16.0 MB``) is folded into the wildcard.
+    bounded cache of every token already masked, so a line of known tokens costs one C-level
+    ``map(dict.get, ...)``. An unseen token takes a fast path when its class decides the result
+    (plain letters stay, decimal digits become ``<*>``) and one combined regex otherwise. Only the
+    ``quoted`` rule, whose values may contain spaces, runs on the whole line (and only when it contains
+    a quote). A size unit right after a masked number (``16.0 MB``) is folded into the wildcard.
     """
 
     def __init__(
@@ -68,47 +71,66 @@ class VariableMasker:
         self._quoted = re.compile(MASK_RULES["quoted"]) if "quoted" in self.masks else None
         self._fold_units = "size" in self.masks
         self._alpha_variables = _BOOLS if "bool" in self.masks else frozenset()
-        if self.extra_patterns:
-            self._alpha_variables = _ALWAYS_REGEX
+        # Fast paths must give exactly what the regex gives; extra patterns may match anything.
+        self._alpha_fast = not self.extra_patterns
+        self._decimal_fast = not self.extra_patterns and not {"number", "digit_word"}.isdisjoint(self.masks)
         self._cache: dict[str, str] = {}
         self.cache_size = max(1, cache_size)
 
     def mask_tokens(self, text: str) -> list[str]:
         """Masked tokens of a sanitised line (single spaces, no control characters)."""
+        return self.mask_split(text, text.split(" "))
+
+    def mask_split(self, text: str, raw: list[str]) -> list[str]:
+        """Masked tokens of a sanitised line `text` whose tokens `raw` the caller has already split."""
         if self._quoted is not None and '"' in text:
-            text = self._quoted.sub(WILDCARD, text)
-        cache = self._cache
-        tokens = [cache.get(token) or self._mask_token(token) for token in text.split(" ")]
-        if self._fold_units and not _UNITS.isdisjoint(tokens):
-            tokens = _fold_units(tokens)
-        return tokens
+            raw = self._quoted.sub(WILDCARD, text).split(" ")
+        tokens: list[str | None] = list(map(self._cache.get, raw))
+        if None in tokens:
+            self._fill(raw, tokens)
+        masked: list[str] = tokens  # type: ignore[assignment]  # no None left after _fill
+        if self._fold_units and not _UNITS.isdisjoint(masked):
+            masked = _fold_units(masked)
+        return masked
 
     def mask(self, text: str) -> str:
         """Return a sanitised `text` with every variable token replaced by the wildcard."""
         return " ".join(self.mask_tokens(text))
 
-    def _mask_token(self, token: str) -> str:
-        if token.isalpha() and token.lower() not in self._alpha_variables:
-            return token  # plain words never match a digit/path rule: skip the regex, keep the cache small
-        masked = self._regex.sub(WILDCARD, token) if self._regex is not None else token
-        if len(self._cache) >= self.cache_size:
-            self._cache.clear()
-        self._cache[token] = masked
-        return masked
+    def mask_token(self, token: str) -> str:
+        """Masked form of one token (no spaces), without the cache."""
+        if self._alpha_fast and token.isalpha() and (len(token) > 5 or token.lower() not in self._alpha_variables):
+            return token  # plain words never match a digit/path rule
+        if self._decimal_fast and token.isdecimal():
+            return WILDCARD  # `number` and `digit_word` both take the whole token
+        return self._regex.sub(WILDCARD, token) if self._regex is not None else token
+
+    def _fill(self, raw: list[str], tokens: list[str | None]) -> None:
+        """Mask the tokens the cache did not know (None in `tokens`) and remember them.
+
+        Same decisions as `mask_token`, inlined: this loop runs for every unseen token.
+        """
+        cache = self._cache
+        if len(cache) + len(tokens) > self.cache_size:
+            cache.clear()  # bounded: start over rather than track recency
+        alpha_fast, alpha_variables, decimal_fast = self._alpha_fast, self._alpha_variables, self._decimal_fast
+        sub = self._regex.sub if self._regex is not None else None
+        for index, token in enumerate(raw):
+            if tokens[index] is not None:
+                continue
+            if alpha_fast and token.isalpha() and (len(token) > 5 or token.lower() not in alpha_variables):
+                masked = token
+            elif decimal_fast and token.isdecimal():
+                masked = WILDCARD
+            else:
+                masked = sub(WILDCARD, token) if sub is not None else token
+            tokens[index] = cache[token] = masked
 
 
 _LINE_RULES = frozenset({"quoted", "size"})
 _BOOLS = frozenset({"true", "false", "null", "none", "nil"})
 
 
-class _Everything(frozenset[str]):
-    """A set that contains every string: extra patterns may match plain words, so always run the regex."""
-
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_ALWAYS_REGEX: frozenset[str] = _Everything()
 _UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "bytes", "B,", "KB,",
                     "MB,", "GB,", "TB,", "B)", "KB)", "MB)", "GB)", "TB)"})
 

@@ -18,8 +18,9 @@ least recently matched cluster is evicted. This module mines templates only; it 
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -27,22 +28,36 @@ from aiops.logmining.masking import DEFAULT_MASKS, WILDCARD, VariableMasker, san
 
 SNAPSHOT_VERSION = 1
 _WILDCARD_SPLIT = re.compile(re.escape(WILDCARD))
+_NOT_WILD = " "  # never a token (tokens are split on spaces), so it never equals one
+_EQ = operator.eq
 
 Change = Literal["new", "updated", "none"]
 
 
 @dataclass(slots=True)
 class LogCluster:
-    """One learned template: its tokens (with ``<*>`` wildcards), size and recency."""
+    """One learned template: its tokens (with ``<*>`` wildcards), size and recency.
+
+    `wild` has ``<*>`` where the template has one and a non-token elsewhere, so that C-level
+    ``map(operator.eq, ...)`` can count both kinds of agreement with a line without a Python loop.
+    """
 
     template_id: str
     tokens: list[str]
     size: int = 0
     last_seen: int = 0
     template: str = ""
+    wild: list[str] = field(default_factory=list)
+    n_wild: int = 0
 
     def __post_init__(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the derived fields after `tokens` changed."""
         self.template = " ".join(self.tokens)
+        self.wild = [WILDCARD if token == WILDCARD else _NOT_WILD for token in self.tokens]
+        self.n_wild = self.wild.count(WILDCARD)
 
 
 class MatchResult:
@@ -110,33 +125,32 @@ class TemplateMiner:
         if not 0.0 < similarity_threshold <= 1.0:
             raise ValueError("similarity_threshold must be in (0, 1]")
         self.masker = VariableMasker(masks)
+        self._mask_split = self.masker.mask_split
         self.similarity_threshold = similarity_threshold
         self.max_clusters = max(1, max_clusters)
         self.max_line_chars = max(16, max_line_chars)
         self.max_tokens = max(1, max_tokens)
         self.cache_size = max(1, cache_size)
         self.clusters: dict[str, LogCluster] = {}
-        self._by_length: dict[tuple[str, ...], list[LogCluster]] = {}
+        self._by_length: dict[tuple[int | str, ...], list[LogCluster]] = {}
         self._cache: dict[str, LogCluster] = {}
         self._tick = 0
 
     def add(self, line: str | bytes) -> MatchResult:
         """Learn from one line and return its template, parameters and what changed."""
-        text = sanitize_line(line, self.max_line_chars)
-        tokens = self.masker.mask_tokens(text)
+        if isinstance(line, str) and len(line) <= self.max_line_chars and line.isprintable():
+            raw = line.split()  # the common case of `sanitize_line`, without a second split
+            text = " ".join(raw) if raw else ""
+        else:
+            text = sanitize_line(line, self.max_line_chars)
+            raw = text.split(" ")
+        tokens = self._mask_split(text, raw or [""])
         masked = " ".join(tokens)
         self._tick += 1
         cluster = self._cache.get(masked)
         change: Change = "none"
         if cluster is None:
-            tokens = self._limit(tokens)
-            cluster = self._best_cluster(tokens)
-            if cluster is None:
-                cluster = self._create(masked, tokens)
-                change = "new"
-            elif self._merge(cluster, tokens):
-                change = "updated"
-            self._remember(masked, cluster)
+            cluster, change = self._learn(masked, self._limit(tokens))
         cluster.size += 1
         cluster.last_seen = self._tick
         return MatchResult(cluster.template_id, cluster.template, change, cluster.size, text)
@@ -145,7 +159,7 @@ class TemplateMiner:
         """Return the template a line belongs to without learning anything (None when unknown)."""
         text = sanitize_line(line, self.max_line_chars)
         tokens = self.masker.mask_tokens(text)
-        cluster = self._cache.get(" ".join(tokens)) or self._best_cluster(self._limit(tokens))
+        cluster = self._cache.get(" ".join(tokens)) or self._best_cluster(self._limit(tokens))[0]
         if cluster is None:
             return None
         return MatchResult(cluster.template_id, cluster.template, "none", cluster.size, text)
@@ -155,28 +169,41 @@ class TemplateMiner:
             tokens = [*tokens[: self.max_tokens - 1], WILDCARD]
         return tokens
 
-    def _key(self, tokens: list[str]) -> tuple[str, ...]:
-        return (str(len(tokens)), *tokens[: self.prefix_tokens])
+    def _key(self, tokens: list[str]) -> tuple[int | str, ...]:
+        return (len(tokens), *tokens[: self.prefix_tokens])
 
-    def _best_cluster(self, tokens: list[str]) -> LogCluster | None:
+    def _learn(self, masked: str, tokens: list[str]) -> tuple[LogCluster, Change]:
+        """Cache miss: join the most similar cluster (generalising it if needed) or start a new one."""
+        cluster, covered = self._best_cluster(tokens)
+        change: Change = "none"
+        if cluster is None:
+            cluster = self._create(masked, tokens)
+            change = "new"
+        elif not covered:
+            self._merge(cluster, tokens)
+            change = "updated"
+        self._remember(masked, cluster)
+        return cluster, change
+
+    def _best_cluster(self, tokens: list[str]) -> tuple[LogCluster | None, bool]:
+        """The most similar cluster above the threshold, and whether its template already covers the line.
+
+        Similarity = (equal positions + `wildcard_credit` x template wildcards facing a non-wildcard) / length;
+        the counts come from C-level ``map(operator.eq, ...)`` over the tokens and the wildcard mask.
+        """
         best: LogCluster | None = None
         best_score = -1.0
+        best_covered = False
+        credit = self.wildcard_credit
         for cluster in self._by_length.get(self._key(tokens), ()):
-            score = self._similarity(cluster, tokens)
+            equal = sum(map(_EQ, cluster.tokens, tokens))
+            generalised = cluster.n_wild - sum(map(_EQ, cluster.wild, tokens)) if cluster.n_wild else 0
+            score = equal + credit * generalised
             if score > best_score:
-                best, best_score = cluster, score
-        if best is not None and best_score >= self.similarity_threshold:
-            return best
-        return None
-
-    def _similarity(self, cluster: LogCluster, tokens: list[str]) -> float:
-        agree = 0.0
-        for mine, theirs in zip(cluster.tokens, tokens, strict=True):
-            if mine == theirs:
-                agree += 1.0
-            elif mine == WILDCARD:
-                agree += self.wildcard_credit
-        return agree / len(tokens)
+                best, best_score, best_covered = cluster, score, equal + generalised == len(tokens)
+        if best is not None and best_score / len(tokens) >= self.similarity_threshold:
+            return best, best_covered
+        return None, False
 
     def _merge(self, cluster: LogCluster, tokens: list[str]) -> bool:
         changed = False
@@ -185,7 +212,7 @@ class TemplateMiner:
                 cluster.tokens[index] = WILDCARD
                 changed = True
         if changed:
-            cluster.template = " ".join(cluster.tokens)
+            cluster.refresh()
         return changed
 
     def _create(self, masked: str, tokens: list[str]) -> LogCluster:
