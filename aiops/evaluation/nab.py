@@ -5,8 +5,9 @@ feeds every file point by point to a fresh `default_metric_detector()` exactly a
 then learn, no look-ahead, one configuration for every file), and scores the anomaly scores with NAB's
 rules (`aiops.evaluation.nab_scoring`): per profile the corpus threshold is swept as NAB's optimiser does,
 and the standard profile is also scored at the detector's default threshold. Prints a table, or with
-`--json` one JSON object as the last stdout line. It never writes files. Timing uses `perf_counter` and
-covers the detector only (not CSV parsing or scoring).
+`--json` one JSON object as the last stdout line; `--per-file` adds, per file at both standard
+thresholds, the raw score, the false-positive count and the reward of each window (null when missed).
+It never writes files. Timing uses `perf_counter` and covers the detector only (not CSV parsing or scoring).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import numpy as np
 from aiops.detectors.base import SeriesDetector
 from aiops.detectors.ensemble import DEFAULT_THRESHOLD, default_metric_detector
 from aiops.evaluation.nab_scoring import (
+    MAX_TP,
+    OUTSIDE,
+    PROBATIONARY,
     CostMatrix,
     FileSweep,
     FloatArray,
@@ -105,7 +109,32 @@ def _category_figures(
     return figures
 
 
-def evaluate(files: list[NabFile], profiles: dict[str, Any], default_threshold: float) -> dict[str, Any]:
+def file_figures(scores: FloatArray, sweep: FileSweep, threshold: float, cost: CostMatrix) -> dict[str, Any]:
+    """One file at `threshold`: raw score, false positives and per-window reward (None when missed)."""
+    detected = (scores >= threshold) & (sweep.window_id != PROBATIONARY)
+    rewards: list[float | None] = []
+    for window in range(sweep.n_windows):
+        hits = np.flatnonzero(detected & (sweep.window_id == window))
+        rewards.append(round(float(sweep.unweighted[hits[0]]) / MAX_TP, 3) if hits.size else None)
+    return {
+        "raw": round(score_at_threshold([(scores, sweep)], threshold, cost), 4),
+        "false_positives": int((detected & (sweep.window_id == OUTSIDE)).sum()),
+        "windows": rewards,
+    }
+
+
+def _per_file(
+    scored: list[tuple[NabFile, FloatArray, FileSweep]], cost: CostMatrix, thresholds: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        file.key: {label: file_figures(scores, sweep, threshold, cost) for label, threshold in thresholds.items()}
+        for file, scores, sweep in scored
+    }
+
+
+def evaluate(
+    files: list[NabFile], profiles: dict[str, Any], default_threshold: float, per_file: bool = False
+) -> dict[str, Any]:
     """Stream, sweep and normalise; the returned dict is the `--json` report."""
     factory = default_metric_detector
     scored: list[tuple[NabFile, FloatArray, FileSweep]] = []
@@ -128,15 +157,16 @@ def evaluate(files: list[NabFile], profiles: dict[str, Any], default_threshold: 
     raw_default = score_at_threshold(pairs, default_threshold, standard)
     report["standard_at_default_threshold"] = round(normalised(raw_default, n_windows, standard), 2)
     points = sum(len(file.values) for file in files)
+    at = {"standard": thresholds["standard"], "at_default": default_threshold}
+    if per_file:
+        report["per_file"] = _per_file(scored, standard, at)
     report.update(
         files=len(files),
         windows=n_windows,
         points=points,
         points_per_second=round(points / elapsed) if elapsed > 0 else None,
         thresholds={**thresholds, "default": default_threshold},
-        categories=_category_figures(
-            scored, standard, {"standard": thresholds["standard"], "at_default": default_threshold}
-        ),
+        categories=_category_figures(scored, standard, at),
     )
     return report
 
@@ -155,6 +185,9 @@ def _print_table(report: dict[str, Any]) -> None:
             f" standard={entry['standard']} at_default={entry['at_default']}"
             f" raw={entry['raw_standard']}/{entry['raw_at_default']}"
         )
+    for key, entry in report.get("per_file", {}).items():
+        swept = entry["standard"]
+        print(f"    {key:<64} raw={swept['raw']:7.3f} fp={swept['false_positives']:<3} windows={swept['windows']}")
 
 
 def main(argv: list[str]) -> int:
@@ -164,6 +197,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="last stdout line is one JSON object")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default threshold")
     parser.add_argument("--only", action="append", default=[], help="keep files whose key contains this")
+    parser.add_argument("--per-file", action="store_true", help="add per-file raw score, FPs and window hits")
     args = parser.parse_args(argv)
     directory: Path = args.directory
     if not (directory / "labels" / "combined_windows.json").is_file():
@@ -174,7 +208,7 @@ def main(argv: list[str]) -> int:
     if not files:
         print("error: no labelled data files selected", file=sys.stderr)
         return 2
-    report = evaluate(files, profiles, args.threshold)
+    report = evaluate(files, profiles, args.threshold, per_file=args.per_file)
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from aiops.evaluation.nab import file_figures
 from aiops.evaluation.nab_scoring import (
     MAX_TP,
     CostMatrix,
@@ -76,3 +77,14 @@ def test_sweep_picks_best_threshold_like_nab_optimiser() -> None:
     threshold, raw = best_threshold([(scores, sweep_file(ROWS, [WINDOW]))], STANDARD)
     assert threshold == pytest.approx(0.9)
     assert raw == pytest.approx(1.0 - 0.11)
+
+
+def test_file_figures_reports_raw_false_positives_and_window_rewards() -> None:
+    sweep = sweep_file(ROWS, [WINDOW])
+    scores = np.zeros(ROWS)
+    scores[[30, 52, 90]] = 1.0  # one FP before the window, one hit inside, one FP after it
+    figures = file_figures(scores, sweep, 0.5, STANDARD)
+    assert figures["false_positives"] == 2
+    assert figures["windows"] == [pytest.approx(sweep.unweighted[52] / MAX_TP, abs=1e-3)]
+    assert figures["raw"] == pytest.approx(score_at_threshold([(scores, sweep)], 0.5, STANDARD), abs=1e-4)
+    assert file_figures(np.zeros(ROWS), sweep, 0.5, STANDARD)["windows"] == [None]
