@@ -15,24 +15,29 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from aiops.config_base import StrictModel
+from aiops.correlation.config import CorrelationConfig, ServiceConfig
+from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
+from aiops.sinks.config import WebhookConfig
+
+__all__ = [
+    "AiopsConfig", "CorrelationConfig", "DetectionConfig", "LogDetectorConfig", "MetricDetectorConfig",
+    "ServiceConfig", "WebhookConfig", "load_config",
+]
 
 ENV_PREFIX = "AIOPS_"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class KafkaConfig(_Strict):
+class KafkaConfig(StrictModel):
     bootstrap: str | None = Field(None, description="host:port[,host:port]; null starts the embedded broker.")
     client_id: str = "aiops"
     request_timeout_ms: int = Field(30000, ge=1000)
 
 
-class TopicsConfig(_Strict):
+class TopicsConfig(StrictModel):
     events: str = "aiops.events"
     signals: str = "aiops.signals"
     incidents: str = "aiops.incidents"
@@ -43,7 +48,7 @@ class TopicsConfig(_Strict):
     replication_factor: int = Field(1, ge=1)
 
 
-class IngestConfig(_Strict):
+class IngestConfig(StrictModel):
     consumer_group: str = "aiops-detect"
     max_message_bytes: int = Field(65536, ge=256, description="Larger messages are dead-lettered.")
     batch_max_records: int = Field(5000, ge=1)
@@ -54,74 +59,12 @@ class IngestConfig(_Strict):
     )
 
 
-class MetricDetectorConfig(_Strict):
-    threshold: float = Field(0.9999, gt=0, lt=1, description="Calibrated score (1 - tail p) that flags.")
-    warmup_points: int = Field(30, ge=2)
-    alpha: float = Field(0.05, gt=0, lt=1, description="EWMA smoothing factor of the baseline.")
-    end_after_normal_points: int = Field(3, ge=1, description="Normal points that close an episode.")
-    refresh_seconds: float = Field(
-        60.0, gt=0, description="An open episode re-sends `firing` this often (event time), so correlation can "
-        "resolve members whose detector state was lost (see correlation.stale_seconds)."
-    )
-    max_series: int = Field(200_000, ge=1, description="Live series cap; idle ones are evicted first.")
-
-
-class LogDetectorConfig(_Strict):
-    window_seconds: float = Field(60.0, gt=0)
-    min_errors: int = Field(5, ge=1, description="Error lines per window needed to flag a burst.")
-    ratio_over_baseline: float = Field(3.0, gt=1, description="Burst = errors above this x baseline.")
-    error_level: str = Field("error", description="Lines at or above this level count as errors.")
-    max_samples: int = Field(5, ge=0, le=50)
-
-
-class DetectionConfig(_Strict):
-    metric: MetricDetectorConfig = MetricDetectorConfig()
-    logs: LogDetectorConfig = LogDetectorConfig()
-
-
-class CorrelationConfig(_Strict):
-    scope: Literal["component", "service", "global"] = Field(
-        "component",
-        description="Partition key of correlation: the service's connected component in the dependency "
-        "graph (topology grouping stays inside one partition), the service alone, or one global scope.",
-    )
-    window_seconds: float = Field(300.0, gt=0, description="Members this close in event time may group.")
-    topology_hops: int = Field(1, ge=0, description="Services this many depends_on hops apart group.")
-    group_wait_seconds: float = Field(0.0, ge=0, description="Hold a new incident this long before open.")
-    group_interval_seconds: float = Field(
-        30.0, ge=0, description="At most one `updated` notification per incident per this much event time."
-    )
-    min_active_members: int = Field(1, ge=1)
-    resolve_quiet_seconds: float = Field(120.0, ge=0, description="Quiet time after last resolve to close.")
-    stale_seconds: float = Field(
-        600.0, gt=0, description="Firing members not refreshed for this long (event time) are resolved as stale."
-    )
-    allowed_lateness_seconds: float = Field(30.0, ge=0)
-
-
-class ServiceConfig(_Strict):
-    owner: str | None = None
-    runbook: str | None = None
-    tier: int = Field(3, ge=1, le=5, description="1 = most critical.")
-    depends_on: list[str] = Field(default_factory=list)
-
-
-class WebhookConfig(_Strict):
-    name: str = "webhook"
-    url: str
-    timeout_seconds: float = Field(5.0, gt=0)
-    deadline_seconds: float = Field(60.0, gt=0, description="Give up (dead-letter) after this long.")
-    initial_backoff_seconds: float = Field(0.2, gt=0)
-    max_backoff_seconds: float = Field(10.0, gt=0)
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-class HttpConfig(_Strict):
+class HttpConfig(StrictModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port.")
 
 
-class FaustConfig(_Strict):
+class FaustConfig(StrictModel):
     app_id: str = "aiops"
     store: str = "memory://"
     session_timeout_seconds: float = 6.0
@@ -130,12 +73,12 @@ class FaustConfig(_Strict):
     commit_interval_seconds: float = 1.0
 
 
-class LoggingConfig(_Strict):
+class LoggingConfig(StrictModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = Field(True, alias="json")
 
 
-class AiopsConfig(_Strict):
+class AiopsConfig(StrictModel):
     kafka: KafkaConfig = KafkaConfig()
     topics: TopicsConfig = TopicsConfig()
     ingest: IngestConfig = IngestConfig()
