@@ -11,41 +11,13 @@ time past every pending timer, as at the end of a replayed file.
 from __future__ import annotations
 
 from aiops.config import AiopsConfig
-from aiops.correlation.base import Correlator
-from aiops.correlation.state import InMemoryStore, ScopeState, StateStore
+from aiops.correlation.stage import CorrelationStage
+from aiops.correlation.state import InMemoryStore, StateStore
 from aiops.correlation.topology import ServiceGraph
 from aiops.correlation.window_grouping import WindowGroupingCorrelator
 from aiops.detection import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.incidents import Incident
-from aiops.signals import Signal
-
-
-class CorrelationStage:
-    """Applies signals and watermarks to per-scope state held in a `StateStore`."""
-
-    def __init__(self, correlator: Correlator, store: StateStore) -> None:
-        self.correlator = correlator
-        self.store = store
-
-    def process(self, signal: Signal) -> list[Incident]:
-        scope = self.correlator.scope_of(signal)
-        state = self.store.load(scope) or ScopeState(scope=scope)
-        out = self.correlator.process(state, signal)
-        self.store.save(state)
-        return out
-
-    def advance(self, now: float) -> list[Incident]:
-        out: list[Incident] = []
-        for scope in self.store.scopes():
-            state = self.store.load(scope)
-            if state is None:
-                continue
-            changes = self.correlator.advance(state, now)
-            if changes or state.clock != now:
-                self.store.save(state)
-            out.extend(changes)
-        return out
 
 
 def build_correlator(config: AiopsConfig) -> WindowGroupingCorrelator:

@@ -23,11 +23,12 @@ import faust.transport.drivers.aiokafka as faust_aiokafka_driver
 from pydantic import ValidationError
 
 from aiops.config import AiopsConfig
+from aiops.correlation.stage import CorrelationStage
 from aiops.correlation.state import ScopeState
 from aiops.deadletter import dead_letter
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
-from aiops.pipeline import CorrelationStage, build_correlator
+from aiops.pipeline import build_correlator
 from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
 
 log = logging.getLogger("aiops.correlate")
