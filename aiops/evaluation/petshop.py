@@ -36,6 +36,7 @@ import copy
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,9 @@ from typing import Any
 from aiops.config import AiopsConfig
 from aiops.correlation.topology import ServiceGraph
 from aiops.detection import DetectionStage
+from aiops.detectors.base import SeriesDetectorFactory
 from aiops.detectors.ensemble import default_metric_detector
+from aiops.detectors.ewma import EwmaZScore
 from aiops.evaluation.petshop_data import (
     Issue,
     MetricTable,
@@ -67,16 +70,19 @@ class Variant:
     name: str = "default"
     keep: frozenset[str] | None = None
     """Event names sent (None = every series)."""
-    ensemble: bool = False
-    """Per-series detector = `default_metric_detector` instead of the pipeline's default."""
+    detector: str | None = None
+    """Per-series detector injected instead of the configured one: ``ensemble`` or ``ewma`` (None = config)."""
     ranker: Callable[[Incident, ServiceGraph], list[str]] | None = None
     """Re-rank the incident's services (None = the incident's own `root_cause` order)."""
 
     def make_pipeline(self, config: AiopsConfig) -> Pipeline:
         pipeline = Pipeline(config)
-        if self.ensemble:
-            metric = config.detection.metric
-            factory = lambda: default_metric_detector(metric)  # noqa: E731
+        metric = config.detection.metric
+        if self.detector == "ensemble":
+            factory: SeriesDetectorFactory = lambda: default_metric_detector(metric)  # noqa: E731
+            pipeline.detection = DetectionStage(config.detection, series_factory=factory)
+        elif self.detector == "ewma":
+            factory = lambda: EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points)  # noqa: E731
             pipeline.detection = DetectionStage(config.detection, series_factory=factory)
         return pipeline
 
@@ -86,7 +92,43 @@ class Variant:
         return [candidate.service for candidate in incident.root_cause]
 
 
-VARIANTS: dict[str, Variant] = {}
+def _upstream_through(graph: ServiceGraph, service: str, affected: set[str]) -> set[str]:
+    """Affected services that depend on `service` through a chain of affected services only."""
+    seen: set[str] = set()
+    queue = deque([service])
+    while queue:
+        for parent in graph.dependents.get(queue.popleft(), set()):
+            if parent in affected and parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return seen
+
+
+def traversal_ranking(incident: Incident, graph: ServiceGraph) -> list[str]:
+    """What-if ranking like the dataset authors' traversal: affected services none of whose dependencies
+    is affected first, then by how many affected services reach them through affected services only,
+    then earliest onset."""
+    affected = {member.service for member in incident.members}
+    onset: dict[str, float] = {}
+    for member in incident.members:
+        onset[member.service] = min(onset.get(member.service, float("inf")), member.first_seen.timestamp())
+
+    def key(service: str) -> tuple[bool, int, float, str]:
+        has_affected_dependency = bool(graph.depends_on.get(service, set()) & affected)
+        return (has_affected_dependency, -len(_upstream_through(graph, service, affected)), onset[service], service)
+
+    return sorted(affected, key=key)
+
+
+AVERAGES = frozenset({"latency_average", "availability_average"})
+VARIANTS: dict[str, Variant] = {
+    "ewma": Variant("ewma", detector="ewma"),
+    "ensemble": Variant("ensemble", detector="ensemble"),
+    "ensemble_averages": Variant("ensemble_averages", keep=AVERAGES, detector="ensemble"),
+    "ensemble_averages_traversal": Variant(
+        "ensemble_averages_traversal", keep=AVERAGES, detector="ensemble", ranker=traversal_ranking
+    ),
+}
 
 RUN_ROWS = 5
 """Rows of one no-issue run: the length of an issue file."""
@@ -246,13 +288,15 @@ def build_report(results: list[ScenarioResult], variant: Variant) -> dict[str, A
         "label_anomalous": overall["label_anomalous"],
         "no_issue_runs": runs,
         "variant": variant.name,
+        "detector": variant.detector or str(getattr(AiopsConfig().detection.metric, "detector", "ewma")),
         "scenarios": {result.name: _scenario_figures(result) for result in results},
         "details": {result.name: [item.as_dict() for item in result.issues] for result in results},
     }
 
 
 def _print_table(report: dict[str, Any]) -> None:
-    print(f"PetShop RCA ({report['variant']}): {report['issues']} issues, {report['no_issue_runs']} no-issue runs")
+    head = f"PetShop RCA ({report['variant']}, detector {report['detector']})"
+    print(f"{head}: {report['issues']} issues, {report['no_issue_runs']} no-issue runs")
     print(f"  overall   top1={report['top1']} top3={report['top3']} specificity={report['specificity']}")
     for name, fig in report["scenarios"].items():
         print(

@@ -1,0 +1,139 @@
+"""`aiops eval petshop`: a tiny synthetic dataset in the PetShop layout, plus a subset of the real one."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from aiops.evaluation.petshop import main
+from aiops.evaluation.petshop_data import (
+    DAY_SECONDS,
+    STEP_SECONDS,
+    history_shift,
+    load_call_graph,
+    load_metrics,
+    service_catalogue,
+)
+
+PETSHOP_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "petshop_rca"
+
+NODES = ("frontend", "api", "db", "cache")
+CALLS = {"frontend": ["api"], "api": ["db", "cache"]}
+SERIES = [(node, metric, stat) for node in NODES for metric, stat in
+          (("latency", "Average"), ("latency", "p99"), ("requests", "Sum"), ("availability", "Average"))]
+BASE = {"latency": 0.1, "requests": 600.0, "availability": 100.0}
+ISSUE_START = 1_690_000_200.0
+NORMAL_START = 1_700_000_100.0  # months later than the issue, as in the real dataset
+
+
+def _write_graph(path: Path) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["", *NODES])
+        for row in NODES:
+            writer.writerow([row, *("1.0" if col in CALLS.get(row, []) else "0.0" for col in NODES)])
+
+
+def _value(rng: random.Random, metric: str) -> float:
+    base = BASE[metric]
+    if metric == "availability":
+        return 100.0
+    return round(base * (1 + rng.gauss(0, 0.03)), 6)
+
+
+def _write_metrics(path: Path, start: float, rows: int, fault_from: int | None, rng: random.Random) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    extra = {"db": 2.0, "api": 2.0, "frontend": 2.0}  # seconds of added latency along the call chain
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["microservice", *(s[0] for s in SERIES)])
+        writer.writerow(["metric", *(s[1] for s in SERIES)])
+        writer.writerow(["statistic", *(s[2] for s in SERIES)])
+        writer.writerow(["unix_timestamp", *("" for _ in SERIES)])
+        for index in range(rows):
+            cells = []
+            for node, metric, _ in SERIES:
+                value = _value(rng, metric)
+                if fault_from is not None and index >= fault_from and metric == "latency" and node in extra:
+                    value += extra[node]
+                cells.append("" if node == "cache" and metric == "requests" and index % 7 == 0 else str(value))
+            writer.writerow([f"{start + index * STEP_SECONDS:.1f}", *cells])
+
+
+def make_dataset(root: Path) -> Path:
+    """One scenario: 600 normal rows (about two days, as in the dataset), one latency fault at the leaf `db`."""
+    rng = random.Random(7)
+    scenario = root / "tiny_traffic"
+    scenario.mkdir(parents=True)
+    _write_graph(scenario / "graph.csv")
+    _write_metrics(scenario / "noissue" / "metrics.csv", NORMAL_START, 600, None, rng)
+    issue = scenario / "test" / "issue_0"
+    _write_metrics(issue / "metrics.csv", ISSUE_START, 5, 2, rng)
+    target = {
+        "target": {"node": "frontend", "metric": "latency", "agg": "Average", "timestamp": ISSUE_START + 600},
+        "root_cause": {"node": "db", "metric": None},
+        "metadata": {"reproducibility": {"command": "synthetic"}},
+    }
+    (issue / "target.json").write_text(json.dumps(target))
+    return root
+
+
+def test_call_graph_becomes_depends_on_caller_to_callee(tmp_path: Path) -> None:
+    make_dataset(tmp_path)
+    calls = load_call_graph(tmp_path / "tiny_traffic" / "graph.csv")
+    catalogue = service_catalogue(calls, set())
+    assert catalogue["frontend"]["depends_on"] == ["api"]
+    assert catalogue["api"]["depends_on"] == ["cache", "db"]
+    assert catalogue["db"]["depends_on"] == []
+
+
+def test_history_shift_keeps_time_of_day_and_ends_before_the_issue(tmp_path: Path) -> None:
+    make_dataset(tmp_path)
+    normal = load_metrics(tmp_path / "tiny_traffic" / "noissue" / "metrics.csv")
+    assert len(normal.columns) == len(SERIES)
+    assert normal.rows[0][1][NODES.index("cache") * 4 + 2] is None  # empty cell -> missing
+    shift = history_shift(normal, ISSUE_START)
+    assert shift % DAY_SECONDS == 0
+    assert normal.rows[-1][0] + shift <= ISSUE_START - STEP_SECONDS
+    assert normal.rows[-1][0] + shift > ISSUE_START - DAY_SECONDS - STEP_SECONDS
+
+
+def test_runner_ranks_the_faulty_leaf_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_dataset(tmp_path)
+    assert main([str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["issues"] == 1
+    assert report["top1"] == 1.0
+    assert report["top3"] == 1.0
+    assert 0.0 <= report["specificity"] <= 1.0
+    figures = report["scenarios"]["tiny_traffic"]
+    assert figures["no_issue_runs"] == 60  # second half of 600 rows in blocks of 5
+    assert report["details"]["tiny_traffic"][0]["ranking"][0] == "db"
+
+
+def test_missing_directory_is_an_error(tmp_path: Path) -> None:
+    assert main([str(tmp_path / "absent")]) == 2
+    assert main([str(tmp_path)]) == 2  # exists, but no scenario folder
+
+
+@pytest.mark.dataset
+def test_petshop_eval_on_a_real_subset(capsys: pytest.CaptureFixture[str]) -> None:
+    if not (PETSHOP_DIR / "low_traffic" / "graph.csv").is_file():
+        pytest.skip(f"PetShop dataset not found at {PETSHOP_DIR} (needs ../shared/datasets/petshop_rca)")
+    started = time.perf_counter()
+    code = main([str(PETSHOP_DIR), "--json", "--scenario", "low_traffic", "--only", "test/issue_0", "--only",
+                 "test/issue_6"])
+    assert code == 0
+    assert time.perf_counter() - started < 30
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["issues"] == 2
+    for key in ("top1", "top3", "specificity"):
+        assert 0.0 <= report[key] <= 1.0
+    figures = report["scenarios"]["low_traffic"]
+    assert figures["no_issue_runs"] == 59
+    assert set(figures["by_metric"]) <= {"latency", "availability"}
