@@ -46,12 +46,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
 class VariableMasker:
     """Replaces variable tokens with ``<*>`` according to the named rules in `masks`.
 
-    Masking works token by token (tokens are separated by single spaces after `sanitize_line`) with a
-    bounded cache of every token already masked, so a line of known tokens costs one C-level
-    ``map(dict.get, ...)``. An unseen token takes a fast path when its class decides the result
-    (plain letters stay, decimal digits become ``<*>``) and one combined regex otherwise. Only the
-    ``quoted`` rule, whose values may contain spaces, runs on the whole line (and only when it contains
-    a quote). A size unit right after a masked number (``16.0 MB``) is folded into the wildcard.
+    Every rule treats all digits alike (only ``hex`` tells ``0`` apart, and only before an ``x``), so
+    the line is first reduced to its *shape* with one C-level ``str.translate`` (ASCII digits become
+    ``0``, or ``1``-``9`` become ``1`` when the line has an ``x``), and masking results are cached per
+    shape token in a bounded dict: ``10.1.2.3:4567`` and ``192.168.0.1:80`` share one entry, and a line
+    of known shapes costs a translate, a split and a ``map(dict.get, ...)``. An unseen shape takes a
+    fast path when its class decides the result (letters stay, decimal digits and whole UUID/hex become
+    ``<*>``, an ASCII token without digits or slashes can only match ``bool``) and the combined regex
+    otherwise. The few tokens whose result keeps a digit are masked from their own text each time.
+    Only ``quoted``, whose values may contain spaces, runs on the whole line (and only with a quote).
+    A size unit right after a masked number (``16.0 MB``) is folded into the wildcard.
     """
 
     def __init__(
@@ -71,25 +75,25 @@ class VariableMasker:
         self._quoted = re.compile(MASK_RULES["quoted"]) if "quoted" in self.masks else None
         self._fold_units = "size" in self.masks
         self._alpha_variables = _BOOLS if "bool" in self.masks else frozenset()
-        # Fast paths must give exactly what the regex gives; extra patterns may match anything.
-        self._alpha_fast = not self.extra_patterns
-        self._decimal_fast = not self.extra_patterns and not {"number", "digit_word"}.isdisjoint(self.masks)
+        # Shortcuts must give exactly what the regex gives; extra patterns may match anything.
+        self._fast = not self.extra_patterns
+        self._decimal_fast = self._fast and not {"number", "digit_word"}.isdisjoint(self.masks)
+        self._bool_sub = re.compile(f"{_SEP}(?:{MASK_RULES['bool']}){_END}").sub if "bool" in self.masks else None
+        self._uuid_dashes = 4 if "uuid" in self.masks else 99
+        self._whole = _WHOLE_TOKEN.fullmatch if self.masks == DEFAULT_MASKS and self._fast else None
         self._cache: dict[str, str] = {}
         self.cache_size = max(1, cache_size)
 
     def mask_tokens(self, text: str) -> list[str]:
         """Masked tokens of a sanitised line (single spaces, no control characters)."""
-        return self.mask_split(text, text.split(" "))
-
-    def mask_split(self, text: str, raw: list[str]) -> list[str]:
-        """Masked tokens of a sanitised line `text` whose tokens `raw` the caller has already split."""
         if self._quoted is not None and '"' in text:
-            raw = self._quoted.sub(WILDCARD, text).split(" ")
-        tokens: list[str | None] = list(map(self._cache.get, raw))
+            text = self._quoted.sub(WILDCARD, text)
+        keys = _shape(text).split(" ") if self._fast else text.split(" ")
+        tokens: list[str | None] = list(map(self._cache.get, keys))
         if None in tokens:
-            self._fill(raw, tokens)
+            self._fill(keys, text, tokens)
         masked: list[str] = tokens  # type: ignore[assignment]  # no None left after _fill
-        if self._fold_units and not _UNITS.isdisjoint(masked):
+        if self._fold_units and ("B" in text or "bytes" in text) and not _UNITS.isdisjoint(masked):
             masked = _fold_units(masked)
         return masked
 
@@ -99,35 +103,60 @@ class VariableMasker:
 
     def mask_token(self, token: str) -> str:
         """Masked form of one token (no spaces), without the cache."""
-        if self._alpha_fast and token.isalpha() and (len(token) > 5 or token.lower() not in self._alpha_variables):
-            return token  # plain words never match a digit/path rule
-        if self._decimal_fast and token.isdecimal():
+        if not self._fast:
+            return self._regex.sub(WILDCARD, token) if self._regex is not None else token
+        shaped = self._mask_shape(_shape(token))
+        return self._regex.sub(WILDCARD, token) if shaped is _OWN and self._regex is not None else shaped
+
+    def _mask_shape(self, shape: str) -> str:
+        """Masked form of a shape token, or `_OWN` when digits survive (then mask the token itself)."""
+        if self._fast and shape.isalpha() and (len(shape) > 5 or shape.lower() not in self._alpha_variables):
+            return shape  # plain words never match a digit/path rule
+        if self._decimal_fast and shape.isdecimal():
             return WILDCARD  # `number` and `digit_word` both take the whole token
-        return self._regex.sub(WILDCARD, token) if self._regex is not None else token
+        regex = self._regex
+        if regex is None or not self._fast:
+            return regex.sub(WILDCARD, shape) if regex is not None else shape
+        if shape.isascii() and _TRIGGERS.isdisjoint(shape) and shape.count("-") < self._uuid_dashes:
+            return self._bool_sub(WILDCARD, shape) if self._bool_sub is not None else shape
+        if self._whole is not None and self._whole(shape) is not None:
+            return WILDCARD
+        masked = regex.sub(WILDCARD, shape)
+        return masked if _DIGITS.isdisjoint(masked) else _OWN
 
-    def _fill(self, raw: list[str], tokens: list[str | None]) -> None:
-        """Mask the tokens the cache did not know (None in `tokens`) and remember them.
-
-        Same decisions as `mask_token`, inlined: this loop runs for every unseen token.
-        """
+    def _fill(self, keys: list[str], text: str, tokens: list[str | None]) -> None:
+        """Mask the tokens the cache did not know (None); a token whose result keeps digits is masked
+        from its own text and not cached (rare: a number glued to a word, as in ``12:30.5abc``)."""
         cache = self._cache
         if len(cache) + len(tokens) > self.cache_size:
             cache.clear()  # bounded: start over rather than track recency
-        alpha_fast, alpha_variables, decimal_fast = self._alpha_fast, self._alpha_variables, self._decimal_fast
-        sub = self._regex.sub if self._regex is not None else None
-        for index, token in enumerate(raw):
-            if tokens[index] is not None:
-                continue
-            if alpha_fast and token.isalpha() and (len(token) > 5 or token.lower() not in alpha_variables):
-                masked = token
-            elif decimal_fast and token.isdecimal():
-                masked = WILDCARD
+        index = -1
+        for _ in range(tokens.count(None)):
+            index = tokens.index(None, index + 1)  # C-level skip over the known tokens
+            value = self._mask_shape(keys[index])
+            if value is _OWN and self._regex is not None:
+                value = self._regex.sub(WILDCARD, text.split(" ")[index])
             else:
-                masked = sub(WILDCARD, token) if sub is not None else token
-            tokens[index] = cache[token] = masked
+                cache[keys[index]] = value
+            tokens[index] = value
 
 
 _LINE_RULES = frozenset({"quoted", "size"})
+_OWN = " "  # for a shape whose masked form keeps digits; never a token (no spaces in tokens)
+_DIGITS = frozenset("0123456789")
+_TRIGGERS = _DIGITS | {"/", "\\"}  # an ASCII token without these can only match the `bool` rule
+_SHAPE = bytes.maketrans(b"123456789", b"000000000")
+_HEX_SHAPE = bytes.maketrans(b"23456789", b"11111111")  # keep 0 apart where `0x` may start a hex number
+
+
+def _shape(text: str) -> str:
+    """`text` with every ASCII digit replaced as described in `VariableMasker` (bytes.translate is C-fast)."""
+    table = _HEX_SHAPE if "x" in text or "X" in text else _SHAPE
+    if text.isascii():
+        return text.encode().translate(table).decode()
+    return text.translate({digit: table[digit] for digit in b"0123456789"})
+
+_WHOLE_TOKEN = re.compile(f"{MASK_RULES['uuid']}|{MASK_RULES['hex']}")
 _BOOLS = frozenset({"true", "false", "null", "none", "nil"})
 
 

@@ -125,7 +125,7 @@ class TemplateMiner:
         if not 0.0 < similarity_threshold <= 1.0:
             raise ValueError("similarity_threshold must be in (0, 1]")
         self.masker = VariableMasker(masks)
-        self._mask_split = self.masker.mask_split
+        self._mask_tokens = self.masker.mask_tokens
         self.similarity_threshold = similarity_threshold
         self.max_clusters = max(1, max_clusters)
         self.max_line_chars = max(16, max_line_chars)
@@ -139,18 +139,16 @@ class TemplateMiner:
     def add(self, line: str | bytes) -> MatchResult:
         """Learn from one line and return its template, parameters and what changed."""
         if isinstance(line, str) and len(line) <= self.max_line_chars and line.isprintable():
-            raw = line.split()  # the common case of `sanitize_line`, without a second split
-            text = " ".join(raw) if raw else ""
+            text = " ".join(line.split())  # the common case of `sanitize_line`, without a call
         else:
             text = sanitize_line(line, self.max_line_chars)
-            raw = text.split(" ")
-        tokens = self._mask_split(text, raw or [""])
+        tokens = self._mask_tokens(text)
         masked = " ".join(tokens)
         self._tick += 1
         cluster = self._cache.get(masked)
         change: Change = "none"
         if cluster is None:
-            cluster, change = self._learn(masked, self._limit(tokens))
+            cluster, change = self._learn(masked, tokens if len(tokens) <= self.max_tokens else self._limit(tokens))
         cluster.size += 1
         cluster.last_seen = self._tick
         return MatchResult(cluster.template_id, cluster.template, change, cluster.size, text)
