@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,11 +27,14 @@ from typing import Any
 import numpy as np
 
 from aiops.detectors.base import SeriesDetector
+from aiops.detectors.cad_ose import CadOseDetector
 from aiops.detectors.ensemble import DEFAULT_THRESHOLD, default_metric_detector
 from aiops.evaluation.nab_scoring import (
     MAX_TP,
     OUTSIDE,
     PROBATIONARY,
+    PROBATIONARY_CAP_ROWS,
+    PROBATIONARY_FRACTION,
     CostMatrix,
     FileSweep,
     FloatArray,
@@ -83,6 +87,21 @@ def load_corpus(directory: Path, only: Sequence[str] = ()) -> list[NabFile]:
     return files
 
 
+def _cad_ose_lookahead(file: NabFile) -> SeriesDetector:
+    """CAD OSE exactly as NAB runs it: the whole file's min/max and rest period = probation / 5 (look-ahead)."""
+    probation = min(math.floor(PROBATIONARY_FRACTION * len(file.values)), PROBATIONARY_CAP_ROWS)
+    value_range = (min(file.values), max(file.values))
+    return CadOseDetector(value_range=value_range, rest_period=int(probation / 5.0))
+
+
+DETECTORS: dict[str, Callable[[NabFile], SeriesDetector]] = {
+    "ensemble": lambda _file: default_metric_detector(),
+    "cad_ose": lambda _file: CadOseDetector(),
+    "cad_ose_lookahead": _cad_ose_lookahead,
+}
+"""`--detector` choices: a fresh detector for one file. Only `*_lookahead` ones see the file (not streamable)."""
+
+
 def stream_scores(file: NabFile, factory: Callable[[], SeriesDetector]) -> FloatArray:
     """Anomaly score of every row, computed online: score the point, then learn it."""
     detector = factory()
@@ -133,15 +152,19 @@ def _per_file(
 
 
 def evaluate(
-    files: list[NabFile], profiles: dict[str, Any], default_threshold: float, per_file: bool = False
+    files: list[NabFile],
+    profiles: dict[str, Any],
+    default_threshold: float,
+    per_file: bool = False,
+    detector: str = "ensemble",
 ) -> dict[str, Any]:
     """Stream, sweep and normalise; the returned dict is the `--json` report."""
-    factory = default_metric_detector
+    make = DETECTORS[detector]
     scored: list[tuple[NabFile, FloatArray, FileSweep]] = []
     elapsed = 0.0
     for file in files:
         started = time.perf_counter()
-        scores = stream_scores(file, factory)
+        scores = stream_scores(file, lambda file=file: make(file))  # type: ignore[misc]
         elapsed += time.perf_counter() - started
         scored.append((file, scores, sweep_file(len(file.values), file.windows)))
     pairs = [(scores, sweep) for _, scores, sweep in scored]
@@ -161,6 +184,7 @@ def evaluate(
     if per_file:
         report["per_file"] = _per_file(scored, standard, at)
     report.update(
+        detector=detector,
         files=len(files),
         windows=n_windows,
         points=points,
@@ -198,6 +222,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default threshold")
     parser.add_argument("--only", action="append", default=[], help="keep files whose key contains this")
     parser.add_argument("--per-file", action="store_true", help="add per-file raw score, FPs and window hits")
+    parser.add_argument("--detector", choices=sorted(DETECTORS), default="ensemble", help="detector to stream")
     args = parser.parse_args(argv)
     directory: Path = args.directory
     if not (directory / "labels" / "combined_windows.json").is_file():
@@ -208,7 +233,7 @@ def main(argv: list[str]) -> int:
     if not files:
         print("error: no labelled data files selected", file=sys.stderr)
         return 2
-    report = evaluate(files, profiles, args.threshold, per_file=args.per_file)
+    report = evaluate(files, profiles, args.threshold, per_file=args.per_file, detector=args.detector)
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
