@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,61 @@ def test_loghub_grouping_accuracy_beats_drain_published() -> None:
     report = evaluate(load_systems(DATASET), TemplateMiner)
     assert report["mean_grouping_accuracy"]["original"] > 0.904
     assert report["mean_grouping_accuracy"]["corrected"] > 0.904
+
+
+def _reference_mask(masker: VariableMasker, token: str) -> str:
+    """The combined regex alone: what every shortcut and cache must reproduce exactly."""
+    return masker._regex.sub("<*>", token) if masker._regex is not None else token
+
+
+@pytest.mark.parametrize(
+    "masks",
+    [("uuid", "url", "timestamp", "ip", "hex", "path", "bool", "quoted", "size", "number", "digit_word"),
+     ("hex",), ("number", "hex", "uuid"), ("digit_word", "bool"), ("bool",), ("path", "url"),
+     ("digit_word", "number", "size", "quoted", "bool", "path", "hex", "ip", "timestamp", "url", "uuid")],
+)
+def test_shape_cache_and_shortcuts_equal_the_combined_regex(masks: tuple[str, ...]) -> None:
+    rng = random.Random(11)
+    pieces = [*"0123456789abcdefxXT-./:=,()_@#$+\\ZkB'", "true", "False", "null", "nil", "none", "0x", "://",
+              "1.2.3.4", "2024-01-02T03:04:05", "9f1c2d3e-1a2b-3c4d-5e6f-112233445566", "MB", "٣", "é",
+              "deadbeef-cafe-babe-face-decafbadcafe", "12:30:45.123abc"]
+    masker = VariableMasker(masks, cache_size=500)
+    for _ in range(20_000):
+        line = " ".join("".join(rng.choices(pieces, k=rng.randint(1, 6))) for _ in range(rng.randint(1, 4)))
+        tokens = line.split(" ")
+        assert masker.mask_token(tokens[0]) == _reference_mask(masker, tokens[0])
+        expected = [_reference_mask(masker, token) for token in tokens]
+        if "size" not in masks:
+            assert masker.mask_tokens(line) == expected, line
+    assert len(masker._cache) <= 500
+
+
+def test_tokens_with_the_same_digit_shape_share_one_cache_entry() -> None:
+    masker = VariableMasker()
+    assert masker.mask("from 10.1.2.3:4567 to 192.168.7.9:8080") == "from <*> to <*>"
+    size = len(masker._cache)
+    assert masker.mask("from 20.3.4.5:5678 to 193.167.8.1:9090") == "from <*> to <*>"
+    assert len(masker._cache) == size
+    # 0x marks hex only after a 0; other digits before an x must not be mistaken for it
+    assert masker.mask("res 1920x1080 addr 0x1f") == "res <*> addr <*>"
+    # a result that keeps digits is computed from the token itself, not from its shape
+    assert masker.mask("t 12:30:45.123abc t 98:76:54.321abc") == "t <*>.123abc t <*>.321abc"
+
+
+def test_extra_patterns_disable_the_shortcuts() -> None:
+    masker = VariableMasker(extra_patterns=[r"user\w+"])
+    assert masker.mask("login userbob from 10.0.0.1") == "login <*> from <*>"
+
+
+def test_line_cache_is_bounded_and_snapshot_round_trips_after_merges() -> None:
+    miner = TemplateMiner(cache_size=50)
+    for i in range(500):
+        miner.add(f"job {chr(97 + i % 7)}{chr(97 + i % 11)}x finished on node{i % 3} after {i} ms")
+    assert len(miner._cache) <= 50
+    state = json.loads(json.dumps(miner.snapshot()))
+    restored = TemplateMiner.restore(state, cache_size=50)
+    assert {c.template_id: c.template for c in restored.clusters.values()} == {
+        c.template_id: c.template for c in miner.clusters.values()}
+    line = "job qqx finished on node1 after 7 ms"
+    assert restored.add(line).template_id == miner.add(line).template_id
+    assert all(c.n_wild == c.tokens.count("<*>") for c in restored.clusters.values())
