@@ -132,7 +132,7 @@ def test_shape_cache_and_shortcuts_equal_the_combined_regex(masks: tuple[str, ..
               "1.2.3.4", "2024-01-02T03:04:05", "9f1c2d3e-1a2b-3c4d-5e6f-112233445566", "MB", "٣", "é",
               "deadbeef-cafe-babe-face-decafbadcafe", "12:30:45.123abc"]
     masker = VariableMasker(masks, cache_size=500)
-    for _ in range(20_000):
+    for _ in range(5_000):
         line = " ".join("".join(rng.choices(pieces, k=rng.randint(1, 6))) for _ in range(rng.randint(1, 4)))
         tokens = line.split(" ")
         assert masker.mask_token(tokens[0]) == _reference_mask(masker, tokens[0])
