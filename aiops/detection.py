@@ -9,12 +9,14 @@ and closes log windows as it advances. Pure: no I/O, no clock; the runtime runs 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from aiops.config import DetectionConfig
-from aiops.detectors.base import LogDetector, SeriesDetectorFactory
+from aiops.config import DetectionConfig, MetricDetectorConfig
+from aiops.detectors.base import LogDetector, SeriesDetector, SeriesDetectorFactory
+from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.log_rate import LogErrorRateDetector
-from aiops.detectors.metric_episodes import MetricEpisodeTracker
+from aiops.detectors.metric_episodes import MetricEpisodeTracker, SeriesRestorer
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.signals import Signal
 
@@ -47,13 +49,26 @@ def alert_to_signal(event: AlertEvent) -> Signal:
     )
 
 
-def default_series_factory(config: DetectionConfig) -> SeriesDetectorFactory:
-    metric = config.metric
+def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorFactory, SeriesRestorer]:
+    """How to make a fresh per-series detector of the configured kind, and how to restore one."""
+    if metric.detector == "ewma":
+        def make_ewma() -> SeriesDetector:
+            return EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points)
 
-    def make() -> EwmaZScore:
-        return EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points)
+        def restore_ewma(state: dict[str, Any]) -> SeriesDetector:
+            return EwmaZScore.restore(state, alpha=metric.alpha, warmup_points=metric.warmup_points)
 
-    return make
+        return make_ewma, restore_ewma
+    params: dict[str, Any] = {"threshold": metric.threshold, "cooldown_points": metric.cooldown_points,
+                              "counter_probe_points": metric.counter_probe_points}
+
+    def make_ensemble() -> SeriesDetector:
+        return MetricEnsemble(**params)
+
+    def restore_ensemble(state: dict[str, Any]) -> SeriesDetector:
+        return MetricEnsemble.restore(state, **params)
+
+    return make_ensemble, restore_ensemble
 
 
 def default_log_detector(config: DetectionConfig) -> LogDetector:
@@ -76,12 +91,15 @@ class DetectionStage:
         series_factory: SeriesDetectorFactory | None = None,
         log_detector: LogDetector | None = None,
     ) -> None:
+        make, restore = series_detector_codec(config.metric)
         self.metrics = MetricEpisodeTracker(
-            series_factory or default_series_factory(config),
+            series_factory or make,
             threshold=config.metric.threshold,
             end_after_normal=config.metric.end_after_normal_points,
             max_series=config.metric.max_series,
             refresh_seconds=config.metric.refresh_seconds,
+            restorer=None if series_factory else restore,
+            min_anomalous_points=config.metric.min_anomalous_points,
         )
         self.logs = log_detector or default_log_detector(config)
         self.max_event_time = float("-inf")

@@ -3,11 +3,13 @@
 Generates events (pure: start time and a seeded `random.Random` come in as arguments) for four services
 in a chain `frontend -> checkout -> payments -> postgres` plus an unrelated `search` service
 (not connected to the chain, so its alert must become a separate incident):
-- normal traffic: latency and error-rate gauges with noise, info logs;
-- at +600 s the database slows down; +630 s payments' latency rises and it logs errors; +660 s checkout's
-  error rate rises and Prometheus fires `CheckoutHighErrorRate`; frontend latency follows;
-- at +700 s an unrelated warning alert fires on `search` and resolves at +760 s (a separate incident);
-- from +900 s everything recovers; the checkout alert resolves at +930 s.
+- two hours of normal traffic (latency and error-rate gauges with noise, info logs) so the detectors
+  learn every baseline;
+- then (times relative to the end of the warm-up) the database slows down at +0 s; +30 s payments'
+  latency rises and it logs errors; +60 s checkout's error rate rises and Prometheus fires
+  `CheckoutHighErrorRate`; frontend latency follows at +80 s;
+- at +100 s an unrelated warning alert fires on `search` and resolves at +160 s (a separate incident);
+- from +300 s everything recovers; the checkout alert resolves at +330 s.
 The matching service catalogue (owners, runbooks, tiers, depends_on) is `SCENARIO_SERVICES`.
 """
 
@@ -18,7 +20,9 @@ from collections.abc import Iterator
 from typing import Any
 
 STEP_SECONDS = 10.0
-DURATION_SECONDS = 1320.0
+WARMUP_SECONDS = 7200.0
+"""Two hours of normal traffic first: detectors learn each series' baseline before anything happens."""
+DURATION_SECONDS = WARMUP_SECONDS + 720.0
 
 SCENARIO_SERVICES: dict[str, dict[str, Any]] = {
     "frontend": {"owner": "team-web", "runbook": "https://runbooks.example/frontend", "tier": 1,
@@ -33,8 +37,8 @@ SCENARIO_SERVICES: dict[str, dict[str, Any]] = {
 }
 
 _BASE_LATENCY = {"frontend": 120.0, "checkout": 80.0, "payments": 60.0, "postgres": 5.0, "search": 40.0}
-_FAULT_ONSET = {"postgres": 600.0, "payments": 630.0, "checkout": 660.0, "frontend": 680.0}
-_RECOVERY = 900.0
+_FAULT_ONSET = {"postgres": 0.0, "payments": 30.0, "checkout": 60.0, "frontend": 80.0}
+_RECOVERY = 300.0
 
 
 def _latency(service: str, offset: float, rng: random.Random) -> float:
@@ -70,6 +74,7 @@ def _alert(ts: float, service: str, name: str, severity: str, status: str, summa
 
 
 def _step_events(ts: float, offset: float, rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Events of one step; `offset` counts from the end of the warm-up (negative during it)."""
     for service in _BASE_LATENCY:
         yield _metric(ts, service, "latency_p99_ms", _latency(service, offset, rng))
         yield _metric(ts, service, "error_rate_pct", _error_rate(service, offset, rng))
@@ -78,19 +83,19 @@ def _step_events(ts: float, offset: float, rng: random.Random) -> Iterator[dict[
         for n in range(4):
             yield _log(ts + 2 + n, "payments", "error",
                        f"ERROR charge failed: timeout after 5000ms talking to postgres (attempt {n + 1})")
-    if offset == 660.0:
+    if offset == 60.0:
         yield _alert(ts, "checkout", "CheckoutHighErrorRate", "critical", "firing", "checkout 5xx above 5%")
-    if offset == 930.0:
+    if offset == 330.0:
         yield _alert(ts, "checkout", "CheckoutHighErrorRate", "critical", "resolved", "checkout 5xx above 5%")
-    if offset == 700.0:
+    if offset == 100.0:
         yield _alert(ts, "search", "SearchIndexLag", "warning", "firing", "search index 3 min behind")
-    if offset == 760.0:
+    if offset == 160.0:
         yield _alert(ts, "search", "SearchIndexLag", "warning", "resolved", "search index 3 min behind")
 
 
 def scenario_events(start: float, rng: random.Random) -> Iterator[dict[str, Any]]:
     """Events of the whole scenario in time order; `start` is the epoch of its first step."""
-    offset = 0.0
-    while offset <= DURATION_SECONDS:
-        yield from _step_events(start + offset, offset, rng)
-        offset += STEP_SECONDS
+    elapsed = 0.0
+    while elapsed <= DURATION_SECONDS:
+        yield from _step_events(start + elapsed, elapsed - WARMUP_SECONDS, rng)
+        elapsed += STEP_SECONDS

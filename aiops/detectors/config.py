@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from aiops.config_base import StrictModel
 
 
 class MetricDetectorConfig(StrictModel):
+    detector: Literal["ewma", "ensemble"] = Field(
+        "ewma",
+        description="Per-series detector: the EWMA z-score (fast; clean on steady series with "
+        "`min_anomalous_points` 2) or the ensemble (level, variance, drift, seasonality, flat-line, counters; "
+        "much better on NAB but noisier on steady series and slower; use min_anomalous_points 1 with it, it "
+        "merges its own episodes). See docs/benchmarks.md.",
+    )
     threshold: float = Field(0.9999, gt=0, lt=1, description="Calibrated score (1 - tail p) that flags.")
-    warmup_points: int = Field(30, ge=2)
-    alpha: float = Field(0.05, gt=0, lt=1, description="EWMA smoothing factor of the baseline.")
+    cooldown_points: int = Field(100, ge=0, description="ensemble: points after an alert during which only "
+                                 "surprise beyond the episode's peak counts.")
+    counter_probe_points: int = Field(20, ge=2, description="ensemble: points used to tell counters from gauges.")
+    warmup_points: int = Field(30, ge=2, description="ewma: points before the baseline is trusted.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="ewma: smoothing factor of the baseline.")
+    min_anomalous_points: int = Field(
+        2, ge=1, description="Consecutive anomalous points before an episode fires (like Prometheus' `for:`)."
+    )
     end_after_normal_points: int = Field(3, ge=1, description="Normal points that close an episode.")
     refresh_seconds: float = Field(
         60.0, gt=0, description="An open episode re-sends `firing` this often (event time), so correlation can "
         "resolve members whose detector state was lost (see correlation.stale_seconds)."
     )
     max_series: int = Field(200_000, ge=1, description="Live series cap; idle ones are evicted first.")
+
 
 class LogDetectorConfig(StrictModel):
     window_seconds: float = Field(60.0, gt=0)
@@ -25,6 +41,11 @@ class LogDetectorConfig(StrictModel):
     error_level: str = Field("error", description="Lines at or above this level count as errors.")
     max_samples: int = Field(5, ge=0, le=50)
 
+
 class DetectionConfig(StrictModel):
     metric: MetricDetectorConfig = MetricDetectorConfig()
     logs: LogDetectorConfig = LogDetectorConfig()
+    snapshot_interval_seconds: float = Field(
+        10.0, ge=0, description="Wall seconds between detector-state snapshots of changed series; input offsets "
+        "are committed with each snapshot so a restart resumes exactly from it (0: no snapshots, commit per batch).",
+    )

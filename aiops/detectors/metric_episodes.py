@@ -2,7 +2,8 @@
 
 `MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
 flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
-anomalous points into one episode: a `firing` signal at onset and a `resolved` signal after
+anomalous points into one episode: once `min_anomalous_points` consecutive points are anomalous (like
+Prometheus' `for:`, so one noisy point never pages anyone), a `firing` signal dated at the onset and a `resolved` signal after
 `end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event
 time (so correlation can resolve it as stale if this state is lost). Live series are capped; the least
 recently seen are evicted (counted).
@@ -12,13 +13,19 @@ It does not decide what an anomaly means for an incident: that is correlation's 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
 
 HIGH_SCORE = 1.0 - 1e-7
+SNAPSHOT_VERSION = 1
+
+SeriesRestorer = Callable[[dict[str, Any]], SeriesDetector]
+"""Rebuilds a series detector from its `snapshot()`."""
 
 
 @dataclass(slots=True)
@@ -29,6 +36,8 @@ class _Episode:
     peak_value: float
     normal_run: int = 0
     last_sent: float = 0.0
+    anomalous_points: int = 1
+    confirmed: bool = False
 
 
 @dataclass(slots=True)
@@ -48,8 +57,13 @@ class MetricEpisodeTracker:
         end_after_normal: int = 3,
         max_series: int = 200_000,
         refresh_seconds: float = 60.0,
+        restorer: SeriesRestorer | None = None,
+        min_anomalous_points: int = 1,
     ) -> None:
+        self.min_anomalous_points = min_anomalous_points
         self.refresh_seconds = refresh_seconds
+        self._restorer = restorer
+        self.last_key = ""
         self._factory = factory
         self.threshold = threshold
         self.end_after_normal = end_after_normal
@@ -64,6 +78,7 @@ class MetricEpisodeTracker:
     def observe(self, event: MetricEvent) -> Signal | None:
         """Score then learn one sample; return a signal when an episode starts or ends."""
         key = series_key(event)
+        self.last_key = key
         series = self._series.get(key)
         if series is None:
             series = self._admit(key)
@@ -76,13 +91,41 @@ class MetricEpisodeTracker:
         anomalous = verdict.warm and verdict.score >= self.threshold
         return self._update_episode(key, series, event, ts, verdict, anomalous)
 
-    def _admit(self, key: str) -> _Series:
+    def _admit(self, key: str, detector: SeriesDetector | None = None) -> _Series:
         while len(self._series) >= self.max_series:
             self._series.popitem(last=False)
             self.evicted += 1
-        series = _Series(self._factory())
+        series = _Series(detector if detector is not None else self._factory())
         self._series[key] = series
         return series
+
+    def export_series(self, key: str) -> dict[str, Any] | None:
+        """JSON-serialisable state of one series (detector and open episode), or None if not live."""
+        series = self._series.get(key)
+        if series is None:
+            return None
+        episode = series.episode
+        return {
+            "v": SNAPSHOT_VERSION,
+            "detector": series.detector.snapshot(),
+            "episode": None if episode is None else {**asdict(episode), "peak": asdict(episode.peak)},
+        }
+
+    def import_series(self, key: str, state: dict[str, Any]) -> bool:
+        """Restore one series from `export_series`; False (nothing changed) without a restorer or on an
+        unknown snapshot version."""
+        if self._restorer is None or state.get("v") != SNAPSHOT_VERSION:
+            return False
+        series = self._admit(key, self._restorer(state["detector"]))
+        episode = state.get("episode")
+        if episode is not None:
+            series.episode = _Episode(**{**episode, "peak": PointScore(**episode["peak"])})
+        return True
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop series (e.g. of partitions this worker no longer owns)."""
+        for key in keys:
+            self._series.pop(key, None)
 
     def _update_episode(
         self, key: str, series: _Series, event: MetricEvent, ts: float, verdict: PointScore, anomalous: bool
@@ -90,16 +133,25 @@ class MetricEpisodeTracker:
         episode = series.episode
         if anomalous:
             if episode is None:
-                series.episode = _Episode(ts, ts, verdict, event.value, last_sent=ts)
-                return self._signal(key, series.episode, event, ts, "firing")
-            episode.normal_run = 0
-            if verdict.score > episode.peak.score:
-                episode.peak, episode.peak_ts, episode.peak_value = verdict, ts, event.value
+                episode = series.episode = _Episode(ts, ts, verdict, event.value, last_sent=ts)
+            else:
+                episode.normal_run = 0
+                episode.anomalous_points += 1
+                if verdict.score > episode.peak.score:
+                    episode.peak, episode.peak_ts, episode.peak_value = verdict, ts, event.value
+            if not episode.confirmed:
+                if episode.anomalous_points < self.min_anomalous_points:
+                    return None
+                episode.confirmed, episode.last_sent = True, ts
+                return self._signal(key, episode, event, ts, "firing")
             if ts - episode.last_sent >= self.refresh_seconds:
                 episode.last_sent = ts
                 return self._signal(key, episode, event, ts, "firing")
             return None
         if episode is None:
+            return None
+        if not episode.confirmed:  # too short to count (Prometheus' `for:`): forget it silently
+            series.episode = None
             return None
         episode.normal_run += 1
         if episode.normal_run < self.end_after_normal:
