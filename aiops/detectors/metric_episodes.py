@@ -3,8 +3,8 @@
 `MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
 flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
 anomalous points into one episode: once `min_anomalous_points` consecutive points are anomalous (like
-Prometheus' `for:`, so one noisy point never pages anyone), a `firing` signal dated at the onset and a `resolved` signal after
-`end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event
+Prometheus' `for:`, so one noisy point never pages anyone), a `firing` signal dated at the onset and a
+`resolved` signal after `end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event
 time (so correlation can resolve it as stale if this state is lost). Live series are capped; the least
 recently seen are evicted (counted).
 It does not decide what an anomaly means for an incident: that is correlation's job.
@@ -130,24 +130,9 @@ class MetricEpisodeTracker:
     def _update_episode(
         self, key: str, series: _Series, event: MetricEvent, ts: float, verdict: PointScore, anomalous: bool
     ) -> Signal | None:
-        episode = series.episode
         if anomalous:
-            if episode is None:
-                episode = series.episode = _Episode(ts, ts, verdict, event.value, last_sent=ts)
-            else:
-                episode.normal_run = 0
-                episode.anomalous_points += 1
-                if verdict.score > episode.peak.score:
-                    episode.peak, episode.peak_ts, episode.peak_value = verdict, ts, event.value
-            if not episode.confirmed:
-                if episode.anomalous_points < self.min_anomalous_points:
-                    return None
-                episode.confirmed, episode.last_sent = True, ts
-                return self._signal(key, episode, event, ts, "firing")
-            if ts - episode.last_sent >= self.refresh_seconds:
-                episode.last_sent = ts
-                return self._signal(key, episode, event, ts, "firing")
-            return None
+            return self._on_anomalous(key, series, event, ts, verdict)
+        episode = series.episode
         if episode is None:
             return None
         if not episode.confirmed:  # too short to count (Prometheus' `for:`): forget it silently
@@ -158,6 +143,24 @@ class MetricEpisodeTracker:
             return None
         series.episode = None
         return self._signal(key, episode, event, ts, "resolved")
+
+    def _on_anomalous(
+        self, key: str, series: _Series, event: MetricEvent, ts: float, verdict: PointScore
+    ) -> Signal | None:
+        episode = series.episode
+        if episode is None:
+            episode = series.episode = _Episode(ts, ts, verdict, event.value, last_sent=ts)
+        else:
+            episode.normal_run = 0
+            episode.anomalous_points += 1
+            if verdict.score > episode.peak.score:
+                episode.peak, episode.peak_ts, episode.peak_value = verdict, ts, event.value
+        due = not episode.confirmed and episode.anomalous_points >= self.min_anomalous_points
+        refresh = episode.confirmed and ts - episode.last_sent >= self.refresh_seconds
+        if not (due or refresh):
+            return None
+        episode.confirmed, episode.last_sent = True, ts
+        return self._signal(key, episode, event, ts, "firing")
 
     def _signal(self, key: str, episode: _Episode, event: MetricEvent, ts: float, status: str) -> Signal:
         peak = episode.peak
