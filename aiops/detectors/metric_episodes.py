@@ -4,9 +4,9 @@
 flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
 anomalous points into one episode: once `min_anomalous_points` consecutive points are anomalous (like
 Prometheus' `for:`, so one noisy point never pages anyone), a `firing` signal dated at the onset and a
-`resolved` signal after `end_after_normal` normal points; an open episode re-sends `firing` every `refresh_seconds` of event
-time (so correlation can resolve it as stale if this state is lost). Live series are capped; the least
-recently seen are evicted (counted).
+`resolved` signal after `end_after_normal` normal points; an open episode re-sends `firing` every
+`refresh_seconds` of event time (so correlation can resolve it as stale if this state is lost). Live
+series are capped; the least recently seen are evicted (counted).
 It does not decide what an anomaly means for an incident: that is correlation's job.
 """
 
