@@ -73,7 +73,10 @@ class Silence(StrictModel):
         return all_match(self.matchers, attrs)
 
     def expired(self, at: datetime) -> Silence:
-        """This silence ended at `at` (a not-yet-started one collapses to an empty interval at `at`)."""
+        """This silence ended at `at` (a not-yet-started one collapses to an empty interval at `at`; one
+        that already ended is returned unchanged)."""
+        if at >= self.ends_at:
+            return self
         starts_at = min(self.starts_at, at)
         return self.model_copy(update={"starts_at": starts_at, "ends_at": max(at, starts_at)})
 

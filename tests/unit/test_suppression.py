@@ -68,6 +68,7 @@ def test_expired_silence() -> None:
     assert ended.id == silence.id
     assert ended.ends_at == T0 + timedelta(minutes=30)
     assert not ended.active(T0.timestamp() + 1800)
+    assert ended.expired(T0 + timedelta(hours=5)) == ended  # expiring again changes nothing
     future = _silence(["a=b"], start=T0 + timedelta(days=1)).expired(T0)
     assert future.starts_at == future.ends_at == T0
     assert not future.active(T0.timestamp())
