@@ -6,8 +6,7 @@ Serving the registry is `aiops.runtime.http_server`'s job. Use one registry per 
 fresh `CollectorRegistry()` so instruments never collide).
 
 Label values are bounded by design: topics, dead-letter reasons, signal origins, incident statuses,
-sink names and delivery outcomes (``delivered``/``rejected``/``expired``). Never label by service,
-host or incident id.
+sink/receiver names and delivery/notification outcomes. Never label by service, host or incident id.
 """
 
 from __future__ import annotations
@@ -66,6 +65,20 @@ class AiopsMetrics:
             "consumer_lag_records", "High watermark minus position, per partition.", "topic", "partition"
         )
         self.incidents_open = self._gauge("incidents_open", "Incidents currently open (not resolved).")
+        self.notifications_total = self._counter(
+            "notifications", "Notification records by receiver and outcome (attempts, finals, skips).",
+            "receiver", "outcome",
+        )
+        self.notification_latency_seconds = self._histogram(
+            "notification_latency_seconds", "Incident version on the topic to accepted by the receiver.",
+            DELIVERY_SECONDS_BUCKETS, "receiver",
+        )
+        self.circuit_state = self._gauge(
+            "receiver_circuit_state", "Circuit breaker per receiver: 0 closed, 1 half-open, 2 open.", "receiver"
+        )
+        self.notifications_deadlettered_total = self._counter(
+            "notifications_deadlettered", "Notifications dead-lettered after retries and fallback.", "receiver"
+        )
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
         return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
@@ -89,6 +102,15 @@ class AiopsMetrics:
         self.webhook_deliveries_total.labels(sink=sink, outcome=outcome).inc()
         self.webhook_delivery_attempts_total.labels(sink=sink).inc(attempts)
         self.webhook_delivery_seconds.labels(sink=sink).observe(elapsed_seconds)
+
+    def record_notification(self, receiver: str, outcome: str, latency_seconds: float | None = None) -> None:
+        """Count one notification record; observe the end-to-end latency of deliveries when given."""
+        self.notifications_total.labels(receiver=receiver, outcome=outcome).inc()
+        if latency_seconds is not None:
+            self.notification_latency_seconds.labels(receiver=receiver).observe(max(latency_seconds, 0.0))
+
+    def set_circuit_state(self, receiver: str, value: int) -> None:
+        self.circuit_state.labels(receiver=receiver).set(value)
 
     def record_batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)

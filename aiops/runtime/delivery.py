@@ -1,10 +1,14 @@
-"""Delivery stage: one consumer-group member per sink on the incidents topic.
+"""Delivery stage: one consumer group per receiver on the incidents topic, routed, retried, audited.
 
-Each sink (webhook) reads the incidents topic in its own consumer group, so a slow or dead receiver only
-delays itself: detection, correlation and the other sinks go on. For every incident version it retries
-with exponential backoff and jitter to the sink's deadline, then dead-letters the payload with the sink
-name, attempts and last error; the offset is committed only after that outcome (at-least-once delivery;
-receivers dedupe on the `Idempotency-Key` header). It does not build incidents or decide routing.
+Each receiver reads the incidents topic in its own consumer group (``<app_id>-deliver-<receiver>``), so a
+slow or dead receiver only delays itself: detection, correlation and other receivers go on. For every
+incident version the worker asks the routing tree whether this receiver is reached (muted and throttled
+versions are recorded as such and skipped), then retries with backoff + jitter to the receiver's deadline
+(through its rate limit and circuit breaker), tries the fallback receiver if it still failed, and
+dead-letters the failure (payload, receiver, attempts, last error). Every attempt and outcome goes to
+the notifications topic. The offset is committed only after the outcome and its notification records
+are acknowledged, so after a crash unconfirmed notifications are sent again (at-least-once; receivers
+dedupe on the idempotency key). It does not build incidents or define routing (see `aiops.sinks`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,62 +26,102 @@ from pydantic import ValidationError
 
 from aiops.config import AiopsConfig, WebhookConfig
 from aiops.deadletter import dead_letter
+from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
+from aiops.runtime.notifications import NotificationPublisher
 from aiops.sinks.base import Sink
-from aiops.sinks.retry import deliver_with_retry
+from aiops.sinks.circuit import CIRCUIT_STATE_VALUES, CircuitState
+from aiops.sinks.factory import Receiver, build_receiver, build_receivers, guard, legacy_reliability, legacy_routes
+from aiops.sinks.notifications import NotificationOutcome, RepeatThrottle
+from aiops.sinks.receiver_config import ReliabilityConfig
+from aiops.sinks.retry import DeliveryOutcome, deliver_with_retry
+from aiops.sinks.routing import RouteDecision, route_incident
 
 log = logging.getLogger("aiops.delivery")
+Wall = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(tz=UTC)
 
 
 class DeliveryWorker:
-    """Consumes incident changes and delivers each to one sink, in order per partition."""
+    """Consumes incident changes and delivers those routed to one receiver, in order per partition.
+
+    The legacy form ``DeliveryWorker(config, bootstrap, sink, webhook_config, metrics)`` still works (the
+    sink gets every incident); `delivery_workers` builds the routed form from `config.delivery`.
+    """
 
     def __init__(
         self,
         config: AiopsConfig,
         bootstrap: str,
-        sink: Sink,
-        policy: WebhookConfig,
+        sink: Sink | Receiver,
+        policy: WebhookConfig | None,
         metrics: AiopsMetrics,
         rng: random.Random | None = None,
-        wall: Callable[[], datetime] = lambda: datetime.now(tz=UTC),
+        wall: Wall = _utc_now,
+        fallback: Receiver | None = None,
     ) -> None:
+        if isinstance(sink, Receiver):
+            self.receiver = sink
+        else:
+            reliability = legacy_reliability(policy) if policy is not None else ReliabilityConfig()
+            self.receiver = Receiver(sink.name, "webhook_legacy", guard(sink, reliability), reliability, None)
         self.config = config
         self.bootstrap = bootstrap
-        self.sink = sink
-        self.policy = policy
         self.metrics = metrics
         self.rng = rng or random.Random()
         self.wall = wall
+        self.fallback = fallback
+        self.extra_routes = legacy_routes(config.webhooks)
+        self.throttle = RepeatThrottle()
+        self.group_id = f"{config.faust.app_id}-deliver-{self.receiver.name}"
+        self.delivered = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._publisher: NotificationPublisher | None = None
         self._stopping = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        return self.receiver.name
+
+    @property
+    def sink(self) -> Sink:
+        return self.receiver.sink
 
     async def start(self) -> None:
         faust = self.config.faust
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        await self._producer.start()
+        self._publisher = NotificationPublisher(self._producer, self.config, self.metrics)
+        await self._publisher.ensure_topic(self.bootstrap)
         self._consumer = AIOKafkaConsumer(
-            self.config.topics.incidents, bootstrap_servers=self.bootstrap,
-            group_id=f"{self.config.faust.app_id}-deliver-{self.sink.name}",
-            enable_auto_commit=False, auto_offset_reset="earliest",
+            self.config.topics.incidents, bootstrap_servers=self.bootstrap, group_id=self.group_id,
+            enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=20,
             session_timeout_ms=int(faust.session_timeout_seconds * 1000),
             heartbeat_interval_ms=int(faust.heartbeat_interval_seconds * 1000),
             rebalance_timeout_ms=int(faust.rebalance_timeout_seconds * 1000),
         )
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         await self._consumer.start()
-        await self._producer.start()
 
     async def stop(self) -> None:
         self._stopping.set()
         if self._consumer is not None:
             await self._consumer.stop()
+        if self._publisher is not None:
+            await self._publisher.flush()
         if self._producer is not None:
             await self._producer.stop()
-        await self.sink.close()
+        await self.receiver.sink.close()
+        if self.fallback is not None:
+            await self.fallback.sink.close()
 
     async def run(self) -> None:
         assert self._consumer is not None
+        assert self._publisher is not None
         while not self._stopping.is_set():
             try:
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=100)
@@ -87,36 +131,126 @@ class DeliveryWorker:
                 continue
             for tp, records in batch.items():
                 for record in records:
-                    await self._deliver_record(record)
+                    await self.process(record)
+                    await self._publisher.flush()
                     await self._consumer.commit({tp: record.offset + 1})
 
-    async def _deliver_record(self, record: Any) -> None:
+    async def process(self, record: Any) -> None:
+        """Route, deliver (retry, fallback) and record one incident message."""
         try:
             incident = Incident.model_validate_json(record.value)
         except ValidationError as error:
-            await self._dead(record, "schema", str(error), attempts=0)
+            await self._dead(record, "schema", str(error))
             return
-        outcome = await deliver_with_retry(
-            self.sink, incident, deadline_seconds=self.policy.deadline_seconds,
-            initial_backoff=self.policy.initial_backoff_seconds, max_backoff=self.policy.max_backoff_seconds,
-            rng=self.rng,
-        )
-        self.metrics.record_delivery(self.sink.name, outcome.outcome, outcome.attempts, outcome.elapsed)
-        if not outcome.delivered:
-            await self._dead(record, f"delivery_{outcome.outcome}", str(outcome.last_error),
-                             attempts=outcome.attempts)
+        decision = self._decision(incident)
+        if decision is None:
+            return
+        if not decision.active:
+            self._note(incident, "muted", route=decision.route, error=decision.muted)
+            return
+        if not self.throttle.allows(incident, decision.repeat_interval_seconds):
+            self._note(incident, "suppressed", route=decision.route,
+                       error=f"repeat_interval {decision.repeat_interval_seconds:g}s")
+            return
+        outcome = await self._attempts(self.receiver, incident, decision.route)
+        if outcome.delivered:
+            self._delivered(incident, record)
+            return
+        final: NotificationOutcome = "rejected" if outcome.rejected else "expired"
+        self._note(incident, final, route=decision.route, attempt=outcome.attempts,
+                   error=str(outcome.last_error))
+        await self._try_fallback(incident, decision.route)
+        await self._dead(record, f"delivery_{outcome.outcome}", _detail(self.receiver, outcome))
+        self.metrics.notifications_deadlettered_total.labels(receiver=self.name).inc()
+        self._note(incident, "dead_lettered", route=decision.route, attempt=outcome.attempts,
+                   error=str(outcome.last_error))
 
-    async def _dead(self, record: Any, reason: str, detail: str, attempts: int) -> None:
+    def _decision(self, incident: Incident) -> RouteDecision | None:
+        decisions = route_incident(self.config.delivery, incident, self.wall(), self.extra_routes)
+        return next((d for d in decisions if d.receiver == self.name), None)
+
+    def _delivered(self, incident: Incident, record: Any) -> None:
+        self.throttle.sent(incident)
+        self.delivered += 1
+        if record.timestamp:
+            latency = self.wall().timestamp() - record.timestamp / 1000.0
+            self.metrics.notification_latency_seconds.labels(receiver=self.name).observe(max(latency, 0.0))
+
+    async def _attempts(self, receiver: Receiver, incident: Incident, route: str) -> DeliveryOutcome:
+        policy = receiver.reliability
+
+        async def on_attempt(attempt: int, error: DeliveryError | DeliveryRejectedError | None, took: float) -> None:
+            if error is None:
+                status = getattr(receiver.sink, "last_status", None)
+                self._note(incident, "delivered", receiver=receiver, attempt=attempt, status=status, took=took,
+                           route=route)
+                return
+            outcome: NotificationOutcome = "rejected" if isinstance(error, DeliveryRejectedError) else "attempt_failed"
+            self._note(incident, outcome, receiver=receiver, attempt=attempt, status=getattr(error, "status", None),
+                       took=took, error=str(error), route=route)
+
+        result = await deliver_with_retry(
+            receiver.sink, incident, deadline_seconds=policy.deadline_seconds,
+            initial_backoff=policy.initial_backoff_seconds, max_backoff=policy.max_backoff_seconds, rng=self.rng,
+            on_attempt=on_attempt,
+        )
+        self.metrics.record_delivery(receiver.name, result.outcome, result.attempts, result.elapsed)
+        return result
+
+    async def _try_fallback(self, incident: Incident, route: str) -> None:
+        if self.fallback is None:
+            return
+        result = await self._attempts(self.fallback, incident, f"{route} (fallback of {self.name})")
+        if result.delivered:
+            self._note(incident, "fallback_delivered", route=route, error=f"delivered via {self.fallback.name}")
+
+    def _note(self, incident: Incident, outcome: NotificationOutcome, *, receiver: Receiver | None = None,
+              attempt: int = 0, status: int | None = None, took: float | None = None, error: str | None = None,
+              route: str = "") -> None:
+        assert self._publisher is not None
+        who = receiver or self.receiver
+        self._publisher.publish(incident, who.name, who.kind, outcome, self.wall(), attempt=attempt,
+                                status_code=status, latency_s=took, error=error, route=route)
+
+    async def _dead(self, record: Any, reason: str, detail: str) -> None:
         assert self._producer is not None
         self.metrics.events_deadlettered_total.labels(reason=reason).inc()
         letter = dead_letter(
-            f"delivery:{self.sink.name}", reason, f"{detail} (attempts={attempts})", record.value, self.wall(),
+            f"delivery:{self.name}", reason, detail, record.value, self.wall(),
             topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
         )
         await self._producer.send_and_wait(self.config.topics.deadletter, value=letter.model_dump_json().encode(),
                                            key=record.key)
-        log.warning("dead-lettered delivery to %s: %s", self.sink.name, reason,
+        log.warning("dead-lettered delivery to %s: %s", self.name, reason,
                     extra={"topic": record.topic, "partition": record.partition, "offset": record.offset})
 
 
-__all__ = ["DeliveryWorker", "TopicPartition"]
+def _detail(receiver: Receiver, outcome: DeliveryOutcome) -> str:
+    return (f"receiver={receiver.name} kind={receiver.kind} attempts={outcome.attempts} "
+            f"elapsed={outcome.elapsed:.1f}s last_error={outcome.last_error}")
+
+
+def delivery_workers(
+    config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *, wall: Wall = _utc_now,
+    only: Sequence[str] | None = None,
+) -> list[DeliveryWorker]:
+    """One worker per receiver (legacy `webhooks:` included), each with its own fallback sink instance."""
+
+    def on_circuit(name: str, state: CircuitState) -> None:
+        metrics.set_circuit_state(name, CIRCUIT_STATE_VALUES[state])
+        log.warning("receiver %s circuit %s", name, state)
+
+    receivers = build_receivers(config.delivery, config.webhooks, on_circuit=on_circuit)
+    workers = []
+    for name, receiver in receivers.items():
+        if only is not None and name not in only:
+            continue
+        fallback = None
+        if receiver.fallback is not None:
+            fallback = build_receiver(receiver.fallback, config.delivery, on_circuit=on_circuit)
+        metrics.set_circuit_state(name, 0)
+        workers.append(DeliveryWorker(config, bootstrap, receiver, None, metrics, wall=wall, fallback=fallback))
+    return workers
+
+
+__all__ = ["DeliveryWorker", "TopicPartition", "delivery_workers"]

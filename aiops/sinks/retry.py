@@ -3,7 +3,8 @@
 `deliver_with_retry` retries `DeliveryError` (honouring the receiver's ``retry_after`` as a lower bound
 on the wait), never retries `DeliveryRejectedError`, and gives up when the next attempt would start after
 ``deadline_seconds``. Clock, sleep and randomness are injected so tests run instantly and reproducibly.
-It does not dead-letter or count metrics: the caller inspects the returned `DeliveryOutcome`. Errors that
+It does not dead-letter or count metrics: the caller inspects the returned `DeliveryOutcome` (and may
+observe every attempt through `on_attempt`). Errors that
 are not aiops delivery errors (bugs in a sink) and cancellation propagate unchanged.
 """
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+OnAttempt = Callable[[int, "DeliveryError | DeliveryRejectedError | None", float], Awaitable[None]]
+"""Called after every attempt with (attempt number, its error or None, its duration in seconds)."""
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,23 @@ async def deliver_with_retry(
     rng: random.Random,
     sleep: Sleep = asyncio.sleep,
     clock: Clock = time.monotonic,
+    on_attempt: OnAttempt | None = None,
 ) -> DeliveryOutcome:
     """Try `sink.deliver(incident)` until it succeeds, is rejected, or the deadline would be passed."""
     started = clock()
     attempt = 0
     while True:
         attempt += 1
+        attempt_started = clock()
         try:
             await sink.deliver(incident)
-        except DeliveryRejectedError as error:
-            log.warning("sink %s rejected %s: %s", sink.name, incident.idempotency_key, error)
-            return DeliveryOutcome(False, attempt, error, clock() - started)
-        except DeliveryError as error:
+        except (DeliveryRejectedError, DeliveryError) as failure:
+            if on_attempt is not None:
+                await on_attempt(attempt, failure, clock() - attempt_started)
+            if isinstance(failure, DeliveryRejectedError):
+                log.warning("sink %s rejected %s: %s", sink.name, incident.idempotency_key, failure)
+                return DeliveryOutcome(False, attempt, failure, clock() - started)
+            error = failure
             delay = next_delay(
                 attempt, error, initial_backoff=initial_backoff, max_backoff=max_backoff, rng=rng
             )
@@ -102,4 +110,6 @@ async def deliver_with_retry(
             )
             await sleep(delay)
         else:
+            if on_attempt is not None:
+                await on_attempt(attempt, None, clock() - attempt_started)
             return DeliveryOutcome(True, attempt, None, clock() - started)

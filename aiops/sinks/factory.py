@@ -1,0 +1,132 @@
+"""Build the receivers of a configuration: resolve secrets, check destinations, wrap in guards.
+
+`build_receivers` turns `DeliveryConfig.receivers` (and the legacy `webhooks:` list) into `Receiver`
+plans: the guarded sink (rate limit + circuit breaker), its reliability policy, kind and fallback name.
+Secrets are resolved here (``${ENV:NAME}``, ``file:``), and every destination must pass
+`delivery.security` (legacy `webhooks:` entries are exempt, as before; prefer `delivery.receivers`).
+`legacy_routes` makes each legacy webhook receive every incident (a leading ``continue`` route).
+It starts no I/O: HTTP sessions open on first delivery. Errors are `ConfigError` naming the field only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aiops.errors import ConfigError
+from aiops.sinks.base import Sink
+from aiops.sinks.circuit import CircuitBreaker, CircuitState, GuardedSink, TokenBucket
+from aiops.sinks.config import DeliveryConfig, RouteConfig, SecurityConfig, WebhookConfig
+from aiops.sinks.itsm import JiraSink, ServiceNowSink
+from aiops.sinks.receiver_config import (
+    JiraReceiverConfig,
+    PagerDutyReceiverConfig,
+    ReceiverConfig,
+    ReliabilityConfig,
+    ServiceNowReceiverConfig,
+    SlackReceiverConfig,
+    TeamsReceiverConfig,
+    WebhookReceiverConfig,
+)
+from aiops.sinks.receivers import PagerDutySink, SignedWebhookSink, SlackSink, TeamsSink
+from aiops.sinks.security import check_destination, resolve_secret
+from aiops.sinks.webhook import WebhookSink
+
+OnCircuit = Callable[[str, CircuitState], None]
+
+
+@dataclass
+class Receiver:
+    name: str
+    kind: str
+    sink: GuardedSink
+    reliability: ReliabilityConfig
+    fallback: str | None
+
+
+class _Resolver:
+    def __init__(self, name: str, security: SecurityConfig, environ: Mapping[str, str] | None) -> None:
+        self.name = name
+        self.security = security
+        self.environ = environ
+
+    def secret(self, field: str, value: str) -> str:
+        return resolve_secret(value, f"delivery.receivers.{self.name}.{field}", self.environ)
+
+    def url(self, field: str, value: str) -> str:
+        url = self.secret(field, value)
+        check_destination(url, self.security, f"delivery.receivers.{self.name}.{field}")
+        return url
+
+
+def _sink(name: str, config: ReceiverConfig, delivery: DeliveryConfig, environ: Mapping[str, str] | None) -> Sink:
+    r = _Resolver(name, delivery.security, environ)
+    lt, tls = delivery.link_template, delivery.security.verify_tls
+    if isinstance(config, WebhookReceiverConfig):
+        secret = r.secret("signing_secret", config.signing_secret) if config.signing_secret else None
+        headers = {key: r.secret(f"headers.{key}", value) for key, value in config.headers.items()}
+        return SignedWebhookSink(name, config, url=r.url("url", config.url), secret=secret, headers=headers,
+                                 link_template=lt, verify_tls=tls)
+    if isinstance(config, SlackReceiverConfig):
+        return SlackSink(name, config, url=r.url("url", config.url), link_template=lt, verify_tls=tls)
+    if isinstance(config, TeamsReceiverConfig):
+        return TeamsSink(name, config, url=r.url("url", config.url), link_template=lt, verify_tls=tls)
+    if isinstance(config, PagerDutyReceiverConfig):
+        r.url("url", config.url)
+        return PagerDutySink(name, config, routing_key=r.secret("routing_key", config.routing_key),
+                             link_template=lt, verify_tls=tls)
+    if isinstance(config, ServiceNowReceiverConfig):
+        return ServiceNowSink(name, config, instance_url=r.url("instance_url", config.instance_url),
+                              username=r.secret("username", config.username),
+                              password=r.secret("password", config.password), link_template=lt, verify_tls=tls)
+    assert isinstance(config, JiraReceiverConfig)
+    return JiraSink(name, config, base_url=r.url("base_url", config.base_url), email=r.secret("email", config.email),
+                    api_token=r.secret("api_token", config.api_token), link_template=lt, verify_tls=tls)
+
+
+def guard(sink: Sink, reliability: ReliabilityConfig, on_circuit: OnCircuit | None = None) -> GuardedSink:
+    name = sink.name
+
+    def changed(state: CircuitState) -> None:
+        if on_circuit is not None:
+            on_circuit(name, state)
+
+    breaker = CircuitBreaker(reliability.circuit_failure_threshold, reliability.circuit_open_seconds,
+                             on_change=changed)
+    return GuardedSink(sink, breaker, TokenBucket(reliability.rate_limit_per_second, reliability.rate_limit_burst))
+
+
+def legacy_reliability(hook: WebhookConfig) -> ReliabilityConfig:
+    return ReliabilityConfig(timeout_seconds=hook.timeout_seconds, deadline_seconds=hook.deadline_seconds,
+                             initial_backoff_seconds=hook.initial_backoff_seconds,
+                             max_backoff_seconds=hook.max_backoff_seconds)
+
+
+def legacy_routes(webhooks: Sequence[WebhookConfig]) -> list[RouteConfig]:
+    return [RouteConfig.model_validate({"name": f"webhooks[{hook.name}]", "receivers": [hook.name],
+                                        "continue": True}) for hook in webhooks]
+
+
+def build_receiver(name: str, delivery: DeliveryConfig, environ: Mapping[str, str] | None = None,
+                   on_circuit: OnCircuit | None = None) -> Receiver:
+    config = delivery.receiver(name)
+    return Receiver(name, delivery.receivers.kind_of(name),
+                    guard(_sink(name, config, delivery, environ), config.reliability, on_circuit),
+                    config.reliability, config.fallback)
+
+
+def build_receivers(
+    delivery: DeliveryConfig, webhooks: Sequence[WebhookConfig] = (), environ: Mapping[str, str] | None = None,
+    on_circuit: OnCircuit | None = None,
+) -> dict[str, Receiver]:
+    """Every configured receiver by name (legacy webhooks included, kind ``webhook_legacy``)."""
+    receivers: dict[str, Receiver] = {}
+    for hook in webhooks:
+        reliability = legacy_reliability(hook)
+        receivers[hook.name] = Receiver(hook.name, "webhook_legacy", guard(WebhookSink(hook), reliability, on_circuit),
+                                        reliability, None)
+    for name in delivery.receivers.by_name():
+        if name in receivers:
+            raise ConfigError(f"receiver name {name!r} is also used by webhooks:")
+        receivers[name] = build_receiver(name, delivery, environ, on_circuit)
+    return receivers

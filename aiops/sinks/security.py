@@ -1,0 +1,105 @@
+"""Secrets, destination allowlist and HMAC signing for receivers.
+
+- `resolve_secret`: a config value that is ``${ENV:NAME}`` (environment), ``file:/path`` (file content,
+  trailing newline stripped) or a literal. Errors name the config field, never the value.
+- `check_destination`: a receiver URL must be http(s) and its host must match `security.allowed_hosts`
+  (globs or CIDRs); loopback (127/8, ::1, ``localhost``) needs `allow_loopback`, link-local (169.254/16,
+  fe80::/10, cloud metadata) is always refused. Only the literal host is checked: a DNS name that resolves
+  to a private address passes unless the allowlist is narrower than ``*``.
+- `sign` / `verify`: ``v1=<hex HMAC-SHA256(secret, "<timestamp>." + body)>``.
+It does not log anything.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiops.errors import ConfigError
+from aiops.sinks.config import SecurityConfig
+from aiops.sinks.webhook import redact_url
+
+_ENV_REF = re.compile(r"^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$")
+SIGNATURE_HEADER = "X-Aiops-Signature"
+TIMESTAMP_HEADER = "X-Aiops-Timestamp"
+
+
+def resolve_secret(value: str, where: str, environ: Mapping[str, str] | None = None) -> str:
+    """The secret a config value refers to; `ConfigError` naming `where` when it cannot be read."""
+    environ = os.environ if environ is None else environ
+    env = _ENV_REF.match(value)
+    if env is not None:
+        name = env.group(1)
+        if name not in environ or not environ[name]:
+            raise ConfigError(f"{where}: environment variable {name} is not set")
+        return environ[name]
+    if value.startswith("file:"):
+        path = Path(value[len("file:"):])
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as error:
+            raise ConfigError(f"{where}: cannot read secret file {path}: {error.strerror}") from None
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_link_local(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_link_local
+    except ValueError:
+        return False
+
+
+def _allowed_by(pattern: str, host: str) -> bool:
+    if "/" in pattern:
+        try:
+            return ipaddress.ip_address(host) in ipaddress.ip_network(pattern, strict=False)
+        except ValueError:
+            return False
+    return fnmatch.fnmatchcase(host.lower(), pattern.lower())
+
+
+def check_destination(url: str, security: SecurityConfig, where: str) -> None:
+    """Raise `ConfigError` unless `url` may be called under `security` (message shows the redacted URL)."""
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ConfigError(f"{where}: unparseable URL {shown}") from None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise ConfigError(f"{where}: {shown} is not an http(s) URL with a host")
+    if _is_link_local(host):
+        raise ConfigError(f"{where}: {shown} is link-local (refused)")
+    if _is_loopback(host):
+        if not security.allow_loopback:
+            raise ConfigError(f"{where}: {shown} is loopback; set delivery.security.allow_loopback: true")
+        return
+    if not any(_allowed_by(pattern, host) for pattern in security.allowed_hosts):
+        raise ConfigError(f"{where}: host of {shown} is not in delivery.security.allowed_hosts")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Value of the signature header for `body` sent at `timestamp` (unix seconds, as sent)."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """Constant-time check of a received signature (receivers should also bound the timestamp's age)."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
