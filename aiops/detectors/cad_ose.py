@@ -300,6 +300,12 @@ class CadOseDetector:
         calibrated = surprise_to_score(self.scale * step.reported)
         return PointScore(score=calibrated, warm=True, detail=f"cad_ose raw={step.raw:.3f}")
 
+    def raw_score(self, ts: float, value: float) -> float:
+        """CAD's own output in [0, 1] for the point (0 during probation), without changing state."""
+        if not math.isfinite(value) or not self.warm:
+            return 0.0
+        return self.plan(ts, value).reported
+
     def learn(self, ts: float, value: float) -> None:
         if not math.isfinite(value):
             return

@@ -29,6 +29,7 @@ import numpy as np
 from aiops.detectors.base import SeriesDetector
 from aiops.detectors.cad_ose import CadOseDetector
 from aiops.detectors.ensemble import DEFAULT_THRESHOLD, default_metric_detector
+from aiops.detectors.likelihood import LikelihoodDetector
 from aiops.evaluation.nab_scoring import (
     MAX_TP,
     OUTSIDE,
@@ -94,9 +95,16 @@ def _cad_ose_lookahead(file: NabFile) -> SeriesDetector:
     return CadOseDetector(value_range=value_range, rest_period=int(probation / 5.0))
 
 
+def _cad_ose_likelihood(_file: NabFile) -> SeriesDetector:
+    cad = CadOseDetector()
+    return LikelihoodDetector(cad, raw=cad.raw_score)
+
+
 DETECTORS: dict[str, Callable[[NabFile], SeriesDetector]] = {
     "ensemble": lambda _file: default_metric_detector(),
+    "ensemble_likelihood": lambda _file: LikelihoodDetector(default_metric_detector()),
     "cad_ose": lambda _file: CadOseDetector(),
+    "cad_ose_likelihood": _cad_ose_likelihood,
     "cad_ose_lookahead": _cad_ose_lookahead,
 }
 """`--detector` choices: a fresh detector for one file. Only `*_lookahead` ones see the file (not streamable)."""
