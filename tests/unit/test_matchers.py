@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from aiops.config_base import StrictModel
 from aiops.correlation.matchers import Matcher, MatcherSyntaxError, member_attributes, parse_matchers
+from aiops.correlation.state import MemberState
 from aiops.errors import ConfigError
 from aiops.signals import Signal
 
@@ -97,3 +98,13 @@ def test_member_attributes_fixed_keys_win_over_labels() -> None:
         "origin": "alert", "severity": "critical", "status": "firing", "team": "payments",
     }
     assert Matcher.parse("alertname=HighLatency").matches(attrs)
+
+
+def test_member_attributes_of_a_correlation_member() -> None:
+    member = MemberState(fingerprint="f", origin="metric_anomaly", name="latency_p99", service="cart",
+                         labels={"team": "web"}, status="resolved", severity="major", first_seen=0.0, last_seen=1.0)
+    attrs = member_attributes(member)
+    assert attrs["service"] == "cart"
+    assert attrs["host"] == ""
+    assert attrs["status"] == "resolved"
+    assert attrs["team"] == "web"
