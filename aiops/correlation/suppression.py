@@ -114,12 +114,12 @@ class MaintenanceWindow(StrictModel):
         return name
 
     def occurrence(self, at: float) -> tuple[float, float] | None:
-        """``(start, end)`` epoch seconds of the occurrence covering `at`, or None when outside."""
+        """``(start, end)`` epoch seconds of the latest-starting occurrence covering `at`, or None."""
         zone = ZoneInfo(self.timezone)  # zoneinfo caches instances per key
         local_day = datetime.fromtimestamp(at, tz=zone).date()
         wall = _parse_hhmm(self.start)
         span = self.duration_minutes * 60
-        for back in range(self.duration_minutes // 1440 + 1, -1, -1):
+        for back in range(self.duration_minutes // 1440 + 2):  # newest first: it ends last
             day: date = local_day - timedelta(days=back)
             if self.weekdays is not None and day.weekday() not in self.weekdays:
                 continue

@@ -145,6 +145,8 @@ def test_maintenance_longer_than_a_day() -> None:
     monday = datetime(2024, 6, 3, 20, 0, tzinfo=UTC).timestamp()
     assert window.active(monday + 2.9 * 86400)
     assert not window.active(monday + 3 * 86400)
+    daily = _window("20:00", 2 * 1440, "UTC")  # overlapping occurrences: the one ending last is reported
+    assert daily.occurrence(monday + 86400 + 3600) == (monday + 86400, monday + 3 * 86400)
 
 
 @pytest.mark.parametrize(
