@@ -1,10 +1,16 @@
 """Shared skeleton of the statistic-plus-tail metric detectors.
 
-A `CalibratedDetector` subclass computes one non-negative deviation statistic per point (`_statistic`)
-and folds the point into its own state (`_update`); this base turns the statistic into a calibrated
-score through `PeaksOverThreshold`, caches the statistic between `score` and `learn` of the same point
-(so each point is evaluated once), and handles warm-up and snapshot/restore of the tail model. It does
-not define any statistic itself.
+A `CalibratedDetector` subclass computes one non-negative deviation statistic per point and the baseline
+it was judged against (`judge`, pure) and folds the point into its own state (`_update`); this base turns
+the statistic into a calibrated score through `PeaksOverThreshold`, caches the statistic between `score`
+and `learn` of the same point (so each point is evaluated once), and handles warm-up and snapshot/restore
+of the tail model. It does not define any statistic itself.
+
+Hot path: the ensemble calls `judge` only on `ready` detectors and hands the statistic back to `absorb`,
+so a point costs two calls per member. `ready` is a cached attribute refreshed after every `learn`/`load`.
+Subclasses written against the older hooks (`_statistic` returning a `Baseline`, `_update` that reads the
+statistic) keep working: `judge` falls back to `_statistic`, and with `lazy_statistic = False` (the
+default) `_update` always receives the real statistic.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from typing import Any, ClassVar, Self
 
 from aiops.detectors.base import PointScore
 from aiops.detectors.tail import PeaksOverThreshold, surprise_to_score
+
+Judgement = tuple[float, float | None, float | None]
+"""(statistic, baseline centre, baseline half-width) of one point."""
 
 
 class Baseline:
@@ -32,20 +41,30 @@ class CalibratedDetector:
     state_fields: ClassVar[tuple[str, ...]] = ()
     """Instance attributes (JSON-able) that make up the subclass' learnt state."""
     uses_tail: ClassVar[bool] = True
-    """False when `_statistic` already is a calibrated surprise (-log10 p)."""
+    """False when the statistic already is a calibrated surprise (-log10 p)."""
+    lazy_statistic: ClassVar[bool] = False
+    """True when `_update` ignores its `statistic` argument, so it is only computed when the tail needs it."""
 
     def __init__(self, warmup_points: int = 30, tail: PeaksOverThreshold | None = None) -> None:
         self.warmup_points = warmup_points
         self.tail = tail if tail is not None else PeaksOverThreshold()
         self.count = 0
-        self._cache: tuple[float, float, float, Baseline] | None = None
+        self.ready = warmup_points <= 0
+        """Cached `_ready()`, refreshed whenever the state changes."""
+        self._cache: tuple[float, float, float, float | None, float | None] | None = None
 
     # --- hooks -----------------------------------------------------------------------------------
     def _ready(self) -> bool:
         """The statistic is meaningful (enough history); before that it is neither scored nor fitted."""
         return self.count >= self.warmup_points
 
+    def judge(self, ts: float, value: float) -> Judgement:
+        """Statistic and baseline of a point against the current state (pure; needs `count > 0`)."""
+        statistic, baseline = self._statistic(ts, value)
+        return statistic, baseline.centre, baseline.spread
+
     def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
+        """Older hook: statistic plus `Baseline`; subclasses override either this or `judge`."""
         raise NotImplementedError
 
     def _update(self, ts: float, value: float, statistic: float) -> None:
@@ -54,12 +73,13 @@ class CalibratedDetector:
     # --- protocol ----------------------------------------------------------------------------------
     @property
     def warm(self) -> bool:
-        return self._ready() and (self.tail.warm or not self.uses_tail)
+        return self.ready and (self.tail.fitted or not self.uses_tail)
 
     def surprise(self, ts: float, value: float) -> tuple[float, Baseline]:
         """-log10(tail p) of the point and the baseline it was judged against, without changing state."""
-        statistic, baseline = self._evaluate(ts, value)
-        if not self._ready():
+        statistic, centre, spread = self._evaluate(ts, value)
+        baseline = Baseline(centre, spread)
+        if not self.ready:
             return 0.0, baseline
         if not self.uses_tail:
             return statistic, baseline
@@ -80,20 +100,30 @@ class CalibratedDetector:
         )
 
     def learn(self, ts: float, value: float) -> None:
-        statistic, _ = self._evaluate(ts, value)
-        if self._ready() and self.uses_tail:
-            self.tail.learn(statistic)
-        self._update(ts, value, statistic)
-        self.count += 1
-        self._cache = None
-
-    def _evaluate(self, ts: float, value: float) -> tuple[float, Baseline]:
         cached = self._cache
         if cached is not None and cached[0] == ts and cached[1] == value:
-            return cached[2], cached[3]
-        statistic, baseline = self._statistic(ts, value) if self.count > 0 else (0.0, Baseline())
-        self._cache = (ts, value, statistic, baseline)
-        return statistic, baseline
+            self.absorb(ts, value, cached[2])
+        else:
+            self.absorb(ts, value, None)
+
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
+        """`learn` with the point's statistic already known (None: compute it here if needed)."""
+        if statistic is None and (not self.lazy_statistic or (self.ready and self.uses_tail)):
+            statistic = self.judge(ts, value)[0] if self.count > 0 else 0.0
+        if self.ready and self.uses_tail:
+            self.tail.learn(statistic)  # type: ignore[arg-type]  # set just above when needed
+        self._update(ts, value, statistic)  # type: ignore[arg-type]  # None only when `_update` ignores it
+        self.count += 1
+        self.ready = self._ready()
+        self._cache = None
+
+    def _evaluate(self, ts: float, value: float) -> Judgement:
+        cached = self._cache
+        if cached is not None and cached[0] == ts and cached[1] == value:
+            return cached[2], cached[3], cached[4]
+        judged = self.judge(ts, value) if self.count > 0 else (0.0, None, None)
+        self._cache = (ts, value, *judged)
+        return judged
 
     def snapshot(self) -> dict[str, Any]:
         state = {field: getattr(self, field) for field in self.state_fields}
@@ -105,6 +135,7 @@ class CalibratedDetector:
         self.tail.load(snapshot["tail"])
         for field in self.state_fields:
             setattr(self, field, _thaw(snapshot["state"][field]))
+        self.ready = self._ready()
         self._cache = None
 
     @classmethod

@@ -7,12 +7,14 @@ over-flagged) and scored through the peaks-over-threshold tail. It reacts slowly
 catch single spikes (the level detector does).
 """
 
+# ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
+
 from __future__ import annotations
 
 from typing import ClassVar
 
-from aiops.detectors.calibrated import Baseline, CalibratedDetector
-from aiops.detectors.level import scale_floor
+from aiops.detectors.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
 from aiops.detectors.tail import PeaksOverThreshold
 
 
@@ -21,6 +23,7 @@ class DriftDetector(CalibratedDetector):
 
     name: str = "drift"
     state_fields: ClassVar[tuple[str, ...]] = ("fast", "slow", "gap_centre", "gap_scale")
+    lazy_statistic: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -43,26 +46,46 @@ class DriftDetector(CalibratedDetector):
         self.gap_centre = 0.0
         self.gap_scale = 0.0
 
-    def _gap(self, value: float) -> float:
-        fast = self.fast + self.fast_alpha * (value - self.fast)
-        slow = self.slow + self.slow_alpha * (value - self.slow)
-        return fast - slow
-
-    def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
-        scale = max(self.gap_scale, scale_floor(self.slow))
-        return abs(self._gap(value) - self.gap_centre) / scale, Baseline(self.slow)
+    def judge(self, ts: float, value: float) -> Judgement:
+        fast = self.fast
+        slow = self.slow
+        gap = (fast + self.fast_alpha * (value - fast)) - (slow + self.slow_alpha * (value - slow))
+        scale = abs(slow) * REL_SCALE_FLOOR
+        if scale < ABS_SCALE_FLOOR:
+            scale = ABS_SCALE_FLOOR
+        if not self.gap_scale < scale:  # max(gap_scale, floor) keeps gap_scale unless floor is larger
+            scale = self.gap_scale
+        return abs(gap - self.gap_centre) / scale, slow, None
 
     def _update(self, ts: float, value: float, statistic: float) -> None:
-        if self.count == 0:
+        count = self.count
+        if count == 0:
             self.fast = self.slow = value
             return
-        gap = self._gap(value)
-        self.fast += self.fast_alpha * (value - self.fast)
-        self.slow += max(self.slow_alpha, 1.0 / (self.count + 1)) * (value - self.slow)
-        deviation = gap - self.gap_centre
-        scale = max(self.gap_scale, scale_floor(self.slow))
-        if self.count > self.warmup_points:
-            deviation = max(-self.clip * scale, min(deviation, self.clip * scale))
-        rate = max(self.gap_alpha, 1.0 / self.count)
-        self.gap_centre += rate * deviation
+        fast = self.fast
+        slow = self.slow
+        gap = (fast + self.fast_alpha * (value - fast)) - (slow + self.slow_alpha * (value - slow))
+        self.fast = fast + self.fast_alpha * (value - fast)
+        step = self.slow_alpha
+        if 1.0 / (count + 1) > step:
+            step = 1.0 / (count + 1)
+        slow = slow + step * (value - slow)
+        self.slow = slow
+        centre = self.gap_centre
+        deviation = gap - centre
+        scale = abs(slow) * REL_SCALE_FLOOR
+        if scale < ABS_SCALE_FLOOR:
+            scale = ABS_SCALE_FLOOR
+        if not self.gap_scale < scale:
+            scale = self.gap_scale
+        if count > self.warmup_points:
+            bound = self.clip * scale
+            if bound < deviation:  # min(deviation, bound)
+                deviation = bound
+            if not deviation > -bound:  # max(-bound, ...), which keeps -bound unless strictly exceeded
+                deviation = -bound
+        rate = self.gap_alpha
+        if 1.0 / count > rate:
+            rate = 1.0 / count
+        self.gap_centre = centre + rate * deviation
         self.gap_scale += rate * (abs(deviation) - self.gap_scale)

@@ -20,16 +20,26 @@ import math
 from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector
-from aiops.detectors.calibrated import Baseline, CalibratedDetector
+from aiops.detectors.calibrated import CalibratedDetector
 from aiops.detectors.drift import DriftDetector
 from aiops.detectors.flatline import FlatLineDetector
 from aiops.detectors.level import LevelDetector
 from aiops.detectors.seasonal import SeasonalDetector
-from aiops.detectors.tail import PeaksOverThreshold, score_to_surprise, surprise_to_score
+from aiops.detectors.tail import MAX_SURPRISE, PeaksOverThreshold, score_to_surprise
 from aiops.detectors.variance import VarianceDetector
 
 DEFAULT_THRESHOLD = 0.9999
 GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
+
+_Evaluation = tuple[
+    float, float, float, str, float | None, float | None, float, float | None, list[float | None] | None
+]
+"""(ts, value, raw surprise, source, centre, spread, next persistence, input seen, member statistics)."""
+_NOTHING: tuple[float, float | None, float | None] = (0.0, None, None)
+"""A member's judgement before it has seen any point."""
+_BONFERRONI = tuple(math.log10(warm + 1) for warm in range(16))
+"""log10(k + 1): the Bonferroni penalty for k warm members, precomputed."""
+_pow = math.pow
 
 
 def build_components() -> dict[str, CalibratedDetector]:
@@ -69,11 +79,18 @@ class MetricEnsemble:
         self.alert_surprise = 0.0
         self.previous: tuple[float, float] | None = None
         self.monotone = True
-        self._cache: tuple[float, float, float, str, Baseline, float] | None = None
+        self._cache: _Evaluation | None = None
+        self._warm: bool | None = None
+        """Cached `warm`, valid until the next `learn` (None: recompute)."""
+        self._alert_at: tuple[float, float] = (math.nan, 0.0)
+        """(threshold, its surprise), recomputed when `threshold` changes."""
 
     @property
     def warm(self) -> bool:
-        return self.mode != UNKNOWN and any(component.warm for component in self.components.values())
+        warm = self._warm
+        if warm is None:
+            warm = self._warm = self.mode != UNKNOWN and any(component.warm for component in self.components.values())
+        return warm
 
     def _input(self, ts: float, value: float) -> float | None:
         """The value the components see: the value (gauge) or the per-second rate (counter)."""
@@ -86,13 +103,12 @@ class MetricEnsemble:
         increase = value - previous_value if value >= previous_value else value
         return increase / elapsed
 
-    def _evaluate(self, ts: float, value: float) -> tuple[float, str, Baseline]:
+    def _evaluate(self, ts: float, value: float) -> _Evaluation:
         cached = self._cache
         if cached is not None and cached[0] == ts and cached[1] == value:
-            return cached[2], cached[3], cached[4]
-        raw, source, baseline, persistence = self._combine(ts, value)
-        self._cache = (ts, value, raw, source, baseline, persistence)
-        return raw, source, baseline
+            return cached
+        cached = self._cache = self._combine(ts, value)
+        return cached
 
     def _reported(self, raw: float) -> float:
         """Surprise reported for a point: inside an alert episode only what exceeds its peak counts."""
@@ -100,63 +116,90 @@ class MetricEnsemble:
             return max(raw - self.alert_surprise, 0.0)
         return raw
 
-    def _combine(self, ts: float, value: float) -> tuple[float, str, Baseline, float]:
-        seen = self._input(ts, value)
+    def _combine(self, ts: float, value: float) -> _Evaluation:
+        """Evaluate every ready member once: combined surprise, its source, baseline and the statistics.
+
+        The statistics (None for members not ready) go back to the members in `learn`, so each point is
+        judged once per member. Kept allocation-light: it runs once per point of every series.
+        """
+        seen = self._input(ts, value) if self.mode == COUNTER else value
         if seen is None or self.mode == UNKNOWN:
-            return 0.0, "", Baseline(), self.persistence
-        best, source, baseline, warm = 0.0, "", Baseline(), 0
+            return ts, value, 0.0, "", None, None, self.persistence, seen, None
+        best, source, centre, spread, warm = 0.0, "", None, None, 0
+        statistics: list[float | None] = []
+        append = statistics.append
         for label, component in self.components.items():
-            if not component.warm:
+            if not component.ready:
+                append(None)
                 continue
+            statistic, judged_centre, judged_spread = component.judge(ts, seen) if component.count else _NOTHING
+            append(statistic)
+            if component.uses_tail:
+                tail = component.tail
+                if not tail.fitted:
+                    continue
+                surprise = tail.surprise(statistic)
+            else:
+                surprise = statistic
             warm += 1
-            surprise, judged = component.surprise(ts, seen)
-            if surprise > best or baseline.centre is None:
+            if surprise > best or centre is None:
                 if surprise > best:
                     best, source = surprise, label
-                if judged.centre is not None:
-                    baseline = judged
+                if judged_centre is not None:
+                    centre, spread = judged_centre, judged_spread
+        self._warm = warm > 0
         if warm == 0:
-            return 0.0, "", baseline, self.persistence
+            return ts, value, 0.0, "", centre, spread, self.persistence, seen, statistics
         persistence = self.persistence + self.persistence_alpha * (best - self.persistence)
         sustained = self.persistence_tail.surprise(persistence)
         if sustained > best:
             best, source = sustained, "sustained"
-        combined = max(best - math.log10(warm + 1), 0.0)
-        return combined, source, baseline, persistence
+        combined = best - _BONFERRONI[warm] if warm < len(_BONFERRONI) else best - math.log10(warm + 1)
+        return ts, value, (combined if combined > 0.0 else 0.0), source, centre, spread, persistence, seen, statistics
 
     def score(self, ts: float, value: float) -> PointScore:
-        raw, source, baseline = self._evaluate(ts, value)
+        _, _, raw, source, centre, spread, _, _, _ = self._evaluate(ts, value)
         surprise = self._reported(raw)
-        centre, spread = baseline.centre, baseline.spread
-        has_band = centre is not None and spread is not None and self.mode == GAUGE
+        mode = self.mode
+        gauge = mode == GAUGE
+        has_band = gauge and centre is not None and spread is not None
         return PointScore(
-            score=surprise_to_score(surprise),
-            expected=centre if self.mode == GAUGE else None,
-            lower=centre - spread if has_band and centre is not None and spread is not None else None,
-            upper=centre + spread if has_band and centre is not None and spread is not None else None,
+            score=1.0 - _pow(10.0, -(MAX_SURPRISE if surprise > MAX_SURPRISE else surprise if surprise > 0.0 else 0.0)),
+            expected=centre if gauge else None,
+            lower=centre - spread if has_band else None,  # type: ignore[operator]  # has_band: both set
+            upper=centre + spread if has_band else None,  # type: ignore[operator]
             warm=self.warm,
-            detail=f"{source} surprise={surprise:.2f} mode={self.mode}",
+            detail=f"{source} surprise={surprise:.2f} mode={mode}",
         )
 
     def learn(self, ts: float, value: float) -> None:
-        surprise, _, _ = self._evaluate(ts, value)
+        _, _, surprise, _, _, _, persistence, seen, statistics = self._evaluate(ts, value)
         self._track_alerts(surprise)
-        if self._cache is not None and self.warm:
-            self.persistence = self._cache[5]
-            self.persistence_tail.learn(self.persistence)
-        seen = self._input(ts, value)
+        if self.warm:
+            self.persistence = persistence
+            self.persistence_tail.learn(persistence)
         if seen is not None:
-            for component in self.components.values():
-                component.learn(ts, seen)
-        self._probe(value)
+            if statistics is None:
+                for component in self.components.values():
+                    component.absorb(ts, seen, None)
+            else:
+                for component, statistic in zip(self.components.values(), statistics, strict=True):
+                    component.absorb(ts, seen, statistic)
+        if self.mode == UNKNOWN:
+            self._probe(value)
         self.previous = (ts, value)
         self.count += 1
         self._cache = None
+        self._warm = None
 
     def _track_alerts(self, surprise: float) -> None:
         in_episode = self.since_alert <= self.cooldown_points
         self.since_alert += 1
-        if surprise >= score_to_surprise(self.threshold):
+        threshold, alert_surprise = self._alert_at
+        if threshold != self.threshold:
+            alert_surprise = score_to_surprise(self.threshold)
+            self._alert_at = (self.threshold, alert_surprise)
+        if surprise >= alert_surprise:
             self.alert_surprise = max(surprise, self.alert_surprise) if in_episode else surprise
             self.since_alert = 0
 
@@ -200,6 +243,7 @@ class MetricEnsemble:
         detector.persistence_tail.load(state["persistence_tail"])
         for label, component in detector.components.items():
             component.load(state["components"][label])
+        detector._warm = None
         return detector
 
 
@@ -207,8 +251,6 @@ def default_metric_detector(config: Any = None) -> SeriesDetector:
     """Per-series detector for the stream; reads `threshold` from a `MetricDetectorConfig` if given."""
     threshold = float(getattr(config, "threshold", DEFAULT_THRESHOLD))
     params = {
-        name: getattr(config, name)
-        for name in ("cooldown_points", "counter_probe_points")
-        if hasattr(config, name)
+        name: getattr(config, name) for name in ("cooldown_points", "counter_probe_points") if hasattr(config, name)
     }
     return MetricEnsemble(threshold=threshold, **params)

@@ -8,12 +8,14 @@ run to be flagged; a noisy gauge that freezes is flagged after a few points. It 
 series from the start nor any change of level or variance.
 """
 
+# ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
+
 from __future__ import annotations
 
 import math
 from typing import ClassVar
 
-from aiops.detectors.calibrated import Baseline, CalibratedDetector
+from aiops.detectors.calibrated import CalibratedDetector, Judgement
 
 _REL_TOLERANCE = 1e-9
 
@@ -24,6 +26,7 @@ class FlatLineDetector(CalibratedDetector):
     name: str = "flatline"
     state_fields: ClassVar[tuple[str, ...]] = ("previous", "run", "longest_run", "repeat_rate")
     uses_tail: ClassVar[bool] = False
+    lazy_statistic: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -45,23 +48,36 @@ class FlatLineDetector(CalibratedDetector):
         self.repeat_rate = 0.5
 
     def _repeats(self, value: float) -> bool:
-        return abs(value - self.previous) <= _REL_TOLERANCE * max(abs(value), abs(self.previous), 1.0)
+        """Same value as the previous point within the relative tolerance (same NaN/inf rules as `max`)."""
+        previous = self.previous
+        largest = abs(value)
+        if abs(previous) > largest:
+            largest = abs(previous)
+        if largest < 1.0:
+            largest = 1.0
+        return abs(value - previous) <= _REL_TOLERANCE * largest
 
-    def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
+    def judge(self, ts: float, value: float) -> Judgement:
         if not self._repeats(value):
-            return 0.0, Baseline(self.previous)
+            return 0.0, self.previous, None
         rate = min(max(self.repeat_rate, self.min_repeat_rate), self.max_repeat_rate)
         beyond = self.run + 1 - self.longest_run
-        return max(beyond, 0.0) * -math.log10(rate), Baseline(self.previous)
+        return max(beyond, 0.0) * -math.log10(rate), self.previous, None
 
     def _update(self, ts: float, value: float, statistic: float) -> None:
-        if self.count == 0:
+        count = self.count
+        if count == 0:
             self.previous = value
             return
         repeated = self._repeats(value)
-        if not repeated:
-            self.longest_run = max(self.longest_run * self.longest_decay, float(self.run))
-        self.run = self.run + 1 if repeated else 0
-        rate = max(self.rate_alpha, 1.0 / (self.count + 1))
+        if repeated:
+            self.run += 1
+        else:
+            decayed = self.longest_run * self.longest_decay
+            self.longest_run = float(self.run) if float(self.run) > decayed else decayed
+            self.run = 0
+        rate = self.rate_alpha
+        if 1.0 / (count + 1) > rate:
+            rate = 1.0 / (count + 1)
         self.repeat_rate += rate * ((1.0 if repeated else 0.0) - self.repeat_rate)
         self.previous = value

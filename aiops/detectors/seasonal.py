@@ -7,15 +7,15 @@ bucket. It only scores after a full period has been seen; a series without seaso
 profile of noise and a correspondingly wide, calibrated tail. It does not detect the period itself.
 """
 
+# ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
+
 from __future__ import annotations
 
 from typing import ClassVar
 
-from aiops.detectors.calibrated import Baseline, CalibratedDetector
-from aiops.detectors.level import scale_floor
+from aiops.detectors.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.level import ABS_SCALE_FLOOR, BAND, REL_SCALE_FLOOR
 from aiops.detectors.tail import PeaksOverThreshold
-
-_MAD_TO_SIGMA = 1.2533
 
 
 class SeasonalDetector(CalibratedDetector):
@@ -23,6 +23,7 @@ class SeasonalDetector(CalibratedDetector):
 
     name: str = "seasonal"
     state_fields: ClassVar[tuple[str, ...]] = ("first_ts", "last_ts", "offset", "scale", "profile", "visits")
+    lazy_statistic: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -48,9 +49,12 @@ class SeasonalDetector(CalibratedDetector):
         self.scale = 0.0
         self.profile = [0.0] * buckets
         self.visits = [0] * buckets
+        self.ready = False
 
     def _bucket(self, ts: float) -> int:
-        return int((ts % self.period_seconds) / self.period_seconds * self.buckets) % self.buckets
+        period = self.period_seconds
+        buckets = self.buckets
+        return int((ts % period) / period * buckets) % buckets
 
     def _ready(self) -> bool:
         return self.count > 0 and self._covered_period
@@ -59,27 +63,51 @@ class SeasonalDetector(CalibratedDetector):
     def _covered_period(self) -> bool:
         return self.last_ts - self.first_ts >= self.period_seconds
 
-    def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
-        expected = self.profile[self._bucket(ts)] + self.offset
-        scale = max(self.scale, scale_floor(expected))
-        return abs(value - expected) / scale, Baseline(expected, 3.0 * _MAD_TO_SIGMA * scale)
+    def judge(self, ts: float, value: float) -> Judgement:
+        period = self.period_seconds
+        buckets = self.buckets
+        expected = self.profile[int((ts % period) / period * buckets) % buckets] + self.offset
+        scale = abs(expected) * REL_SCALE_FLOOR
+        if scale < ABS_SCALE_FLOOR:
+            scale = ABS_SCALE_FLOOR
+        if not self.scale < scale:  # max(self.scale, floor) keeps self.scale unless floor is larger
+            scale = self.scale
+        return abs(value - expected) / scale, expected, BAND * scale
 
     def _update(self, ts: float, value: float, statistic: float) -> None:
         self.last_ts = ts
-        if self.count == 0:
+        count = self.count
+        if count == 0:
             self.first_ts = ts
             self.offset = value
+        offset = self.offset
+        profile = self.profile
         bucket = self._bucket(ts)
-        seasonal = value - self.offset
+        seasonal = value - offset
         visits = self.visits[bucket]
         if visits == 0:
-            self.profile[bucket] = seasonal
+            profile[bucket] = seasonal
         else:
-            rate = max(self.profile_alpha, 1.0 / (visits + 1))
-            self.profile[bucket] += rate * (seasonal - self.profile[bucket])
+            rate = self.profile_alpha
+            if 1.0 / (visits + 1) > rate:
+                rate = 1.0 / (visits + 1)
+            profile[bucket] += rate * (seasonal - profile[bucket])
         self.visits[bucket] = visits + 1
-        residual = value - self.profile[bucket] - self.offset
-        self.offset += self.offset_alpha * residual
-        scale = max(self.scale, scale_floor(self.offset))
-        clipped = min(abs(residual), self.clip * scale) if self._covered_period else abs(residual)
-        self.scale += max(self.scale_alpha, 1.0 / (self.count + 1)) * (clipped - self.scale)
+        residual = value - profile[bucket] - offset
+        offset += self.offset_alpha * residual
+        self.offset = offset
+        scale = abs(offset) * REL_SCALE_FLOOR
+        if scale < ABS_SCALE_FLOOR:
+            scale = ABS_SCALE_FLOOR
+        old = self.scale
+        if not old < scale:
+            scale = old
+        clipped = abs(residual)
+        if ts - self.first_ts >= self.period_seconds:  # covered the period (last_ts is ts)
+            cap = self.clip * scale
+            if cap < clipped:
+                clipped = cap
+        rate = self.scale_alpha
+        if 1.0 / (count + 1) > rate:
+            rate = 1.0 / (count + 1)
+        self.scale = old + rate * (clipped - old)

@@ -8,7 +8,13 @@ updates so that anomalies do not inflate the tail. With `log_scale` the tail is 
 ``log1p(statistic)`` (more conservative, for Pareto-like statistics). This is what makes one threshold
 work across series with very different noise shapes. It holds O(1) state after the initial batch; it
 does not look at values, timestamps or seasonality (the detectors that feed it do).
+
+Both `surprise` and `learn` run once per point per detector, so they are written with local variables
+and explicit comparisons instead of `min`/`max` calls (same results, NaN included: ``max(a, b)`` keeps
+`a` unless ``b > a``). Hyper-parameters are fixed at construction.
 """
+
+# ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
 
 from __future__ import annotations
 
@@ -37,6 +43,21 @@ def score_to_surprise(score: float) -> float:
 class PeaksOverThreshold:
     """Online exponential-tail model of a non-negative statistic; O(1) per point after `init_points`."""
 
+    __slots__ = (
+        "_base",
+        "_keep",
+        "batch",
+        "excess",
+        "excess_cap",
+        "fitted",
+        "init_points",
+        "log_scale",
+        "min_excess",
+        "quantile",
+        "rate",
+        "tail_fraction",
+    )
+
     def __init__(
         self,
         *,
@@ -57,39 +78,50 @@ class PeaksOverThreshold:
         self.quantile = 0.0
         self.excess = min_excess
         self.fitted = False
+        self._base = -math.log10(tail_fraction)
+        """Surprise at the quantile: -log10(tail_fraction)."""
+        self._keep = 1.0 - tail_fraction
+        """Quantile step up on an exceedance, in units of `rate * excess`."""
 
     @property
     def warm(self) -> bool:
         return self.fitted
 
-    def _transform(self, statistic: float) -> float:
-        return math.log1p(statistic) if self.log_scale else statistic
-
     def surprise(self, statistic: float) -> float:
         """-log10 of the estimated probability of a statistic >= `statistic`."""
-        statistic = self._transform(statistic)
+        if self.log_scale:
+            statistic = math.log1p(statistic)
         if not self.fitted:
             return 0.0
-        base = -math.log10(self.tail_fraction)
-        if statistic <= self.quantile:
-            return base * statistic / self.quantile if self.quantile > 0 else 0.0
-        return min(base + _LOG10_E * (statistic - self.quantile) / self.excess, MAX_SURPRISE)
+        quantile = self.quantile
+        if statistic <= quantile:
+            return self._base * statistic / quantile if quantile > 0 else 0.0
+        surprise = self._base + _LOG10_E * (statistic - quantile) / self.excess
+        return MAX_SURPRISE if surprise > MAX_SURPRISE else surprise
 
     def learn(self, statistic: float) -> None:
-        statistic = self._transform(statistic)
+        if self.log_scale:
+            statistic = math.log1p(statistic)
         if not self.fitted:
             self.batch.append(statistic)
             if len(self.batch) >= self.init_points:
                 self._fit_batch()
             return
-        exceeded = statistic > self.quantile
-        step = self.rate * self.excess
-        self.quantile += step * ((1.0 - self.tail_fraction) if exceeded else -self.tail_fraction)
-        self.quantile = max(self.quantile, 0.0)
+        quantile = self.quantile
+        excess = self.excess
+        rate = self.rate
+        exceeded = statistic > quantile
+        quantile += rate * excess * (self._keep if exceeded else -self.tail_fraction)
+        if quantile < 0.0:
+            quantile = 0.0
+        self.quantile = quantile
         if exceeded:
-            excess = min(statistic - self.quantile, self.excess_cap * self.excess)
-            self.excess += self.rate * (excess - self.excess)
-            self.excess = max(self.excess, self.min_excess)
+            capped = statistic - quantile
+            cap = self.excess_cap * excess
+            if cap < capped:
+                capped = cap
+            excess += rate * (capped - excess)
+            self.excess = self.min_excess if self.min_excess > excess else excess
 
     def _fit_batch(self) -> None:
         ordered = sorted(self.batch)

@@ -7,14 +7,18 @@ differences so a burst does not immediately become normal. It does not flag a dr
 flat-line detector covers a signal that stops moving) nor level changes.
 """
 
+# ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
+
 from __future__ import annotations
 
 import math
 from typing import ClassVar
 
-from aiops.detectors.calibrated import Baseline, CalibratedDetector
-from aiops.detectors.level import scale_floor
+from aiops.detectors.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
 from aiops.detectors.tail import PeaksOverThreshold
+
+_log = math.log
 
 
 class VarianceDetector(CalibratedDetector):
@@ -22,6 +26,7 @@ class VarianceDetector(CalibratedDetector):
 
     name: str = "variance"
     state_fields: ClassVar[tuple[str, ...]] = ("previous", "short", "long")
+    lazy_statistic: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -40,19 +45,31 @@ class VarianceDetector(CalibratedDetector):
         self.short = 0.0
         self.long = 0.0
 
-    def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
-        change = abs(value - self.previous)
-        short = self.short + self.short_alpha * (change - self.short)
-        floor = scale_floor(self.previous)
-        ratio = (short + floor) / (self.long + floor)
-        return max(math.log(ratio), 0.0), Baseline()
+    def judge(self, ts: float, value: float) -> Judgement:
+        previous = self.previous
+        short = self.short
+        short = short + self.short_alpha * (abs(value - previous) - short)
+        floor = abs(previous) * REL_SCALE_FLOOR
+        if floor < ABS_SCALE_FLOOR:
+            floor = ABS_SCALE_FLOOR
+        statistic = _log((short + floor) / (self.long + floor))
+        return (0.0 if statistic < 0.0 else statistic), None, None
 
     def _update(self, ts: float, value: float, statistic: float) -> None:
-        if self.count == 0:
+        count = self.count
+        if count == 0:
             self.previous = value
             return
         change = abs(value - self.previous)
         self.short += self.short_alpha * (change - self.short)
-        capped = min(change, self.clip * self.long) if self.count > self.warmup_points else change
-        self.long += max(self.long_alpha, 1.0 / self.count) * (capped - self.long)
+        long = self.long
+        capped = change
+        if count > self.warmup_points:
+            cap = self.clip * long
+            if cap < capped:
+                capped = cap
+        rate = self.long_alpha
+        if 1.0 / count > rate:
+            rate = 1.0 / count
+        self.long = long + rate * (capped - long)
         self.previous = value
