@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiops.cli_silences import add_commands as add_silence_commands
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import AiopsError, ConfigError
 
@@ -180,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("name", choices=EVALUATIONS)
     evaluate.add_argument("rest", nargs=argparse.REMAINDER)
     evaluate.set_defaults(handler=cmd_eval)
+    add_silence_commands(sub)
     return parser
 
 

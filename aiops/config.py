@@ -21,7 +21,7 @@ from aiops.config_base import StrictModel
 from aiops.correlation.config import CorrelationConfig, ServiceConfig
 from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
-from aiops.sinks.config import WebhookConfig
+from aiops.sinks.config import DeliveryConfig, WebhookConfig
 
 __all__ = [
     "AiopsConfig", "CorrelationConfig", "DetectionConfig", "LogDetectorConfig", "MetricDetectorConfig",
@@ -42,6 +42,9 @@ class TopicsConfig(StrictModel):
     signals: str = "aiops.signals"
     incidents: str = "aiops.incidents"
     deadletter: str = "aiops.deadletter"
+    detector_state: str = Field(
+        "aiops.detector-state", description="Compacted topic of detector snapshots, partitioned like `events`."
+    )
     events_partitions: int = Field(4, ge=1)
     signals_partitions: int = Field(2, ge=1)
     incidents_partitions: int = Field(2, ge=1)
@@ -86,6 +89,7 @@ class AiopsConfig(StrictModel):
     correlation: CorrelationConfig = CorrelationConfig()
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    delivery: DeliveryConfig = DeliveryConfig()
     http: HttpConfig = HttpConfig()
     faust: FaustConfig = FaustConfig()
     logging: LoggingConfig = LoggingConfig()

@@ -3,10 +3,14 @@
 `DetectionWorker` is a consumer-group member on the input topic. Per batch (`getmany`): decode each
 record against the event contract (bad ones become dead letters with the original bytes, reason and
 source topic/partition/offset), run the pure `DetectionStage`, publish signals keyed by correlation scope,
-advance event time and publish watermarks to every signals partition, wait until every output is
-acknowledged, and only then commit the batch's offsets (at-least-once). A per-event guard turns any
-unexpected error into a dead letter so one bad event never stops the worker.
-It does not correlate (the Faust stage does) and keeps detector state in memory (see ARCHITECTURE.md).
+advance event time and publish watermarks to every signals partition, and wait until every output is
+acknowledged. Offsets are committed only after that (at-least-once), and, when detector snapshots are on,
+only together with a snapshot of every series that changed since the previous one (written to the
+detector-state topic, partition = input partition): a restarted worker restores the snapshot and resumes
+from exactly the offsets it covers, so it neither re-warms nor raises a burst of false alarms. On a
+rebalance the worker snapshots and commits before giving partitions up, and restores on assignment.
+A per-event guard turns any unexpected error into a dead letter so one bad event never stops the worker.
+It does not correlate (the Faust stage does).
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from aiops.config import AiopsConfig
 from aiops.deadletter import dead_letter
 from aiops.detection import DetectionStage
 from aiops.errors import InvalidEventError
-from aiops.events import decode_event
+from aiops.events import MetricEvent, decode_event
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
+from aiops.runtime.detector_state import MARKER_KEY, encode_state, read_partitions
+from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import PartitionWatermarks
 from aiops.signals import Signal, Watermark, dt_from_epoch
 
@@ -46,9 +52,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.worker = worker
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.worker.checkpoint()
+        self.worker.release({tp.partition for tp in revoked})
         self.worker.watermarks.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        # Restoring happens lazily, before the first records of each partition are processed (aiokafka may
+        # hand out records before a listener coroutine has finished).
         log.info("detection assigned %s", sorted(tp.partition for tp in assigned))
 
 
@@ -80,10 +90,21 @@ class DetectionWorker:
         self._sent_watermark = float("-inf")
         self._stopping = asyncio.Event()
         self.batches = 0
+        self.snapshots_written = 0
+        self.series_restored = 0
+        self._dirty: dict[int, set[str]] = {}
+        self._owned: dict[int, set[str]] = {}
+        self._restored: set[int] = set()
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._last_checkpoint = wall()
 
     async def start(self) -> None:
         topics = self.config.topics
         faust = self.config.faust
+        if self.config.detection.snapshot_interval_seconds > 0:
+            await ensure_topics(self.bootstrap, [TopicSpec(
+                topics.detector_state, topics.events_partitions, topics.replication_factor,
+                {"cleanup.policy": "compact"})])
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, client_id=f"{self.config.kafka.client_id}-detect",
             linger_ms=5, max_batch_size=256 * 1024, acks="all",
@@ -106,6 +127,7 @@ class DetectionWorker:
     async def stop(self) -> None:
         self._stopping.set()
         if self._consumer is not None:
+            await self.checkpoint()
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
@@ -130,6 +152,10 @@ class DetectionWorker:
         wall = self.wall()
         outputs: list[Output] = []
         count = 0
+        unrestored = {tp.partition for tp in batch} - self._restored
+        if unrestored:
+            await self.restore(unrestored)
+            self._restored |= unrestored
         for records in batch.values():
             count += len(records)
             for record in records:
@@ -137,9 +163,12 @@ class DetectionWorker:
         self._advance(wall, outputs)
         if outputs:
             await self._publish(outputs)
+        for tp, records in batch.items():
+            self._uncommitted[tp] = records[-1].offset + 1
+        interval = self.config.detection.snapshot_interval_seconds
+        if interval <= 0 or wall - self._last_checkpoint >= interval:
+            await self.checkpoint()
         if batch:
-            assert self._consumer is not None
-            await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
             self.metrics.events_consumed_total.labels(topic=self.config.topics.events).inc(count)
             self.metrics.record_batch(count, time.perf_counter() - started)
             self.metrics.detector_series_live.set(self.stage.metrics.live_series)
@@ -158,6 +187,10 @@ class DetectionWorker:
             self._dead(record, "internal_error", repr(error), outputs, wall)
             return
         self.watermarks.observe(record.partition, event.epoch, wall)
+        if isinstance(event, MetricEvent):
+            key = self.stage.metrics.last_key
+            self._dirty.setdefault(record.partition, set()).add(key)
+            self._owned.setdefault(record.partition, set()).add(key)
         for signal in signals:
             outputs.append(self._signal_output(signal))
 
@@ -211,3 +244,45 @@ class DetectionWorker:
                 log.warning("publishing %d outputs failed (%r); retrying in %.1fs", len(outputs), error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def checkpoint(self) -> None:
+        """Snapshot changed series (when enabled), then commit every processed offset."""
+        self._last_checkpoint = self.wall()
+        if self.config.detection.snapshot_interval_seconds > 0 and self._dirty:
+            outputs = self._snapshot_outputs()
+            await self._publish(outputs)
+            self.snapshots_written += len(outputs)
+        self._dirty.clear()
+        if self._uncommitted and self._consumer is not None:
+            await self._consumer.commit(dict(self._uncommitted))
+            self._uncommitted.clear()
+
+    def _snapshot_outputs(self) -> list[Output]:
+        topic = self.config.topics.detector_state
+        outputs: list[Output] = []
+        for partition, keys in self._dirty.items():
+            for key in keys:
+                state = self.stage.metrics.export_series(key)
+                if state is not None:
+                    outputs.append((topic, key.encode(), encode_state(state), partition))
+            outputs.append((topic, MARKER_KEY, b"{}", partition))
+        return outputs
+
+    def release(self, partitions: set[int]) -> None:
+        """Forget the series of partitions this worker no longer owns."""
+        for partition in partitions:
+            self.stage.metrics.forget(self._owned.pop(partition, set()))
+            self._restored.discard(partition)
+
+    async def restore(self, partitions: set[int]) -> None:
+        """Load the latest snapshot of each series of newly assigned partitions."""
+        if self.config.detection.snapshot_interval_seconds <= 0 or not partitions:
+            return
+        states = await read_partitions(self.bootstrap, self.config.topics.detector_state, partitions,
+                                       self.config.kafka.client_id)
+        for partition, series in states.items():
+            for key, state in series.items():
+                if self.stage.metrics.import_series(key, state):
+                    self._owned.setdefault(partition, set()).add(key)
+                    self.series_restored += 1
+        log.info("restored %d series for partitions %s", sum(len(s) for s in states.values()), sorted(partitions))
