@@ -11,9 +11,8 @@ from support.incidents import make_incident
 
 from aiops.cli_delivery import main as delivery_cli
 from aiops.incidents import Incident
-from aiops.sinks.config import DeliveryConfig, TimeIntervalConfig
+from aiops.sinks.config import DeliveryConfig, TimeIntervalConfig, WebhookConfig
 from aiops.sinks.factory import legacy_routes
-from aiops.sinks.config import WebhookConfig
 from aiops.sinks.notifications import RepeatThrottle
 from aiops.sinks.routing import in_interval, route_incident
 
