@@ -169,15 +169,15 @@ async def test_worker_killed_mid_delivery_restarted_nothing_lost(
         sent = incidents(6, "kill")
         emu.hang_next("webhook", 1, seconds=60)  # the first delivery is in flight when we kill
         log = (tmp_path / "first.log").open("wb")
-        first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: ASYNC220
         try:
             await publish(kafka_bootstrap, config, sent)
             await emu.wait_for(lambda: len(emu.calls("webhook")) >= 1, within_seconds=20)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
-        second = subprocess.Popen(command, stdout=(tmp_path / "second.log").open("wb"), stderr=subprocess.STDOUT,
-                                  env=env)
+        second = subprocess.Popen(  # noqa: ASYNC220
+            command, stdout=(tmp_path / "second.log").open("wb"), stderr=subprocess.STDOUT, env=env)
         try:
             await emu.wait_for(lambda: len(set(emu.accepted["webhook"])) >= len(sent), within_seconds=40)
         finally:
@@ -208,7 +208,8 @@ async def test_end_to_end_routing_pagerduty_and_servicenow(
         ]
         data = isolated_config(unique_topic_prefix, kafka_bootstrap, {"delivery": section})
         config = AiopsConfig.model_validate(data)
-        await ensure_topics(kafka_bootstrap, [TopicSpec(config.topics.events, 2), TopicSpec(config.topics.deadletter, 1)])
+        topics = [TopicSpec(config.topics.events, 2), TopicSpec(config.topics.deadletter, 1)]
+        await ensure_topics(kafka_bootstrap, topics)
         worker = WorkerProcess(data, tmp_path)  # detection + correlation; delivery runs here, apart
         worker.start()
         try:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 from support.incidents import make_incident
 
@@ -82,7 +83,8 @@ def test_mute_and_active_intervals_are_timezone_aware() -> None:
     assert receivers(config, incident(), at_lunch - timedelta(hours=1)) == ["pd"]
     active = delivery(routes=[{**tree[0], "mute_time_intervals": [], "active_time_intervals": ["lunch"]}])
     assert receivers(active, incident(), at_lunch) == ["pd"]
-    assert route_incident(active, incident(), at_lunch - timedelta(hours=2))[0].muted == "outside active time intervals lunch"
+    morning = at_lunch - timedelta(hours=2)
+    assert route_incident(active, incident(), morning)[0].muted == "outside active time intervals lunch"
 
 
 def test_interval_spanning_midnight() -> None:
@@ -137,7 +139,6 @@ def test_repeat_throttle() -> None:
 
 def test_routes_test_cli(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.yaml"
-    import yaml
     path.write_text(yaml.safe_dump({"delivery": delivery(routes=TREE).model_dump(by_alias=True)}))
     assert delivery_cli(["routes", "test", "--config", str(path), "--service", "payments", "--priority", "P1"]) == 0
     out = capsys.readouterr().out
