@@ -57,35 +57,42 @@ class DriftDetector(CalibratedDetector):
             scale = self.gap_scale
         return abs(gap - self.gap_centre) / scale, slow, None
 
-    def _update(self, ts: float, value: float, statistic: float) -> None:
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
         count = self.count
+        if self.ready:
+            if statistic is None:
+                statistic = self.judge(ts, value)[0] if count else 0.0
+            self.tail.learn(statistic)
         if count == 0:
             self.fast = self.slow = value
-            return
-        fast = self.fast
-        slow = self.slow
-        gap = (fast + self.fast_alpha * (value - fast)) - (slow + self.slow_alpha * (value - slow))
-        self.fast = fast + self.fast_alpha * (value - fast)
-        step = self.slow_alpha
-        if 1.0 / (count + 1) > step:
-            step = 1.0 / (count + 1)
-        slow = slow + step * (value - slow)
-        self.slow = slow
-        centre = self.gap_centre
-        deviation = gap - centre
-        scale = abs(slow) * REL_SCALE_FLOOR
-        if scale < ABS_SCALE_FLOOR:
-            scale = ABS_SCALE_FLOOR
-        if not self.gap_scale < scale:
-            scale = self.gap_scale
-        if count > self.warmup_points:
-            bound = self.clip * scale
-            if bound < deviation:  # min(deviation, bound)
-                deviation = bound
-            if not deviation > -bound:  # max(-bound, ...), which keeps -bound unless strictly exceeded
-                deviation = -bound
-        rate = self.gap_alpha
-        if 1.0 / count > rate:
-            rate = 1.0 / count
-        self.gap_centre = centre + rate * deviation
-        self.gap_scale += rate * (abs(deviation) - self.gap_scale)
+        else:
+            fast = self.fast
+            slow = self.slow
+            gap = (fast + self.fast_alpha * (value - fast)) - (slow + self.slow_alpha * (value - slow))
+            self.fast = fast + self.fast_alpha * (value - fast)
+            step = self.slow_alpha
+            if 1.0 / (count + 1) > step:
+                step = 1.0 / (count + 1)
+            slow = slow + step * (value - slow)
+            self.slow = slow
+            centre = self.gap_centre
+            deviation = gap - centre
+            scale = abs(slow) * REL_SCALE_FLOOR
+            if scale < ABS_SCALE_FLOOR:
+                scale = ABS_SCALE_FLOOR
+            if not self.gap_scale < scale:
+                scale = self.gap_scale
+            if count > self.warmup_points:
+                bound = self.clip * scale
+                if bound < deviation:  # min(deviation, bound)
+                    deviation = bound
+                if not deviation > -bound:  # max(-bound, ...), which keeps -bound unless strictly exceeded
+                    deviation = -bound
+            rate = self.gap_alpha
+            if 1.0 / count > rate:
+                rate = 1.0 / count
+            self.gap_centre = centre + rate * deviation
+            self.gap_scale += rate * (abs(deviation) - self.gap_scale)
+        self.count = count + 1
+        self.ready = count + 1 >= self.warmup_points
+        self._cache = None

@@ -14,6 +14,8 @@
 global state and does no I/O.
 """
 
+# ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
+
 from __future__ import annotations
 
 import math
@@ -40,6 +42,22 @@ _NOTHING: tuple[float, float | None, float | None] = (0.0, None, None)
 _BONFERRONI = tuple(math.log10(warm + 1) for warm in range(16))
 """log10(k + 1): the Bonferroni penalty for k warm members, precomputed."""
 _pow = math.pow
+_log1p = math.log1p
+_LOG10_E = math.log10(math.e)
+
+_Members = tuple[
+    dict[str, CalibratedDetector],
+    tuple[tuple[str, CalibratedDetector, PeaksOverThreshold | None], ...],
+    tuple[CalibratedDetector, ...],
+]
+
+
+def _members(components: dict[str, CalibratedDetector]) -> _Members:
+    """`components` with, per member, (label, member, its tail or None when it needs none), and the members."""
+    entries = tuple(
+        (label, component, component.tail if component.uses_tail else None) for label, component in components.items()
+    )
+    return components, entries, tuple(components.values())
 
 
 def build_components() -> dict[str, CalibratedDetector]:
@@ -73,6 +91,7 @@ class MetricEnsemble:
         self.cooldown_points = cooldown_points
         self.counter_probe_points = counter_probe_points
         self.components = build_components()
+        self._members = _members(self.components)
         self.mode = UNKNOWN
         self.count = 0
         self.since_alert = cooldown_points + 1
@@ -103,20 +122,7 @@ class MetricEnsemble:
         increase = value - previous_value if value >= previous_value else value
         return increase / elapsed
 
-    def _evaluate(self, ts: float, value: float) -> _Evaluation:
-        cached = self._cache
-        if cached is not None and cached[0] == ts and cached[1] == value:
-            return cached
-        cached = self._cache = self._combine(ts, value)
-        return cached
-
-    def _reported(self, raw: float) -> float:
-        """Surprise reported for a point: inside an alert episode only what exceeds its peak counts."""
-        if self.since_alert <= self.cooldown_points:
-            return max(raw - self.alert_surprise, 0.0)
-        return raw
-
-    def _combine(self, ts: float, value: float) -> _Evaluation:
+    def _combine(self, ts: float, value: float) -> _Evaluation:  # noqa: PLR0912 - hot loop kept in one frame
         """Evaluate every ready member once: combined surprise, its source, baseline and the statistics.
 
         The statistics (None for members not ready) go back to the members in `learn`, so each point is
@@ -125,22 +131,31 @@ class MetricEnsemble:
         seen = self._input(ts, value) if self.mode == COUNTER else value
         if seen is None or self.mode == UNKNOWN:
             return ts, value, 0.0, "", None, None, self.persistence, seen, None
+        members = self._members
+        if members[0] is not self.components:
+            members = self._members = _members(self.components)
         best, source, centre, spread, warm = 0.0, "", None, None, 0
         statistics: list[float | None] = []
         append = statistics.append
-        for label, component in self.components.items():
+        for label, component, tail in members[1]:
             if not component.ready:
                 append(None)
                 continue
             statistic, judged_centre, judged_spread = component.judge(ts, seen) if component.count else _NOTHING
             append(statistic)
-            if component.uses_tail:
-                tail = component.tail
-                if not tail.fitted:
-                    continue
-                surprise = tail.surprise(statistic)
-            else:
+            if tail is None:
                 surprise = statistic
+            elif not tail.fitted:
+                continue
+            else:  # PeaksOverThreshold.surprise, inlined (one call less per member and point)
+                tailed = _log1p(statistic) if tail.log_scale else statistic
+                quantile = tail.quantile
+                if tailed <= quantile:
+                    surprise = tail.quantile_surprise * tailed / quantile if quantile > 0 else 0.0
+                else:
+                    surprise = tail.quantile_surprise + _LOG10_E * (tailed - quantile) / tail.excess
+                    if surprise > MAX_SURPRISE:
+                        surprise = MAX_SURPRISE
             warm += 1
             if surprise > best or centre is None:
                 if surprise > best:
@@ -155,27 +170,43 @@ class MetricEnsemble:
         if sustained > best:
             best, source = sustained, "sustained"
         combined = best - _BONFERRONI[warm] if warm < len(_BONFERRONI) else best - math.log10(warm + 1)
-        return ts, value, (combined if combined > 0.0 else 0.0), source, centre, spread, persistence, seen, statistics
+        return ts, value, (0.0 if combined < 0.0 else combined), source, centre, spread, persistence, seen, statistics
 
     def score(self, ts: float, value: float) -> PointScore:
-        _, _, raw, source, centre, spread, _, _, _ = self._evaluate(ts, value)
-        surprise = self._reported(raw)
-        mode = self.mode
-        gauge = mode == GAUGE
-        has_band = gauge and centre is not None and spread is not None
-        return PointScore(
-            score=1.0 - _pow(10.0, -(MAX_SURPRISE if surprise > MAX_SURPRISE else surprise if surprise > 0.0 else 0.0)),
-            expected=centre if gauge else None,
-            lower=centre - spread if has_band else None,  # type: ignore[operator]  # has_band: both set
-            upper=centre + spread if has_band else None,  # type: ignore[operator]
-            warm=self.warm,
-            detail=f"{source} surprise={surprise:.2f} mode={mode}",
-        )
+        cached = self._cache
+        if cached is None or cached[0] != ts or cached[1] != value:
+            cached = self._cache = self._combine(ts, value)
+        surprise = cached[2]
+        if self.since_alert <= self.cooldown_points:  # inside an episode only what exceeds its peak counts
+            surprise -= self.alert_surprise
+            if surprise < 0.0:
+                surprise = 0.0
+        centre, spread, mode = cached[4], cached[5], self.mode
+        warm = self._warm
+        if warm is None:
+            warm = self.warm
+        capped = surprise  # surprise_to_score, inlined
+        if capped < 0.0:
+            capped = 0.0
+        if capped > MAX_SURPRISE:
+            capped = MAX_SURPRISE
+        detail = f"{cached[3]} surprise={surprise:.2f} mode={mode}"
+        if mode != GAUGE:
+            return PointScore(1.0 - _pow(10.0, -capped), None, None, None, warm, detail)
+        if centre is None or spread is None:
+            return PointScore(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail)
+        return PointScore(1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail)
 
     def learn(self, ts: float, value: float) -> None:
-        _, _, surprise, _, _, _, persistence, seen, statistics = self._evaluate(ts, value)
+        cached = self._cache
+        if cached is None or cached[0] != ts or cached[1] != value:
+            cached = self._combine(ts, value)
+        _, _, surprise, _, _, _, persistence, seen, statistics = cached
         self._track_alerts(surprise)
-        if self.warm:
+        warm = self._warm
+        if warm is None:
+            warm = self.warm
+        if warm:
             self.persistence = persistence
             self.persistence_tail.learn(persistence)
         if seen is not None:
@@ -183,7 +214,7 @@ class MetricEnsemble:
                 for component in self.components.values():
                     component.absorb(ts, seen, None)
             else:
-                for component, statistic in zip(self.components.values(), statistics, strict=True):
+                for component, statistic in zip(self._members[2], statistics, strict=True):
                     component.absorb(ts, seen, statistic)
         if self.mode == UNKNOWN:
             self._probe(value)

@@ -64,20 +64,21 @@ class FlatLineDetector(CalibratedDetector):
         beyond = self.run + 1 - self.longest_run
         return max(beyond, 0.0) * -math.log10(rate), self.previous, None
 
-    def _update(self, ts: float, value: float, statistic: float) -> None:
-        count = self.count
-        if count == 0:
-            self.previous = value
-            return
-        repeated = self._repeats(value)
-        if repeated:
-            self.run += 1
-        else:
-            decayed = self.longest_run * self.longest_decay
-            self.longest_run = float(self.run) if float(self.run) > decayed else decayed
-            self.run = 0
-        rate = self.rate_alpha
-        if 1.0 / (count + 1) > rate:
-            rate = 1.0 / (count + 1)
-        self.repeat_rate += rate * ((1.0 if repeated else 0.0) - self.repeat_rate)
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
+        count = self.count  # the statistic is the surprise itself: no tail to feed
+        if count:
+            repeated = self._repeats(value)
+            if repeated:
+                self.run += 1
+            else:
+                decayed = self.longest_run * self.longest_decay
+                self.longest_run = float(self.run) if float(self.run) > decayed else decayed
+                self.run = 0
+            rate = self.rate_alpha
+            if 1.0 / (count + 1) > rate:
+                rate = 1.0 / (count + 1)
+            self.repeat_rate += rate * ((1.0 if repeated else 0.0) - self.repeat_rate)
         self.previous = value
+        self.count = count + 1
+        self.ready = count + 1 >= self.warmup_points
+        self._cache = None

@@ -65,30 +65,37 @@ class LevelDetector(CalibratedDetector):
             scale = floor
         return abs(value - level) / scale, level, BAND * scale
 
-    def _update(self, ts: float, value: float, statistic: float) -> None:
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
         count = self.count
+        if self.ready:
+            if statistic is None:
+                statistic = self.judge(ts, value)[0] if count else 0.0
+            self.tail.learn(statistic)
         if count == 0:
             self.level = value
-            return
-        level = self.level
-        old = self.scale
-        residual = value - level
-        scale = old
-        floor = abs(level) * REL_SCALE_FLOOR
-        if floor < ABS_SCALE_FLOOR:
-            floor = ABS_SCALE_FLOOR
-        if floor > scale:
-            scale = floor
-        clipped = abs(residual)
-        if count > self.warmup_points:
-            cap = self.clip * scale
-            if cap < clipped:
-                clipped = cap
-        rate = self.scale_alpha
-        if 1.0 / count > rate:
-            rate = 1.0 / count
-        self.scale = old + rate * (clipped - old)
-        step = self.alpha
-        if 1.0 / (count + 1) > step:
-            step = 1.0 / (count + 1)
-        self.level = level + step * residual
+        else:
+            level = self.level
+            old = self.scale
+            residual = value - level
+            scale = old
+            floor = abs(level) * REL_SCALE_FLOOR
+            if floor < ABS_SCALE_FLOOR:
+                floor = ABS_SCALE_FLOOR
+            if floor > scale:
+                scale = floor
+            clipped = abs(residual)
+            if count > self.warmup_points:
+                cap = self.clip * scale
+                if cap < clipped:
+                    clipped = cap
+            rate = self.scale_alpha
+            if 1.0 / count > rate:
+                rate = 1.0 / count
+            self.scale = old + rate * (clipped - old)
+            step = self.alpha
+            if 1.0 / (count + 1) > step:
+                step = 1.0 / (count + 1)
+            self.level = level + step * residual
+        self.count = count + 1
+        self.ready = count + 1 >= self.warmup_points
+        self._cache = None

@@ -74,15 +74,20 @@ class SeasonalDetector(CalibratedDetector):
             scale = self.scale
         return abs(value - expected) / scale, expected, BAND * scale
 
-    def _update(self, ts: float, value: float, statistic: float) -> None:
-        self.last_ts = ts
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
         count = self.count
+        if self.ready:
+            if statistic is None:
+                statistic = self.judge(ts, value)[0] if count else 0.0
+            self.tail.learn(statistic)
+        self.last_ts = ts
         if count == 0:
             self.first_ts = ts
             self.offset = value
         offset = self.offset
         profile = self.profile
-        bucket = self._bucket(ts)
+        period = self.period_seconds
+        bucket = int((ts % period) / period * self.buckets) % self.buckets
         seasonal = value - offset
         visits = self.visits[bucket]
         if visits == 0:
@@ -103,7 +108,8 @@ class SeasonalDetector(CalibratedDetector):
         if not old < scale:
             scale = old
         clipped = abs(residual)
-        if ts - self.first_ts >= self.period_seconds:  # covered the period (last_ts is ts)
+        covered = ts - self.first_ts >= period  # last_ts is ts
+        if covered:
             cap = self.clip * scale
             if cap < clipped:
                 clipped = cap
@@ -111,3 +117,6 @@ class SeasonalDetector(CalibratedDetector):
         if 1.0 / (count + 1) > rate:
             rate = 1.0 / (count + 1)
         self.scale = old + rate * (clipped - old)
+        self.count = count + 1
+        self.ready = covered  # and count > 0
+        self._cache = None

@@ -44,7 +44,6 @@ class PeaksOverThreshold:
     """Online exponential-tail model of a non-negative statistic; O(1) per point after `init_points`."""
 
     __slots__ = (
-        "_base",
         "_keep",
         "batch",
         "excess",
@@ -54,6 +53,7 @@ class PeaksOverThreshold:
         "log_scale",
         "min_excess",
         "quantile",
+        "quantile_surprise",
         "rate",
         "tail_fraction",
     )
@@ -78,7 +78,7 @@ class PeaksOverThreshold:
         self.quantile = 0.0
         self.excess = min_excess
         self.fitted = False
-        self._base = -math.log10(tail_fraction)
+        self.quantile_surprise = -math.log10(tail_fraction)
         """Surprise at the quantile: -log10(tail_fraction)."""
         self._keep = 1.0 - tail_fraction
         """Quantile step up on an exceedance, in units of `rate * excess`."""
@@ -95,8 +95,8 @@ class PeaksOverThreshold:
             return 0.0
         quantile = self.quantile
         if statistic <= quantile:
-            return self._base * statistic / quantile if quantile > 0 else 0.0
-        surprise = self._base + _LOG10_E * (statistic - quantile) / self.excess
+            return self.quantile_surprise * statistic / quantile if quantile > 0 else 0.0
+        surprise = self.quantile_surprise + _LOG10_E * (statistic - quantile) / self.excess
         return MAX_SURPRISE if surprise > MAX_SURPRISE else surprise
 
     def learn(self, statistic: float) -> None:

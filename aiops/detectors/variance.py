@@ -55,21 +55,26 @@ class VarianceDetector(CalibratedDetector):
         statistic = _log((short + floor) / (self.long + floor))
         return (0.0 if statistic < 0.0 else statistic), None, None
 
-    def _update(self, ts: float, value: float, statistic: float) -> None:
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
         count = self.count
-        if count == 0:
-            self.previous = value
-            return
-        change = abs(value - self.previous)
-        self.short += self.short_alpha * (change - self.short)
-        long = self.long
-        capped = change
-        if count > self.warmup_points:
-            cap = self.clip * long
-            if cap < capped:
-                capped = cap
-        rate = self.long_alpha
-        if 1.0 / count > rate:
-            rate = 1.0 / count
-        self.long = long + rate * (capped - long)
+        if self.ready:
+            if statistic is None:
+                statistic = self.judge(ts, value)[0] if count else 0.0
+            self.tail.learn(statistic)
+        if count:
+            change = abs(value - self.previous)
+            self.short += self.short_alpha * (change - self.short)
+            long = self.long
+            capped = change
+            if count > self.warmup_points:
+                cap = self.clip * long
+                if cap < capped:
+                    capped = cap
+            rate = self.long_alpha
+            if 1.0 / count > rate:
+                rate = 1.0 / count
+            self.long = long + rate * (capped - long)
         self.previous = value
+        self.count = count + 1
+        self.ready = count + 1 >= self.warmup_points
+        self._cache = None
