@@ -47,11 +47,11 @@ class VariableMasker:
     """Replaces variable tokens with ``<*>`` according to the named rules in `masks`.
 
     Every rule treats all digits alike (only ``hex`` tells ``0`` apart, and only before an ``x``), so
-    the line is first reduced to its *shape* with one C-level ``str.translate`` (ASCII digits become
+    the line is first reduced to its *shape* with one C-level ``bytes.translate`` (ASCII digits become
     ``0``, or ``1``-``9`` become ``1`` when the line has an ``x``), and masking results are cached per
     shape token in a bounded dict: ``10.1.2.3:4567`` and ``192.168.0.1:80`` share one entry, and a line
     of known shapes costs a translate, a split and a ``map(dict.get, ...)``. An unseen shape takes a
-    fast path when its class decides the result (letters stay, decimal digits and whole UUID/hex become
+    fast path when its class decides the result (letters stay, decimal digits and whole UUID/hex/path become
     ``<*>``, an ASCII token without digits or slashes can only match ``bool``) and the combined regex
     otherwise. The few tokens whose result keeps a digit are masked from their own text each time.
     Only ``quoted``, whose values may contain spaces, runs on the whole line (and only with a quote).
@@ -83,12 +83,26 @@ class VariableMasker:
         self._whole = _WHOLE_TOKEN.fullmatch if self.masks == DEFAULT_MASKS and self._fast else None
         self._cache: dict[str, str] = {}
         self.cache_size = max(1, cache_size)
+        self.exact = True
+        """False when the last masked line had a token masked from its own digits (see `mask_shaped`)."""
 
     def mask_tokens(self, text: str) -> list[str]:
         """Masked tokens of a sanitised line (single spaces, no control characters)."""
-        if self._quoted is not None and '"' in text:
-            text = self._quoted.sub(WILDCARD, text)
-        keys = _shape(text).split(" ") if self._fast else text.split(" ")
+        return self.mask_shaped(text, self.shape(text))
+
+    def shape(self, text: str) -> str:
+        """The line's shape; the masked tokens are a function of it whenever `exact` is left True."""
+        return _shape(text) if self._fast else text
+
+    def mask_shaped(self, text: str, shaped: str) -> list[str]:
+        """Masked tokens of a sanitised line `text` whose `shape` the caller has already computed.
+
+        Sets `exact` to False when some token's result had to be computed from its own digits.
+        """
+        self.exact = True
+        if self._quoted is not None and '"' in text:  # `quoted` ignores digits: same spans in both
+            text, shaped = self._quoted.sub(WILDCARD, text), self._quoted.sub(WILDCARD, shaped)
+        keys = shaped.split(" ")
         tokens: list[str | None] = list(map(self._cache.get, keys))
         if None in tokens:
             self._fill(keys, text, tokens)
@@ -118,7 +132,8 @@ class VariableMasker:
         if regex is None or not self._fast:
             return regex.sub(WILDCARD, shape) if regex is not None else shape
         if shape.isascii() and _TRIGGERS.isdisjoint(shape) and shape.count("-") < self._uuid_dashes:
-            return self._bool_sub(WILDCARD, shape) if self._bool_sub is not None else shape
+            bool_sub = self._bool_sub
+            return bool_sub(WILDCARD, shape) if bool_sub is not None and _may_hold_bool(shape) else shape
         if self._whole is not None and self._whole(shape) is not None:
             return WILDCARD
         masked = regex.sub(WILDCARD, shape)
@@ -136,6 +151,7 @@ class VariableMasker:
             value = self._mask_shape(keys[index])
             if value is _OWN and self._regex is not None:
                 value = self._regex.sub(WILDCARD, text.split(" ")[index])
+                self.exact = False
             else:
                 cache[keys[index]] = value
             tokens[index] = value
@@ -156,7 +172,14 @@ def _shape(text: str) -> str:
         return text.encode().translate(table).decode()
     return text.translate({digit: table[digit] for digit in b"0123456789"})
 
-_WHOLE_TOKEN = re.compile(f"{MASK_RULES['uuid']}|{MASK_RULES['hex']}")
+_WHOLE_TOKEN = re.compile(f"{MASK_RULES['uuid']}|{MASK_RULES['hex']}|{MASK_RULES['path']}")
+"""With the default rules, a token that is wholly one of these is ``<*>``: no earlier rule matches at its start."""
+
+
+def _may_hold_bool(token: str) -> bool:
+    """Cheap necessary condition for the ``bool`` rule on an ASCII token (substring tests, no regex)."""
+    low = token.lower()
+    return "true" in low or "false" in low or "null" in low or "none" in low or "nil" in low
 _BOOLS = frozenset({"true", "false", "null", "none", "nil"})
 
 

@@ -125,15 +125,20 @@ class TemplateMiner:
         if not 0.0 < similarity_threshold <= 1.0:
             raise ValueError("similarity_threshold must be in (0, 1]")
         self.masker = VariableMasker(masks)
-        self._mask_tokens = self.masker.mask_tokens
+        self._shape = self.masker.shape
+        self._mask_shaped = self.masker.mask_shaped
         self.similarity_threshold = similarity_threshold
         self.max_clusters = max(1, max_clusters)
         self.max_line_chars = max(16, max_line_chars)
         self.max_tokens = max(1, max_tokens)
         self.cache_size = max(1, cache_size)
+        self._shapes_size = max(1, cache_size // 4)
         self.clusters: dict[str, LogCluster] = {}
         self._by_length: dict[tuple[int | str, ...], list[LogCluster]] = {}
         self._cache: dict[str, LogCluster] = {}
+        self._shapes: dict[str, LogCluster] = {}  # line shape -> cluster: skips masking on a hit
+        self._shape_hits = 0
+        self._shapes_resume = 0  # tick from which shapes are remembered again
         self._tick = 0
 
     def add(self, line: str | bytes) -> MatchResult:
@@ -142,13 +147,20 @@ class TemplateMiner:
             text = " ".join(line.split())  # the common case of `sanitize_line`, without a call
         else:
             text = sanitize_line(line, self.max_line_chars)
-        tokens = self._mask_tokens(text)
-        masked = " ".join(tokens)
+        shaped = self._shape(text)
         self._tick += 1
-        cluster = self._cache.get(masked)
         change: Change = "none"
-        if cluster is None:
-            cluster, change = self._learn(masked, tokens if len(tokens) <= self.max_tokens else self._limit(tokens))
+        cluster = self._shapes.get(shaped)
+        if cluster is not None:
+            self._shape_hits += 1
+        else:
+            tokens = self._mask_shaped(text, shaped)
+            masked = " ".join(tokens)
+            cluster = self._cache.get(masked)
+            if cluster is None:
+                cluster, change = self._learn(masked, tokens if len(tokens) <= self.max_tokens else self._limit(tokens))
+            if self.masker.exact and self._tick >= self._shapes_resume:
+                self._remember_shape(shaped, cluster)
         cluster.size += 1
         cluster.last_seen = self._tick
         return MatchResult(cluster.template_id, cluster.template, change, cluster.size, text)
@@ -229,11 +241,24 @@ class TemplateMiner:
         del self.clusters[victim.template_id]
         self._by_length[self._key(victim.tokens)].remove(victim)
         self._cache.clear()
+        self._shapes.clear()
 
     def _remember(self, masked: str, cluster: LogCluster) -> None:
         if len(self._cache) >= self.cache_size:
             self._cache.clear()
+            self._shapes.clear()  # a shape hit must imply that its masked line is still cached
         self._cache[masked] = cluster
+
+    def _remember_shape(self, shaped: str, cluster: LogCluster) -> None:
+        """Bounded shape cache; when under 1 line in 10 hit it before it filled up, pause it for a while."""
+        if len(self._shapes) >= self._shapes_size:
+            useful = self._shape_hits * 10 >= len(self._shapes)
+            self._shapes.clear()
+            self._shape_hits = 0
+            if not useful:  # high-cardinality stream: inserting would cost more than the hits save
+                self._shapes_resume = self._tick + 4 * self._shapes_size
+                return
+        self._shapes[shaped] = cluster
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-serialisable state: the learned clusters (the exact-match cache is rebuilt lazily)."""
