@@ -171,3 +171,24 @@ def test_line_cache_is_bounded_and_snapshot_round_trips_after_merges() -> None:
     line = "job qqx finished on node1 after 7 ms"
     assert restored.add(line).template_id == miner.add(line).template_id
     assert all(c.n_wild == c.tokens.count("<*>") for c in restored.clusters.values())
+
+
+def test_line_shape_cache_gives_the_same_cluster_and_skips_lines_with_own_digits() -> None:
+    miner = TemplateMiner()
+    first = miner.add("served 12 items in 345 ms")
+    again = miner.add("served 98 items in 765 ms")  # same shape: answered from the shape cache
+    assert again.template_id == first.template_id
+    assert again.change == "none"
+    assert len(miner._shapes) == 1
+    miner.add("at 12:30:45.123abc done")  # its masked form keeps digits: never cached by shape
+    assert len(miner._shapes) == 1
+    assert miner.add("at 98:76:54.321abc done").template == "at <*>.321abc done"  # its own digits
+    assert len(miner._shapes) == 1
+
+
+def test_shape_cache_pauses_on_high_cardinality_lines() -> None:
+    miner = TemplateMiner(cache_size=400)  # shape cache holds 100
+    for i in range(150):
+        miner.add(f"user {chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)} logged in")
+    assert miner._shapes_resume > miner._tick  # nothing was hit: inserting is paused
+    assert len(miner._shapes) < 100
