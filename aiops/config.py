@@ -51,8 +51,20 @@ class TopicsConfig(StrictModel):
     replication_factor: int = Field(1, ge=1)
 
 
+class RawLogTopicConfig(StrictModel):
+    """A topic of plain text log lines (one line per message) that all belong to one service/host."""
+
+    topic: str = Field(min_length=1)
+    service: str = Field(min_length=1)
+    host: str = ""
+    source: str = "raw"
+
+
 class IngestConfig(StrictModel):
     consumer_group: str = "aiops-detect"
+    raw_logs: list[RawLogTopicConfig] = Field(
+        default_factory=list, description="Plain-text log topics read beside `topics.events`."
+    )
     max_message_bytes: int = Field(65536, ge=256, description="Larger messages are dead-lettered.")
     batch_max_records: int = Field(5000, ge=1)
     batch_timeout_ms: int = Field(50, ge=1)

@@ -30,9 +30,10 @@ from aiops.config import AiopsConfig
 from aiops.deadletter import dead_letter
 from aiops.detection import DetectionStage
 from aiops.errors import InvalidEventError
-from aiops.events import MetricEvent, decode_event
+from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
+from aiops.rawlogs import log_event_from_line
 from aiops.runtime.detector_state import MARKER_KEY, encode_state, read_partitions
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import PartitionWatermarks
@@ -95,16 +96,18 @@ class DetectionWorker:
         self._dirty: dict[int, set[str]] = {}
         self._owned: dict[int, set[str]] = {}
         self._restored: set[int] = set()
+        self._raw_topics = {raw.topic: raw for raw in config.ingest.raw_logs}
         self._uncommitted: dict[TopicPartition, int] = {}
         self._last_checkpoint = wall()
 
     async def start(self) -> None:
         topics = self.config.topics
         faust = self.config.faust
+        specs = [TopicSpec(raw, topics.events_partitions, topics.replication_factor) for raw in self._raw_topics]
         if self.config.detection.snapshot_interval_seconds > 0:
-            await ensure_topics(self.bootstrap, [TopicSpec(
-                topics.detector_state, topics.events_partitions, topics.replication_factor,
-                {"cleanup.policy": "compact"})])
+            specs.append(TopicSpec(topics.detector_state, topics.events_partitions, topics.replication_factor,
+                                   {"cleanup.policy": "compact"}))
+        await ensure_topics(self.bootstrap, specs)
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, client_id=f"{self.config.kafka.client_id}-detect",
             linger_ms=5, max_batch_size=256 * 1024, acks="all",
@@ -119,7 +122,7 @@ class DetectionWorker:
             heartbeat_interval_ms=int(faust.heartbeat_interval_seconds * 1000),
             rebalance_timeout_ms=int(faust.rebalance_timeout_seconds * 1000),
         )
-        self._consumer.subscribe([topics.events], listener=_Rebalance(self))
+        self._consumer.subscribe([topics.events, *self._raw_topics], listener=_Rebalance(self))
         await self._consumer.start()
         partitions = await self._producer.partitions_for(topics.signals)
         self._signal_partitions = sorted(partitions)
@@ -176,7 +179,7 @@ class DetectionWorker:
 
     def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output]) -> None:
         try:
-            event = decode_event(record.value, self.config.ingest.max_message_bytes)
+            event = self._decode(record)
         except InvalidEventError as error:
             self._dead(record, error.reason, error.detail, outputs, wall)
             return
@@ -193,6 +196,13 @@ class DetectionWorker:
             self._owned.setdefault(record.partition, set()).add(key)
         for signal in signals:
             outputs.append(self._signal_output(signal))
+
+    def _decode(self, record: ConsumerRecord[Any, Any]) -> MetricEvent | LogEvent | AlertEvent:
+        raw = self._raw_topics.get(record.topic)
+        limit = self.config.ingest.max_message_bytes
+        if raw is None:
+            return decode_event(record.value, limit)
+        return log_event_from_line(record.value, record.timestamp / 1000.0, raw.service, raw.host, raw.source, limit)
 
     def _signal_output(self, signal: Signal) -> Output:
         self.metrics.signals_emitted_total.labels(origin=signal.origin).inc()

@@ -7,6 +7,7 @@ and a worker killed with SIGKILL mid-incident, restarted, that still emits the r
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,35 @@ async def test_hanging_webhook_neither_stalls_detection_nor_other_sinks_and_ends
             assert base64.b64decode(letter["original_b64"]).startswith(b"{")
         finally:
             worker.stop()
+
+
+async def test_plain_text_log_lines_on_a_raw_topic_become_an_incident_with_sample_lines(
+    kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path
+) -> None:
+    raw_topic = f"{unique_topic_prefix}raw-billing"
+    config = isolated_config(unique_topic_prefix, kafka_bootstrap, {
+        "ingest": {"raw_logs": [{"topic": raw_topic, "service": "billing", "host": "billing-1"}]},
+        "detection": {"logs": {"window_seconds": 2.0, "min_errors": 3}},
+    })
+    await _prepare(config)
+    await ensure_topics(kafka_bootstrap, [TopicSpec(raw_topic, 1)])
+    worker = WorkerProcess(config, tmp_path)
+    worker.start()
+    try:
+        topics = config["topics"]
+        await produce(kafka_bootstrap, raw_topic, [b"INFO GET /invoices 200 in 12ms"] * 5)
+        await asyncio.sleep(2.5)
+        errors = [f"ERROR charge failed: password=hunter{i} upstream timeout".encode() for i in range(8)]
+        await produce(kafka_bootstrap, raw_topic, errors)
+        await asyncio.sleep(2.5)
+        await produce(kafka_bootstrap, raw_topic, [b"INFO GET /invoices 200 in 11ms"] * 5)
+        opened = await collect(kafka_bootstrap, topics["incidents"], lambda r: "open" in statuses(r), 60)
+        assert statuses(opened)[:1] == ["open"], worker.output()
+        member = opened[0]["members"][0]
+        assert member["origin"] == "log_anomaly"
+        assert member["service"] == "billing"
+        samples = member["evidence"]["samples"]
+        assert samples
+        assert all("charge failed" in line for line in samples)
+    finally:
+        worker.stop()
