@@ -180,6 +180,8 @@ class TemplateMiner:
         return tokens
 
     def _key(self, tokens: list[str]) -> tuple[int | str, ...]:
+        if self.prefix_tokens == 2 and len(tokens) >= 2:  # the default, spelt out: no list unpacking
+            return (len(tokens), tokens[0], tokens[1])
         return (len(tokens), *tokens[: self.prefix_tokens])
 
     def _learn(self, masked: str, tokens: list[str]) -> tuple[LogCluster, Change]:
@@ -205,9 +207,12 @@ class TemplateMiner:
         best_score = -1.0
         best_covered = False
         credit = self.wildcard_credit
+        line_wild = WILDCARD in tokens
         for cluster in self._by_length.get(self._key(tokens), ()):
-            equal = sum(map(_EQ, cluster.tokens, tokens))
-            generalised = cluster.n_wild - sum(map(_EQ, cluster.wild, tokens)) if cluster.n_wild else 0
+            equal = list(map(_EQ, cluster.tokens, tokens)).count(True)
+            generalised = cluster.n_wild
+            if generalised and line_wild:
+                generalised -= list(map(_EQ, cluster.wild, tokens)).count(True)
             score = equal + credit * generalised
             if score > best_score:
                 best, best_score, best_covered = cluster, score, equal + generalised == len(tokens)
