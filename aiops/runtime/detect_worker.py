@@ -96,6 +96,7 @@ class DetectionWorker:
         self._dirty: dict[int, set[str]] = {}
         self._owned: dict[int, set[str]] = {}
         self._restored: set[int] = set()
+        self._evicted_reported = 0
         self._raw_topics = {raw.topic: raw for raw in config.ingest.raw_logs}
         self._uncommitted: dict[TopicPartition, int] = {}
         self._last_checkpoint = wall()
@@ -172,10 +173,26 @@ class DetectionWorker:
         if interval <= 0 or wall - self._last_checkpoint >= interval:
             await self.checkpoint()
         if batch:
-            self.metrics.events_consumed_total.labels(topic=self.config.topics.events).inc(count)
-            self.metrics.record_batch(count, time.perf_counter() - started)
-            self.metrics.detector_series_live.set(self.stage.metrics.live_series)
-            self.batches += 1
+            self._record_batch_metrics(batch, count, wall, time.perf_counter() - started)
+
+    def _record_batch_metrics(
+        self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]], count: int, wall: float, seconds: float
+    ) -> None:
+        metrics = self.metrics
+        for tp, records in batch.items():
+            metrics.events_consumed_total.labels(topic=tp.topic).inc(len(records))
+            highwater = self._consumer.highwater(tp) if self._consumer is not None else None
+            if highwater is not None:
+                lag = max(0, highwater - (records[-1].offset + 1))
+                metrics.consumer_lag_records.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
+        metrics.record_batch(count, seconds)
+        tracker = self.stage.metrics
+        metrics.detector_series_live.set(tracker.live_series)
+        metrics.detector_series_evicted_total.inc(tracker.evicted - self._evicted_reported)
+        self._evicted_reported = tracker.evicted
+        if self.stage.max_event_time > float("-inf"):
+            metrics.event_lag_seconds.set(wall - self.stage.max_event_time)
+        self.batches += 1
 
     def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output]) -> None:
         try:

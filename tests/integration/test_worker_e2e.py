@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from support.receiver import HttpReceiver
 from support.worker import WorkerProcess, collect, event, isolated_config, produce
@@ -32,6 +34,14 @@ def alert(ts: float, status: str, service: str = "api", name: str = "HighErrorRa
 def metric(ts: float, service: str = "api", value: float = 10.0) -> bytes:
     return event(kind="metric", ts=ts, source="prometheus", service=service, host=f"{service}-1",
                  name="latency_ms", value=value)
+
+
+async def _scrape(worker: WorkerProcess, path: str) -> str:
+    """GET a path of the worker's HTTP endpoint (its URL is in the worker's log)."""
+    match = re.search(r"http endpoint on (http://127\.0\.0\.1:\d+)", worker.output())
+    assert match, worker.output()
+    async with aiohttp.ClientSession() as session, session.get(match.group(1) + path) as response:
+        return await response.text()
 
 
 def statuses(records: list[dict[str, Any]], incident_id: str | None = None) -> list[str]:
@@ -82,6 +92,11 @@ async def test_incident_opens_and_resolves_on_topic_and_webhook_and_bad_input_is
         assert by_reason["schema"]["source_offset"] is not None
         assert worker.process is not None
         assert worker.process.poll() is None, "worker died on bad input"
+        metrics = await _scrape(worker, "/metrics")
+        assert 'aiops_events_deadlettered_total{reason="not_utf8"} 1.0' in metrics
+        assert 'aiops_incidents_emitted_total{status="open"}' in metrics
+        assert "aiops_event_lag_seconds" in metrics
+        assert '"ok": true' in await _scrape(worker, "/healthz")
     finally:
         worker.stop()
 
