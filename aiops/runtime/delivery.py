@@ -124,7 +124,7 @@ class DeliveryWorker:
         assert self._publisher is not None
         while not self._stopping.is_set():
             try:
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=100)
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=50)
             except KafkaError:
                 log.exception("delivery fetch failed; retrying")
                 await asyncio.sleep(1.0)
@@ -132,8 +132,10 @@ class DeliveryWorker:
             for tp, records in batch.items():
                 for record in records:
                     await self.process(record)
-                    await self._publisher.flush()
-                    await self._consumer.commit({tp: record.offset + 1})
+                # One commit per partition batch, after its notification records are acknowledged: a crash
+                # re-sends at most this batch (at-least-once; receivers dedupe by idempotency key).
+                await self._publisher.flush()
+                await self._consumer.commit({tp: records[-1].offset + 1})
 
     async def process(self, record: Any) -> None:
         """Route, deliver (retry, fallback) and record one incident message."""
