@@ -11,17 +11,30 @@ time past every pending timer, as at the end of a replayed file.
 from __future__ import annotations
 
 from aiops.config import AiopsConfig
+from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.stage import CorrelationStage
 from aiops.correlation.state import InMemoryStore, StateStore
-from aiops.correlation.topology import ServiceGraph
-from aiops.correlation.window_grouping import WindowGroupingCorrelator
+from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.topology import ServiceGraph, load_edges
 from aiops.detection import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.incidents import Incident
 
 
-def build_correlator(config: AiopsConfig) -> WindowGroupingCorrelator:
-    return WindowGroupingCorrelator(config.correlation, ServiceGraph(config.services))
+def build_graph(config: AiopsConfig) -> ServiceGraph:
+    """The topology: the service catalogue plus `correlation.topology_file` edges (read once here)."""
+    path = config.correlation.topology_file
+    return ServiceGraph(config.services, load_edges(path) if path else ())
+
+
+def suppression_config(config: AiopsConfig) -> SuppressionConfig:
+    """The top-level `suppression:` section (defaults until `AiopsConfig` carries it)."""
+    found = getattr(config, "suppression", None)
+    return found if isinstance(found, SuppressionConfig) else SuppressionConfig()
+
+
+def build_correlator(config: AiopsConfig) -> CorrelationEngine:
+    return CorrelationEngine(config.correlation, build_graph(config), suppression=suppression_config(config))
 
 
 class Pipeline:

@@ -7,10 +7,12 @@ and what changed since the previous version. Pure; it bumps the incident's versi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from aiops.correlation.root_cause import rank_root_causes
-from aiops.correlation.state import IncidentState, MemberState
+from aiops.correlation.learned import ModelFactory, model_of
+from aiops.correlation.root_cause import Precedence, rank_root_causes
+from aiops.correlation.state import IncidentState, MemberState, ScopeState
 from aiops.correlation.topology import ServiceGraph
 from aiops.incidents import Change, Explanation, Incident, IncidentContext, Member
 from aiops.priority import assess_priority
@@ -34,13 +36,48 @@ def _context(service: str | None, graph: ServiceGraph) -> IncidentContext:
     return IncidentContext(owner=config.owner, runbook=config.runbook, tier=config.tier)
 
 
+@dataclass(frozen=True)
+class ScopeFacts:
+    """What building needs beyond the incident: the graph, learned precedence, member types seen."""
+
+    graph: ServiceGraph
+    precedence: Precedence | None = None
+    seen_types: dict[str, float] | None = None
+
+    def novelty(self, incident: IncidentState) -> float:
+        types = {m.member_type for m in incident.members.values() if m.member_type}
+        if not types or self.seen_types is None:
+            return 0.0
+        novel = [t for t in types if self.seen_types.get(t, incident.first_seen) >= incident.first_seen]
+        return len(novel) / len(types)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    graph: ServiceGraph
+    model_factory: ModelFactory | None = None
+
+    def for_scope(self, state: ScopeState) -> ScopeFacts:
+        model = model_of(state, self.model_factory)
+        precedence: Precedence | None = None
+        if model is not None:
+            def precedence(a: str, b: str) -> float | None:
+                edge = model.related(a, b)
+                return None if edge is None else float(edge.precedence)
+        return ScopeFacts(self.graph, precedence, state.seen_types)
+
+
 def build_incident(
-    incident: IncidentState, graph: ServiceGraph, status: Literal["open", "updated", "resolved"], reason: str
+    incident: IncidentState, facts: ScopeFacts | ServiceGraph, status: Literal["open", "updated", "resolved"],
+    reason: str,
 ) -> Incident:
     """Emit the next version of `incident` and clear its pending change lists."""
+    if isinstance(facts, ServiceGraph):
+        facts = ScopeFacts(facts)
+    graph = facts.graph
     incident.version += 1
-    root_cause = rank_root_causes(incident, graph)
-    priority, factors = assess_priority(incident, graph)
+    root_cause = rank_root_causes(incident, graph, facts.precedence)
+    priority, factors = assess_priority(incident, graph, facts.novelty(incident))
     members = sorted(incident.members.values(), key=lambda m: (m.first_seen, m.fingerprint))
     top_service = root_cause[0].service if root_cause else (members[0].service if members else None)
     lead = next((m for m in members if m.service == top_service), members[0] if members else None)
@@ -63,6 +100,6 @@ def build_incident(
         first_seen=dt_from_epoch(incident.first_seen), last_seen=dt_from_epoch(incident.last_seen),
         resolved_at=dt_from_epoch(incident.resolved_at) if incident.resolved_at is not None else None,
         members=[_member(m) for m in members], root_cause=root_cause,
-        explanation=Explanation(grouping=list(incident.grouping), priority=factors, summary=summary),
+        explanation=Explanation(grouping=[*incident.grouping, *incident.notes], priority=factors, summary=summary),
         context=_context(top_service, graph), change=change,
     )

@@ -1,15 +1,18 @@
-"""Service dependency graph from the config's service catalogue.
+"""Dependency graph from the config's service catalogue plus an optional edge-list file.
 
-Answers the questions correlation and ranking ask of the topology: how many `depends_on` hops separate two
-services (edges taken both ways), which connected component a service is in (the default correlation
-scope, so related services always meet in one partition), which services transitively depend on a
+Nodes are services, and also hosts or devices when the edge list names them (CSV `source,target`: source
+depends on target; `load_edges` reads it at build time, the only I/O here). Answers the questions
+correlation and ranking ask of the topology: how many `depends_on` hops separate two nodes (edges taken
+both ways), which nodes lie within N hops, which connected component a service is in (the default scope, so related services always meet in one partition), which services transitively depend on a
 service (its blast radius), and how deep a service sits below others. Read-only; built once from config.
 """
 
 from __future__ import annotations
 
+import csv
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from aiops.config import ServiceConfig
 
@@ -17,21 +20,25 @@ from aiops.config import ServiceConfig
 class ServiceGraph:
     """Directed `depends_on` graph plus its undirected view."""
 
-    def __init__(self, services: Mapping[str, ServiceConfig]) -> None:
+    def __init__(self, services: Mapping[str, ServiceConfig], edges: Sequence[tuple[str, str]] = ()) -> None:
         self.services = dict(services)
         self.depends_on: dict[str, set[str]] = {name: set(cfg.depends_on) for name, cfg in services.items()}
-        self.dependents: dict[str, set[str]] = {name: set() for name in services}
+        for source, target in edges:
+            self.depends_on.setdefault(source, set()).add(target)
+            self.depends_on.setdefault(target, set())
+        self.dependents: dict[str, set[str]] = {name: set() for name in self.depends_on}
         for name, deps in self.depends_on.items():
             for dep in deps:
                 self.dependents.setdefault(dep, set()).add(name)
         self._component = self._components()
+        self._near: dict[tuple[str, int], dict[str, int]] = {}
 
     def _neighbours(self, service: str) -> set[str]:
         return self.depends_on.get(service, set()) | self.dependents.get(service, set())
 
     def _components(self) -> dict[str, str]:
         component: dict[str, str] = {}
-        for start in sorted(self.services):
+        for start in sorted(self.depends_on):
             if start in component:
                 continue
             members = self._reachable(start)
@@ -73,6 +80,22 @@ class ServiceGraph:
             frontier = nxt
         return None
 
+    def within(self, source: str, limit: int) -> dict[str, int]:
+        """Every node at most `limit` undirected hops from `source`, with its distance (cached)."""
+        cached = self._near.get((source, limit))
+        if cached is not None:
+            return cached
+        found = {source: 0}
+        frontier = [source]
+        for distance in range(1, limit + 1):
+            nxt = [n for node in frontier for n in self._neighbours(node) if n not in found]
+            for node in nxt:
+                found.setdefault(node, distance)
+            frontier = list(dict.fromkeys(nxt))
+        if len(self._near) < 100_000:
+            self._near[(source, limit)] = found
+        return found
+
     def transitive_dependents(self, service: str) -> set[str]:
         """Every service that depends on `service`, directly or not."""
         seen: set[str] = set()
@@ -93,3 +116,17 @@ class ServiceGraph:
                     seen.add(child)
                     queue.append(child)
         return seen
+
+
+def load_edges(path: str | Path) -> list[tuple[str, str]]:
+    """Edges of a CSV edge list (`source,target` per row; a `source,target` header and `#` lines skipped)."""
+    edges: list[tuple[str, str]] = []
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            cells = [cell.strip() for cell in row]
+            if len(cells) < 2 or not cells[0] or cells[0].startswith("#"):
+                continue
+            if (cells[0].lower(), cells[1].lower()) == ("source", "target"):
+                continue
+            edges.append((cells[0], cells[1]))
+    return edges

@@ -8,6 +8,7 @@ import pytest
 from support.builders import T0, at, correlation_config, graph, signal
 
 from aiops.config import CorrelationConfig
+from aiops.correlation.learned import persist
 from aiops.correlation.state import ScopeState
 from aiops.correlation.topology import ServiceGraph
 from aiops.correlation.window_grouping import WindowGroupingCorrelator
@@ -175,7 +176,7 @@ def test_min_active_members_counts_only_firing_members() -> None:
 
 
 def test_pending_incident_that_never_opened_is_dropped_silently() -> None:
-    h = harness(min_active_members=2, window_seconds=100)
+    h = harness(min_active_members=2, window_seconds=100, reopen_seconds=0)
     h.send(signal("x", "a", 0), signal("x", "a", 10, status="resolved"))
     assert h.tick(100) == []
     assert len(h.state.incidents) == 1  # still within the window after last activity
@@ -221,7 +222,7 @@ def test_member_firing_again_after_resolve_is_reported_as_added() -> None:
 
 
 def test_resolve_waits_for_all_members_and_the_quiet_period() -> None:
-    h = harness(resolve_quiet_seconds=120)
+    h = harness(resolve_quiet_seconds=120, reopen_seconds=0)
     h.send(signal("x", "a", 0), signal("y", "a", 10))
     h.send(signal("x", "a", 50, status="resolved"))
     assert h.tick(300) == []  # y still firing
@@ -244,8 +245,8 @@ def test_resolve_with_zero_quiet_is_immediate() -> None:
     assert closed[0].change.resolved == ["a/x"]
 
 
-def test_signal_after_resolution_starts_a_new_incident() -> None:
-    h = harness()
+def test_signal_after_resolution_starts_a_new_incident_when_reopen_is_off() -> None:
+    h = harness(reopen_seconds=0)
     h.send(signal("x", "a", 0), signal("x", "a", 5, status="resolved"))
     reopened = h.send(signal("x", "a", 10))
     assert reopened[0].status == "open"
@@ -323,6 +324,8 @@ def test_state_json_round_trip_mid_stream_gives_identical_outputs() -> None:
         for h in (reference, restored):
             h.send(arg) if kind == "send" else h.tick(arg)
         if number in (1, 3, 5, 7):  # restart: the state survives only as JSON
+            for h in (reference, restored):  # the runtime checkpoints the learned model on watermarks
+                persist(h.state)
             payload = restored.state.model_dump(mode="json")
             restored.state = ScopeState.model_validate(payload)
             assert restored.state == reference.state

@@ -71,7 +71,7 @@ def test_at_most_five_candidates() -> None:
 
 def test_priority_explanation_lists_every_factor() -> None:
     priority, factors = assess_priority(incident(member("payments", 0, "critical")), shop_graph())
-    assert [f.factor for f in factors] == ["severity", "tier", "blast_radius", "strength"]
+    assert [f.factor for f in factors] == ["severity", "tier", "blast_radius", "strength", "novelty"]
     assert all(f.value for f in factors)
     assert "5/5" in factors[0].value
     assert "tier 1" in factors[1].value
@@ -84,7 +84,7 @@ def test_higher_severity_gives_higher_or_equal_priority() -> None:
     for severity in ("info", "warning", "high", "critical"):
         priority, factors = assess_priority(incident(member("search", 0, severity)), graph({"search": []}))
         levels.append(priority)
-        assert factors[0].weight == pytest.approx(0.4 * (["info", "warning", "medium", "high", "critical"]
+        assert factors[0].weight == pytest.approx(0.35 * (["info", "warning", "medium", "high", "critical"]
                                                          .index(severity)) / 4, abs=1e-3)
     assert levels == sorted(levels, reverse=True)  # "P5" > "P1" lexically, so descending = more urgent
     assert levels[0] != levels[-1]
@@ -100,7 +100,7 @@ def test_blast_radius_raises_priority() -> None:
     leaf, _ = assess_priority(incident(member("frontend", 0, "high")), graph(SHOP))
     deep, factors = assess_priority(incident(member("postgres", 0, "high")), graph(SHOP))
     assert deep < leaf
-    assert factors[2].weight == pytest.approx(0.2 * 3 / 4, abs=1e-3)
+    assert factors[2].weight == pytest.approx(0.15 * 3 / 4, abs=1e-3)
 
 
 def test_critical_tier_one_with_wide_blast_radius_is_p1_and_info_leaf_is_p5() -> None:

@@ -1,0 +1,241 @@
+"""The correlation engine: dedup, grouping (rule, topology, learned co-occurrence) and lifecycle driving.
+
+All on event time, with state held outside (`ScopeState`):
+- dedup: a signal whose dedup key (`dedup_by`, default the source fingerprint) is already a member updates
+  that member, never adds one;
+- grouping: a new member joins a live incident of its scope (first match wins, in this order) when its
+  `group_by` key equals the incident's (rule `group_by`), when one of its topology nodes (service, host) is
+  within `topology_hops` of the incident's nodes (rule `topology`, score 1/(1+hops)), or when the learned
+  model relates its member type to one of the incident's (rule `co-occurrence`, score = confidence); and
+  its time is within `window_seconds` of the incident's activity (or within `reopen_seconds` of its
+  resolve, which reopens it). Otherwise it starts a new incident. Every join is a `Decision`.
+- status changes feed flapping detection, new members feed the storm guard and the learned model.
+Notifications (open/updated/resolved, held or summarised) are decided by `Lifecycle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aiops.correlation.attrs import attributes, dedup_key, group_key
+from aiops.correlation.builder import BuildContext
+from aiops.correlation.config import CorrelationConfig
+from aiops.correlation.guards import SuppressionPolicyLike, count_new_member, record_transition, storm_over
+from aiops.correlation.index import index_of
+from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, export_edges, model_of, persist
+from aiops.correlation.ledger import Ledger
+from aiops.correlation.lifecycle import Lifecycle
+from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.topology import ServiceGraph
+from aiops.decisions import Decision
+from aiops.incidents import Incident
+from aiops.signals import Signal
+
+MAX_GROUPING_LINES = 20
+MAX_SEEN_TYPES = 20_000
+Join = tuple[int, float, float, str, str, str]  # rule rank, -score, -last_seen, id, rule, reason
+
+
+class CorrelationEngine:
+    """Groups signals into incidents; owns no scope state, only its decision outbox."""
+
+    def __init__(self, config: CorrelationConfig, graph: ServiceGraph, *, model_factory: ModelFactory | None = None,
+                 member_type: TypeFn | None = None, learned: bool = True,
+                 suppression: SuppressionConfig | None = None) -> None:
+        self.config = config
+        self.suppression = suppression or SuppressionConfig()
+        self.graph = graph
+        factory, type_fn = default_factory(config.learned)
+        self.model_factory = model_factory if model_factory is not None else (factory if learned else None)
+        self.member_type: TypeFn = member_type or type_fn
+        self.ledger = Ledger()
+        self.lifecycle = Lifecycle(config, BuildContext(graph, self.model_factory), self.ledger, self.suppression)
+        self.policy = self.suppression.policy()
+
+    @property
+    def policy(self) -> SuppressionPolicyLike | None:
+        return self.lifecycle.policy
+
+    @policy.setter
+    def policy(self, policy: SuppressionPolicyLike | None) -> None:
+        self.lifecycle.policy = policy
+
+    def scope_of(self, signal: Signal) -> str:
+        if self.config.scope == "global":
+            return "global"
+        if self.config.scope == "service":
+            return signal.service
+        return self.graph.component_of(signal.service)
+
+    def drain_decisions(self) -> list[Decision]:
+        return self.ledger.drain()
+
+    def process(self, state: ScopeState, signal: Signal) -> list[Incident]:
+        """Apply one signal to its scope's state; return incident changes it causes now."""
+        key = dedup_key(signal, self.config.dedup_by)
+        incident_id = state.index.get(key)
+        if incident_id is not None and incident_id in state.incidents:
+            incident = state.incidents[incident_id]
+            self._update_member(state, incident, key, signal)
+        elif signal.status == "resolved":
+            return []
+        else:
+            incident = self._join_or_create(state, key, signal)
+        return self.lifecycle.emit_due(state, incident, max(state.clock, signal.epoch))
+
+    def advance(self, state: ScopeState, now: float) -> list[Incident]:
+        """Event time reached `now`: group waits, flapping settles, stale and quiet resolves, repeats."""
+        if now > state.clock:
+            state.clock = now
+            state.dirty.meta = True
+        if storm_over(state, state.clock, self.suppression.storm):
+            self._storm_decision(state, "storm over: notifications back to group_interval")
+        persist(state)
+        out: list[Incident] = []
+        for incident in list(state.incidents.values()):
+            self.lifecycle.settle(state, incident, state.clock)
+            self._expire_stale(state, incident, state.clock)
+            out.extend(self.lifecycle.emit_due(state, incident, state.clock))
+        return out
+
+    def export_relations(self, state: ScopeState, min_confidence: float | None = None) -> list[dict[str, Any]]:
+        threshold = self.config.learned.min_confidence if min_confidence is None else min_confidence
+        return export_edges(state, self.model_factory, threshold)
+
+    def _update_member(self, state: ScopeState, incident: IncidentState, key: str, signal: Signal) -> None:
+        member = incident.members[key]
+        epoch = signal.epoch
+        member.last_seen = max(member.last_seen, epoch)
+        incident.last_seen = max(incident.last_seen, epoch)
+        state.touch(incident.id, key)
+        if signal.evidence is not None and (member.evidence is None or signal.evidence.score >= member.evidence.score):
+            member.evidence = signal.evidence
+        if signal.status == member.status:
+            return
+        member.status = signal.status
+        if record_transition(member, epoch, self.suppression.flapping):
+            self.ledger.record(incident, "flapping", "flapping", epoch, f"{member.name}@{member.service} changed "
+                               f"state {len(member.transitions)} times; its changes are held", member=key)
+        if signal.status == "resolved":
+            incident.last_resolve = max(incident.last_resolve, epoch)
+        if member.flapping:
+            return
+        (incident.pending_resolved if signal.status == "resolved" else incident.pending_added).append(key)
+
+    def _join_or_create(self, state: ScopeState, key: str, signal: Signal) -> IncidentState:
+        epoch = signal.epoch
+        attrs = attributes(signal)
+        gkey = group_key(attrs, self.config.group_by)
+        mtype = self.member_type(signal)
+        best = self._best_join(state, signal, attrs, gkey, mtype)
+        if best is None:
+            incident = self._create(state, signal, gkey)
+            reason, rule, score = "first member", "new incident", 1.0
+        else:
+            incident = state.incidents[best[3]]
+            rule, reason, score = best[4], best[5], -best[1]
+            if len(incident.grouping) < MAX_GROUPING_LINES:
+                incident.grouping.append(f"{signal.name}@{signal.service}: {reason}")
+        member = MemberState(
+            fingerprint=key, origin=signal.origin, name=signal.name, service=signal.service,
+            host=signal.host, labels=signal.labels, status=signal.status, severity=signal.severity,
+            first_seen=signal.started_at.timestamp(), last_seen=epoch, summary=signal.summary,
+            annotations=signal.annotations, evidence=signal.evidence, joined_because=reason, member_type=mtype,
+        )
+        incident.members[key] = member
+        incident.pending_added.append(key)
+        incident.first_seen = min(incident.first_seen, member.first_seen)
+        incident.last_seen = max(incident.last_seen, epoch)
+        state.index[key] = incident.id
+        index_of(state).add(incident, member)
+        state.touch(incident.id, key)
+        self.ledger.record(incident, "joined", rule, epoch, reason, member=key, score=score)
+        self._observe(state, mtype, epoch)
+        return incident
+
+    def _observe(self, state: ScopeState, mtype: str, epoch: float) -> None:
+        if mtype not in state.seen_types:
+            if len(state.seen_types) >= MAX_SEEN_TYPES:
+                del state.seen_types[min(state.seen_types, key=state.seen_types.__getitem__)]
+            state.seen_types[mtype] = epoch
+            state.dirty.types = True
+        model = model_of(state, self.model_factory)
+        if model is not None:
+            model.observe(mtype, epoch)
+        state.dirty.meta = True
+        if count_new_member(state, epoch, self.suppression.storm):
+            self._storm_decision(state, f"storm: {state.storm.rate:.0f} new members this bucket vs baseline "
+                                        f"{state.storm.baseline:.1f}; updates summarised every "
+                                        f"{self.config.storm_summary_interval_seconds:.0f}s")
+
+    def _storm_decision(self, state: ScopeState, reason: str) -> None:
+        for incident in state.incidents.values():
+            if incident.status == "open":
+                self.ledger.record(incident, "storm", "storm", state.storm.since, reason,
+                                   score=state.storm.rate, ref=state.scope)
+
+    def _joinable(self, incident: IncidentState, epoch: float) -> bool:
+        window = self.config.window_seconds
+        if incident.status == "resolved":
+            return incident.resolved_at is not None and epoch <= incident.resolved_at + self.config.reopen_seconds
+        return incident.first_seen - window <= epoch <= incident.last_seen + window
+
+    def _best_join(self, state: ScopeState, signal: Signal, attrs: dict[str, str], gkey: str,
+                   mtype: str) -> Join | None:
+        index = index_of(state)
+        found: list[Join] = []
+        epoch = signal.epoch
+        within = f"within {self.config.window_seconds:.0f}s"
+
+        def consider(ids: set[str], rank: int, score: float, rule: str, why: str) -> None:
+            for incident_id in ids:
+                incident = state.incidents.get(incident_id)
+                if incident is not None and self._joinable(incident, epoch):
+                    found.append((rank, -score, -incident.last_seen, incident_id, rule, why))
+
+        if gkey:
+            same = " ".join(f"{name} {attrs.get(name, '')}" for name in self.config.group_by)
+            consider(index.by_key.get(gkey, set()), 0, 1.0, "group_by", f"same {same} {within}")
+        for node in sorted({signal.service, signal.host} - {""}):
+            for near, hops in self.graph.within(node, self.config.topology_hops).items():
+                ids = index.by_node.get(near)
+                if ids:
+                    why = (f"same service {near} {within}" if hops == 0 and near == signal.service else
+                           f"same host {near} {within}" if hops == 0 else
+                           f"topology: {node} is {hops} depends_on hop(s) from {near} {within}")
+                    consider(ids, 1, 1.0 / (1 + hops), "topology", why)
+        if not found:
+            self._learned_candidates(state, mtype, consider)
+        return min(found) if found else None
+
+    def _learned_candidates(self, state: ScopeState, mtype: str, consider: Any) -> None:
+        model = model_of(state, self.model_factory)
+        if model is None:
+            return
+        for other, ids in sorted(index_of(state).by_type.items()):
+            if other == mtype:
+                continue
+            edge = model.related(mtype, other)
+            if edge is not None and edge.confidence >= self.config.learned.min_confidence:
+                consider(ids, 2, float(edge.confidence), "co-occurrence",
+                         f"co-occurrence with {other}, confidence {edge.confidence:.2f}")
+
+    def _create(self, state: ScopeState, signal: Signal, gkey: str) -> IncidentState:
+        seed = f"{state.scope}|{signal.fingerprint}|{signal.epoch:.3f}"
+        incident_id = "inc-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
+        incident = IncidentState(id=incident_id, scope=state.scope, first_seen=signal.started_at.timestamp(),
+                                 last_seen=signal.epoch, group_key=gkey)
+        incident.grouping.append(f"opened by {signal.name}@{signal.service} ({signal.origin})")
+        state.incidents[incident_id] = incident
+        return incident
+
+    def _expire_stale(self, state: ScopeState, incident: IncidentState, now: float) -> None:
+        for member in incident.members.values():
+            if member.status == "firing" and member.last_seen < now - self.config.stale_seconds:
+                member.status = "resolved"
+                member.flapping = False
+                incident.pending_resolved.append(member.fingerprint)
+                incident.last_resolve = max(incident.last_resolve, now)
+                state.touch(incident.id, member.fingerprint)

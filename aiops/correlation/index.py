@@ -1,0 +1,53 @@
+"""Derived lookup indexes of one scope: group key, topology node and member type -> incident ids.
+
+They make finding the incidents a new member may join independent of how many incidents the scope holds.
+Rebuilt from the scope's incidents on first use after a load (never stored) and kept up to date by the
+engine as members join and incidents are forgotten. No rules here.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aiops.correlation.state import IncidentState, MemberState, ScopeState
+
+
+class ScopeIndex:
+    def __init__(self) -> None:
+        self.by_key: dict[str, set[str]] = {}
+        self.by_node: dict[str, set[str]] = {}
+        self.by_type: dict[str, set[str]] = {}
+
+    def add(self, incident: IncidentState, member: MemberState) -> None:
+        if incident.group_key:
+            self.by_key.setdefault(incident.group_key, set()).add(incident.id)
+        self.by_node.setdefault(member.service, set()).add(incident.id)
+        if member.host:
+            self.by_node.setdefault(member.host, set()).add(incident.id)
+        if member.member_type:
+            self.by_type.setdefault(member.member_type, set()).add(incident.id)
+
+    def remove(self, incident: IncidentState) -> None:
+        keys = [(self.by_key, incident.group_key)]
+        for member in incident.members.values():
+            keys += [(self.by_node, member.service), (self.by_node, member.host), (self.by_type, member.member_type)]
+        for table, key in keys:
+            ids = table.get(key)
+            if ids is not None:
+                ids.discard(incident.id)
+                if not ids:
+                    del table[key]
+
+
+def index_of(state: ScopeState) -> ScopeIndex:
+    """The scope's index, built from its incidents if this state object has none yet."""
+    index = cast(ScopeIndex | None, state._derived)
+    if index is None:
+        index = ScopeIndex()
+        for incident in state.incidents.values():
+            if incident.group_key:
+                index.by_key.setdefault(incident.group_key, set()).add(incident.id)
+            for member in incident.members.values():
+                index.add(incident, member)
+        state._derived = index
+    return index

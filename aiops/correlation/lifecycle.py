@@ -1,0 +1,174 @@
+"""Incident lifecycle on event time: open, updated, resolved, reopened, forgotten; and what is held.
+
+- pending -> open once `group_wait_seconds` passed and `min_active_members` members fire (resolved members
+  do not count); the first notification (`open`) is sent unless a suppression holds the incident, and is
+  never held by a storm;
+- open: `updated` at most once per `group_interval_seconds` (per `storm_summary_interval_seconds` during a
+  storm) with what changed, re-sent unchanged after `repeat_interval_seconds`; held while suppressed;
+- resolved once no member is live (firing or flapping) and `resolve_quiet_seconds` passed since the last
+  resolve; the resolve of a notified incident is always sent, even while it is suppressed;
+- a resolved incident stays `reopen_seconds` and reopens (same id) when a member fires again in it;
+- a pending incident that never opened is dropped silently once its window passed.
+Decisions go to the ledger. Grouping (which incident a member joins) is the engine's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from aiops.correlation.attrs import attributes
+from aiops.correlation.builder import BuildContext, build_incident
+from aiops.correlation.config import CorrelationConfig
+from aiops.correlation.guards import SuppressionPolicyLike, settle_flapping
+from aiops.correlation.index import index_of
+from aiops.correlation.ledger import Ledger
+from aiops.correlation.state import IncidentState, ScopeState
+from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.incidents import Incident
+
+FiringAttrs = Callable[[], Sequence[Mapping[str, str]]]
+
+
+class Lifecycle:
+    def __init__(self, config: CorrelationConfig, context: BuildContext, ledger: Ledger,
+                 suppression: SuppressionConfig) -> None:
+        self.config = config
+        self.suppression = suppression
+        self.context = context
+        self.ledger = ledger
+        self.policy: SuppressionPolicyLike | None = None
+
+    def emit_due(self, state: ScopeState, incident: IncidentState, now: float) -> list[Incident]:
+        if incident.status == "resolved" and not self._reopen(state, incident, now):
+            return []
+        if incident.status == "pending" and not self._open(state, incident, now):
+            return []
+        if not self._live(incident) and now >= incident.last_resolve + self.config.resolve_quiet_seconds:
+            return self._resolve(state, incident, now)
+        if not incident.notified:
+            if self._held(state, incident, now):
+                return []
+            incident.notified = True
+            incident.last_notified = now
+            reason = "reopened" if incident.reopened else "new incident"
+            self.ledger.record(incident, "notified", "lifecycle", now, reason)
+            return [self._build(state, incident, "open", reason)]
+        return self._update(state, incident, now)
+
+    def _update(self, state: ScopeState, incident: IncidentState, now: float) -> list[Incident]:
+        cfg = self.config
+        changed = bool(incident.pending_added or incident.pending_resolved)
+        storm = state.storm.active
+        interval = max(cfg.group_interval_seconds, cfg.storm_summary_interval_seconds if storm else 0.0)
+        due = changed and now >= incident.last_notified + interval
+        repeat = cfg.repeat_interval_seconds > 0 and now >= incident.last_notified + cfg.repeat_interval_seconds
+        if not (due or repeat) or self._held(state, incident, now):
+            return []
+        incident.last_notified = now
+        reason = "members changed" if changed else "repeat: unchanged since last notification"
+        if storm and changed:
+            count = len(incident.pending_added) + len(incident.pending_resolved)
+            reason = f"storm: {count} change(s) summarised"
+            self.ledger.record(incident, "storm", "storm", now, reason, score=state.storm.rate)
+        self.touch(state, incident)
+        return [self._build(state, incident, "updated", reason)]
+
+    def _open(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
+        waited = now >= incident.first_seen + self.config.group_wait_seconds
+        if waited and incident.active_members >= self.config.min_active_members:
+            incident.status = "open"
+            self.touch(state, incident)
+            self.ledger.record(incident, "opened", "lifecycle", now,
+                               f"{incident.active_members} active member(s) after group wait")
+            return True
+        if incident.active_members == 0 and now > incident.last_seen + self.config.window_seconds:
+            self.forget(state, incident)
+        return False
+
+    def _reopen(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
+        if incident.active_members > 0:
+            incident.status = "open"
+            incident.resolved_at = None
+            incident.reopened += 1
+            self.touch(state, incident)
+            self.ledger.record(incident, "reopened", "lifecycle", now, "a member fired again within reopen window")
+            return True
+        if incident.resolved_at is not None and now >= incident.resolved_at + self.config.reopen_seconds:
+            self.forget(state, incident)
+        return False
+
+    def _resolve(self, state: ScopeState, incident: IncidentState, now: float) -> list[Incident]:
+        was_notified = incident.notified
+        incident.status = "resolved"
+        incident.resolved_at = now
+        incident.notified = False
+        self.ledger.record(incident, "resolved", "lifecycle", now, "all members resolved and quiet")
+        out = [self._build(state, incident, "resolved", "all members resolved and quiet")] if was_notified else []
+        incident.pending_added.clear()
+        incident.pending_resolved.clear()
+        self.touch(state, incident)
+        if self.config.reopen_seconds <= 0:
+            self.forget(state, incident)
+        return out
+
+    def _held(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
+        """Whether suppression holds the incident now; records a decision when that changes."""
+        firing = [m for m in incident.members.values() if m.status == "firing" or m.flapping]
+        if firing and all(m.flapping for m in firing):
+            return True
+        held_by = ""
+        if self.policy is not None and firing:
+            context = firing_attrs(state)
+            verdicts = [self.policy.check(attributes(m), now, context) for m in firing]
+            for member, verdict in zip(firing, verdicts, strict=True):
+                member.suppressed_by = f"{verdict.by}:{verdict.ref}" if verdict.suppressed else ""
+            if all(v.suppressed for v in verdicts):
+                first = verdicts[0]
+                by, ref = first.by or "suppression", first.ref or ""
+                held_by = f"{by}:{ref}"
+                if held_by != incident.held_by:
+                    kind: Literal["inhibited", "suppressed"] = "inhibited" if by == "inhibition" else "suppressed"
+                    self.ledger.record(incident, kind, by, now, first.reason, ref=ref)
+        if held_by != incident.held_by:
+            incident.held_by = held_by
+            self.touch(state, incident)
+        return bool(held_by)
+
+    def settle(self, state: ScopeState, incident: IncidentState, now: float) -> None:
+        """Flapping members quiet for a window stop flapping; their current status is reported once."""
+        for member in incident.members.values():
+            if settle_flapping(member, now, self.suppression.flapping):
+                target = incident.pending_added if member.status == "firing" else incident.pending_resolved
+                target.append(member.fingerprint)
+                if member.status == "resolved":
+                    incident.last_resolve = max(incident.last_resolve, now)
+                self.touch(state, incident, member.fingerprint)
+
+    @staticmethod
+    def _live(incident: IncidentState) -> bool:
+        return any(m.status == "firing" or m.flapping for m in incident.members.values())
+
+    def forget(self, state: ScopeState, incident: IncidentState) -> None:
+        index_of(state).remove(incident)
+        state.incidents.pop(incident.id, None)
+        for fingerprint in incident.members:
+            if state.index.get(fingerprint) == incident.id:
+                del state.index[fingerprint]
+        state.dirty.removed[incident.id] = list(incident.members)
+        state.dirty.incidents.discard(incident.id)
+
+    @staticmethod
+    def touch(state: ScopeState, incident: IncidentState, fingerprint: str | None = None) -> None:
+        if incident.id in state.incidents:
+            state.touch(incident.id, fingerprint)
+
+    def _build(self, state: ScopeState, incident: IncidentState,
+               status: Literal["open", "updated", "resolved"], why: str) -> Incident:
+        self.touch(state, incident)
+        return build_incident(incident, self.context.for_scope(state), status, why)
+
+
+def firing_attrs(state: ScopeState) -> list[dict[str, str]]:
+    """Attributes of every firing member of the scope (inhibition sources)."""
+    return [attributes(m) for inc in state.incidents.values() for m in inc.members.values() if m.status == "firing"]
