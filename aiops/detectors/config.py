@@ -34,12 +34,41 @@ class MetricDetectorConfig(StrictModel):
     max_series: int = Field(200_000, ge=1, description="Live series cap; idle ones are evicted first.")
 
 
+class LogMinerConfig(StrictModel):
+    similarity_threshold: float = Field(
+        0.8, gt=0, le=1, description="Share of matching tokens (wildcards half) for a line to join a template."
+    )
+    max_clusters: int = Field(20_000, ge=1, description="Templates kept; the least recently used are dropped.")
+    max_line_chars: int = Field(4096, ge=16, description="Longer lines are cut before mining.")
+
+
 class LogDetectorConfig(StrictModel):
+    detector: Literal["anomaly", "error_rate"] = Field(
+        "anomaly",
+        description="`anomaly`: template-aware signals (new template, template rate spike/drop, error burst, "
+        "keywords) over an online template miner; `error_rate`: error-line bursts per service only.",
+    )
     window_seconds: float = Field(60.0, gt=0)
     min_errors: int = Field(5, ge=1, description="Error lines per window needed to flag a burst.")
     ratio_over_baseline: float = Field(3.0, gt=1, description="Burst = errors above this x baseline.")
     error_level: str = Field("error", description="Lines at or above this level count as errors.")
     max_samples: int = Field(5, ge=0, le=50)
+    warmup_seconds: float = Field(600.0, ge=0, description="anomaly: a service's first seconds learn templates.")
+    warmup_windows: int = Field(5, ge=0, description="anomaly: windows of history a template rate needs.")
+    new_template_level: str = Field("warning", description="anomaly: new templates at/above this level flag.")
+    min_rate_count: int = Field(10, ge=1, description="anomaly: lines per window a template-rate change needs.")
+    rate_ratio: float = Field(4.0, gt=1, description="anomaly: template rate spike = above this x baseline.")
+    baseline_alpha: float = Field(0.2, gt=0, le=1, description="anomaly: EWMA weight of each window.")
+    keywords: list[str] = Field(
+        default_factory=lambda: ["panic", "out of memory", "oom", "segfault", "segmentation fault", "core dumped",
+                                 "stack overflow", "deadlock", "corrupt", "kernel bug", "fatal", "killed process",
+                                 "data loss"],
+        description="anomaly: case-insensitive words that flag a line whatever its level.",
+    )
+    quiet_seconds: float = Field(900.0, ge=0, description="anomaly: line-triggered episodes end after this quiet.")
+    max_keys: int = Field(100_000, ge=1, description="anomaly: (service, template) counters kept.")
+    max_sample_chars: int = Field(512, ge=16, description="anomaly: sample lines are cut to this length.")
+    miner: LogMinerConfig = LogMinerConfig()
 
 
 class DetectionConfig(StrictModel):

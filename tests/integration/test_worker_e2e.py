@@ -197,5 +197,6 @@ async def test_plain_text_log_lines_on_a_raw_topic_become_an_incident_with_sampl
         samples = member["evidence"]["samples"]
         assert samples
         assert all("charge failed" in line for line in samples)
+        assert not any("hunter" in line for line in samples), "secrets must be masked in samples"
     finally:
         worker.stop()
