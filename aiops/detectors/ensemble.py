@@ -19,6 +19,7 @@ global state and does no I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector
@@ -42,6 +43,41 @@ _NOTHING: tuple[float, float | None, float | None] = (0.0, None, None)
 _BONFERRONI = tuple(math.log10(warm + 1) for warm in range(16))
 """log10(k + 1): the Bonferroni penalty for k warm members, precomputed."""
 _pow = math.pow
+_POINT_FIELDS = ("score", "expected", "lower", "upper", "warm", "detail")
+
+
+def _point_score_factory() -> Callable[[float, float | None, float | None, float | None, bool, str], PointScore]:
+    """A maker of `PointScore(score, expected, lower, upper, warm, detail)`, faster than the frozen dataclass'.
+
+    A frozen dataclass' `__init__` sets each field through `object.__setattr__`, which costs as much as the
+    rest of `score`. With slots, the field descriptors can set them directly on a bare instance, giving an
+    equal object. Used only while `PointScore` is exactly that shape (same fields, slots, no
+    `__post_init__`); otherwise the class itself.
+    """
+    fields = tuple(getattr(PointScore, "__dataclass_fields__", {}))
+    if fields != _POINT_FIELDS or hasattr(PointScore, "__post_init__") or "__slots__" not in vars(PointScore):
+        return PointScore
+    new = object.__new__
+    set_score, set_expected, set_lower, set_upper, set_warm, set_detail = (
+        vars(PointScore)[field].__set__ for field in _POINT_FIELDS
+    )
+
+    def make(
+        score: float, expected: float | None, lower: float | None, upper: float | None, warm: bool, detail: str
+    ) -> PointScore:
+        point = new(PointScore)
+        set_score(point, score)
+        set_expected(point, expected)
+        set_lower(point, lower)
+        set_upper(point, upper)
+        set_warm(point, warm)
+        set_detail(point, detail)
+        return point
+
+    return make
+
+
+_point_score = _point_score_factory()
 _log1p = math.log1p
 _LOG10_E = math.log10(math.e)
 
@@ -192,10 +228,10 @@ class MetricEnsemble:
             capped = MAX_SURPRISE
         detail = f"{cached[3]} surprise={surprise:.2f} mode={mode}"
         if mode != GAUGE:
-            return PointScore(1.0 - _pow(10.0, -capped), None, None, None, warm, detail)
+            return _point_score(1.0 - _pow(10.0, -capped), None, None, None, warm, detail)
         if centre is None or spread is None:
-            return PointScore(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail)
-        return PointScore(1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail)
+            return _point_score(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail)
+        return _point_score(1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail)
 
     def learn(self, ts: float, value: float) -> None:
         cached = self._cache
