@@ -1,0 +1,460 @@
+"""Multivariate anomaly detection per entity: IsolationForest over the entity's metric vector per time step.
+
+An entity is a host (or the service when the event has no host). `EntityVectorizer` turns one entity's
+samples into one vector per event-time step (`step_seconds` buckets; last value per metric in the bucket;
+a metric missing from a step carries its last value forward for up to `max_carry_steps`, then is NaN;
+new metric names append a column; at most `max_metrics` columns). Steps without any sample make no vector.
+
+`MultivariateDetector` keeps per entity a bounded float32 ring buffer of the last `window` vectors and an
+IsolationForest refitted on it every `refit_every` new vectors once `min_fit` are held. `advance(now)`
+closes every step that ended by event time `now`, then scores all vectors completed since the last call in
+**one `score_samples` call per fitted entity** (cost model: one call costs c0 + c1 * rows, with c0 ~ 9-27 ms
+for 100 trees on the dev box and c1 ~ 20 us, so the cost per vector is c0 / batch + c1; the batch of an
+entity is the number of steps between scoring calls, set by `score_interval_seconds`; calls cost
+entities * c0 per interval, the bound on how many entities one core serves). Score-then-learn: vectors are
+appended to the window after scoring. Fits are queued and at most `max_fits_per_advance` run per call.
+
+Calibration: the raw anomaly score (-score_samples) is turned into a tail probability against the training
+window's own scores (empirical CDF, after trimming the top `contamination` fraction as presumed anomalies),
+extrapolated past the top decile with an exponential tail; the calibrated score is 1 - p, so one
+threshold works across entities. In-sample training scores are slightly optimistic (no out-of-bag).
+
+Explanation (cheap, O(d^2) per flagged vector, only for anomalous vectors): a metric's contribution is the
+larger of its robust z-score vs the window (median/MAD) and its conditional z-score given the other metrics
+(from the window's ridge-regularised inverse covariance: (P(x - mu))_j / sqrt(P_jj)), normalised to sum 1.
+The conditional term names both sides of a correlation break whose marginal values look normal.
+
+Episodes follow `metric_episodes`: `min_anomalous_points` anomalous steps fire (dated at onset),
+`end_after_normal` normal steps resolve, an open episode re-sends firing every `refresh_seconds`.
+Snapshots hold vectorizer state, windows and episodes, not models: a restored entity's model is refitted
+from its current window (seeded deterministically by seed, entity and fit number) on the next advances.
+Pure: no I/O, no clock. It does not handle univariate series or decide what an anomaly means for incidents.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import IsolationForest
+
+from aiops.events import MetricEvent
+from aiops.signals import Evidence, Signal, dt_from_epoch
+
+SNAPSHOT_VERSION = 1
+HIGH_SCORE = 1.0 - 1e-6
+TOP_METRICS = 3
+Vector = tuple[int, list[float]]
+"""(step index, values per feature; NaN = missing) of one completed step."""
+
+
+def feature_name(event: MetricEvent) -> str:
+    """Column name of a sample: the metric name, with its sorted labels when it has any."""
+    if not event.labels:
+        return event.name
+    return event.name + "{" + ",".join(f"{k}={v}" for k, v in sorted(event.labels.items())) + "}"
+
+
+class EntityVectorizer:
+    """One entity's samples to one vector per event-time step (see the module docstring)."""
+
+    def __init__(self, step_seconds: float = 60.0, max_metrics: int = 32, max_carry_steps: int = 5) -> None:
+        self.step_seconds, self.max_metrics, self.max_carry_steps = step_seconds, max_metrics, max_carry_steps
+        self.names: list[str] = []
+        self.services: list[str] = []
+        self._index: dict[str, int] = {}
+        self._last: list[float] = []
+        self._seen: list[int] = []
+        self._current: dict[int, float] = {}
+        self.bucket: int | None = None
+        self.closed = -(2**62)
+        self.late = 0
+        self.dropped_metrics = 0
+
+    def add(self, event: MetricEvent) -> Vector | None:
+        """Take one sample; return the previous step's vector when this sample opens a later step."""
+        bucket = int(event.epoch // self.step_seconds)
+        if bucket <= self.closed or (self.bucket is not None and bucket < self.bucket):
+            self.late += 1
+            return None
+        done = self.close() if self.bucket is not None and bucket > self.bucket else None
+        self.bucket = bucket
+        name = feature_name(event)
+        index = self._index.get(name)
+        if index is None:
+            if len(self.names) >= self.max_metrics:
+                self.dropped_metrics += 1
+                return done
+            index = self._index[name] = len(self.names)
+            self.names.append(name)
+            self.services.append(event.service)
+            self._last.append(math.nan)
+            self._seen.append(bucket)
+        self._current[index] = event.value
+        self.services[index] = event.service
+        return done
+
+    def close(self) -> Vector | None:
+        """Complete the open step (if any): its vector, with carry-forward for metrics it lacks."""
+        bucket = self.bucket
+        if bucket is None:
+            return None
+        for index, value in self._current.items():
+            self._last[index], self._seen[index] = value, bucket
+        limit = self.max_carry_steps
+        vector = [v if bucket - s <= limit else math.nan for v, s in zip(self._last, self._seen, strict=True)]
+        self._current.clear()
+        self.bucket, self.closed = None, bucket
+        return bucket, vector
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"names": self.names, "services": self.services, "last": [_json(v) for v in self._last],
+                "seen": self._seen, "current": [[i, v] for i, v in self._current.items()],
+                "bucket": self.bucket, "closed": self.closed}
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.names, self.services = list(state["names"]), list(state["services"])
+        self._index = {name: i for i, name in enumerate(self.names)}
+        self._last, self._seen = [_float(v) for v in state["last"]], list(state["seen"])
+        self._current = {int(i): float(v) for i, v in state["current"]}
+        self.bucket, self.closed = state["bucket"], state["closed"]
+
+
+class _Window:
+    """Ring buffer of the last `capacity` vectors (float32, NaN = missing); rows and columns grow lazily."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.data = np.full((min(capacity, 64), 0), np.nan, dtype=np.float32)
+        self.size = 0
+        self.head = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        if rows.shape[1] > self.data.shape[1]:
+            pad = np.full((self.data.shape[0], rows.shape[1] - self.data.shape[1]), np.nan, dtype=np.float32)
+            self.data = np.hstack([self.data, pad])
+        for row in rows:
+            if self.size == self.data.shape[0] and self.size < self.capacity:  # still linear: grow rows
+                grown = np.full((min(self.capacity, 2 * self.size), self.data.shape[1]), np.nan, np.float32)
+                grown[: self.size] = self.data
+                self.data, self.head = grown, self.size
+            self.data[self.head, : row.shape[0]] = row
+            self.data[self.head, row.shape[0]:] = np.nan
+            self.head = (self.head + 1) % self.data.shape[0]
+            self.size = min(self.size + 1, self.data.shape[0])
+
+    def rows(self) -> np.ndarray:
+        """The held vectors, oldest first."""
+        if self.size < self.data.shape[0]:
+            return self.data[: self.size].copy()
+        return np.vstack([self.data[self.head:], self.data[: self.head]])
+
+
+@dataclass(slots=True)
+class _Model:
+    forest: Any
+    median: np.ndarray
+    scale: np.ndarray
+    mean: np.ndarray
+    precision: np.ndarray
+    reference: np.ndarray
+    tail_start: float
+    tail_mean: float
+    tail_share: float
+    low: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    high: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw anomaly scores (one `score_samples` call) and calibrated scores 1 - p of imputed vectors."""
+        features = self.features(x)
+        raw = -np.asarray(self.forest.score_samples(features), dtype=np.float64)
+        excess = (np.maximum(features - self.high, 0.0) + np.maximum(self.low - features, 0.0)).sum(axis=1)
+        return raw, 1.0 - self.tail_p(raw) * np.exp(-excess)
+
+    def tail_p(self, raw: np.ndarray) -> np.ndarray:
+        """P(training anomaly score >= raw), empirical in the body, exponential past the top decile."""
+        n = self.reference.shape[0]
+        body = (n - np.searchsorted(self.reference, raw, side="left") + 1.0) / (n + 1.0)
+        tail = self.tail_share * np.exp(-(raw - self.tail_start) / self.tail_mean)
+        return np.asarray(np.where(raw > self.tail_start, np.minimum(tail, body), body), dtype=np.float64)
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """What the forest sees: robust z per metric, then conditional z per metric given the others."""
+        marginal = (x - self.median) / self.scale
+        conditional = ((x - self.mean) @ self.precision) / np.sqrt(np.diag(self.precision))
+        return np.hstack([marginal, conditional])
+
+    def contributions(self, x: np.ndarray, names: list[str]) -> dict[str, float]:
+        """Share of each metric in the larger of its |marginal z| and |conditional z| (top few, sum 1)."""
+        z = np.abs(self.features(x[None, :])[0])
+        d = x.shape[0]
+        weight = np.maximum(z[:d], z[d:])
+        total = float(weight.sum()) or 1.0
+        return {names[j]: round(float(weight[j]) / total, 4) for j in np.argsort(-weight)[:TOP_METRICS]}
+
+
+def fit_model(rows: np.ndarray, seed: int, n_estimators: int, max_samples: int, contamination: float) -> _Model:
+    """Impute NaN with column medians, fit the forest on `features`, build the calibration reference."""
+    with np.errstate(all="ignore"):
+        median = np.nan_to_num(np.nanmedian(rows, axis=0).astype(np.float64)) if rows.shape[1] else np.zeros(0)
+    x = np.where(np.isnan(rows), median, rows).astype(np.float64)
+    spread = np.std(x, axis=0)
+    scale = np.maximum(1.4826 * np.median(np.abs(x - median), axis=0), np.maximum(spread, 1e-9) * 0.1)
+    cov = np.atleast_2d(np.cov(x, rowvar=False)) + np.diag(np.maximum(spread**2, 1e-12) * 1e-3 + 1e-12)
+    model = _Model(None, median, scale, x.mean(axis=0), np.linalg.inv(cov), np.zeros(0), 0.0, 1.0, 1.0)
+    features = model.features(x)
+    model.forest = IsolationForest(n_estimators=n_estimators, max_samples=min(max_samples, x.shape[0]),
+                                   random_state=seed).fit(features)
+    model.low, model.high = features.min(axis=0), features.max(axis=0)
+    raw = np.sort(-model.forest.score_samples(features))
+    model.reference = raw[: max(10, raw.shape[0] - int(contamination * raw.shape[0]))]
+    top = model.reference[-max(5, model.reference.shape[0] // 10):]
+    model.tail_start, model.tail_share = float(top[0]), top.shape[0] / model.reference.shape[0]
+    model.tail_mean = max(float(np.mean(top - top[0])), 1e-4)
+    return model
+
+
+@dataclass(slots=True)
+class _Episode:
+    start: float
+    peak_ts: float
+    peak: float
+    raw: float
+    expected: float
+    top: dict[str, float]
+    service: str
+    normal_run: int = 0
+    last_sent: float = 0.0
+    anomalous: int = 1
+    confirmed: bool = False
+
+
+@dataclass(slots=True)
+class _Entity:
+    vectorizer: EntityVectorizer
+    window: _Window
+    host: str = ""
+    model: _Model | None = None
+    model_width: int = 0
+    since_fit: int = 0
+    fits: int = 0
+    pending: list[Vector] = field(default_factory=list)
+    episode: _Episode | None = None
+
+
+class MultivariateDetector:
+    """Per-entity IsolationForest over metric vectors; emits one firing/resolved pair per episode."""
+
+    def __init__(self, step_seconds: float = 60.0, window: int = 1440, refit_every: int = 360, min_fit: int = 200,
+                 contamination: float = 0.01, threshold: float = 0.9999, seed: int = 0, max_entities: int = 10_000,
+                 max_metrics: int = 32, max_carry_steps: int = 5, n_estimators: int = 100, max_samples: int = 256,
+                 min_anomalous_points: int = 1, end_after_normal: int = 3, refresh_seconds: float = 600.0,
+                 max_fits_per_advance: int = 16, score_interval_seconds: float | None = None) -> None:
+        self.step_seconds, self.window, self.refit_every, self.min_fit = step_seconds, window, refit_every, min_fit
+        self.contamination, self.threshold, self.seed, self.max_entities = contamination, threshold, seed, max_entities
+        self.max_metrics, self.max_carry_steps = max_metrics, max_carry_steps
+        self.n_estimators, self.max_samples = n_estimators, max_samples
+        self.min_anomalous_points, self.end_after_normal = min_anomalous_points, end_after_normal
+        self.refresh_seconds, self.max_fits_per_advance = refresh_seconds, max_fits_per_advance
+        self.score_interval = score_interval_seconds if score_interval_seconds is not None else step_seconds
+        self._entities: OrderedDict[str, _Entity] = OrderedDict()
+        self._open: dict[int, set[str]] = {}
+        self._fit_queue: OrderedDict[str, None] = OrderedDict()
+        self._last_scored = -math.inf
+        self.evicted = self.score_calls = self.scored_vectors = self.fit_count = 0
+
+    @property
+    def live_entities(self) -> int:
+        return len(self._entities)
+
+    def observe(self, event: MetricEvent) -> None:
+        """Take one sample into its entity's current step (no scoring here)."""
+        key = event.host or event.service
+        entity = self._entities.get(key)
+        if entity is None:
+            entity = self._admit(key)
+        else:
+            self._entities.move_to_end(key)
+        entity.host = event.host
+        before = entity.vectorizer.bucket
+        done = entity.vectorizer.add(event)
+        if done is not None:
+            entity.pending.append(done)
+        if entity.vectorizer.bucket is not None and entity.vectorizer.bucket != before:
+            self._open.setdefault(entity.vectorizer.bucket, set()).add(key)
+
+    def advance(self, now: float) -> list[Signal]:
+        """Event time reached `now`: score completed steps if `score_interval_seconds` has passed."""
+        if now - self._last_scored < self.score_interval:
+            return []
+        self._last_scored = now
+        return self.score_ready(now)
+
+    def score_ready(self, now: float) -> list[Signal]:
+        """Close steps ended by `now`, score every pending vector (one call per model), learn, run due fits."""
+        for bucket in sorted(b for b in self._open if (b + 1) * self.step_seconds <= now):
+            for key in self._open.pop(bucket):
+                entity = self._entities.get(key)
+                if entity is not None and entity.vectorizer.bucket == bucket:
+                    entity.pending.append(entity.vectorizer.close())  # type: ignore[arg-type]  # bucket is open
+        signals: list[Signal] = []
+        for key, entity in self._entities.items():
+            if entity.pending:
+                signals.extend(self._process(key, entity))
+        for _ in range(min(self.max_fits_per_advance, len(self._fit_queue))):
+            key, _none = self._fit_queue.popitem(last=False)
+            if key in self._entities:
+                self._fit(key, self._entities[key])
+        signals.sort(key=lambda s: s.ts)
+        return signals
+
+    def _admit(self, key: str) -> _Entity:
+        while len(self._entities) >= self.max_entities:
+            gone, _entity = self._entities.popitem(last=False)
+            self._fit_queue.pop(gone, None)
+            self.evicted += 1
+        entity = _Entity(EntityVectorizer(self.step_seconds, self.max_metrics, self.max_carry_steps),
+                         _Window(self.window))
+        self._entities[key] = entity
+        return entity
+
+    def _process(self, key: str, entity: _Entity) -> list[Signal]:
+        pending, entity.pending = entity.pending, []
+        width = max(len(values) for _b, values in pending)
+        rows = np.full((len(pending), width), np.nan, dtype=np.float64)
+        for i, (_b, values) in enumerate(pending):
+            rows[i, : len(values)] = values
+        signals = self._score(key, entity, pending, rows) if entity.model is not None else []
+        entity.window.append(rows.astype(np.float32))
+        entity.since_fit += len(pending)
+        due = entity.since_fit >= self.refit_every if entity.model is not None else entity.window.size >= self.min_fit
+        if due:
+            self._fit_queue[key] = None
+        return signals
+
+    def _score(self, key: str, entity: _Entity, pending: list[Vector], rows: np.ndarray) -> list[Signal]:
+        model = entity.model
+        assert model is not None
+        d = entity.model_width
+        x = np.full((rows.shape[0], d), np.nan)
+        x[:, : min(d, rows.shape[1])] = rows[:, :d]
+        x = np.where(np.isnan(x), model.median, x)
+        raw, scores = model.score(x)
+        self.score_calls += 1
+        self.scored_vectors += rows.shape[0]
+        signals = []
+        for i, (bucket, _values) in enumerate(pending):
+            signal = self._track(key, entity, bucket * self.step_seconds, float(scores[i]), float(raw[i]), x[i])
+            if signal is not None:
+                signals.append(signal)
+        return signals
+
+    def _fit(self, key: str, entity: _Entity) -> None:
+        rows = entity.window.rows()
+        seed = int(np.random.SeedSequence([self.seed, zlib.crc32(key.encode()), entity.fits]).generate_state(1)[0])
+        entity.model = fit_model(rows, seed, self.n_estimators, self.max_samples, self.contamination)
+        entity.model_width = rows.shape[1]
+        entity.since_fit, entity.fits = 0, entity.fits + 1
+        self.fit_count += 1
+
+    def _track(self, key: str, entity: _Entity, ts: float, score: float, raw: float, x: np.ndarray) -> Signal | None:
+        episode = entity.episode
+        if score < self.threshold:
+            if episode is None:
+                return None
+            if not episode.confirmed:
+                entity.episode = None
+                return None
+            episode.normal_run += 1
+            if episode.normal_run < self.end_after_normal:
+                return None
+            entity.episode = None
+            return self._signal(key, entity, episode, ts, "resolved")
+        if episode is None:
+            episode = entity.episode = _Episode(ts, ts, score, raw, 0.0, {}, key, last_sent=ts)
+            self._explain(key, entity, episode, ts, score, raw, x)
+        else:
+            episode.normal_run, episode.anomalous = 0, episode.anomalous + 1
+            if score > episode.peak:
+                self._explain(key, entity, episode, ts, score, raw, x)
+        due = not episode.confirmed and episode.anomalous >= self.min_anomalous_points
+        refresh = episode.confirmed and ts - episode.last_sent >= self.refresh_seconds
+        if not (due or refresh):
+            return None
+        episode.confirmed, episode.last_sent = True, ts
+        return self._signal(key, entity, episode, ts, "firing")
+
+    def _explain(self, key: str, entity: _Entity, episode: _Episode, ts: float, score: float, raw: float,
+                 x: np.ndarray) -> None:
+        """Make this vector the episode's peak: score, top contributing metrics and their service."""
+        model = entity.model
+        assert model is not None
+        names = entity.vectorizer.names
+        episode.top = model.contributions(x, names[: entity.model_width])
+        episode.service = entity.vectorizer.services[names.index(next(iter(episode.top)))] if episode.top else key
+        episode.peak_ts, episode.peak, episode.raw = ts, score, raw
+        episode.expected = float(np.median(model.reference))
+
+    def _signal(self, key: str, entity: _Entity, episode: _Episode, ts: float, status: str) -> Signal:
+        top = ",".join(f"{name}:{share:.2f}" for name, share in episode.top.items())
+        details: dict[str, float | str] = {"top_metrics": top, **episode.top, "fits": float(entity.fits)}
+        evidence = Evidence(detector="isolation_forest", score=episode.peak, threshold=self.threshold,
+                            observed=episode.raw, expected=episode.expected, onset=dt_from_epoch(episode.start),
+                            peak_at=dt_from_epoch(episode.peak_ts), details=details)
+        return Signal(
+            origin="metric_anomaly", fingerprint=f"{key}|multivariate#{episode.start:.3f}", name="multivariate",
+            service=episode.service, host=entity.host, status="firing" if status == "firing" else "resolved",
+            severity="high" if episode.peak >= HIGH_SCORE else "warning", ts=dt_from_epoch(ts),
+            started_at=dt_from_epoch(episode.start), evidence=evidence,
+            summary=f"{key}: unusual combination of metrics ({top}), tail p={1.0 - episode.peak:.2g}",
+        )
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop entities (e.g. of partitions this worker no longer owns)."""
+        for key in keys:
+            self._entities.pop(key, None)
+            self._fit_queue.pop(key, None)
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-serialisable state (NaN as null); models are not included (refitted on restore)."""
+        entities = {}
+        for key, e in self._entities.items():
+            window = [[_json(v) for v in row] for row in e.window.rows().tolist()]
+            pending = [[b, [_json(v) for v in values]] for b, values in e.pending]
+            entities[key] = {"vec": e.vectorizer.snapshot(), "window": window, "host": e.host, "fits": e.fits,
+                             "since_fit": e.since_fit, "pending": pending,
+                             "episode": None if e.episode is None else asdict(e.episode)}
+        return {"v": SNAPSHOT_VERSION, "entities": entities, "last_scored": _json(self._last_scored)}
+
+    def restore(self, state: dict[str, Any]) -> bool:
+        """Load `snapshot()` output; entities with enough history are queued for a refit. False on a bad version."""
+        if state.get("v") != SNAPSHOT_VERSION:
+            return False
+        self._last_scored = _float(state["last_scored"], -math.inf)
+        for key, item in state["entities"].items():
+            entity = self._admit(key)
+            entity.vectorizer.load(item["vec"])
+            rows = np.array([[_float(v) for v in row] for row in item["window"]], dtype=np.float32)
+            if rows.size:
+                entity.window.append(rows)
+            entity.host, entity.fits, entity.since_fit = item["host"], item["fits"], item["since_fit"]
+            entity.pending = [(int(b), [_float(v) for v in values]) for b, values in item["pending"]]
+            entity.episode = None if item["episode"] is None else _Episode(**item["episode"])
+            if entity.vectorizer.bucket is not None:
+                self._open.setdefault(entity.vectorizer.bucket, set()).add(key)
+            if entity.window.size >= self.min_fit:
+                entity.fits = max(entity.fits - 1, 0)  # same seed as the lost model's fit
+                self._fit_queue[key] = None
+        return True
+
+
+def _json(value: float) -> float | None:
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _float(value: float | None, default: float = math.nan) -> float:
+    return default if value is None else float(value)
