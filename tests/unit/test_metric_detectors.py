@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from aiops.detectors.base import SeriesDetector
-from aiops.detectors.calibrated import CalibratedDetector
+from aiops.detectors.calibrated import Baseline, CalibratedDetector
 from aiops.detectors.drift import DriftDetector
 from aiops.detectors.ensemble import COUNTER, MetricEnsemble, default_metric_detector
 from aiops.detectors.flatline import FlatLineDetector
@@ -143,3 +143,46 @@ def test_snapshot_restore_round_trip_gives_identical_scores(
     assert np.array_equal(_run(original, tail), _run(copy, tail))
     if isinstance(original, CalibratedDetector):
         assert original.snapshot() == copy.snapshot()
+
+
+def test_learning_without_scoring_gives_the_same_state_as_score_then_learn() -> None:
+    values = _seasonal(1500)
+    values[1200] += 15.0
+    scored, unscored = MetricEnsemble(), MetricEnsemble()
+    _run(scored, values)
+    for index, value in enumerate(values):
+        ts = START + index * STEP
+        if index % 3 == 0:
+            unscored.score(ts, float(value) + 1.0)  # a different point scored: must not leak into learn
+        unscored.learn(ts, float(value))
+    assert scored.snapshot() == unscored.snapshot()
+
+
+class _OldStyleLevel(CalibratedDetector):
+    """A subclass written against the original hooks: `_statistic` with a Baseline, `_update` reading it."""
+
+    state_fields = ("level", "seen")
+
+    def __init__(self) -> None:
+        super().__init__(warmup_points=30)
+        self.level = 0.0
+        self.seen: list[float] = []
+
+    def _statistic(self, ts: float, value: float) -> tuple[float, Baseline]:
+        return abs(value - self.level), Baseline(self.level, 1.0)
+
+    def _update(self, ts: float, value: float, statistic: float) -> None:
+        self.seen.append(statistic)
+        self.level += 0.5 * (value - self.level)
+
+
+def test_old_style_subclass_hooks_still_work() -> None:
+    values = _noise(400)
+    values[350] += 12.0
+    detector = _OldStyleLevel()
+    scores = _run(detector, values)
+    assert len(detector.seen) == 400
+    assert detector.seen[0] == 0.0
+    assert detector.seen[1] == abs(values[1] - values[0] * 0.5)
+    assert detector.warm
+    assert scores[350] >= THRESHOLD
