@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiops.cli_delivery import add_commands as add_delivery_commands
 from aiops.cli_silences import add_commands as add_silence_commands
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import AiopsError, ConfigError
@@ -182,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("rest", nargs=argparse.REMAINDER)
     evaluate.set_defaults(handler=cmd_eval)
     add_silence_commands(sub)
+    add_delivery_commands(sub)
     return parser
 
 

@@ -387,7 +387,7 @@ def test_alert_summary_prefers_summary_then_description_then_name() -> None:
 
 
 def test_detection_stage_routes_each_kind_and_tracks_max_event_time() -> None:
-    stage = DetectionStage(DetectionConfig())
+    stage = DetectionStage(DetectionConfig.model_validate({"logs": {"detector": "error_rate"}}))
     assert stage.process(metric_event(10, 1.0)) == []
     assert stage.process(log_event(5)) == []  # older event does not move max time back
     assert stage.max_event_time == T0 + 10
@@ -398,7 +398,8 @@ def test_detection_stage_routes_each_kind_and_tracks_max_event_time() -> None:
 
 
 def test_detection_stage_advance_closes_log_windows() -> None:
-    stage = DetectionStage(DetectionConfig.model_validate({"logs": {"window_seconds": 60, "min_errors": 3}}))
+    stage = DetectionStage(DetectionConfig.model_validate(
+        {"logs": {"detector": "error_rate", "window_seconds": 60, "min_errors": 3}}))
     for n in range(5):
         stage.process(log_event(W0 + 1 + n))
     assert stage.advance(T0 + W0 + 30) == []
