@@ -1,34 +1,26 @@
-"""Multivariate anomaly detection per entity: IsolationForest over the entity's metric vector per time step.
+"""Multivariate anomalies per entity: an IsolationForest over the entity's metric vector per time step.
 
-An entity is a host (or the service when the event has no host). `EntityVectorizer` turns one entity's
-samples into one vector per event-time step (`step_seconds` buckets; last value per metric in the bucket;
-a metric missing from a step carries its last value forward for up to `max_carry_steps`, then is NaN;
-new metric names append a column; at most `max_metrics` columns). Steps without any sample make no vector.
-
-`MultivariateDetector` keeps per entity a bounded float32 ring buffer of the last `window` vectors and an
-IsolationForest refitted on it every `refit_every` new vectors once `min_fit` are held. `advance(now)`
-closes every step that ended by event time `now`, then scores all vectors completed since the last call in
-**one `score_samples` call per fitted entity** (cost model: one call costs c0 + c1 * rows, with c0 ~ 9-27 ms
-for 100 trees on the dev box and c1 ~ 20 us, so the cost per vector is c0 / batch + c1; the batch of an
-entity is the number of steps between scoring calls, set by `score_interval_seconds`; calls cost
-entities * c0 per interval, the bound on how many entities one core serves). Score-then-learn: vectors are
-appended to the window after scoring. Fits are queued and at most `max_fits_per_advance` run per call.
-
-Calibration: the raw anomaly score (-score_samples) is turned into a tail probability against the training
-window's own scores (empirical CDF, after trimming the top `contamination` fraction as presumed anomalies),
-extrapolated past the top decile with an exponential tail; the calibrated score is 1 - p, so one
-threshold works across entities. In-sample training scores are slightly optimistic (no out-of-bag).
-
-Explanation (cheap, O(d^2) per flagged vector, only for anomalous vectors): a metric's contribution is the
-larger of its robust z-score vs the window (median/MAD) and its conditional z-score given the other metrics
-(from the window's ridge-regularised inverse covariance: (P(x - mu))_j / sqrt(P_jj)), normalised to sum 1.
-The conditional term names both sides of a correlation break whose marginal values look normal.
-
-Episodes follow `metric_episodes`: `min_anomalous_points` anomalous steps fire (dated at onset),
-`end_after_normal` normal steps resolve, an open episode re-sends firing every `refresh_seconds`.
-Snapshots hold vectorizer state, windows and episodes, not models: a restored entity's model is refitted
-from its current window (seeded deterministically by seed, entity and fit number) on the next advances.
-Pure: no I/O, no clock. It does not handle univariate series or decide what an anomaly means for incidents.
+Entity: the host, or the service when the event has no host. `EntityVectorizer` makes one vector per
+event-time step (`step_seconds` buckets, last value per metric, carry-forward of a missing metric for up to
+`max_carry_steps` then NaN, new metric names append a column, at most `max_metrics`); steps without samples
+make no vector. `MultivariateDetector` keeps per entity a bounded float32 ring buffer of the last `window`
+vectors and a forest refitted on it every `refit_every` new vectors once `min_fit` are held (fits queued,
+at most `max_fits_per_advance` per call). The forest sees each metric twice: robust z vs the window and
+conditional z given the other metrics (from the window's ridge-regularised inverse covariance), because
+axis-parallel isolation trees barely see correlation breaks on raw values.
+Cost model: `advance(now)` closes the steps ended by `now` and scores every pending vector in ONE
+`score_samples` call per fitted entity; a call costs c0 + c1 * rows (c0 ~ 30 ms for 100 trees, c1 ~ 15 us
+on the dev box, see bench/multivariate.py), so a vector costs c0 / batch + c1 and one core serves about
+interval / c0 entities; `score_interval_seconds` (batch = interval / step) trades latency for throughput.
+Calibration: p = tail probability of the raw score (-score_samples) among the training window's own scores
+(empirical CDF after trimming the top `contamination` share, exponential tail past the top decile), times
+exp(-distance beyond the training envelope in z units) because trees cannot split outside the range they
+were grown on; score = 1 - p, so one threshold serves every entity (in-sample reference: slightly optimistic).
+Explanation, for anomalous vectors only (O(d^2)): a metric's share of max(|marginal z|, |conditional z|).
+Episodes as in `metric_episodes` (`min_anomalous_points` fire at onset, `end_after_normal` resolve,
+`refresh_seconds` re-send). Snapshots hold vectorizers, windows and episodes but no model: a restored entity
+is refitted from its window (seeded by seed, entity, fit number) on the next advances, so its model may
+include up to `refit_every` newer vectors than the lost one. Pure: no I/O, no clock; no univariate series.
 """
 
 from __future__ import annotations
@@ -256,9 +248,9 @@ class MultivariateDetector:
                  max_fits_per_advance: int = 16, score_interval_seconds: float | None = None) -> None:
         self.step_seconds, self.window, self.refit_every, self.min_fit = step_seconds, window, refit_every, min_fit
         self.contamination, self.threshold, self.seed, self.max_entities = contamination, threshold, seed, max_entities
-        self.max_metrics, self.max_carry_steps = max_metrics, max_carry_steps
-        self.n_estimators, self.max_samples = n_estimators, max_samples
-        self.min_anomalous_points, self.end_after_normal = min_anomalous_points, end_after_normal
+        self.max_metrics, self.max_carry_steps, self.n_estimators = max_metrics, max_carry_steps, n_estimators
+        self.max_samples, self.min_anomalous_points = max_samples, min_anomalous_points
+        self.end_after_normal = end_after_normal
         self.refresh_seconds, self.max_fits_per_advance = refresh_seconds, max_fits_per_advance
         self.score_interval = score_interval_seconds if score_interval_seconds is not None else step_seconds
         self._entities: OrderedDict[str, _Entity] = OrderedDict()
@@ -346,12 +338,9 @@ class MultivariateDetector:
         raw, scores = model.score(x)
         self.score_calls += 1
         self.scored_vectors += rows.shape[0]
-        signals = []
-        for i, (bucket, _values) in enumerate(pending):
-            signal = self._track(key, entity, bucket * self.step_seconds, float(scores[i]), float(raw[i]), x[i])
-            if signal is not None:
-                signals.append(signal)
-        return signals
+        tracked = (self._track(key, entity, bucket * self.step_seconds, float(scores[i]), float(raw[i]), x[i])
+                   for i, (bucket, _values) in enumerate(pending))
+        return [signal for signal in tracked if signal is not None]
 
     def _fit(self, key: str, entity: _Entity) -> None:
         rows = entity.window.rows()
@@ -364,9 +353,7 @@ class MultivariateDetector:
     def _track(self, key: str, entity: _Entity, ts: float, score: float, raw: float, x: np.ndarray) -> Signal | None:
         episode = entity.episode
         if score < self.threshold:
-            if episode is None:
-                return None
-            if not episode.confirmed:
+            if episode is None or not episode.confirmed:  # unconfirmed (Prometheus' `for:`): forget silently
                 entity.episode = None
                 return None
             episode.normal_run += 1

@@ -45,7 +45,7 @@ def train(detector: MultivariateDetector, steps: int = 250, hosts: tuple[str, ..
             feed(detector, i, {"cpu": float(cpu[i]), "latency": float(latency[i])}, host=host)
     assert detector.score_ready(T0 + steps * STEP) == []
     detector.score_ready(T0 + steps * STEP)  # the first fits ran at the end of the previous call
-    return np.c_[cpu, latency]
+    return np.column_stack([cpu, latency])
 
 
 def firing(signals: list[Signal]) -> list[Signal]:
@@ -66,11 +66,13 @@ def test_correlation_break_is_flagged_though_each_metric_alone_is_normal() -> No
                                                                           "metric_anomaly")
     assert signal.fingerprint == f"web-1|multivariate#{T0 + 250 * STEP:.3f}"
     evidence = signal.evidence
-    assert evidence is not None and evidence.detector == "isolation_forest"
+    assert evidence is not None
+    assert evidence.detector == "isolation_forest"
     assert evidence.score >= evidence.threshold
     top = str(evidence.details["top_metrics"])
     assert {part.split(":")[0] for part in top.split(",")} == {"cpu", "latency"}
-    assert float(evidence.details["cpu"]) > 0.3 and float(evidence.details["latency"]) > 0.3
+    assert float(evidence.details["cpu"]) > 0.3
+    assert float(evidence.details["latency"]) > 0.3
 
 
 def test_normal_combination_is_not_flagged_and_episode_resolves() -> None:
@@ -83,8 +85,10 @@ def test_normal_combination_is_not_flagged_and_episode_resolves() -> None:
     feed(detector, 253, {"cpu": 55.0, "latency": 110.0})
     signals = detector.score_ready(T0 + 254 * STEP)
     assert [s.status for s in signals] == ["firing", "resolved"]
-    assert signals[1].started_at == signals[0].started_at and signals[1].fingerprint == signals[0].fingerprint
-    assert signals[0].evidence is not None and next(iter(str(signals[0].evidence.details["top_metrics"]).split(",")))
+    assert signals[1].started_at == signals[0].started_at
+    assert signals[1].fingerprint == signals[0].fingerprint
+    assert signals[0].evidence is not None
+    assert next(iter(str(signals[0].evidence.details["top_metrics"]).split(",")))
 
 
 def test_one_score_samples_call_per_model_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,11 +120,14 @@ def test_memory_is_bounded() -> None:
         for host in range(60) if step == 0 else range(40, 60):  # 40 one-off hosts, then 20 steady ones
             feed(detector, step, {f"m{j}": float(step + j) for j in range(6)}, host=f"h{host}")
         detector.score_ready(T0 + (step + 1) * STEP)
-    assert detector.live_entities == 20 and detector.evicted == 40
+    assert detector.live_entities == 20
+    assert detector.evicted == 40
     assert set(detector._entities) == {f"h{host}" for host in range(40, 60)}
     for entity in detector._entities.values():
-        assert entity.window.data.shape == (100, 4) and entity.window.size == 100
-        assert len(entity.vectorizer.names) == 4 and entity.vectorizer.dropped_metrics > 0
+        assert entity.window.data.shape == (100, 4)
+        assert entity.window.size == 100
+        assert len(entity.vectorizer.names) == 4
+        assert entity.vectorizer.dropped_metrics > 0
 
 
 def test_vectorizer_carries_forward_then_marks_missing() -> None:
@@ -130,9 +137,11 @@ def test_vectorizer_carries_forward_then_marks_missing() -> None:
     vectorizer.add(metric(T0 + 6, "latency", 10.0))
     assert vectorizer.add(metric(T0 + STEP, "cpu", 3.0)) == (int(T0 // STEP), [2.0, 10.0])
     assert vectorizer.add(metric(T0 + 2 * STEP, "cpu", 4.0)) == (int(T0 // STEP) + 1, [3.0, 10.0])
-    bucket, values = vectorizer.close()  # type: ignore[misc]
-    assert values[0] == 4.0 and math.isnan(values[1])  # latency older than one step: missing
-    assert vectorizer.add(metric(T0, "cpu", 9.0)) is None and vectorizer.late == 1
+    _bucket, values = vectorizer.close()  # type: ignore[misc]
+    assert values[0] == 4.0
+    assert math.isnan(values[1])
+    assert vectorizer.add(metric(T0, "cpu", 9.0)) is None
+    assert vectorizer.late == 1
 
 
 def test_snapshot_restore_refits_from_window_and_still_flags() -> None:
@@ -147,5 +156,6 @@ def test_snapshot_restore_refits_from_window_and_still_flags() -> None:
     assert restored._entities["web-1"].model is not None
     feed(restored, 251, {"cpu": 65.0, "latency": 70.0})
     signals = firing(restored.score_ready(T0 + 252 * STEP))
-    assert len(signals) == 1 and signals[0].fingerprint == f"web-1|multivariate#{T0 + 251 * STEP:.3f}"
+    assert len(signals) == 1
+    assert signals[0].fingerprint == f"web-1|multivariate#{T0 + 251 * STEP:.3f}"
     assert not MultivariateDetector().restore({"v": 999})
