@@ -82,7 +82,7 @@ def run(miner: TemplateMiner | Drain3Miner, lines: int, seed: int, label: str) -
             extra = ""
             if isinstance(miner, TemplateMiner):
                 extra = (f" clusters={len(miner.clusters)} line_cache={len(miner._cache)}"
-                         f" token_cache={len(miner.masker._cache)}")
+                         f" shape_cache={len(miner._shapes)} token_cache={len(miner.masker._cache)}")
             print(f"{label}: {done:>9,} lines {done / seconds:>10,.0f} lines/s rss={rss_mib():7.1f} MiB{extra}")
     return done / seconds
 

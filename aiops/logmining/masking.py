@@ -145,15 +145,20 @@ class VariableMasker:
         cache = self._cache
         if len(cache) + len(tokens) > self.cache_size:
             cache.clear()  # bounded: start over rather than track recency
+        alpha_fast, alpha_variables = self._fast, self._alpha_variables
         index = -1
         for _ in range(tokens.count(None)):
             index = tokens.index(None, index + 1)  # C-level skip over the known tokens
-            value = self._mask_shape(keys[index])
+            key = keys[index]
+            if alpha_fast and key.isalpha() and (len(key) > 5 or key.lower() not in alpha_variables):
+                value = key  # the first test of `_mask_shape`, inlined for new plain words
+            else:
+                value = self._mask_shape(key)
             if value is _OWN and self._regex is not None:
                 value = self._regex.sub(WILDCARD, text.split(" ")[index])
                 self.exact = False
             else:
-                cache[keys[index]] = value
+                cache[key] = value
             tokens[index] = value
 
 

@@ -3,7 +3,10 @@
 Each line is sanitised (decoded, cut, control characters replaced), its variable tokens are masked by a
 `VariableMasker`, and the masked token sequence is matched to a template cluster of the same length:
 
-1. exact hit in a bounded cache of masked lines already seen -> that cluster (the hot path, one dict get);
+0. hit in a bounded cache of line *shapes* (the line with its digits normalised, see `VariableMasker`;
+   the masked tokens are a function of it) -> that cluster, without masking at all; this cache pauses
+   itself for a while when fewer than 1 line in 10 hit it (high-cardinality streams);
+1. exact hit in a bounded cache of masked lines already seen -> that cluster (one dict get);
 2. otherwise, among clusters with the same length and the same first `prefix_tokens` masked tokens (as
    in Drain's fixed-depth tree), the one that agrees best with the line: similarity = (equal positions +
    `wildcard_credit` x positions already generalised) / length; when it reaches `similarity_threshold`,
