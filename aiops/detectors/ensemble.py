@@ -12,6 +12,12 @@
    surprise, so one incident is one alert rather than a burst, yet a clearly worse one still alerts.
 `default_metric_detector(config)` is the factory the stream calls per series. This module keeps no
 global state and does no I/O.
+
+It runs once per metric sample, so the per-point path is written for CPython: `score` evaluates every
+ready member once (`judge`, with `PeaksOverThreshold.surprise` inlined) and caches the result with the
+members' statistics, which `learn` of the same (ts, value) hands back to them (`absorb`); `warm` is
+cached between learns. Scores, snapshots and their format are bit-identical to the straightforward
+version (tests/unit/test_ensemble_regression.py).
 """
 
 # ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
