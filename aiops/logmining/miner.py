@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -52,6 +53,9 @@ class LogCluster:
     template: str = ""
     wild: list[str] = field(default_factory=list)
     n_wild: int = 0
+    fixed_get: Callable[[list[str]], Any] | None = None
+    fixed: Any = None
+
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -61,6 +65,9 @@ class LogCluster:
         self.template = " ".join(self.tokens)
         self.wild = [WILDCARD if token == WILDCARD else _NOT_WILD for token in self.tokens]
         self.n_wild = self.wild.count(WILDCARD)
+        positions = [index for index, token in enumerate(self.tokens) if token != WILDCARD]
+        self.fixed_get = operator.itemgetter(*positions) if positions else None  # C-level gather
+        self.fixed = self.fixed_get(self.tokens) if self.fixed_get is not None else None
 
 
 class MatchResult:
@@ -212,10 +219,13 @@ class TemplateMiner:
         credit = self.wildcard_credit
         line_wild = WILDCARD in tokens
         for cluster in self._by_length.get(self._key(tokens), ()):
-            equal = list(map(_EQ, cluster.tokens, tokens)).count(True)
             generalised = cluster.n_wild
-            if generalised and line_wild:
-                generalised -= list(map(_EQ, cluster.wild, tokens)).count(True)
+            both = list(map(_EQ, cluster.wild, tokens)).count(True) if generalised and line_wild else 0
+            generalised -= both
+            if cluster.fixed_get is None or cluster.fixed_get(tokens) == cluster.fixed:
+                equal = len(tokens) - cluster.n_wild + both  # every non-wildcard position agrees
+            else:
+                equal = list(map(_EQ, cluster.tokens, tokens)).count(True)
             score = equal + credit * generalised
             if score > best_score:
                 best, best_score, best_covered = cluster, score, equal + generalised == len(tokens)
