@@ -84,20 +84,27 @@ def incidents(n: int, tag: str) -> list[Incident]:
     return [make_incident(f"inc-{tag}-{i}") for i in range(n)]
 
 
-async def test_receiver_down_for_seconds_then_back_every_key_once(
+OUTAGE_SECONDS = 30.0  # the scenario: a receiver down for 30 s, then back
+
+
+async def test_receiver_down_for_30_seconds_then_back_every_key_once(
     kafka_bootstrap: str, unique_topic_prefix: str
 ) -> None:
     async with EmulatedReceivers() as emu:
+        # Production-like reliability (deadline well past the outage, circuit breaker on), with the breaker's
+        # open time and the backoff cap at 5 s so the test does not wait minutes after the receiver is back.
+        reliability = {"deadline_seconds": 120.0, "initial_backoff_seconds": 0.5, "max_backoff_seconds": 5.0,
+                       "circuit_failure_threshold": 5, "circuit_open_seconds": 5.0}
         config = await make_config(kafka_bootstrap, unique_topic_prefix,
-                                   delivery_section(emu, ["webhook"], unique_topic_prefix))
+                                   delivery_section(emu, ["webhook"], unique_topic_prefix, **reliability))
         sent = incidents(8, "down")
         async with running(config, kafka_bootstrap):
             await emu.go_down()
             await publish(kafka_bootstrap, config, sent)
-            await asyncio.sleep(5.0)  # a real outage window: connection refused throughout
+            await asyncio.sleep(OUTAGE_SECONDS)  # a real outage: connection refused throughout
             assert emu.accepted["webhook"] == []
             await emu.go_up()
-            await emu.wait_for(lambda: len(emu.accepted["webhook"]) >= len(sent), within_seconds=20)
+            await emu.wait_for(lambda: len(emu.accepted["webhook"]) >= len(sent), within_seconds=30)
         assert sorted(emu.accepted["webhook"]) == sorted(i.idempotency_key for i in sent)
         notes = await collect(kafka_bootstrap, config.delivery.notifications_topic,
                               lambda r: sum(x["outcome"] == "delivered" for x in r) >= len(sent), 10)
