@@ -1,6 +1,7 @@
 """Detection stage: decoded events in, signals out, on event time.
 
-Routes metric samples to the per-series episode tracker, log lines to the log detector, and passes
+Routes metric samples to the per-series episode tracker (and, when enabled, the per-entity multivariate
+detector), log lines to the log detector, and passes
 external alerts through as signals (their own fingerprint kept; one derived from source, name, service,
 host and labels otherwise). Tracks the event-time watermark (highest `ts` seen minus allowed lateness)
 and closes log windows as it advances. Pure: no I/O, no clock; the runtime runs it over batches.
@@ -18,6 +19,7 @@ from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.log_anomaly import LogAnomalyDetector
 from aiops.detectors.log_rate import LogErrorRateDetector
 from aiops.detectors.metric_episodes import MetricEpisodeTracker, SeriesRestorer
+from aiops.detectors.multivariate import MultivariateDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.logmining.miner import TemplateMiner
 from aiops.signals import Signal
@@ -115,6 +117,10 @@ class DetectionStage:
             min_anomalous_points=config.metric.min_anomalous_points,
         )
         self.logs = log_detector or default_log_detector(config)
+        mv = config.multivariate
+        self.multivariate = (
+            MultivariateDetector(**mv.model_dump(exclude={"enabled"})) if mv.enabled else None
+        )
         self.max_event_time = float("-inf")
 
     def process(self, event: MetricEvent | LogEvent | AlertEvent) -> list[Signal]:
@@ -122,6 +128,8 @@ class DetectionStage:
         epoch = event.epoch
         self.max_event_time = max(self.max_event_time, epoch)
         if isinstance(event, MetricEvent):
+            if self.multivariate is not None:
+                self.multivariate.observe(event)
             signal = self.metrics.observe(event)
             return [signal] if signal is not None else []
         if isinstance(event, LogEvent):
@@ -129,5 +137,8 @@ class DetectionStage:
         return [alert_to_signal(event)]
 
     def advance(self, now: float) -> list[Signal]:
-        """Event time reached `now`: close windows that ended before it."""
-        return self.logs.advance(now)
+        """Event time reached `now`: close log windows and score completed entity vectors."""
+        signals = self.logs.advance(now)
+        if self.multivariate is not None:
+            signals += self.multivariate.advance(now)
+        return signals

@@ -71,9 +71,33 @@ class LogDetectorConfig(StrictModel):
     miner: LogMinerConfig = LogMinerConfig()
 
 
+class MultivariateDetectorConfig(StrictModel):
+    """IsolationForest per entity (host, else service) over its metric vector; off by default (cost)."""
+
+    enabled: bool = Field(False, description="Score entities' metric vectors (about 30 ms per scoring call).")
+    step_seconds: float = Field(60.0, gt=0, description="Event-time bucket of one vector.")
+    window: int = Field(1440, ge=10, description="Vectors kept per entity for fitting.")
+    refit_every: int = Field(360, ge=1, description="New vectors between refits.")
+    min_fit: int = Field(200, ge=10, description="Vectors needed before the first fit.")
+    contamination: float = Field(0.01, ge=0, lt=0.5, description="Share of the window trimmed as outliers.")
+    threshold: float = Field(0.9999, gt=0, lt=1, description="Calibrated score that flags a vector.")
+    n_estimators: int = Field(100, ge=10, description="Trees per forest (cost per call ~ trees).")
+    max_entities: int = Field(10_000, ge=1, description="Entities kept; the least recently seen are evicted.")
+    max_metrics: int = Field(32, ge=2, description="Metrics per entity vector.")
+    max_carry_steps: int = Field(5, ge=0, description="Steps a missing metric keeps its last value.")
+    min_anomalous_points: int = Field(1, ge=1, description="Anomalous vectors before an episode fires.")
+    end_after_normal: int = Field(3, ge=1, description="Normal vectors that close an episode.")
+    refresh_seconds: float = Field(600.0, gt=0, description="Open episodes re-send `firing` this often.")
+    max_fits_per_advance: int = Field(16, ge=1, description="Fits run per advance (the rest queue).")
+    score_interval_seconds: float | None = Field(
+        None, gt=0, description="Score pending vectors this often (event time); null = every step."
+    )
+
+
 class DetectionConfig(StrictModel):
     metric: MetricDetectorConfig = MetricDetectorConfig()
     logs: LogDetectorConfig = LogDetectorConfig()
+    multivariate: MultivariateDetectorConfig = MultivariateDetectorConfig()
     snapshot_interval_seconds: float = Field(
         10.0, ge=0, description="Wall seconds between detector-state snapshots of changed series; input offsets "
         "are committed with each snapshot so a restart resumes exactly from it (0: no snapshots, commit per batch).",

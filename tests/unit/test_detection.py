@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from aiops.detection import DetectionStage, alert_fingerprint, alert_to_signal
 from aiops.detectors.base import PointScore
 from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.log_rate import LogErrorRateDetector, poisson_tail
+from aiops.events import MetricEvent
 from aiops.detectors.metric_episodes import MetricEpisodeTracker
 from aiops.signals import Signal
 
@@ -404,3 +406,31 @@ def test_detection_stage_advance_closes_log_windows() -> None:
         stage.process(log_event(W0 + 1 + n))
     assert stage.advance(T0 + W0 + 30) == []
     assert [s.status for s in stage.advance(T0 + W0 + WINDOW)] == ["firing"]
+
+
+def test_detection_stage_runs_the_multivariate_detector_when_enabled() -> None:
+    """A correlation break (each metric normal alone) surfaces as a `multivariate` signal of the stage."""
+    import numpy as np  # noqa: PLC0415 - only this test needs it
+
+    config = DetectionConfig.model_validate({"multivariate": {
+        "enabled": True, "window": 300, "min_fit": 200, "refit_every": 10_000, "n_estimators": 50}})
+    stage = DetectionStage(config)
+    rng = np.random.default_rng(7)
+    start = 1_700_000_040.0
+    for i in range(250):
+        cpu = 50.0 + 10.0 * float(rng.standard_normal())
+        for name, value in (("cpu", cpu), ("latency", 2.0 * cpu + float(rng.normal(0.0, 2.0)))):
+            stage.process(MetricEvent(kind="metric", ts=datetime.fromtimestamp(start + 60 * i + 1, tz=UTC),
+                                      service="checkout", host="web-1", name=name, value=value))
+        stage.advance(start + 60 * i)
+    signals = []
+    for i, (cpu, latency) in enumerate([(65.0, 70.0), (66.0, 71.0)], start=250):
+        for name, value in (("cpu", cpu), ("latency", latency)):
+            signals += stage.process(MetricEvent(kind="metric", ts=datetime.fromtimestamp(start + 60 * i + 1, tz=UTC),
+                                                 service="checkout", host="web-1", name=name, value=value))
+        signals += stage.advance(start + 60 * i)
+    signals += stage.advance(start + 60 * 253)
+    multivariate = [s for s in signals if s.name == "multivariate"]
+    assert multivariate, "the correlation break must be flagged"
+    assert multivariate[0].evidence is not None
+    assert "cpu" in str(multivariate[0].evidence.details.get("top_metrics", ""))
