@@ -14,8 +14,8 @@ from aiops.detection import DetectionStage, alert_fingerprint, alert_to_signal
 from aiops.detectors.base import PointScore
 from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.log_rate import LogErrorRateDetector, poisson_tail
-from aiops.events import MetricEvent
 from aiops.detectors.metric_episodes import MetricEpisodeTracker
+from aiops.events import MetricEvent
 from aiops.signals import Signal
 
 THRESHOLD = 0.9999
