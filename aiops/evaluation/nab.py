@@ -30,6 +30,7 @@ from aiops.detectors.base import SeriesDetector
 from aiops.detectors.cad_ose import CadOseDetector
 from aiops.detectors.ensemble import DEFAULT_THRESHOLD, default_metric_detector
 from aiops.detectors.likelihood import LikelihoodDetector
+from aiops.detectors.tail import MAX_SURPRISE, score_to_surprise
 from aiops.evaluation.nab_scoring import (
     MAX_TP,
     OUTSIDE,
@@ -100,9 +101,15 @@ def _cad_ose_likelihood(_file: NabFile) -> SeriesDetector:
     return LikelihoodDetector(cad, raw=cad.raw_score)
 
 
+def _ensemble_likelihood(_file: NabFile) -> SeriesDetector:
+    """Likelihood over the ensemble's surprise -log10(p) / MAX_SURPRISE (its 1 - p piles up near 0 and 1)."""
+    ensemble = default_metric_detector()
+    return LikelihoodDetector(ensemble, raw=lambda ts, v: score_to_surprise(ensemble.score(ts, v).score) / MAX_SURPRISE)
+
+
 DETECTORS: dict[str, Callable[[NabFile], SeriesDetector]] = {
     "ensemble": lambda _file: default_metric_detector(),
-    "ensemble_likelihood": lambda _file: LikelihoodDetector(default_metric_detector()),
+    "ensemble_likelihood": _ensemble_likelihood,
     "cad_ose": lambda _file: CadOseDetector(),
     "cad_ose_likelihood": _cad_ose_likelihood,
     "cad_ose_lookahead": _cad_ose_lookahead,
