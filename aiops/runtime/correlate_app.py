@@ -1,20 +1,21 @@
 """Correlation stage on Faust: signals and watermarks in, incident changes out, state in a table.
 
 The `correlate` agent consumes the signals topic (keyed by correlation scope, so one scope's signals
-are ordered in one partition). Each scope's `ScopeState` lives in the changelog-backed table
-`correlation-state`, so `kill -9` and a restart lose nothing: the table is recovered from its changelog
+are ordered in one partition). Each scope's state lives in the changelog-backed table
+`correlation-state`, one small value per incident, member and scope (`correlation_store`),
+so `kill -9` and a restart lose nothing: the table is recovered from its changelog
 and the uncommitted signals are processed again (dedup by fingerprint and deterministic incident ids make
 that idempotent). A watermark message advances event time for every scope stored in its partition.
 After each state write the agent writes a small per-partition marker key, so the last record of every
 changelog partition is a marker: tansu can report the end offset one short, and losing a marker on
 recovery loses nothing. Faust flushes its producer before it commits offsets (at-least-once).
+Every correlation decision goes to the decisions topic (key = incident id).
 Nothing recoverable escapes the agent: a bad message becomes a dead letter and the agent goes on.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,41 +25,17 @@ from pydantic import ValidationError
 
 from aiops.config import AiopsConfig
 from aiops.correlation.stage import CorrelationStage
-from aiops.correlation.state import ScopeState
 from aiops.deadletter import dead_letter
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
+from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
 from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
 
 log = logging.getLogger("aiops.correlate")
 
 TABLE_NAME = "correlation-state"
 MARKER_PREFIX = "__marker__/"
-
-
-class PartitionTableStore:
-    """`StateStore` over the Faust table, restricted to the scopes of one signals partition."""
-
-    def __init__(self, table: Any, partition: int) -> None:
-        self.table = table
-        self.partition = partition
-
-    def load(self, scope: str) -> ScopeState | None:
-        stored = self.table.get(scope)
-        if not stored:
-            return None
-        return ScopeState.model_validate(stored["state"])
-
-    def save(self, state: ScopeState) -> None:
-        self.table[state.scope] = {"partition": self.partition, "state": state.model_dump(mode="json")}
-
-    def scopes(self) -> Iterator[str]:
-        keys = [
-            key for key, value in list(self.table.items())
-            if isinstance(value, dict) and value.get("partition") == self.partition
-        ]
-        return iter(keys)
 
 
 FAUST_FETCH_MAX_WAIT_MS = 20
@@ -112,7 +89,16 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                                 key_serializer="raw", value_serializer="raw")
     deadletter_topic = app.topic(topics.deadletter, key_serializer="raw", value_serializer="raw")
     table = app.Table(TABLE_NAME, default=None, partitions=topics.signals_partitions)
+    decisions_topic = app.topic(decisions_topic_name(config), key_serializer="raw", value_serializer="raw")
     correlator = build_correlator(config)
+    cache = ScopeCache()
+
+    async def _forget_cached_scopes(sender: Any, *args: Any, **kwargs: Any) -> None:
+        cache.clear()
+
+    for signal in (app.on_partitions_revoked, app.on_partitions_assigned):
+        hook: Any = signal
+        hook.connect(_forget_cached_scopes)
 
     async def emit(incidents: list[Incident]) -> None:
         for incident in incidents:
@@ -120,10 +106,12 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
             log.info("incident %s v%d %s %s: %s", incident.id, incident.version, incident.status,
                      incident.priority, incident.title)
             await incidents_topic.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
+        for decision in correlator.drain_decisions():
+            await decisions_topic.send(key=decision.incident_id.encode(), value=decision.model_dump_json().encode())
 
     def handle(raw: bytes, partition: int) -> list[Incident]:
         message = SIGNAL_MESSAGE_ADAPTER.validate_json(raw)
-        stage = CorrelationStage(correlator, PartitionTableStore(table, partition))
+        stage = CorrelationStage(correlator, PartitionTableStore(table, partition, cache))
         if isinstance(message, Signal):
             return stage.process(message)
         return stage.advance(message.ts.timestamp())
@@ -144,6 +132,12 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                 await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))
 
     return app
+
+
+def decisions_topic_name(config: AiopsConfig) -> str:
+    """`topics.decisions` when the config has it, else the incidents topic's name with `decisions`."""
+    name = getattr(config.topics, "decisions", None)
+    return name if isinstance(name, str) else config.topics.incidents.replace("incidents", "decisions")
 
 
 async def _dead_letter(topic: Any, metrics: AiopsMetrics, msg: Any, reason: str, detail: str) -> None:

@@ -24,11 +24,12 @@ from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.broker import EmbeddedBroker, free_loopback_port
 from aiops.runtime.correlate_app import TABLE_NAME, create_app, decisions_topic_name
-from aiops.runtime.delivery import delivery_workers
+from aiops.runtime.delivery import DeliveryWorker
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.logs import configure_logging
 from aiops.runtime.topics import TopicSpec, ensure_topics
+from aiops.sinks.webhook import WebhookSink
 
 log = logging.getLogger("aiops.service")
 
@@ -119,7 +120,8 @@ def _run_worker(
     app = create_app(config, bootstrap, metrics, web_port=free_loopback_port())
     detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
     runners: list[Runner] = [detection]
-    runners.extend(delivery_workers(config, bootstrap, metrics))
+    for hook in config.webhooks:
+        runners.append(DeliveryWorker(config, bootstrap, WebhookSink(hook), hook, metrics))
     if extra_runners is not None:
         runners.extend(extra_runners(bootstrap, config))
 
