@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from aiops.events import MetricEvent
 
@@ -178,6 +177,9 @@ def fit_model(rows: np.ndarray, seed: int, n_estimators: int, max_samples: int, 
     cov = np.atleast_2d(np.cov(x, rowvar=False)) + np.diag(np.maximum(spread**2, 1e-12) * 1e-3 + 1e-12)
     model = _Model(None, median, scale, x.mean(axis=0), np.linalg.inv(cov), np.zeros(0), 0.0, 1.0, 1.0)
     features = model.features(x)
+    # Imported here: scikit-learn costs ~80 MB and a second of start-up, and the detector is off by default.
+    from sklearn.ensemble import IsolationForest  # noqa: PLC0415
+
     model.forest = IsolationForest(n_estimators=n_estimators, max_samples=min(max_samples, x.shape[0]),
                                    random_state=seed).fit(features)
     model.low, model.high = features.min(axis=0), features.max(axis=0)
