@@ -49,6 +49,7 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
         TopicSpec(t.incidents, t.incidents_partitions, rf, {"cleanup.policy": "compact"}),
         TopicSpec(t.deadletter, 1, rf),
         TopicSpec(decisions_topic_name(config), t.incidents_partitions, rf),
+        TopicSpec(decisions_topic_name(config), t.incidents_partitions, rf),
         TopicSpec(f"{config.faust.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
                   {"cleanup.policy": "compact"}),
     ]
