@@ -24,12 +24,11 @@ from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.broker import EmbeddedBroker, free_loopback_port
 from aiops.runtime.correlate_app import TABLE_NAME, create_app, decisions_topic_name
-from aiops.runtime.delivery import DeliveryWorker
+from aiops.runtime.delivery import delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.logs import configure_logging
 from aiops.runtime.topics import TopicSpec, ensure_topics
-from aiops.sinks.webhook import WebhookSink
 
 log = logging.getLogger("aiops.service")
 
@@ -48,7 +47,6 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
         TopicSpec(t.signals, t.signals_partitions, rf),
         TopicSpec(t.incidents, t.incidents_partitions, rf, {"cleanup.policy": "compact"}),
         TopicSpec(t.deadletter, 1, rf),
-        TopicSpec(decisions_topic_name(config), t.incidents_partitions, rf),
         TopicSpec(decisions_topic_name(config), t.incidents_partitions, rf),
         TopicSpec(f"{config.faust.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
                   {"cleanup.policy": "compact"}),
@@ -121,8 +119,7 @@ def _run_worker(
     app = create_app(config, bootstrap, metrics, web_port=free_loopback_port())
     detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
     runners: list[Runner] = [detection]
-    for hook in config.webhooks:
-        runners.append(DeliveryWorker(config, bootstrap, WebhookSink(hook), hook, metrics))
+    runners.extend(delivery_workers(config, bootstrap, metrics))
     if extra_runners is not None:
         runners.extend(extra_runners(bootstrap, config))
 
