@@ -17,7 +17,6 @@ from aiops.detectors.base import LogDetector, SeriesDetector, SeriesDetectorFact
 from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.log_anomaly import LogAnomalyDetector
-from aiops.detectors.log_rate import LogErrorRateDetector
 from aiops.detectors.metric_episodes import MetricEpisodeTracker, SeriesRestorer
 from aiops.detectors.multivariate import MultivariateDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent
@@ -76,24 +75,18 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
 
 
 def default_log_detector(config: DetectionConfig) -> LogDetector:
+    """The template-aware log anomaly detector, its windows driven by the event-time watermark."""
     logs = config.logs
-    if logs.detector == "anomaly":
-        miner = TemplateMiner(similarity_threshold=logs.miner.similarity_threshold,
-                              max_clusters=logs.miner.max_clusters, max_line_chars=logs.miner.max_line_chars)
-        return LogAnomalyDetector(
-            miner=miner, window_seconds=logs.window_seconds, warmup_seconds=logs.warmup_seconds,
-            warmup_windows=logs.warmup_windows, new_template_level=logs.new_template_level,
-            error_level=logs.error_level, min_errors=logs.min_errors, ratio_over_baseline=logs.ratio_over_baseline,
-            min_rate_count=logs.min_rate_count, rate_ratio=logs.rate_ratio, baseline_alpha=logs.baseline_alpha,
-            keywords=logs.keywords, max_samples=logs.max_samples, max_sample_chars=logs.max_sample_chars,
-            max_keys=logs.max_keys, quiet_seconds=logs.quiet_seconds,
-        )
-    return LogErrorRateDetector(
-        window_seconds=logs.window_seconds,
-        min_errors=logs.min_errors,
-        ratio_over_baseline=logs.ratio_over_baseline,
-        error_level=logs.error_level,
-        max_samples=logs.max_samples,
+    miner = TemplateMiner(similarity_threshold=logs.miner.similarity_threshold,
+                          max_clusters=logs.miner.max_clusters, max_line_chars=logs.miner.max_line_chars)
+    return LogAnomalyDetector(
+        miner=miner, window_seconds=logs.window_seconds, warmup_seconds=logs.warmup_seconds,
+        warmup_windows=logs.warmup_windows, new_template_level=logs.new_template_level,
+        error_level=logs.error_level, min_errors=logs.min_errors, ratio_over_baseline=logs.ratio_over_baseline,
+        min_rate_count=logs.min_rate_count, rate_ratio=logs.rate_ratio, baseline_alpha=logs.baseline_alpha,
+        keywords=logs.keywords, max_samples=logs.max_samples, max_sample_chars=logs.max_sample_chars,
+        max_keys=logs.max_keys, quiet_seconds=logs.quiet_seconds,
+        advance_on_observe=False,  # windows close when the event-time watermark passes them
     )
 
 

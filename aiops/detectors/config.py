@@ -43,11 +43,8 @@ class LogMinerConfig(StrictModel):
 
 
 class LogDetectorConfig(StrictModel):
-    detector: Literal["anomaly", "error_rate"] = Field(
-        "anomaly",
-        description="`anomaly`: template-aware signals (new template, template rate spike/drop, error burst, "
-        "keywords) over an online template miner; `error_rate`: error-line bursts per service only.",
-    )
+    """Template-aware log anomaly signals: new template, template rate spike/drop, error burst, keywords."""
+
     window_seconds: float = Field(60.0, gt=0)
     min_errors: int = Field(5, ge=1, description="Error lines per window needed to flag a burst.")
     ratio_over_baseline: float = Field(3.0, gt=1, description="Burst = errors above this x baseline.")

@@ -16,14 +16,18 @@ Every line is mined into a template (`aiops.logmining.TemplateMiner`) and counte
 Each episode emits one ``firing`` Signal at its start and one ``resolved`` Signal at the close of the first
 window in which it is no longer anomalous (for line-triggered kinds: the first window close at least
 `quiet_seconds` after the last such line).
-Fingerprint = service | signal | template id | episode start. Evidence holds the template, counts vs
-baseline and up to `max_samples` sample lines with secrets masked. Only `event.ts` is used as time; memory
+Fingerprint = service | signal | template id | start of the window the episode started in. Evidence holds
+the template, counts vs baseline and up to `max_samples` sample lines with secrets masked. Each line counts
+in its own window; windows close on `advance(now)` (the stream drives it with the event-time watermark, so
+lines arriving out of order within the allowed lateness count exactly; later ones count in the oldest open
+window), or on `observe` too with `advance_on_observe` (in-order replays). Only `event.ts` is used as time; memory
 is bounded by `max_keys` (least recently seen keys are dropped). It does not correlate or deduplicate
 across services (correlation does).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -68,15 +72,16 @@ class _Closed(NamedTuple):
 
 @dataclass(slots=True)
 class _Counter:
-    """Per-window count of one key with an EWMA baseline of past window counts."""
+    """Counts of one key per still-open window (each line in its own window), with an EWMA baseline of
+    the closed windows' counts."""
 
-    count: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
     baseline: float = 0.0
     windows: int = 0
     last_window: int = 0
     last_seen: float = 0.0
     host: str = ""
-    samples: list[str] = field(default_factory=list)
+    samples: dict[int, list[str]] = field(default_factory=dict)
 
 
 class LogAnomalyDetector:
@@ -101,8 +106,10 @@ class LogAnomalyDetector:
         max_sample_chars: int = 512,
         max_keys: int = 100_000,
         quiet_seconds: float = 900.0,
+        advance_on_observe: bool = True,
     ) -> None:
         self.quiet_seconds = quiet_seconds
+        self.advance_on_observe = advance_on_observe
         self.miner = miner if miner is not None else TemplateMiner()
         self.window_seconds = window_seconds
         self.warmup_seconds = warmup_seconds
@@ -115,6 +122,11 @@ class LogAnomalyDetector:
         self.rate_ratio = rate_ratio
         self.alpha = baseline_alpha
         self.keywords = tuple(k.lower() for k in keywords)
+        # Whole words only: "oom" must not match "room" or "boom".
+        self._keyword_pattern = (
+            re.compile(r"\b(?:" + "|".join(re.escape(k) for k in self.keywords) + r")\b", re.IGNORECASE)
+            if self.keywords else None
+        )
         self.max_samples = max_samples
         self.max_sample_chars = max_sample_chars
         self.max_keys = max_keys
@@ -127,9 +139,10 @@ class LogAnomalyDetector:
         """Kinds of open episodes the last observed line belongs to (for line-level evaluation)."""
 
     def observe(self, event: LogEvent) -> list[Signal]:
-        """Mine and count one line; return signals of windows it closes and episodes it starts."""
+        """Mine and count one line in its own window; return the episodes it starts (and, with
+        `advance_on_observe`, the signals of the windows its time closes)."""
         ts = event.epoch
-        signals = self.advance(ts)
+        signals = self.advance(ts) if self.advance_on_observe else []
         match = self.miner.add(event.message)
         service = event.service
         first_seen = self._service_start.setdefault(service, ts)
@@ -148,28 +161,36 @@ class LogAnomalyDetector:
         flags: list[str] = []
         if is_new and rank >= self.new_template_rank and ts - first_seen >= self.warmup_seconds:
             signals += self._line_episode("log_new_template", event, match.template_id, sample, flags)
-        lowered = event.message.lower()
-        if any(keyword in lowered for keyword in self.keywords):
+        if self._keyword_pattern is not None and self._keyword_pattern.search(event.message):
             signals += self._line_episode("log_keyword", event, match.template_id, sample, flags)
         self._note_open_episodes(event, match.template_id, sample, flags)
         self.last_flags = tuple(flags)
         return signals
 
     def advance(self, now: float) -> list[Signal]:
-        """Close every window that ends at or before `now` (event time)."""
+        """Close every window that ends at or before `now` (event time), oldest first."""
         window = int(now // self.window_seconds)
         if self._window is None:
-            self._window = window
-            return []
+            self._window = min(self._earliest_counted(), window)
         signals: list[Signal] = []
         while self._window < window:
             signals += self._close_window(self._window)
             self._window += 1
-            if self._window < window:  # the rest of a gap is empty windows: close one, skip the others
+            following = min(self._earliest_counted(), window)
+            if following > self._window:  # a gap of empty windows: close one (drops show), skip the others
                 signals += self._close_window(self._window)
-                signals += self._end_line_episodes(window * self.window_seconds)
-                self._window = window
+                signals += self._end_line_episodes(following * self.window_seconds)
+                self._window = following
         return signals
+
+    def _earliest_counted(self) -> int:
+        """Oldest window holding a count (lines may be counted ahead of the watermark); a large number if none."""
+        earliest = 1 << 62
+        for table in (self._templates, self._errors):
+            for counter in table.values():
+                if counter.counts:
+                    earliest = min(earliest, *counter.counts)
+        return earliest
 
     def _new_counter(self, table: dict[tuple[str, str], _Counter], key: tuple[str, str]) -> _Counter:
         if len(table) >= self.max_keys:
@@ -179,11 +200,15 @@ class LogAnomalyDetector:
         return counter
 
     def _count(self, counter: _Counter, ts: float, host: str, sample: str) -> None:
-        counter.count += 1
-        counter.last_seen = ts
+        window = int(ts // self.window_seconds)
+        if self._window is not None and window < self._window:
+            window = self._window  # later than its closed window: count it in the oldest open one
+        counter.counts[window] = counter.counts.get(window, 0) + 1
+        counter.last_seen = max(counter.last_seen, ts)
         counter.host = host
-        if len(counter.samples) < self.max_samples:
-            counter.samples.append(sample)
+        samples = counter.samples.setdefault(window, [])
+        if len(samples) < self.max_samples:
+            samples.append(sample)
 
     def _sample(self, message: str) -> str:
         return mask_secrets(message[: self.max_sample_chars])
@@ -234,16 +259,14 @@ class LogAnomalyDetector:
         if idle > 0:  # windows skipped in a gap of event time counted zero
             counter.baseline *= (1.0 - self.alpha) ** idle
             counter.windows += idle
-        count, baseline, history = counter.count, counter.baseline, counter.windows
+        count, baseline, history = counter.counts.pop(window, 0), counter.baseline, counter.windows
         counter.baseline = count if counter.windows == 0 else (1 - self.alpha) * baseline + self.alpha * count
         counter.windows += 1
         counter.last_window = window + 1
-        counter.count = 0
         return count, baseline, history
 
     def _judge_rate(self, key: tuple[str, str], counter: _Counter, window: int, end: float) -> list[Signal]:
-        samples = counter.samples
-        counter.samples = []
+        samples = counter.samples.pop(window, [])
         count, baseline, history = self._roll(counter, window)
         closed = _Closed(count, baseline, samples, end)
         warm = history >= self.warmup_windows
@@ -254,8 +277,7 @@ class LogAnomalyDetector:
         return signals
 
     def _judge_errors(self, key: tuple[str, str], counter: _Counter, window: int, end: float) -> list[Signal]:
-        samples = counter.samples
-        counter.samples = []
+        samples = counter.samples.pop(window, [])
         count, baseline, _ = self._roll(counter, window)
         burst = count >= self.min_errors and count > self.ratio_over_baseline * baseline
         closed = _Closed(count, baseline, samples, end)
@@ -303,11 +325,15 @@ class LogAnomalyDetector:
         )
         return Signal(
             origin=DETECTOR, name=episode.kind, service=episode.service, host=episode.host,
-            fingerprint=f"{episode.service}|{episode.kind}|{episode.template_id}|{episode.start:.3f}",
+            # Window-aligned, so lines of one episode arriving out of order within a window keep one identity.
+            fingerprint=f"{episode.service}|{episode.kind}|{episode.template_id}|{self._window_start(episode.start):.3f}",
             labels={"template_id": episode.template_id}, status=status,
             severity=_SEVERITY[episode.kind], ts=dt_from_epoch(ts), started_at=dt_from_epoch(episode.start),
             summary=_summary(episode, template), annotations={"template": template}, evidence=evidence,
         )
+
+    def _window_start(self, ts: float) -> float:
+        return (ts // self.window_seconds) * self.window_seconds
 
     def _template_text(self, template_id: str) -> str:
         cluster = self.miner.clusters.get(template_id)

@@ -1,9 +1,10 @@
 """`aiops demo` runners: feed the built-in scenario, print incidents, receive them at a local webhook.
 
-`ScenarioFeeder` produces the scenario's events to the input topic at an accelerated pace (event time is
-compressed: 20 minutes of scenario in about 25 s). `IncidentPrinter` follows the incidents topic and prints
-each change. `DemoWebhookReceiver` is a loopback HTTP server the demo configures as a webhook so the
-user sees deliveries (with idempotency keys) arrive. Demo plumbing only; the pipeline is the real one.
+`ScenarioFeeder` produces the scenario's two hours of normal history at once, then its incident part at
+an accelerated pace (event time is compressed: 12 minutes of scenario in about 11 s). `IncidentPrinter`
+follows the incidents topic and prints each change. `DemoWebhookReceiver` is a loopback HTTP server the
+demo configures as a webhook so the user sees deliveries (with idempotency keys) arrive. Demo plumbing
+only; the pipeline is the real one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 
 from aiops.config import AiopsConfig
 from aiops.runtime.kafka_io import describe, event_key, follow_incidents
-from aiops.scenario import DURATION_SECONDS, STEP_SECONDS, scenario_events
+from aiops.scenario import DURATION_SECONDS, STEP_SECONDS, WARMUP_SECONDS, scenario_events
 
 
 class ScenarioFeeder:
@@ -42,12 +43,14 @@ class ScenarioFeeder:
         await asyncio.sleep(3.0)  # let the worker join its consumer groups first
         start = time.time() - DURATION_SECONDS
         current = start
-        print(f"demo: feeding {DURATION_SECONDS / 60:.0f} min of scenario events "
-              f"({self.step_wall_seconds / STEP_SECONDS * 60:.1f}s wall per scenario minute)", file=self.out)
+        live_from = start + WARMUP_SECONDS - 60.0
+        print(f"demo: sending {WARMUP_SECONDS / 3600:.0f} h of normal history at once (detectors learn "
+              f"baselines), then {(DURATION_SECONDS - WARMUP_SECONDS) / 60:.0f} min of scenario at "
+              f"{self.step_wall_seconds / STEP_SECONDS * 60:.1f}s wall per scenario minute", file=self.out)
         for event in scenario_events(start, random.Random(self.seed)):
             if event["ts"] >= current + STEP_SECONDS:
                 current = event["ts"]
-                await asyncio.sleep(self.step_wall_seconds)
+                await asyncio.sleep(self.step_wall_seconds if current >= live_from else 0)
             line = orjson.dumps(event)
             await self._producer.send(self.config.topics.events, value=line, key=event_key(line))
         await self._producer.flush()

@@ -13,7 +13,6 @@ from aiops.config import DetectionConfig
 from aiops.detection import DetectionStage, alert_fingerprint, alert_to_signal
 from aiops.detectors.base import PointScore
 from aiops.detectors.ewma import EwmaZScore
-from aiops.detectors.log_rate import LogErrorRateDetector, poisson_tail
 from aiops.detectors.metric_episodes import MetricEpisodeTracker
 from aiops.events import MetricEvent
 from aiops.signals import Signal
@@ -63,25 +62,6 @@ def feed(tracker: MetricEpisodeTracker, values: list[float], step: float = 10.0,
         signal = tracker.observe(metric_event(i * step, value, **event))
         if signal is not None:
             out.append(signal)
-    return out
-
-
-def log_detector(**kwargs: Any) -> LogErrorRateDetector:
-    options: dict[str, Any] = {"window_seconds": WINDOW, "min_errors": 5, "ratio_over_baseline": 3.0,
-                               "max_samples": 3}
-    options.update(kwargs)
-    return LogErrorRateDetector(**options)
-
-
-def errors_in_window(detector: LogErrorRateDetector, window: int, count: int, service: str = "api",
-                     infos: int = 0) -> list[Signal]:
-    """`count` error lines (and `infos` info lines) spread inside window number `window`."""
-    out: list[Signal] = []
-    start = W0 + window * WINDOW
-    for n in range(count):
-        out.extend(detector.observe(log_event(start + 1 + n * 0.5, service=service, message=f"error #{n}")))
-    for n in range(infos):
-        out.extend(detector.observe(log_event(start + 2 + n * 0.5, service=service, level="info")))
     return out
 
 
@@ -246,117 +226,6 @@ def test_series_are_tracked_independently_by_labels() -> None:
     assert len(made) == 2
 
 
-# --- log error bursts ---------------------------------------------------------------------------------------
-
-def test_first_window_of_a_service_can_fire_against_the_floor_baseline() -> None:
-    detector = log_detector()
-    errors_in_window(detector, 0, 6)
-    fired = detector.advance(T0 + W0 + WINDOW)
-    assert [s.status for s in fired] == ["firing"]
-
-
-def test_log_burst_fires_at_window_close_on_event_time() -> None:
-    detector = log_detector()
-    assert errors_in_window(detector, 0, 1, infos=5) == []
-    assert errors_in_window(detector, 1, 10) == []  # nothing until the window closes
-    fired = errors_in_window(detector, 2, 0, infos=1)  # first line of the next window closes window 1
-    assert len(fired) == 1
-    signal = fired[0]
-    assert signal.status == "firing"
-    assert signal.origin == "log_anomaly"
-    assert signal.name == "log_error_burst"
-    assert signal.ts == at(W0 + 2 * WINDOW)  # end of the bursting window
-    assert signal.started_at == at(W0 + WINDOW)
-    assert signal.fingerprint == f"api|log_error_burst#{T0 + W0 + WINDOW:.0f}"
-    assert signal.evidence is not None
-    assert signal.evidence.observed == 10.0
-    assert signal.evidence.expected == pytest.approx(1.0)  # baseline from window 0
-    assert signal.evidence.details["lines_in_window"] == 10.0
-    assert signal.evidence.score > 0.99
-
-
-def test_log_burst_refreshes_while_bursting_then_resolves() -> None:
-    detector = log_detector()
-    errors_in_window(detector, 0, 1)
-    signals = errors_in_window(detector, 1, 10)
-    signals += errors_in_window(detector, 2, 12)
-    signals += errors_in_window(detector, 3, 1)
-    signals += errors_in_window(detector, 4, 0, infos=1)
-    assert [(s.status, s.ts) for s in signals] == [
-        ("firing", at(W0 + 2 * WINDOW)), ("firing", at(W0 + 3 * WINDOW)), ("resolved", at(W0 + 4 * WINDOW)),
-    ]
-    assert len({s.fingerprint for s in signals}) == 1
-    assert all(s.started_at == at(W0 + WINDOW) for s in signals)
-    assert [s.evidence.observed for s in signals if s.evidence] == [10.0, 12.0, 1.0]
-
-
-def test_log_advance_closes_windows_without_new_events() -> None:
-    detector = log_detector()
-    errors_in_window(detector, 0, 8)
-    assert detector.advance(T0 + W0 + WINDOW - 0.001) == []
-    fired = detector.advance(T0 + W0 + WINDOW)
-    assert [s.status for s in fired] == ["firing"]
-    resolved = detector.advance(T0 + W0 + 5 * WINDOW)  # silence: the next (empty) window closes normal
-    assert [s.status for s in resolved] == ["resolved"]
-    assert resolved[0].ts == at(W0 + 2 * WINDOW)
-    assert detector.advance(T0 + W0 + 5 * WINDOW) == []  # idempotent
-
-
-def test_log_samples_are_bounded_and_truncated() -> None:
-    detector = log_detector(max_samples=3)
-    for n in range(20):
-        detector.observe(log_event(W0 + 1 + n, message=f"failure {n} " + "x" * 1000))
-    fired = detector.advance(T0 + W0 + WINDOW)
-    assert fired[0].evidence is not None
-    samples = fired[0].evidence.samples
-    assert len(samples) == 3
-    assert samples[0].startswith("failure 0 ")
-    assert all(len(sample) == 500 for sample in samples)
-
-
-def test_log_below_min_errors_or_ratio_does_not_fire() -> None:
-    detector = log_detector(min_errors=5, ratio_over_baseline=3.0)
-    errors_in_window(detector, 0, 4)
-    assert detector.advance(T0 + W0 + WINDOW) == []  # 4 < min_errors
-    errors_in_window(detector, 1, 4)
-    errors_in_window(detector, 2, 4)
-    assert detector.advance(T0 + W0 + 3 * WINDOW) == []
-    errors_in_window(detector, 3, 12)  # 12 is not above 3 x baseline 4: normal, baseline -> 4 + 0.2 x 8
-    assert detector.advance(T0 + W0 + 4 * WINDOW) == []
-    errors_in_window(detector, 4, 16)  # 16 <= 3 x 5.6
-    assert detector.advance(T0 + W0 + 5 * WINDOW) == []
-    errors_in_window(detector, 5, 24)  # 24 > 3 x 7.68 (baseline 5.6 + 0.2 x 10.4)
-    fired = detector.advance(T0 + W0 + 6 * WINDOW)
-    assert [s.status for s in fired] == ["firing"]
-    assert fired[0].evidence is not None
-    assert fired[0].evidence.expected == pytest.approx(7.68)
-
-
-def test_log_lines_below_error_level_are_not_errors() -> None:
-    detector = log_detector(error_level="error")
-    for n in range(20):
-        detector.observe(log_event(W0 + 1 + n, level="warning"))
-    assert detector.advance(T0 + W0 + WINDOW) == []
-    critical = log_detector(error_level="critical")
-    for n in range(20):
-        critical.observe(log_event(W0 + 1 + n, level="error"))
-    assert critical.advance(T0 + W0 + WINDOW) == []
-
-
-def test_log_services_have_separate_windows() -> None:
-    detector = log_detector()
-    errors_in_window(detector, 0, 10, service="api")
-    errors_in_window(detector, 0, 1, service="db")
-    fired = detector.advance(T0 + W0 + WINDOW)
-    assert [s.service for s in fired] == ["api"]
-
-
-def test_poisson_tail_matches_known_values() -> None:
-    assert poisson_tail(0, 2.0) == 1.0
-    assert poisson_tail(1, 2.0) == pytest.approx(1 - 0.1353352832, abs=1e-9)
-    assert poisson_tail(10, 1.0) == pytest.approx(1.11425e-7, rel=1e-3)
-
-
 # --- alerts and the detection stage -------------------------------------------------------------------------
 
 def test_alert_passthrough_keeps_source_fingerprint() -> None:
@@ -389,7 +258,7 @@ def test_alert_summary_prefers_summary_then_description_then_name() -> None:
 
 
 def test_detection_stage_routes_each_kind_and_tracks_max_event_time() -> None:
-    stage = DetectionStage(DetectionConfig.model_validate({"logs": {"detector": "error_rate"}}))
+    stage = DetectionStage(DetectionConfig())
     assert stage.process(metric_event(10, 1.0)) == []
     assert stage.process(log_event(5)) == []  # older event does not move max time back
     assert stage.max_event_time == T0 + 10
@@ -400,8 +269,7 @@ def test_detection_stage_routes_each_kind_and_tracks_max_event_time() -> None:
 
 
 def test_detection_stage_advance_closes_log_windows() -> None:
-    stage = DetectionStage(DetectionConfig.model_validate(
-        {"logs": {"detector": "error_rate", "window_seconds": 60, "min_errors": 3}}))
+    stage = DetectionStage(DetectionConfig.model_validate({"logs": {"window_seconds": 60, "min_errors": 3}}))
     for n in range(5):
         stage.process(log_event(W0 + 1 + n))
     assert stage.advance(T0 + W0 + 30) == []

@@ -169,13 +169,6 @@ def test_interleaving_within_a_step_gives_the_same_incidents(scenario_incidents:
     assert outcome(run(shuffled)) == outcome(scenario_incidents)
 
 
-@pytest.mark.xfail(
-    reason="BUG: LogErrorRateDetector.observe closes a service's window as soon as a line of a later window "
-    "arrives (aiops/detectors/log_rate.py, observe: `elif window > state.window: ... self._close`), ignoring "
-    "allowed lateness; a late line is then counted in the current window. Pipeline docs say log windows "
-    "close when the watermark passes them.",
-    strict=True,
-)
 def test_late_log_line_within_lateness_counts_in_its_own_window() -> None:
     config = AiopsConfig.model_validate({"detection": {"logs": {"window_seconds": 60, "min_errors": 5}},
                                          "correlation": {"allowed_lateness_seconds": 30}})
