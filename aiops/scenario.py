@@ -9,7 +9,8 @@ in a chain `frontend -> checkout -> payments -> postgres` plus an unrelated `sea
   latency rises and it logs errors; +60 s checkout's error rate rises and Prometheus fires
   `CheckoutHighErrorRate`; frontend latency follows at +80 s;
 - at +100 s an unrelated warning alert fires on `search` and resolves at +160 s (a separate incident);
-- from +300 s everything recovers; the checkout alert resolves at +330 s.
+- from +300 s everything recovers; the checkout alert resolves at +330 s; normal traffic continues to
+  +1560 s so the incidents resolve within the scenario.
 The matching service catalogue (owners, runbooks, tiers, depends_on) is `SCENARIO_SERVICES`.
 """
 
@@ -22,7 +23,9 @@ from typing import Any
 STEP_SECONDS = 10.0
 WARMUP_SECONDS = 7200.0
 """Two hours of normal traffic first: detectors learn each series' baseline before anything happens."""
-DURATION_SECONDS = WARMUP_SECONDS + 720.0
+DURATION_SECONDS = WARMUP_SECONDS + 1560.0
+"""After the warm-up: 5 min of failure, then normal traffic long enough for every quiet period to pass
+(log episodes' 15 min, the incident's 2 min), so the incident resolves within the scenario."""
 
 SCENARIO_SERVICES: dict[str, dict[str, Any]] = {
     "frontend": {"owner": "team-web", "runbook": "https://runbooks.example/frontend", "tier": 1,

@@ -1,7 +1,7 @@
 """`aiops demo` runners: feed the built-in scenario, print incidents, receive them at a local webhook.
 
 `ScenarioFeeder` produces the scenario's two hours of normal history at once, then its incident part at
-an accelerated pace (event time is compressed: 12 minutes of scenario in about 11 s). `IncidentPrinter`
+an accelerated pace (event time is compressed: 26 minutes of scenario in about 16 s). `IncidentPrinter`
 follows the incidents topic and prints each change. `DemoWebhookReceiver` is a loopback HTTP server the
 demo configures as a webhook so the user sees deliveries (with idempotency keys) arrive. Demo plumbing
 only; the pipeline is the real one.
@@ -25,7 +25,7 @@ from aiops.scenario import DURATION_SECONDS, STEP_SECONDS, WARMUP_SECONDS, scena
 
 
 class ScenarioFeeder:
-    def __init__(self, bootstrap: str, config: AiopsConfig, step_wall_seconds: float = 0.15,
+    def __init__(self, bootstrap: str, config: AiopsConfig, step_wall_seconds: float = 0.1,
                  seed: int = 7, out: TextIO = sys.stdout) -> None:
         self.bootstrap = bootstrap
         self.config = config
