@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from aiops.config_base import StrictModel
 from aiops.correlation.config import CorrelationConfig, ServiceConfig
+from aiops.correlation.suppression_config import SuppressionConfig
 from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
 from aiops.sinks.config import DeliveryConfig, WebhookConfig
@@ -42,6 +43,7 @@ class TopicsConfig(StrictModel):
     signals: str = "aiops.signals"
     incidents: str = "aiops.incidents"
     deadletter: str = "aiops.deadletter"
+    decisions: str = Field("aiops.decisions", description="Correlation decision ledger (key = incident id).")
     detector_state: str = Field(
         "aiops.detector-state", description="Compacted topic of detector snapshots, partitioned like `events`."
     )
@@ -99,6 +101,7 @@ class AiopsConfig(StrictModel):
     ingest: IngestConfig = IngestConfig()
     detection: DetectionConfig = DetectionConfig()
     correlation: CorrelationConfig = CorrelationConfig()
+    suppression: SuppressionConfig = SuppressionConfig()
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     delivery: DeliveryConfig = DeliveryConfig()

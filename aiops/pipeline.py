@@ -14,7 +14,6 @@ from aiops.config import AiopsConfig
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.stage import CorrelationStage
 from aiops.correlation.state import InMemoryStore, StateStore
-from aiops.correlation.suppression_config import SuppressionConfig
 from aiops.correlation.topology import ServiceGraph, load_edges
 from aiops.detection import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent
@@ -27,14 +26,8 @@ def build_graph(config: AiopsConfig) -> ServiceGraph:
     return ServiceGraph(config.services, load_edges(path) if path else ())
 
 
-def suppression_config(config: AiopsConfig) -> SuppressionConfig:
-    """The top-level `suppression:` section (defaults until `AiopsConfig` carries it)."""
-    found = getattr(config, "suppression", None)
-    return found if isinstance(found, SuppressionConfig) else SuppressionConfig()
-
-
 def build_correlator(config: AiopsConfig) -> CorrelationEngine:
-    return CorrelationEngine(config.correlation, build_graph(config), suppression=suppression_config(config))
+    return CorrelationEngine(config.correlation, build_graph(config), suppression=config.suppression)
 
 
 class Pipeline:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from aiops.config import AiopsConfig
 from aiops.deadletter import DeadLetter
+from aiops.decisions import Decision
 from aiops.events import EVENT_ADAPTER
 from aiops.incidents import Incident
 from aiops.signals import SIGNAL_MESSAGE_ADAPTER
@@ -28,6 +29,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TITLES: dict[str, str] = {
     "event": "aiops inbound event",
     "incident": "aiops incident",
+    "decision": "aiops correlation decision",
     "signal": "aiops signal or watermark message",
     "deadletter": "aiops dead-letter record",
     "config": "aiops configuration file",
@@ -63,6 +65,7 @@ _SOURCES: dict[str, Callable[[], dict[str, Any]]] = {
     "incident": _model_schema(Incident),
     "signal": _adapter_schema(SIGNAL_MESSAGE_ADAPTER),
     "deadletter": _model_schema(DeadLetter),
+    "decision": _model_schema(Decision),
     "config": _model_schema(AiopsConfig),
 }
 

@@ -15,6 +15,7 @@ Nothing recoverable escapes the agent: a bad message becomes a dead letter and t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
+from aiops.runtime.silences import follow_silences
 from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
 
 log = logging.getLogger("aiops.correlate")
@@ -89,7 +91,7 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                                 key_serializer="raw", value_serializer="raw")
     deadletter_topic = app.topic(topics.deadletter, key_serializer="raw", value_serializer="raw")
     table = app.Table(TABLE_NAME, default=None, partitions=topics.signals_partitions)
-    decisions_topic = app.topic(decisions_topic_name(config), key_serializer="raw", value_serializer="raw")
+    decisions_topic = app.topic(topics.decisions, key_serializer="raw", value_serializer="raw")
     correlator = build_correlator(config)
     cache = ScopeCache()
 
@@ -100,9 +102,26 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
         hook: Any = signal
         hook.connect(_forget_cached_scopes)
 
+    silences_loaded = asyncio.Event()
+
+    async def follow_silences_topic() -> None:
+        """Dynamic silences (`aiops silence add`) from their compacted topic into the engine's policy; the
+        agent waits for the first full read so no signal is judged without the silences in force."""
+        suppression = config.suppression
+        async for silences in follow_silences(bootstrap, suppression.silences_topic):
+            correlator.policy = suppression.policy(silences)
+            silences_loaded.set()
+            log.info("suppression policy now has %d dynamic silence(s)", len(silences))
+
+    app.task(follow_silences_topic)
+
     async def emit(incidents: list[Incident]) -> None:
         for incident in incidents:
             metrics.incidents_emitted_total.labels(status=incident.status).inc()
+            if incident.status == "open":  # first open or a reopen
+                metrics.incidents_open.inc()
+            elif incident.status == "resolved":
+                metrics.incidents_open.dec()
             log.info("incident %s v%d %s %s: %s", incident.id, incident.version, incident.status,
                      incident.priority, incident.title)
             await incidents_topic.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
@@ -118,6 +137,7 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
 
     @app.agent(signals_topic, name="correlate")
     async def correlate(stream: Any) -> None:
+        await silences_loaded.wait()
         async for event in stream.events():
             msg = event.message
             try:
@@ -132,12 +152,6 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                 await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))
 
     return app
-
-
-def decisions_topic_name(config: AiopsConfig) -> str:
-    """`topics.decisions` when the config has it, else the incidents topic's name with `decisions`."""
-    name = getattr(config.topics, "decisions", None)
-    return name if isinstance(name, str) else config.topics.incidents.replace("incidents", "decisions")
 
 
 async def _dead_letter(topic: Any, metrics: AiopsMetrics, msg: Any, reason: str, detail: str) -> None:

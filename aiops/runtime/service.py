@@ -23,11 +23,12 @@ from prometheus_client import CollectorRegistry
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.broker import EmbeddedBroker, free_loopback_port
-from aiops.runtime.correlate_app import TABLE_NAME, create_app, decisions_topic_name
+from aiops.runtime.correlate_app import TABLE_NAME, create_app
 from aiops.runtime.delivery import delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.logs import configure_logging
+from aiops.runtime.silences import silences_topic_spec
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 log = logging.getLogger("aiops.service")
@@ -47,7 +48,8 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
         TopicSpec(t.signals, t.signals_partitions, rf),
         TopicSpec(t.incidents, t.incidents_partitions, rf, {"cleanup.policy": "compact"}),
         TopicSpec(t.deadletter, 1, rf),
-        TopicSpec(decisions_topic_name(config), t.incidents_partitions, rf),
+        TopicSpec(t.decisions, t.incidents_partitions, rf),
+        silences_topic_spec(config.suppression.silences_topic),
         TopicSpec(f"{config.faust.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
                   {"cleanup.policy": "compact"}),
     ]

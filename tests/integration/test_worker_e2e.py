@@ -18,6 +18,8 @@ import pytest
 from support.receiver import HttpReceiver
 from support.worker import WorkerProcess, collect, event, isolated_config, produce
 
+from aiops.correlation.suppression import Silence
+from aiops.runtime.silences import publish_silence
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -198,5 +200,37 @@ async def test_plain_text_log_lines_on_a_raw_topic_become_an_incident_with_sampl
         assert samples
         assert all("charge failed" in line for line in samples)
         assert not any("hunter" in line for line in samples), "secrets must be masked in samples"
+    finally:
+        worker.stop()
+
+
+async def test_a_silence_published_on_the_silences_topic_mutes_matching_alerts_only(
+    kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path
+) -> None:
+    silences_topic = f"{unique_topic_prefix}silences"
+    config = isolated_config(unique_topic_prefix, kafka_bootstrap, {
+        "suppression": {"silences_topic": silences_topic},
+        "topics": {"decisions": f"{unique_topic_prefix}decisions"},
+    })
+    await _prepare(config)
+    silence = Silence.model_validate({
+        "id": "maint-42", "matchers": ["service=muted"], "starts_at": "2025-01-01T00:00:00Z",
+        "ends_at": "2030-01-01T00:00:00Z", "author": "ops", "comment": "planned work"})
+    await publish_silence(kafka_bootstrap, silences_topic, silence)
+    worker = WorkerProcess(config, tmp_path)
+    worker.start()
+    try:
+        topics = config["topics"]
+        await produce(kafka_bootstrap, topics["events"],
+                      [alert(T0, "firing", service="muted", name="Down"), alert(T0 + 1, "firing", service="api"),
+                       metric(T0 + 5)])
+        opened = await collect(kafka_bootstrap, topics["incidents"], lambda r: "open" in statuses(r), 90)
+        await asyncio.sleep(3)  # give a wrongly unmuted incident time to appear
+        records = await collect(kafka_bootstrap, topics["incidents"], lambda r: False, 2)
+        assert [r["services"] for r in records if r["status"] == "open"] == [["api"]], worker.output()
+        assert opened
+        decisions = await collect(kafka_bootstrap, topics["decisions"],
+                                  lambda r: any("maint-42" in str(d) for d in r), 30)
+        assert any("maint-42" in str(d) for d in decisions), decisions
     finally:
         worker.stop()
