@@ -1,7 +1,8 @@
 """Detection stage: decoded events in, signals out, on event time.
 
 Routes metric samples to the per-series episode tracker (and, when enabled, the per-entity multivariate
-detector), log lines to the log detector, and passes
+detector), log lines to the log detector of their shard (the runtime shards by input partition so that
+log state can be exported, imported and forgotten with the partition; `Pipeline` uses shard 0), and passes
 external alerts through as signals (their own fingerprint kept; one derived from source, name, service,
 host and labels otherwise). Tracks the event-time watermark (highest `ts` seen minus allowed lateness)
 and closes log windows as it advances. Pure: no I/O, no clock; the runtime runs it over batches.
@@ -10,6 +11,7 @@ and closes log windows as it advances. Pure: no I/O, no clock; the runtime runs 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from typing import Any
 
 from aiops.config import DetectionConfig, MetricDetectorConfig
@@ -74,20 +76,28 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
     return make_ensemble, restore_ensemble
 
 
+def log_detector_settings(config: DetectionConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(`TemplateMiner` settings, `LogAnomalyDetector` parameters without the miner) from the config."""
+    logs = config.logs
+    miner = {"similarity_threshold": logs.miner.similarity_threshold, "max_clusters": logs.miner.max_clusters,
+             "max_line_chars": logs.miner.max_line_chars}
+    params: dict[str, Any] = {
+        "window_seconds": logs.window_seconds, "warmup_seconds": logs.warmup_seconds,
+        "warmup_windows": logs.warmup_windows, "new_template_level": logs.new_template_level,
+        "error_level": logs.error_level, "min_errors": logs.min_errors,
+        "ratio_over_baseline": logs.ratio_over_baseline, "min_rate_count": logs.min_rate_count,
+        "rate_ratio": logs.rate_ratio, "baseline_alpha": logs.baseline_alpha, "keywords": logs.keywords,
+        "max_samples": logs.max_samples, "max_sample_chars": logs.max_sample_chars, "max_keys": logs.max_keys,
+        "quiet_seconds": logs.quiet_seconds,
+        "advance_on_observe": False,  # windows close when the event-time watermark passes them
+    }
+    return miner, params
+
+
 def default_log_detector(config: DetectionConfig) -> LogDetector:
     """The template-aware log anomaly detector, its windows driven by the event-time watermark."""
-    logs = config.logs
-    miner = TemplateMiner(similarity_threshold=logs.miner.similarity_threshold,
-                          max_clusters=logs.miner.max_clusters, max_line_chars=logs.miner.max_line_chars)
-    return LogAnomalyDetector(
-        miner=miner, window_seconds=logs.window_seconds, warmup_seconds=logs.warmup_seconds,
-        warmup_windows=logs.warmup_windows, new_template_level=logs.new_template_level,
-        error_level=logs.error_level, min_errors=logs.min_errors, ratio_over_baseline=logs.ratio_over_baseline,
-        min_rate_count=logs.min_rate_count, rate_ratio=logs.rate_ratio, baseline_alpha=logs.baseline_alpha,
-        keywords=logs.keywords, max_samples=logs.max_samples, max_sample_chars=logs.max_sample_chars,
-        max_keys=logs.max_keys, quiet_seconds=logs.quiet_seconds,
-        advance_on_observe=False,  # windows close when the event-time watermark passes them
-    )
+    miner, params = log_detector_settings(config)
+    return LogAnomalyDetector(miner=TemplateMiner(**miner), **params)
 
 
 class DetectionStage:
@@ -109,15 +119,29 @@ class DetectionStage:
             restorer=None if series_factory else restore,
             min_anomalous_points=config.metric.min_anomalous_points,
         )
-        self.logs = log_detector or default_log_detector(config)
+        self._config = config
+        # Log detector state per shard (the runtime uses the input partition), so it can move with it.
+        self._log_shards: dict[Hashable, LogDetector] = {} if log_detector is None else {0: log_detector}
         mv = config.multivariate
         self.multivariate = (
             MultivariateDetector(**mv.model_dump(exclude={"enabled"})) if mv.enabled else None
         )
         self.max_event_time = float("-inf")
 
-    def process(self, event: MetricEvent | LogEvent | AlertEvent) -> list[Signal]:
-        """One event in; zero or more signals out (in event-time order)."""
+    @property
+    def logs(self) -> LogDetector:
+        """The log detector of shard 0 (the only one `Pipeline` and replays use)."""
+        return self._logs(0)
+
+    def _logs(self, shard: Hashable) -> LogDetector:
+        detector = self._log_shards.get(shard)
+        if detector is None:
+            detector = self._log_shards[shard] = default_log_detector(self._config)
+        return detector
+
+    def process(self, event: MetricEvent | LogEvent | AlertEvent, shard: Hashable = 0) -> list[Signal]:
+        """One event in; zero or more signals out (in event-time order). Log lines go to `shard`'s log
+        detector (created on first use)."""
         epoch = event.epoch
         self.max_event_time = max(self.max_event_time, epoch)
         if isinstance(event, MetricEvent):
@@ -126,12 +150,33 @@ class DetectionStage:
             signal = self.metrics.observe(event)
             return [signal] if signal is not None else []
         if isinstance(event, LogEvent):
-            return self.logs.observe(event)
+            return self._logs(shard).observe(event)
         return [alert_to_signal(event)]
 
     def advance(self, now: float) -> list[Signal]:
-        """Event time reached `now`: close log windows and score completed entity vectors."""
-        signals = self.logs.advance(now)
+        """Event time reached `now`: close every shard's log windows and score completed entity vectors."""
+        signals: list[Signal] = []
+        for detector in self._log_shards.values():
+            signals += detector.advance(now)
         if self.multivariate is not None:
             signals += self.multivariate.advance(now)
         return signals
+
+    def has_logs(self, shard: Hashable) -> bool:
+        """Whether `shard` has a live log detector (seen lines or imported state)."""
+        return shard in self._log_shards
+
+    def export_logs(self, shard: Hashable) -> dict[str, Any] | None:
+        """JSON-serialisable state of a shard's log detector; None when it has none or cannot snapshot."""
+        detector = self._log_shards.get(shard)
+        return detector.snapshot() if isinstance(detector, LogAnomalyDetector) else None
+
+    def import_logs(self, shard: Hashable, state: dict[str, Any]) -> None:
+        """Replace a shard's log detector by one restored from `export_logs` output (ValueError, KeyError
+        or TypeError on a bad or foreign-version state; the shard is then left as it was)."""
+        miner, params = log_detector_settings(self._config)
+        self._log_shards[shard] = LogAnomalyDetector.restore(state, miner_settings=miner, **params)
+
+    def forget_logs(self, shard: Hashable) -> None:
+        """Drop a shard's log state (its input partition moved to another worker)."""
+        self._log_shards.pop(shard, None)

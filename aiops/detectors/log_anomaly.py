@@ -22,15 +22,16 @@ in its own window; windows close on `advance(now)` (the stream drives it with th
 lines arriving out of order within the allowed lateness count exactly; later ones count in the oldest open
 window), or on `observe` too with `advance_on_observe` (in-order replays). Only `event.ts` is used as time; memory
 is bounded by `max_keys` (least recently seen keys are dropped). It does not correlate or deduplicate
-across services (correlation does).
+across services (correlation does). `snapshot()`/`restore()` carry all state (templates, open windows'
+counts, baselines, episodes) across a restart as versioned JSON; storing it is the runtime's job.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, NamedTuple
 
 from aiops.events import LOG_LEVELS, LogEvent
 from aiops.logmining.masking import mask_secrets
@@ -38,6 +39,7 @@ from aiops.logmining.miner import TemplateMiner
 from aiops.signals import Evidence, Signal, dt_from_epoch
 
 DETECTOR = "log_anomaly"
+SNAPSHOT_VERSION = 1
 DEFAULT_KEYWORDS: tuple[str, ...] = (
     "panic", "out of memory", "oom", "segfault", "segmentation fault", "core dumped", "stack overflow",
     "deadlock", "corrupt", "kernel bug", "fatal", "killed process", "data loss",
@@ -138,6 +140,34 @@ class LogAnomalyDetector:
         self.last_flags: tuple[str, ...] = ()
         """Kinds of open episodes the last observed line belongs to (for line-level evaluation)."""
 
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-serialisable, versioned state: miner, current window, counters, warm-up starts, episodes."""
+        return {
+            "version": SNAPSHOT_VERSION, "miner": self.miner.snapshot(), "window": self._window,
+            "service_start": dict(self._service_start),
+            "templates": [[*key, _dump_counter(c)] for key, c in self._templates.items()],
+            "errors": [[*key, _dump_counter(c)] for key, c in self._errors.items()],
+            "episodes": [asdict(episode) for episode in self._episodes.values()],
+        }
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], *, miner_settings: dict[str, Any] | None = None,
+                **params: Any) -> LogAnomalyDetector:
+        """Rebuild a detector from `snapshot()` output; `params` are the constructor parameters (without
+        `miner`), `miner_settings` the `TemplateMiner` ones. Raises ValueError on another version."""
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported log detector snapshot version {state.get('version')!r}")
+        detector = cls(miner=TemplateMiner.restore(state["miner"], **(miner_settings or {})), **params)
+        detector._window = None if state["window"] is None else int(state["window"])
+        detector._service_start = {str(k): float(v) for k, v in state["service_start"].items()}
+        for table, name in ((detector._templates, "templates"), (detector._errors, "errors")):
+            for service, template_id, counter in state[name]:
+                table[(str(service), str(template_id))] = _load_counter(counter)
+        for item in state["episodes"]:
+            episode = _Episode(**item)
+            detector._episodes[(episode.service, episode.kind, episode.template_id)] = episode
+        return detector
+
     def observe(self, event: LogEvent) -> list[Signal]:
         """Mine and count one line in its own window; return the episodes it starts (and, with
         `advance_on_observe`, the signals of the windows its time closes)."""
@@ -219,8 +249,7 @@ class LogAnomalyDetector:
         key = (event.service, kind, template_id)
         episode = self._episodes.get(key)
         if episode is not None:
-            self._hit(episode, event.epoch, sample)
-            return []
+            return self._hit(episode, event.epoch, sample)
         episode = _Episode(kind, event.service, template_id, event.host, event.epoch, 1.0, 0.0, [sample],
                            last_hit=event.epoch)
         self._episodes[key] = episode
@@ -237,11 +266,12 @@ class LogAnomalyDetector:
         if event.level_rank >= self.error_rank and (service, "log_error_burst", "*") in self._episodes:
             flags.append("log_error_burst")
 
-    def _hit(self, episode: _Episode, ts: float, sample: str) -> None:
+    def _hit(self, episode: _Episode, ts: float, sample: str) -> list[Signal]:
         episode.last_hit = ts
         episode.observed += 1
         if len(episode.samples) < self.max_samples:
             episode.samples.append(sample)
+        return []
 
     def _close_window(self, window: int) -> list[Signal]:
         end = (window + 1) * self.window_seconds
@@ -314,6 +344,7 @@ class LogAnomalyDetector:
 
     def _signal(self, episode: _Episode, status: Literal["firing", "resolved"], ts: float) -> Signal:
         template = self._template_text(episode.template_id)
+        window_start = episode.start // self.window_seconds * self.window_seconds
         score = 1.0 if episode.kind in ("log_new_template", "log_keyword") else _ratio_score(episode)
         evidence = Evidence(
             detector=DETECTOR, score=score, threshold=self._threshold(episode.kind),
@@ -326,23 +357,30 @@ class LogAnomalyDetector:
         return Signal(
             origin=DETECTOR, name=episode.kind, service=episode.service, host=episode.host,
             # Window-aligned, so lines of one episode arriving out of order within a window keep one identity.
-            fingerprint=f"{episode.service}|{episode.kind}|{episode.template_id}|{self._window_start(episode.start):.3f}",
+            fingerprint=f"{episode.service}|{episode.kind}|{episode.template_id}|{window_start:.3f}",
             labels={"template_id": episode.template_id}, status=status,
             severity=_SEVERITY[episode.kind], ts=dt_from_epoch(ts), started_at=dt_from_epoch(episode.start),
             summary=_summary(episode, template), annotations={"template": template}, evidence=evidence,
         )
-
-    def _window_start(self, ts: float) -> float:
-        return (ts // self.window_seconds) * self.window_seconds
 
     def _template_text(self, template_id: str) -> str:
         cluster = self.miner.clusters.get(template_id)
         return mask_secrets(cluster.template) if cluster is not None else template_id
 
     def _threshold(self, kind: str) -> float:
-        if kind == "log_error_burst":
-            return self.ratio_over_baseline
-        return self.rate_ratio if kind == "log_template_spike" else 1.0
+        return {"log_error_burst": self.ratio_over_baseline, "log_template_spike": self.rate_ratio}.get(kind, 1.0)
+
+
+def _dump_counter(counter: _Counter) -> dict[str, Any]:
+    return {**asdict(counter), "counts": list(counter.counts.items()), "samples": list(counter.samples.items())}
+
+
+def _load_counter(item: dict[str, Any]) -> _Counter:
+    return _Counter(
+        counts={int(w): int(n) for w, n in item["counts"]}, baseline=float(item["baseline"]),
+        windows=int(item["windows"]), last_window=int(item["last_window"]), last_seen=float(item["last_seen"]),
+        host=str(item["host"]), samples={int(w): [str(x) for x in lines] for w, lines in item["samples"]},
+    )
 
 
 def _ratio_score(episode: _Episode) -> float:

@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from support.builders import T0, alert_event, at, log_event, metric_event
 
@@ -302,3 +303,36 @@ def test_detection_stage_runs_the_multivariate_detector_when_enabled() -> None:
     assert multivariate, "the correlation break must be flagged"
     assert multivariate[0].evidence is not None
     assert "cpu" in str(multivariate[0].evidence.details.get("top_metrics", ""))
+
+
+def test_log_state_is_sharded_and_moves_between_stages_with_its_shard() -> None:
+    """Each shard (input partition) has its own log detector; exporting one and importing it into another
+    stage continues its windows there, and forgetting it drops it."""
+    config = DetectionConfig.model_validate({"logs": {"window_seconds": 60, "min_errors": 3}})
+    stage = DetectionStage(config)
+    for n in range(5):
+        stage.process(log_event(W0 + 1 + n), shard=2)
+    stage.process(log_event(W0 + 1, level="info", message="ok"), shard=1)
+    assert stage.export_logs(0) is None
+    assert stage.has_logs(1)
+    assert stage.has_logs(2)
+    state = stage.export_logs(2)
+    assert state is not None
+    moved = DetectionStage(config)
+    moved.import_logs(2, orjson.loads(orjson.dumps(state)))
+    assert [s.status for s in moved.advance(T0 + W0 + WINDOW)] == ["firing"]
+    stage.forget_logs(2)
+    assert not stage.has_logs(2)
+    assert stage.advance(T0 + W0 + WINDOW) == []  # shard 1 alone: one info line, nothing to report
+    with pytest.raises(ValueError, match="version"):
+        moved.import_logs(3, {"version": 0})
+    assert not moved.has_logs(3)
+
+
+def test_pipeline_default_shard_is_zero() -> None:
+    stage = DetectionStage(DetectionConfig.model_validate({"logs": {"window_seconds": 60, "min_errors": 3}}))
+    for n in range(5):
+        stage.process(log_event(W0 + 1 + n))
+    assert stage.has_logs(0)
+    assert stage.export_logs(0) is not None
+    assert [s.status for s in stage.advance(T0 + W0 + WINDOW)] == ["firing"]

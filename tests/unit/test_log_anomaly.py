@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import orjson
+import pytest
+
 from aiops.detectors.log_anomaly import LogAnomalyDetector
 from aiops.events import LogEvent
 from aiops.signals import Signal
@@ -127,3 +130,54 @@ def test_long_event_time_gap_resolves_without_iterating_every_window() -> None:
     detector.observe(event(T0, "segfault in worker 3", "error"))
     signals = detector.observe(event(T0 + 365 * 86400, "GET /x 200 in 3 ms"))
     assert by_name(signals, "log_keyword", "resolved")
+
+
+def mixed_stream() -> list[LogEvent]:
+    """Baseline traffic, then a new error template, a keyword line, an error burst and a rate spike, with
+    some lines out of order within a window."""
+    lines = [event(T0 + m * 60 + i * 5, f"GET /items/{m * 10 + i} 200 in {i + 3} ms")
+             for m in range(15) for i in range(10)]
+    t = T0 + 15 * 60
+    lines += [event(t + i, f"upstream timeout after {i} ms token=abc{i}", "error") for i in range(20)]
+    lines += [event(t + 30, "db connect failed retry 3", "error"), event(t + 20, "kernel: panic in driver", "info")]
+    lines += [event(t + 60 + i * 0.5, f"GET /items/{i} 200 in 4 ms") for i in range(100)]
+    lines += [event(t + 300 + m * 60, "cache warmed in 5 ms") for m in range(20)]
+    return lines
+
+
+def run(detector: LogAnomalyDetector, lines: list[LogEvent], watermark_lag: float = 15.0) -> list[Signal]:
+    """Observe each line, then advance event time to the highest time seen minus `watermark_lag`."""
+    signals: list[Signal] = []
+    high = float("-inf")
+    for line in lines:
+        signals += detector.observe(line)
+        high = max(high, line.epoch)
+        signals += detector.advance(high - watermark_lag)
+    return signals
+
+
+def test_detector_restored_mid_stream_emits_exactly_the_signals_of_one_that_never_stopped() -> None:
+    lines = mixed_stream()
+    params = {"quiet_seconds": 300.0, "advance_on_observe": False}
+    reference = run(LogAnomalyDetector(**params), lines)
+    assert {s.name for s in reference} >= {"log_new_template", "log_keyword", "log_error_burst",
+                                           "log_template_spike", "log_template_drop"}
+    for cut in (1, 40, 151, 165, 180, 260, len(lines) - 3):
+        first = LogAnomalyDetector(**params)
+        signals = run(first, lines[:cut])
+        state = orjson.loads(orjson.dumps(first.snapshot()))  # through JSON, as on the state topic
+        signals += run(LogAnomalyDetector.restore(state, **params), lines[cut:])
+        assert [s.model_dump() for s in signals] == [s.model_dump() for s in reference], f"cut at {cut}"
+
+
+def test_restore_keeps_learned_templates_and_rejects_other_versions() -> None:
+    detector = LogAnomalyDetector(warmup_seconds=0)
+    detector.observe(event(T0, "worker started"))
+    detector.observe(event(T0 + 1, "disk full on /var", "error"))
+    restored = LogAnomalyDetector.restore(detector.snapshot(), miner_settings={"similarity_threshold": 0.8},
+                                          warmup_seconds=0)
+    assert restored.observe(event(T0 + 2, "disk full on /var", "error")) == []
+    assert by_name(restored.observe(event(T0 + 3, "checksum mismatch in block 7", "error")),
+                   "log_new_template", "firing")
+    with pytest.raises(ValueError, match="version"):
+        LogAnomalyDetector.restore({**detector.snapshot(), "version": 99})
