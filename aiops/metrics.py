@@ -58,6 +58,10 @@ class AiopsMetrics:
         self.detector_series_evicted_total = self._counter(
             "detector_series_evicted", "Detector series evicted by the live-series cap."
         )
+        self.detector_log_snapshots_skipped_total = self._counter(
+            "detector_log_snapshots_skipped",
+            "Log detector snapshots of a partition not written because they exceed the state record size limit.",
+        )
         self.event_lag_seconds = self._gauge(
             "event_lag_seconds", "Wall time minus the event time of the latest processed event."
         )

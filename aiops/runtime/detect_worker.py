@@ -7,7 +7,9 @@ advance event time and publish watermarks to every signals partition, and wait u
 acknowledged. Offsets are committed only after that (at-least-once), and, when detector snapshots are on,
 only together with a snapshot of every series that changed since the previous one (written to the
 detector-state topic, partition = input partition): a restarted worker restores the snapshot and resumes
-from exactly the offsets it covers, so it neither re-warms nor raises a burst of false alarms. On a
+from exactly the offsets it covers, so it neither re-warms nor raises a burst of false alarms. Log lines
+go to a log detector per input topic-partition, whose whole state (templates, counters, episodes) is
+snapshotted, compressed, as one record per partition that received lines since the previous snapshot. On a
 rebalance the worker snapshots and commits before giving partitions up, and restores on assignment.
 A per-event guard turns any unexpected error into a dead letter so one bad event never stops the worker.
 It does not correlate (the Faust stage does).
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +36,7 @@ from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.rawlogs import log_event_from_line
-from aiops.runtime.detector_state import MARKER_KEY, encode_state, read_partitions
+from aiops.runtime.detector_state import LOGS_KEY, MARKER_KEY, encode_compressed, encode_state, read_partitions
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import PartitionWatermarks
 from aiops.signals import Signal, Watermark, dt_from_epoch
@@ -45,6 +47,8 @@ WATERMARK_KEY = b"__watermark__"
 FETCH_MAX_WAIT_MS = 20
 """Long-poll bound of a fetch; small so an idle consumer sees a new event at once (tansu can otherwise hold
 a multi-partition fetch for the whole wait)."""
+MAX_LOG_STATE_BYTES = 900_000
+"""Compressed log state larger than this is not written (Kafka's default message limit is 1 MB)."""
 Output = tuple[str, bytes | None, bytes, int | None]
 
 
@@ -54,7 +58,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self.worker.checkpoint()
-        self.worker.release({tp.partition for tp in revoked})
+        self.worker.release(revoked)
         self.worker.watermarks.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -93,6 +97,8 @@ class DetectionWorker:
         self.batches = 0
         self.snapshots_written = 0
         self.series_restored = 0
+        self.log_shards_restored = 0
+        self._logs_dirty: set[tuple[str, int]] = set()
         self._dirty: dict[int, set[str]] = {}
         self._owned: dict[int, set[str]] = {}
         self._restored: set[int] = set()
@@ -201,7 +207,7 @@ class DetectionWorker:
             self._dead(record, error.reason, error.detail, outputs, wall)
             return
         try:
-            signals = self.stage.process(event)
+            signals = self.stage.process(event, self._log_shard(record.topic, record.partition))
         except Exception as error:  # the per-event guard: one bad event never stops the worker
             log.exception("detection failed", extra=self._where(record))
             self._dead(record, "internal_error", repr(error), outputs, wall)
@@ -211,8 +217,17 @@ class DetectionWorker:
             key = self.stage.metrics.last_key
             self._dirty.setdefault(record.partition, set()).add(key)
             self._owned.setdefault(record.partition, set()).add(key)
+        elif isinstance(event, LogEvent):
+            self._logs_dirty.add((record.topic, record.partition))
         for signal in signals:
             outputs.append(self._signal_output(signal))
+
+    def _log_shard(self, topic: str, partition: int) -> Hashable:
+        """The log detector shard of an input topic-partition: its number for the events topic."""
+        return partition if topic not in self._raw_topics else (topic, partition)
+
+    def _logs_key(self, topic: str) -> str:
+        return LOGS_KEY if topic not in self._raw_topics else f"{LOGS_KEY}|{topic}"
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> MetricEvent | LogEvent | AlertEvent:
         raw = self._raw_topics.get(record.topic)
@@ -273,13 +288,14 @@ class DetectionWorker:
                 delay = min(delay * 2, 5.0)
 
     async def checkpoint(self) -> None:
-        """Snapshot changed series (when enabled), then commit every processed offset."""
+        """Snapshot changed series and log state (when enabled), then commit every processed offset."""
         self._last_checkpoint = self.wall()
-        if self.config.detection.snapshot_interval_seconds > 0 and self._dirty:
+        if self.config.detection.snapshot_interval_seconds > 0 and (self._dirty or self._logs_dirty):
             outputs = self._snapshot_outputs()
             await self._publish(outputs)
             self.snapshots_written += len(outputs)
         self._dirty.clear()
+        self._logs_dirty.clear()
         if self._uncommitted and self._consumer is not None:
             await self._consumer.commit(dict(self._uncommitted))
             self._uncommitted.clear()
@@ -287,19 +303,37 @@ class DetectionWorker:
     def _snapshot_outputs(self) -> list[Output]:
         topic = self.config.topics.detector_state
         outputs: list[Output] = []
-        for partition, keys in self._dirty.items():
-            for key in keys:
+        for partition in sorted(set(self._dirty) | {partition for _, partition in self._logs_dirty}):
+            for key in self._dirty.get(partition, ()):
                 state = self.stage.metrics.export_series(key)
                 if state is not None:
                     outputs.append((topic, key.encode(), encode_state(state), partition))
+            for source, _ in sorted(tp for tp in self._logs_dirty if tp[1] == partition):
+                value = self._logs_value(source, partition)
+                if value is not None:
+                    outputs.append((topic, self._logs_key(source).encode(), value, partition))
             outputs.append((topic, MARKER_KEY, b"{}", partition))
         return outputs
 
-    def release(self, partitions: set[int]) -> None:
-        """Forget the series of partitions this worker no longer owns."""
-        for partition in partitions:
-            self.stage.metrics.forget(self._owned.pop(partition, set()))
-            self._restored.discard(partition)
+    def _logs_value(self, topic: str, partition: int) -> bytes | None:
+        """Compressed log state of an input topic-partition; None (counted, with a warning) when too big."""
+        state = self.stage.export_logs(self._log_shard(topic, partition))
+        if state is None:
+            return None
+        value = encode_compressed(state)
+        if len(value) > MAX_LOG_STATE_BYTES:
+            self.metrics.detector_log_snapshots_skipped_total.inc()
+            log.warning("log detector state of %s[%d] is %d bytes compressed, over %d: not snapshotted",
+                        topic, partition, len(value), MAX_LOG_STATE_BYTES)
+            return None
+        return value
+
+    def release(self, revoked: Iterable[TopicPartition]) -> None:
+        """Forget the series and log state of partitions this worker no longer owns."""
+        for tp in revoked:
+            self.stage.forget_logs(self._log_shard(tp.topic, tp.partition))
+            self.stage.metrics.forget(self._owned.pop(tp.partition, set()))
+            self._restored.discard(tp.partition)
 
     async def restore(self, partitions: set[int]) -> None:
         """Load the latest snapshot of each series of newly assigned partitions."""
@@ -308,8 +342,26 @@ class DetectionWorker:
         states = await read_partitions(self.bootstrap, self.config.topics.detector_state, partitions,
                                        self.config.kafka.client_id)
         for partition, series in states.items():
+            for key in [key for key in series if key.startswith(LOGS_KEY)]:
+                self._restore_logs(partition, key, series.pop(key))
             for key, state in series.items():
                 if self.stage.metrics.import_series(key, state):
                     self._owned.setdefault(partition, set()).add(key)
                     self.series_restored += 1
         log.info("restored %d series for partitions %s", sum(len(s) for s in states.values()), sorted(partitions))
+
+    def _restore_logs(self, partition: int, key: str, state: dict[str, Any]) -> None:
+        """Import the log state of an input topic-partition this worker owns and has no live state for."""
+        topic = self.config.topics.events if key == LOGS_KEY else key[len(LOGS_KEY) + 1:]
+        assignment = self._consumer.assignment() if self._consumer is not None else None
+        if assignment is not None and TopicPartition(topic, partition) not in assignment:
+            return  # another worker owns that topic's partition of this number
+        shard = self._log_shard(topic, partition)
+        if self.stage.has_logs(shard):
+            return  # live state is newer than any snapshot
+        try:
+            self.stage.import_logs(shard, state)
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("cannot restore log detector state %r of partition %d: %r", key, partition, error)
+            return
+        self.log_shards_restored += 1

@@ -5,13 +5,15 @@ key, value = JSON from `MetricEpisodeTracker.export_series`) to the partition of
 matches the input partition the series came from, followed by one marker record per written partition.
 On assignment of an input partition it reads the same state partition from the beginning to its end and
 restores those series before fetching resumes. The marker exists because tansu can report an end offset
-one short: the record lost that way is then a marker, never a series. Serialisation and I/O only; what a
-snapshot contains is the tracker's business.
+one short: the record lost that way is then a marker, never a series. Log detector state of an input
+partition is one record keyed `__logs__` (or `__logs__|<raw-log topic>`), zlib-compressed JSON, written
+before the marker. Serialisation and I/O only; what a snapshot contains is the detectors' business.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Iterable
 
 import orjson
@@ -20,16 +22,32 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 log = logging.getLogger("aiops.detector_state")
 
 MARKER_KEY = b"__marker__"
+LOGS_KEY = "__logs__"
+"""Key prefix of compressed log detector state records."""
 
 
 def encode_state(state: dict[str, object]) -> bytes:
     return orjson.dumps(state)
 
 
+def encode_compressed(state: dict[str, object]) -> bytes:
+    return zlib.compress(orjson.dumps(state))
+
+
+def decode_value(key: str, value: bytes) -> dict[str, object] | None:
+    """A state record's JSON (decompressed for log state); None, with a warning, when it is unreadable."""
+    try:
+        return orjson.loads(zlib.decompress(value) if key.startswith(LOGS_KEY) else value)  # type: ignore[no-any-return]
+    except (zlib.error, orjson.JSONDecodeError) as error:
+        log.warning("skipping unreadable detector state %r: %r", key, error)
+        return None
+
+
 async def read_partitions(
     bootstrap: str, topic: str, partitions: Iterable[int], client_id: str
 ) -> dict[int, dict[str, dict[str, object]]]:
-    """Latest state per series key for each given partition (markers and tombstones skipped)."""
+    """Latest state per key (series, or `LOGS_KEY`...) for each given partition (markers, tombstones and
+    unreadable records skipped)."""
     wanted = [TopicPartition(topic, p) for p in sorted(set(partitions))]
     result: dict[int, dict[str, dict[str, object]]] = {tp.partition: {} for tp in wanted}
     if not wanted:
@@ -48,7 +66,10 @@ async def read_partitions(
                 for record in records:
                     if record.key is None or record.key == MARKER_KEY or record.value is None:
                         continue
-                    result[tp.partition][record.key.decode()] = orjson.loads(record.value)
+                    key = record.key.decode()
+                    state = decode_value(key, record.value)
+                    if state is not None:
+                        result[tp.partition][key] = state
             pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()

@@ -3,7 +3,7 @@
 Runs the real `DetectionWorker` in-process against the embedded broker. A first worker learns a series'
 baseline and checkpoints (snapshot + commit); a second worker of the same group restores it before its
 first records and flags the very next spike, with no warm-up and without replaying what the snapshot
-already covers.
+already covers. The same holds for the log detector: learned templates and the service's warm-up survive.
 """
 
 from __future__ import annotations
@@ -63,9 +63,14 @@ async def signals(bootstrap: str, topic: str) -> list[dict[str, object]]:
     return out
 
 
-def worker_config(prefix: str, bootstrap: str, group: str) -> AiopsConfig:
+def line(seconds: float, message: str, level: str) -> bytes:
+    return orjson.dumps({"kind": "log", "ts": T0 + seconds, "source": "test", "service": "api", "host": "h1",
+                         "level": level, "message": message})
+
+
+def worker_config(prefix: str, bootstrap: str, group: str, detection: dict[str, object] | None = None) -> AiopsConfig:
     raw = isolated_config(prefix, bootstrap, {"ingest": {"consumer_group": group}})
-    raw["detection"] = {"snapshot_interval_seconds": 0.2}
+    raw["detection"] = {"snapshot_interval_seconds": 0.2, **(detection or {})}
     return AiopsConfig.model_validate(raw)
 
 
@@ -98,3 +103,36 @@ async def test_restarted_worker_restores_baselines_and_flags_the_next_spike_with
     assert state is not None
     # Resumed exactly where the snapshot left off: 120 restored points + the 2 new ones, none replayed.
     assert state["detector"]["count"] == 122
+
+
+async def test_restarted_worker_keeps_learned_log_templates_and_the_warm_up(
+    kafka_bootstrap: str, unique_topic_prefix: str
+) -> None:
+    """Without the log state, the known template would look new (or the warm-up would start over and hide
+    the genuinely new one); with it, only the new error template fires."""
+    config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g2",
+                           {"logs": {"warmup_seconds": 600, "window_seconds": 60}})
+    t = config.topics
+    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
+                                          TopicSpec(t.deadletter, 1)])
+    history = [line(60 * m + 10 * i, f"GET /items/{m * 5 + i} 200 in {i + 3} ms", "info")
+               for m in range(15) for i in range(5)]
+    history += [line(60 * m + 7, f"cache miss for key {m}", "warning") for m in range(15)]
+    await produce(kafka_bootstrap, t.events, sorted(history, key=lambda v: orjson.loads(v)["ts"]), key=b"api|h1")
+
+    first = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="first")
+    await first.start()
+    await drain(first)
+    assert first.snapshots_written >= 2  # the log state record and the partition's marker
+
+    after = 60 * 15 + 5
+    await produce(kafka_bootstrap, t.events, [line(after, "cache miss for key 999", "warning"),
+                                              line(after + 1, "disk quota exceeded on volume 3", "error")],
+                  key=b"api|h1")
+    second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
+    await second.start()
+    await drain(second)
+    assert second.log_shards_restored == 1
+    new = [s for s in await signals(kafka_bootstrap, t.signals) if s.get("name") == "log_new_template"]
+    assert len(new) == 1, "only the genuinely new template may fire"
+    assert "disk quota exceeded" in str(new[0]["summary"])
