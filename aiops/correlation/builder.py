@@ -8,7 +8,7 @@ and what changed since the previous version. Pure; it bumps the incident's versi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from aiops.correlation.learned import ModelFactory, model_of
 from aiops.correlation.root_cause import Precedence, rank_root_causes
@@ -20,6 +20,17 @@ from aiops.signals import dt_from_epoch
 
 
 def _member(member: MemberState) -> Member:
+    """The outbound (frozen) member; reused while its mutable fields (status, last_seen, evidence) are unchanged."""
+    key = (member.status, member.last_seen, id(member.evidence))
+    cached = member._built
+    if cached is not None and cached[0] == key and cached[2] is member.evidence:
+        return cast(Member, cached[1])
+    built = _new_member(member)
+    member._built = (key, built, member.evidence)
+    return built
+
+
+def _new_member(member: MemberState) -> Member:
     return Member(
         fingerprint=member.fingerprint, origin=member.origin, name=member.name, service=member.service,
         host=member.host, labels=member.labels, status=member.status, severity=member.severity,

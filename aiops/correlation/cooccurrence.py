@@ -47,6 +47,9 @@ from typing import Any
 from aiops.signals import Signal
 
 _RENORMALISE_HALF_LIVES = 16.0
+_RELATED_CACHE = 10_000
+"""`related` answers are cached until the next observation (the model is unchanged between two), at most
+this many."""
 
 
 def member_type(signal: Signal) -> str:
@@ -133,12 +136,14 @@ class RelationModel:
         self._pairs: dict[tuple[str, str], list[float]] = {}  # (lo, hi) -> [C(lo before hi), C(hi before lo)]
         self._partners: dict[str, set[str]] = {}
         self._windows: dict[str, OrderedDict[str, float]] = {}
+        self._related: dict[tuple[str, str], RelationEdge | None] = {}  # read cache, cleared on observe
         self._swept = -math.inf
 
     # ---- learning -------------------------------------------------------------------------------------
     def observe(self, member_type: str, ts: float, context: str = "", neighbours: Iterable[str] = ()) -> None:
         """A member of `member_type` started at event time `ts` in `context` (default: one global context);
         it pairs with types started within `window_seconds` before it in `context` and in `neighbours`."""
+        self._related.clear()
         if ts > self._now:
             self._advance(ts)
         weight = 2.0 ** ((ts - self._ref) / self.half_life_seconds)
@@ -256,6 +261,15 @@ class RelationModel:
 
     def related(self, a: str, b: str) -> RelationEdge | None:
         """The relation a -> b (precedence = P(a before b)) if significant, else None."""
+        key = (a, b)
+        if key in self._related:
+            return self._related[key]
+        if len(self._related) >= _RELATED_CACHE:
+            self._related.clear()
+        edge = self._related[key] = self._related_now(a, b)
+        return edge
+
+    def _related_now(self, a: str, b: str) -> RelationEdge | None:
         if a == b or a not in self._n or b not in self._n:
             return None
         counts = self._pairs.get((a, b) if a < b else (b, a))

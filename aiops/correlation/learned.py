@@ -76,10 +76,19 @@ def model_of(state: ScopeState, factory: ModelFactory | None) -> RelationLearner
     return model
 
 
+def observed(state: ScopeState) -> None:
+    """The live model learned something since its last snapshot."""
+    state._learn_pending = True
+
+
 def persist(state: ScopeState) -> None:
-    """Copy the live model's snapshot into the state (done on event-time advance, not per signal)."""
+    """Copy the live model's snapshot into the state, only when it learned something since the last copy.
+
+    Done on event-time advance, not per signal. The model changes only when it observes a new member, so
+    skipping unchanged snapshots stores exactly what copying on every advance stored."""
     model = cast(RelationLearner | None, state._model)
-    if model is not None:
+    if model is not None and state._learn_pending:
+        state._learn_pending = False
         snap = model.snapshot()
         state.relations = snap if isinstance(snap, dict) else {"snapshot": snap}
         state.dirty.relations = True

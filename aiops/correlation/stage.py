@@ -34,7 +34,7 @@ class CorrelationStage:
             if state is None:
                 continue
             changes = self.correlator.advance(state, now)
-            if changes or state.clock != now:
+            if changes or state.dirty.data() or state.clock != now:
                 self.store.save(state)
             out.extend(changes)
         return out

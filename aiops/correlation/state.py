@@ -37,6 +37,7 @@ class MemberState(BaseModel):
     transitions: list[float] = Field(default_factory=list, description="Recent status-change times.")
     flapping: bool = False
     suppressed_by: str = Field("", description="rule:ref of the suppression holding this member, if any.")
+    _built: Any = PrivateAttr(default=None)
 
 
 class IncidentState(BaseModel):
@@ -95,6 +96,10 @@ class Dirty:
     types: bool = False
     relations: bool = False
 
+    def data(self) -> bool:
+        """Whether anything beyond the scope's small fields (clock) changed."""
+        return bool(self.incidents or self.members or self.removed or self.types or self.relations)
+
     def clear(self) -> None:
         self.incidents.clear()
         self.members.clear()
@@ -114,6 +119,8 @@ class ScopeState(BaseModel):
     _derived: Any = PrivateAttr(default=None)
     _model: Any = PrivateAttr(default=None)
     _storm: Any = PrivateAttr(default=None)
+    _due: Any = PrivateAttr(default=None)
+    _learn_pending: bool = PrivateAttr(default=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScopeState):

@@ -3,8 +3,9 @@
 Nodes are services, and also hosts or devices when the edge list names them (CSV `source,target`: source
 depends on target; `load_edges` reads it at build time, the only I/O here). Answers the questions
 correlation and ranking ask of the topology: how many `depends_on` hops separate two nodes (edges taken
-both ways), which nodes lie within N hops, which connected component a service is in (the default scope, so related services always meet in one partition), which services transitively depend on a
-service (its blast radius), and how deep a service sits below others. Read-only; built once from config.
+both ways), which nodes lie within N hops, which connected component a service is in (the default scope, so related
+services always meet in one partition), which services transitively depend on a service (its blast
+radius), and how deep a service sits below others. Read-only; built once from config.
 """
 
 from __future__ import annotations

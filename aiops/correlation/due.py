@@ -1,0 +1,130 @@
+"""Next-due times of a scope's incidents, so advancing event time touches only incidents with work due.
+
+`next_due` returns the earliest event time at which `CorrelationEngine.advance` could change an incident
+(flapping settles, a member goes stale, a pending incident opens or is dropped, a quiet resolve, an
+`updated` or repeat notification, a resolved incident is forgotten). It errs early, never late: when an
+incident's fate depends on something that may change at any time (an open incident not yet notified, i.e.
+held by suppression, whose verdict depends on time and on dynamic silences), it is due on every advance.
+Visiting an incident early is harmless (nothing is due, nothing changes); late would change outcomes.
+
+`DueIndex` is a lazy min-heap of (due time, incident id) plus each incident's insertion rank, so due
+incidents are visited in the scope's incident order, exactly as a full scan would. It is derived state:
+rebuilt (every incident due once) on first use after a load, never stored. No rules are decided here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import cast
+
+from aiops.correlation.config import CorrelationConfig
+from aiops.correlation.state import IncidentState, ScopeState
+from aiops.correlation.suppression_config import FlappingConfig
+
+ALWAYS = -math.inf
+NEVER = math.inf
+
+
+def _member_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig) -> tuple[float, int]:
+    """(earliest stale or flapping-settle time, active member count)."""
+    due, active = NEVER, 0
+    for member in incident.members.values():
+        if member.status == "firing":
+            active += 1
+            due = min(due, member.last_seen + config.stale_seconds)
+        if member.flapping:
+            due = min(due, member.transitions[-1] + flapping.calm_seconds if member.transitions else ALWAYS)
+    return due, active
+
+
+def next_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig) -> float:
+    """Earliest event time at which advancing could change `incident` (see the module docstring)."""
+    due, active = _member_due(incident, config, flapping)
+    if incident.status == "pending":
+        if active >= config.min_active_members:
+            return min(due, incident.first_seen + config.group_wait_seconds)
+        return min(due, incident.last_seen + config.window_seconds) if active == 0 else due
+    if incident.status == "resolved":
+        if active > 0 or incident.resolved_at is None:
+            return ALWAYS
+        return min(due, incident.resolved_at + config.reopen_seconds)
+    return ALWAYS if not incident.notified else min(due, _open_due(incident, config))
+
+
+def _open_due(incident: IncidentState, config: CorrelationConfig) -> float:
+    """An open, notified incident: quiet resolve, `updated` after the group interval, repeat."""
+    due = NEVER
+    if not any(m.status == "firing" or m.flapping for m in incident.members.values()):
+        due = incident.last_resolve + config.resolve_quiet_seconds
+    if incident.pending_added or incident.pending_resolved:
+        due = min(due, incident.last_notified + config.group_interval_seconds)
+    if config.repeat_interval_seconds > 0:
+        due = min(due, incident.last_notified + config.repeat_interval_seconds)
+    return due
+
+
+class DueIndex:
+    """Lazy min-heap of incident due times; stale heap entries are skipped when popped."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[float, str]] = []
+        self.due_at: dict[str, float] = {}
+        self.rank: dict[str, int] = {}
+        self._next_rank = 0
+
+    def added(self, incident_id: str) -> None:
+        """A new incident (appended to the scope's incidents): rank it last and make it due now."""
+        self.rank[incident_id] = self._next_rank
+        self._next_rank += 1
+        self.schedule(incident_id, ALWAYS)
+
+    def schedule(self, incident_id: str, at: float) -> None:
+        if self.due_at.get(incident_id) == at:
+            return
+        self.due_at[incident_id] = at
+        if at < NEVER:
+            heapq.heappush(self.heap, (at, incident_id))
+
+    def busy(self, now: float) -> bool:
+        """Whether some incident may be due at `now` (stale heap entries may make this early-true)."""
+        return bool(self.heap) and self.heap[0][0] <= now
+
+    def pop_due(self, state: ScopeState, now: float) -> list[IncidentState]:
+        """Incidents due at `now`, in the scope's incident order; forgotten ones are dropped."""
+        ids: set[str] = set()
+        while self.heap and self.heap[0][0] <= now:
+            at, incident_id = heapq.heappop(self.heap)
+            if self.due_at.get(incident_id) == at:
+                del self.due_at[incident_id]
+                ids.add(incident_id)
+        out: list[IncidentState] = []
+        for incident_id in sorted(ids, key=lambda i: self.rank.get(i, -1)):
+            incident = state.incidents.get(incident_id)
+            if incident is None:
+                self.rank.pop(incident_id, None)
+            else:
+                out.append(incident)
+        return out
+
+
+def due_index(state: ScopeState) -> DueIndex:
+    """The scope's due index; built with every incident due once if this state object has none yet."""
+    index = cast(DueIndex | None, state._due)
+    if index is None:
+        index = DueIndex()
+        for incident_id in state.incidents:
+            index.added(incident_id)
+        state._due = index
+    return index
+
+
+def reschedule(state: ScopeState, incident: IncidentState, config: CorrelationConfig,
+               flapping: FlappingConfig) -> None:
+    """Recompute the incident's due time after it changed; drop it when it was forgotten."""
+    index = due_index(state)
+    if incident.id in state.incidents:
+        index.schedule(incident.id, next_due(incident, config, flapping))
+    else:
+        index.due_at.pop(incident.id, None)
+        index.rank.pop(incident.id, None)
