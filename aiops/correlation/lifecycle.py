@@ -14,7 +14,7 @@ Decisions go to the ledger. Grouping (which incident a member joins) is the engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Literal
 
 from aiops.correlation.attrs import attributes
@@ -119,7 +119,7 @@ class Lifecycle:
             return True
         held_by = ""
         if self.policy is not None and firing:
-            context = firing_attrs(state)
+            context = LazyFiringAttrs(state)
             verdicts = [self.policy.check(attributes(m), now, context) for m in firing]
             for member, verdict in zip(firing, verdicts, strict=True):
                 member.suppressed_by = f"{verdict.by}:{verdict.ref}" if verdict.suppressed else ""
@@ -167,6 +167,20 @@ class Lifecycle:
                status: Literal["open", "updated", "resolved"], why: str) -> Incident:
         self.touch(state, incident)
         return build_incident(incident, self.context.for_scope(state), status, why)
+
+
+class LazyFiringAttrs:
+    """`firing_attrs(state)`, computed on first iteration only (only inhibition rules read it: without them,
+    checking a member costs nothing per scope member), then reused for every member checked."""
+
+    def __init__(self, state: ScopeState) -> None:
+        self.state = state
+        self.items: list[dict[str, str]] | None = None
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        if self.items is None:
+            self.items = firing_attrs(self.state)
+        return iter(self.items)
 
 
 def firing_attrs(state: ScopeState) -> list[dict[str, str]]:
