@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiops.config import AiopsConfig, load_config
+from aiops.correlation.engine import CorrelationEngine
 from aiops.errors import InvalidEventError
 from aiops.events import decode_event
 from aiops.pipeline import Pipeline
@@ -43,7 +44,9 @@ def learned_relations(lines: Iterable[bytes], config: AiopsConfig,
             continue
         pipeline.process(event)
     stage = pipeline.correlation
-    engine = pipeline.correlation.correlator
+    engine = stage.correlator
+    if not isinstance(engine, CorrelationEngine):  # Pipeline always builds one; narrows the type
+        return {}, skipped
     scopes: dict[str, list[dict[str, Any]]] = {}
     for scope in sorted(stage.store.scopes()):
         state = stage.store.load(scope)
