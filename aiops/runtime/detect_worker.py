@@ -166,10 +166,11 @@ class DetectionWorker:
         if unrestored:
             await self.restore(unrestored)
             self._restored |= unrestored
-        for records in batch.values():
+        for tp, records in batch.items():
             count += len(records)
+            shard = self._log_shard(tp.topic, tp.partition)
             for record in records:
-                self._process_record(record, wall, outputs)
+                self._process_record(record, wall, outputs, shard)
         self._advance(wall, outputs)
         if outputs:
             await self._publish(outputs)
@@ -200,14 +201,15 @@ class DetectionWorker:
             metrics.event_lag_seconds.set(wall - self.stage.max_event_time)
         self.batches += 1
 
-    def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output]) -> None:
+    def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output],
+                        shard: Hashable = 0) -> None:
         try:
             event = self._decode(record)
         except InvalidEventError as error:
             self._dead(record, error.reason, error.detail, outputs, wall)
             return
         try:
-            signals = self.stage.process(event, self._log_shard(record.topic, record.partition))
+            signals = self.stage.process(event, shard)
         except Exception as error:  # the per-event guard: one bad event never stops the worker
             log.exception("detection failed", extra=self._where(record))
             self._dead(record, "internal_error", repr(error), outputs, wall)
