@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aiops.cli_delivery import add_commands as add_delivery_commands
+from aiops.cli_relations import add_commands as add_relations_commands
 from aiops.cli_silences import add_commands as add_silence_commands
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import AiopsError, ConfigError
@@ -184,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_eval)
     add_silence_commands(sub)
     add_delivery_commands(sub)
+    add_relations_commands(sub)
     return parser
 
 
