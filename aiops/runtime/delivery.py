@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
@@ -255,4 +255,4 @@ def delivery_workers(
     return workers
 
 
-__all__ = ["DeliveryWorker", "TopicPartition", "delivery_workers"]
+__all__ = ["DeliveryWorker", "delivery_workers"]

@@ -8,10 +8,10 @@ import pytest
 from support.builders import T0, at, correlation_config, graph, signal
 
 from aiops.config import CorrelationConfig
+from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.learned import persist
 from aiops.correlation.state import ScopeState
 from aiops.correlation.topology import ServiceGraph
-from aiops.correlation.window_grouping import WindowGroupingCorrelator
 from aiops.incidents import Incident
 from aiops.signals import Signal
 
@@ -22,7 +22,7 @@ class Harness:
     """One scope driven by hand: `send` signals, `tick` event time (offsets from T0)."""
 
     def __init__(self, config: CorrelationConfig | None = None, services: ServiceGraph | None = None) -> None:
-        self.correlator = WindowGroupingCorrelator(config or correlation_config(), services or graph(CHAIN))
+        self.correlator = CorrelationEngine(config or correlation_config(), services or graph(CHAIN))
         self.state = ScopeState(scope="s")
         self.out: list[Incident] = []
 
@@ -346,7 +346,7 @@ def test_state_json_round_trip_mid_stream_gives_identical_outputs() -> None:
     ],
 )
 def test_scope_of(scope: str, service: str, expected: str) -> None:
-    correlator = WindowGroupingCorrelator(
+    correlator = CorrelationEngine(
         correlation_config(scope=scope), graph({"a": ["b"], "b": ["c"], "c": [], "y": ["x"], "x": []})
     )
     assert correlator.scope_of(signal("n", service, 0)) == expected
