@@ -93,6 +93,9 @@ class FaustConfig(StrictModel):
 class LoggingConfig(StrictModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = Field(True, alias="json")
+    library_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="Level for faust, mode, aiokafka and aiohttp loggers (INFO shows rebalances and "
+        "table recovery; DEBUG every fetch). Never below `level`.")
 
 
 class AiopsConfig(StrictModel):

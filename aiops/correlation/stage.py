@@ -1,8 +1,12 @@
 """Correlation stage: applies signals and watermarks to per-scope state held in a `StateStore`.
 
 Loads the scope's state, lets the `Correlator` apply the signal (or advance event time for every scope of
-the store), and saves the state back. The same class runs in replay (dict store) and in the Faust agent
-(table store restricted to one partition). No rules here: they live in the correlator.
+the store), and saves the state back. A watermark that changes nothing but the scope's event-time clock
+saves the scope at most once per `CLOCK_SAVE_INTERVAL_SECONDS` of event time: with thousands of quiet
+scopes, a table write per scope per watermark would dominate the stage (a restarted worker's clock may
+lag by that much until the next watermark, which only moves it forward). The same class runs in replay
+(dict store) and in the Faust agent (table store restricted to one partition). No rules here: they live
+in the correlator.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from aiops.correlation.base import Correlator
 from aiops.correlation.state import ScopeState, StateStore
 from aiops.incidents import Incident
 from aiops.signals import Signal
+
+CLOCK_SAVE_INTERVAL_SECONDS = 60.0
 
 
 class CorrelationStage:
@@ -25,6 +31,7 @@ class CorrelationStage:
         state = self.store.load(scope) or ScopeState(scope=scope)
         out = self.correlator.process(state, signal)
         self.store.save(state)
+        state.saved_clock = state.clock
         return out
 
     def advance(self, now: float) -> list[Incident]:
@@ -34,7 +41,8 @@ class CorrelationStage:
             if state is None:
                 continue
             changes = self.correlator.advance(state, now)
-            if changes or state.dirty.data() or state.clock != now:
+            if changes or state.dirty.data() or abs(state.clock - state.saved_clock) >= CLOCK_SAVE_INTERVAL_SECONDS:
                 self.store.save(state)
+                state.saved_clock = state.clock
             out.extend(changes)
         return out

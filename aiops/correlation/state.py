@@ -121,6 +121,7 @@ class ScopeState(BaseModel):
     _storm: Any = PrivateAttr(default=None)
     _due: Any = PrivateAttr(default=None)
     _learn_pending: bool = PrivateAttr(default=False)
+    _saved_clock: float | None = PrivateAttr(default=None)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScopeState):
@@ -128,6 +129,15 @@ class ScopeState(BaseModel):
         return self.model_dump() == other.model_dump()
 
     __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def saved_clock(self) -> float:
+        """The clock value last written to the store (the loaded one until the first save)."""
+        return self.clock if self._saved_clock is None else self._saved_clock
+
+    @saved_clock.setter
+    def saved_clock(self, value: float) -> None:
+        self._saved_clock = value
 
     @property
     def dirty(self) -> Dirty:

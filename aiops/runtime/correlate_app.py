@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-import faust.transport.drivers.aiokafka as faust_aiokafka_driver
 from pydantic import ValidationError
 
 from aiops.config import AiopsConfig
@@ -31,6 +30,7 @@ from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
+from aiops.runtime.faust_patches import apply_faust_patches
 from aiops.runtime.silences import follow_silences
 from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
 
@@ -40,51 +40,11 @@ TABLE_NAME = "correlation-state"
 MARKER_PREFIX = "__marker__/"
 
 
-FAUST_FETCH_MAX_WAIT_MS = 20
-
-
-def _shorten_faust_fetch_wait() -> None:
-    """Faust hard-codes `fetch_max_wait_ms=1500` for its consumer; on tansu a fetch over several
-    partitions can wait that long before returning a fresh message, which dominated end-to-end latency
-    (p50 ~0.6 s measured). Faust's driver instantiates `aiokafka.AIOKafkaConsumer` from the module, so this
-    swaps that class process-wide for one with a short wait: every consumer in the worker process (they
-    all want low latency) gets it. Idempotent."""
-    driver = faust_aiokafka_driver.aiokafka  # type: ignore[attr-defined]
-    original = driver.AIOKafkaConsumer
-    if getattr(original, "_aiops_short_wait", False):
-        return
-
-    class ShortWaitConsumer(original):  # type: ignore[misc, valid-type]
-        _aiops_short_wait = True
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["fetch_max_wait_ms"] = FAUST_FETCH_MAX_WAIT_MS
-            super().__init__(*args, **kwargs)
-
-    driver.AIOKafkaConsumer = ShortWaitConsumer
-
-
 def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_port: int) -> faust.App:
     """The Faust app with its topics, table and the `correlate` agent."""
-    fcfg = config.faust
     topics = config.topics
-    _shorten_faust_fetch_wait()
-    app = faust.App(
-        fcfg.app_id,
-        broker=f"kafka://{bootstrap}",
-        store=fcfg.store,
-        topic_partitions=topics.signals_partitions,
-        broker_session_timeout=fcfg.session_timeout_seconds,
-        broker_heartbeat_interval=fcfg.heartbeat_interval_seconds,
-        broker_rebalance_timeout=fcfg.rebalance_timeout_seconds,
-        broker_commit_interval=fcfg.commit_interval_seconds,
-        web_enabled=False,
-        web_host="127.0.0.1",
-        web_port=web_port,
-        producer_acks=-1,
-        key_serializer="json",  # the table's changelog; our topics set "raw" explicitly
-        value_serializer="json",
-    )
+    apply_faust_patches()
+    app = _faust_app(config, bootstrap, web_port)
     signals_topic = app.topic(topics.signals, partitions=topics.signals_partitions,
                               key_serializer="raw", value_serializer="raw")
     incidents_topic = app.topic(topics.incidents, partitions=topics.incidents_partitions,
@@ -116,24 +76,18 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
     app.task(follow_silences_topic)
 
     async def emit(incidents: list[Incident]) -> None:
-        for incident in incidents:
-            metrics.incidents_emitted_total.labels(status=incident.status).inc()
-            if incident.status == "open":  # first open or a reopen
-                metrics.incidents_open.inc()
-            elif incident.status == "resolved":
-                metrics.incidents_open.dec()
-            log.info("incident %s v%d %s %s: %s", incident.id, incident.version, incident.status,
-                     incident.priority, incident.title)
-            await incidents_topic.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
+        await _emit(incidents, metrics, incidents_topic)
         for decision in correlator.drain_decisions():
             await decisions_topic.send(key=decision.incident_id.encode(), value=decision.model_dump_json().encode())
 
-    def handle(raw: bytes, partition: int) -> list[Incident]:
+    def handle(raw: bytes, partition: int) -> tuple[list[Incident], bool]:
+        """The incidents a message changed, and whether it wrote state to the table."""
         message = SIGNAL_MESSAGE_ADAPTER.validate_json(raw)
-        stage = CorrelationStage(correlator, PartitionTableStore(table, partition, cache))
+        store = PartitionTableStore(table, partition, cache)
+        stage = CorrelationStage(correlator, store)
         if isinstance(message, Signal):
-            return stage.process(message)
-        return stage.advance(message.ts.timestamp())
+            return stage.process(message), store.saves > 0
+        return stage.advance(message.ts.timestamp()), store.saves > 0
 
     @app.agent(signals_topic, name="correlate")
     async def correlate(stream: Any) -> None:
@@ -141,8 +95,9 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
         async for event in stream.events():
             msg = event.message
             try:
-                incidents = handle(event.value, msg.partition)
-                table[f"{MARKER_PREFIX}{msg.partition}"] = msg.offset
+                incidents, wrote_state = handle(event.value, msg.partition)
+                if wrote_state:  # keep a marker as the last record of the changelog partition
+                    table[f"{MARKER_PREFIX}{msg.partition}"] = msg.offset
                 await emit(incidents)
             except ValidationError as error:
                 await _dead_letter(deadletter_topic, metrics, msg, "schema", str(error))
@@ -151,6 +106,39 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                                                            "offset": msg.offset})
                 await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))
 
+    return app
+
+
+async def _emit(incidents: list[Incident], metrics: AiopsMetrics, topic: Any) -> None:
+    for incident in incidents:
+        metrics.incidents_emitted_total.labels(status=incident.status).inc()
+        if incident.status == "open":  # first open or a reopen
+            metrics.incidents_open.inc()
+        elif incident.status == "resolved":
+            metrics.incidents_open.dec()
+        log.info("incident %s v%d %s %s: %s", incident.id, incident.version, incident.status,
+                 incident.priority, incident.title)
+        await topic.send(key=incident.id.encode(), value=incident.model_dump_json().encode())
+
+
+def _faust_app(config: AiopsConfig, bootstrap: str, web_port: int) -> faust.App:
+    fcfg = config.faust
+    app = faust.App(
+        fcfg.app_id,
+        broker=f"kafka://{bootstrap}",
+        store=fcfg.store,
+        topic_partitions=config.topics.signals_partitions,
+        broker_session_timeout=fcfg.session_timeout_seconds,
+        broker_heartbeat_interval=fcfg.heartbeat_interval_seconds,
+        broker_rebalance_timeout=fcfg.rebalance_timeout_seconds,
+        broker_commit_interval=fcfg.commit_interval_seconds,
+        web_enabled=False,
+        web_host="127.0.0.1",
+        web_port=web_port,
+        producer_acks=-1,
+        key_serializer="json",  # the table's changelog; our topics set "raw" explicitly
+        value_serializer="json",
+    )
     return app
 
 

@@ -67,12 +67,14 @@ class PartitionTableStore:
         if partition not in cache.partitions:
             cache.partitions[partition] = _rebuild(table, partition)
         self.states = cache.partitions[partition]
+        self.saves = 0
 
     def load(self, scope: str) -> ScopeState | None:
         return self.states.get(scope)
 
     def save(self, state: ScopeState) -> None:
         self.states[state.scope] = state
+        self.saves += 1
         dirty = state.dirty
         p = self.partition
         self.table[f"s/{state.scope}"] = {"p": p, "v": state.meta_fields()}

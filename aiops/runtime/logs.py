@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
-def configure_logging(level: str, json_format: bool) -> None:
+def configure_logging(level: str, json_format: bool, library_level: str = "WARNING") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -41,4 +41,4 @@ def configure_logging(level: str, json_format: bool) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("faust", "mode", "aiokafka", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(library_level), logging.getLevelName(level)))

@@ -34,6 +34,10 @@ from aiops.runtime.topics import TopicSpec, ensure_topics
 log = logging.getLogger("aiops.service")
 
 
+def _log_settings(config: AiopsConfig) -> tuple[str, bool, str]:
+    return config.logging.level, config.logging.json_format, config.logging.library_level
+
+
 class Runner(Protocol):
     async def start(self) -> None: ...
     async def run(self) -> None: ...
@@ -68,7 +72,7 @@ class SideServices(mode.Service):
 
     async def on_start(self) -> None:
         # Faust's worker installs its own log handlers while starting; put ours (JSON, explicit levels) back.
-        configure_logging(self.config.logging.level, self.config.logging.json_format)
+        configure_logging(*_log_settings(self.config))
         await self.http.start()
         log.info("http endpoint on %s (/metrics, /healthz)", self.http.url)
         for runner in self.runners:
@@ -91,7 +95,7 @@ def run_service(
     on_broker: Callable[[str], None] | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM (or `stop_after` seconds). Blocks; raises SystemExit at the end."""
-    configure_logging(config.logging.level, config.logging.json_format)
+    configure_logging(*_log_settings(config))
     broker = None
     bootstrap = config.kafka.bootstrap
     if bootstrap is None:
@@ -133,5 +137,5 @@ def _run_worker(
     side = SideServices(config, runners, http, stop_after)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = faust.Worker(app, side, loglevel=config.logging.level, quiet=True, redirect_stdouts=False)
-    configure_logging(config.logging.level, config.logging.json_format)
+    configure_logging(*_log_settings(config))
     worker.execute_from_commandline()

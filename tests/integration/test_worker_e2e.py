@@ -126,18 +126,8 @@ async def test_worker_killed_mid_incident_still_resolves_it_after_restart(
     try:
         await produce(kafka_bootstrap, topics["events"], [alert(T0 + 60, "resolved"), metric(T0 + 120)], key=b"api")
         records = await collect(
-            kafka_bootstrap, topics["incidents"], lambda r: "resolved" in statuses(r, api_incident), 45
+            kafka_bootstrap, topics["incidents"], lambda r: "resolved" in statuses(r, api_incident), 90
         )
-        if "resolved" not in statuses(records, api_incident):
-            # Known stall on tansu: after the group rebalance the restarted Faust consumer sometimes never
-            # fetches its signals partitions (faust-streaming #629-like; seen in about half the runs here).
-            # A second restart recovers it; the state must still be intact then (asserted below).
-            second.stop()
-            second = WorkerProcess(config, tmp_path, "second-retry")
-            second.start()
-            records = await collect(
-                kafka_bootstrap, topics["incidents"], lambda r: "resolved" in statuses(r, api_incident), 90
-            )
         assert statuses(records, api_incident)[-1] == "resolved", second.output()
         # Exactly one `open`: the restarted worker recovered the incident from the changelog table
         # (had it lost the state, replayed signals would have opened it again, and the resolve of an
