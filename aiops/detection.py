@@ -123,9 +123,8 @@ class DetectionStage:
         # Log detector state per shard (the runtime uses the input partition), so it can move with it.
         self._log_shards: dict[Hashable, LogDetector] = {} if log_detector is None else {0: log_detector}
         mv = config.multivariate
-        self.multivariate = (
-            MultivariateDetector(**mv.model_dump(exclude={"enabled"})) if mv.enabled else None
-        )
+        runtime_only = {"enabled", "snapshot_interval_seconds"}
+        self.multivariate = MultivariateDetector(**mv.model_dump(exclude=runtime_only)) if mv.enabled else None
         self.max_event_time = float("-inf")
 
     @property

@@ -89,6 +89,10 @@ class MultivariateDetectorConfig(StrictModel):
     score_interval_seconds: float | None = Field(
         None, gt=0, description="Score pending vectors this often (event time); null = every step."
     )
+    snapshot_interval_seconds: float = Field(
+        300.0, ge=0, description="Wall seconds between snapshots of changed entities (window included, ~0.1 MB "
+        "each); also written before partitions are given up. Needs detection.snapshot_interval_seconds > 0.",
+    )
 
 
 class DetectionConfig(StrictModel):

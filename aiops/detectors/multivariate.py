@@ -18,13 +18,15 @@ exp(-distance beyond the training envelope in z units) because trees cannot spli
 were grown on; score = 1 - p, so one threshold serves every entity (in-sample reference: slightly optimistic).
 Explanation, for anomalous vectors only (O(d^2)): a metric's share of max(|marginal z|, |conditional z|).
 Episodes as in `metric_episodes` (`min_anomalous_points` fire at onset, `end_after_normal` resolve,
-`refresh_seconds` re-send). Snapshots hold vectorizers, windows and episodes but no model: a restored entity
+`refresh_seconds` re-send). Snapshots (whole detector, or one entity with `export_entity`, which the worker
+writes per entity) hold vectorizers, windows (zlib-compressed float32) and episodes but no model: a restored entity
 is refitted from its window (seeded by seed, entity, fit number) on the next advances, so its model may
 include up to `refit_every` newer vectors than the lost one. Pure: no I/O, no clock; no univariate series.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 import zlib
 from collections import OrderedDict
@@ -104,7 +106,7 @@ class MultivariateDetector:
 
     def observe(self, event: MetricEvent) -> None:
         """Take one sample into its entity's current step (no scoring here)."""
-        key = event.host or event.service
+        key = entity_of(event)
         entity = self._entities.get(key)
         if entity is None:
             entity = self._admit(key)
@@ -247,13 +249,7 @@ class MultivariateDetector:
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-serialisable state (NaN as null); models are not included (refitted on restore)."""
-        entities = {}
-        for key, e in self._entities.items():
-            window = [[json_float(v) for v in row] for row in e.window.rows().tolist()]
-            pending = [[b, [json_float(v) for v in values]] for b, values in e.pending]
-            entities[key] = {"vec": e.vectorizer.snapshot(), "window": window, "host": e.host, "fits": e.fits,
-                             "since_fit": e.since_fit, "pending": pending,
-                             "episode": None if e.episode is None else asdict(e.episode)}
+        entities = {key: self._export(entity) for key, entity in self._entities.items()}
         return {"v": SNAPSHOT_VERSION, "entities": entities, "last_scored": json_float(self._last_scored)}
 
     def restore(self, state: dict[str, Any]) -> bool:
@@ -262,17 +258,59 @@ class MultivariateDetector:
             return False
         self._last_scored = optional_float(state["last_scored"], -math.inf)
         for key, item in state["entities"].items():
-            entity = self._admit(key)
-            entity.vectorizer.load(item["vec"])
-            rows = np.array([[optional_float(v) for v in row] for row in item["window"]], dtype=np.float32)
-            if rows.size:
-                entity.window.append(rows)
-            entity.host, entity.fits, entity.since_fit = item["host"], item["fits"], item["since_fit"]
-            entity.pending = [(int(b), [optional_float(v) for v in values]) for b, values in item["pending"]]
-            entity.episode = None if item["episode"] is None else _Episode(**item["episode"])
-            if entity.vectorizer.bucket is not None:
-                self._open.setdefault(entity.vectorizer.bucket, set()).add(key)
-            if entity.window.size >= self.min_fit:
-                entity.fits = max(entity.fits - 1, 0)  # same seed as the lost model's fit
-                self._fit_queue[key] = None
+            self._import(key, item)
         return True
+
+    def has_entity(self, key: str) -> bool:
+        return key in self._entities
+
+    def export_entity(self, key: str) -> dict[str, Any] | None:
+        """One entity's state (as in `snapshot()`, with the version), or None when it is not held."""
+        entity = self._entities.get(key)
+        return None if entity is None else {"v": SNAPSHOT_VERSION, **self._export(entity)}
+
+    def import_entity(self, key: str, item: dict[str, Any]) -> bool:
+        """Load one `export_entity` result (queued for a refit when it has enough history); False on a bad
+        version. Replaces live state of that entity, so callers import only entities they have no data for."""
+        if item.get("v") != SNAPSHOT_VERSION:
+            return False
+        self._entities.pop(key, None)
+        self._import(key, item)
+        return True
+
+    @staticmethod
+    def _export(e: _Entity) -> dict[str, Any]:
+        rows = e.window.rows().astype(np.float32)
+        window = {"shape": list(rows.shape), "f32": base64.b64encode(zlib.compress(rows.tobytes())).decode()}
+        pending = [[b, [json_float(v) for v in values]] for b, values in e.pending]
+        return {"vec": e.vectorizer.snapshot(), "window": window, "host": e.host, "fits": e.fits,
+                "since_fit": e.since_fit, "pending": pending,
+                "episode": None if e.episode is None else asdict(e.episode)}
+
+    def _import(self, key: str, item: dict[str, Any]) -> None:
+        entity = self._admit(key)
+        entity.vectorizer.load(item["vec"])
+        rows = _window_rows(item["window"])
+        if rows.size:
+            entity.window.append(rows)
+        entity.host, entity.fits, entity.since_fit = item["host"], item["fits"], item["since_fit"]
+        entity.pending = [(int(b), [optional_float(v) for v in values]) for b, values in item["pending"]]
+        entity.episode = None if item["episode"] is None else _Episode(**item["episode"])
+        if entity.vectorizer.bucket is not None:
+            self._open.setdefault(entity.vectorizer.bucket, set()).add(key)
+        if entity.window.size >= self.min_fit:
+            entity.fits = max(entity.fits - 1, 0)  # same seed as the lost model's fit
+            self._fit_queue[key] = None
+
+
+def _window_rows(window: Any) -> np.ndarray:
+    """Window rows from a snapshot: compressed float32 bytes (current) or a list of rows with nulls (older)."""
+    if isinstance(window, dict):
+        raw = zlib.decompress(base64.b64decode(window["f32"]))
+        return np.frombuffer(raw, dtype=np.float32).reshape(window["shape"]).copy()
+    return np.array([[optional_float(v) for v in row] for row in window], dtype=np.float32)
+
+
+def entity_of(event: MetricEvent) -> str:
+    """The entity a metric sample belongs to: its host, else its service."""
+    return event.host or event.service

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.rawlogs import log_event_from_line
-from aiops.runtime.detector_state import LOGS_KEY, MARKER_KEY, encode_compressed, encode_state, read_partitions
+from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import PartitionWatermarks
 from aiops.signals import Signal, Watermark, dt_from_epoch
@@ -47,9 +47,6 @@ WATERMARK_KEY = b"__watermark__"
 FETCH_MAX_WAIT_MS = 20
 """Long-poll bound of a fetch; small so an idle consumer sees a new event at once (tansu can otherwise hold
 a multi-partition fetch for the whole wait)."""
-MAX_LOG_STATE_BYTES = 900_000
-"""Compressed log state larger than this is not written (Kafka's default message limit is 1 MB)."""
-Output = tuple[str, bytes | None, bytes, int | None]
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -57,8 +54,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.worker = worker
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.worker.checkpoint()
-        self.worker.release(revoked)
+        await self.worker.checkpoint(force=True)
+        self.worker.checkpoints.release(revoked)
         self.worker.watermarks.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -96,14 +93,9 @@ class DetectionWorker:
         self._stopping = asyncio.Event()
         self.batches = 0
         self.snapshots_written = 0
-        self.series_restored = 0
-        self.log_shards_restored = 0
-        self._logs_dirty: set[tuple[str, int]] = set()
-        self._dirty: dict[int, set[str]] = {}
-        self._owned: dict[int, set[str]] = {}
-        self._restored: set[int] = set()
         self._evicted_reported = 0
         self._raw_topics = {raw.topic: raw for raw in config.ingest.raw_logs}
+        self.checkpoints = DetectorCheckpoints(config, self.stage, metrics, self._raw_topics, wall)
         self._uncommitted: dict[TopicPartition, int] = {}
         self._last_checkpoint = wall()
 
@@ -137,7 +129,7 @@ class DetectionWorker:
     async def stop(self) -> None:
         self._stopping.set()
         if self._consumer is not None:
-            await self.checkpoint()
+            await self.checkpoint(force=True)
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
@@ -162,13 +154,13 @@ class DetectionWorker:
         wall = self.wall()
         outputs: list[Output] = []
         count = 0
-        unrestored = {tp.partition for tp in batch} - self._restored
+        unrestored = self.checkpoints.unrestored(tp.partition for tp in batch)
         if unrestored:
-            await self.restore(unrestored)
-            self._restored |= unrestored
+            assignment = self._consumer.assignment() if self._consumer is not None else None
+            await self.checkpoints.restore(self.bootstrap, unrestored, assignment)
         for tp, records in batch.items():
             count += len(records)
-            shard = self._log_shard(tp.topic, tp.partition)
+            shard = self.checkpoints.log_shard(tp.topic, tp.partition)
             for record in records:
                 self._process_record(record, wall, outputs, shard)
         self._advance(wall, outputs)
@@ -215,21 +207,9 @@ class DetectionWorker:
             self._dead(record, "internal_error", repr(error), outputs, wall)
             return
         self.watermarks.observe(record.partition, event.epoch, wall)
-        if isinstance(event, MetricEvent):
-            key = self.stage.metrics.last_key
-            self._dirty.setdefault(record.partition, set()).add(key)
-            self._owned.setdefault(record.partition, set()).add(key)
-        elif isinstance(event, LogEvent):
-            self._logs_dirty.add((record.topic, record.partition))
+        self.checkpoints.track(record.topic, record.partition, event)
         for signal in signals:
             outputs.append(self._signal_output(signal))
-
-    def _log_shard(self, topic: str, partition: int) -> Hashable:
-        """The log detector shard of an input topic-partition: its number for the events topic."""
-        return partition if topic not in self._raw_topics else (topic, partition)
-
-    def _logs_key(self, topic: str) -> str:
-        return LOGS_KEY if topic not in self._raw_topics else f"{LOGS_KEY}|{topic}"
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> MetricEvent | LogEvent | AlertEvent:
         raw = self._raw_topics.get(record.topic)
@@ -289,81 +269,14 @@ class DetectionWorker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def checkpoint(self) -> None:
-        """Snapshot changed series and log state (when enabled), then commit every processed offset."""
+    async def checkpoint(self, force: bool = False) -> None:
+        """Snapshot changed detector state (when enabled; multivariate entities when due or `force`d), then
+        commit every processed offset."""
         self._last_checkpoint = self.wall()
-        if self.config.detection.snapshot_interval_seconds > 0 and (self._dirty or self._logs_dirty):
-            outputs = self._snapshot_outputs()
+        outputs = self.checkpoints.outputs(force)
+        if self.config.detection.snapshot_interval_seconds > 0 and outputs:
             await self._publish(outputs)
             self.snapshots_written += len(outputs)
-        self._dirty.clear()
-        self._logs_dirty.clear()
         if self._uncommitted and self._consumer is not None:
             await self._consumer.commit(dict(self._uncommitted))
             self._uncommitted.clear()
-
-    def _snapshot_outputs(self) -> list[Output]:
-        topic = self.config.topics.detector_state
-        outputs: list[Output] = []
-        for partition in sorted(set(self._dirty) | {partition for _, partition in self._logs_dirty}):
-            for key in self._dirty.get(partition, ()):
-                state = self.stage.metrics.export_series(key)
-                if state is not None:
-                    outputs.append((topic, key.encode(), encode_state(state), partition))
-            for source, _ in sorted(tp for tp in self._logs_dirty if tp[1] == partition):
-                value = self._logs_value(source, partition)
-                if value is not None:
-                    outputs.append((topic, self._logs_key(source).encode(), value, partition))
-            outputs.append((topic, MARKER_KEY, b"{}", partition))
-        return outputs
-
-    def _logs_value(self, topic: str, partition: int) -> bytes | None:
-        """Compressed log state of an input topic-partition; None (counted, with a warning) when too big."""
-        state = self.stage.export_logs(self._log_shard(topic, partition))
-        if state is None:
-            return None
-        value = encode_compressed(state)
-        if len(value) > MAX_LOG_STATE_BYTES:
-            self.metrics.detector_log_snapshots_skipped_total.inc()
-            log.warning("log detector state of %s[%d] is %d bytes compressed, over %d: not snapshotted",
-                        topic, partition, len(value), MAX_LOG_STATE_BYTES)
-            return None
-        return value
-
-    def release(self, revoked: Iterable[TopicPartition]) -> None:
-        """Forget the series and log state of partitions this worker no longer owns."""
-        for tp in revoked:
-            self.stage.forget_logs(self._log_shard(tp.topic, tp.partition))
-            self.stage.metrics.forget(self._owned.pop(tp.partition, set()))
-            self._restored.discard(tp.partition)
-
-    async def restore(self, partitions: set[int]) -> None:
-        """Load the latest snapshot of each series of newly assigned partitions."""
-        if self.config.detection.snapshot_interval_seconds <= 0 or not partitions:
-            return
-        states = await read_partitions(self.bootstrap, self.config.topics.detector_state, partitions,
-                                       self.config.kafka.client_id)
-        for partition, series in states.items():
-            for key in [key for key in series if key.startswith(LOGS_KEY)]:
-                self._restore_logs(partition, key, series.pop(key))
-            for key, state in series.items():
-                if self.stage.metrics.import_series(key, state):
-                    self._owned.setdefault(partition, set()).add(key)
-                    self.series_restored += 1
-        log.info("restored %d series for partitions %s", sum(len(s) for s in states.values()), sorted(partitions))
-
-    def _restore_logs(self, partition: int, key: str, state: dict[str, Any]) -> None:
-        """Import the log state of an input topic-partition this worker owns and has no live state for."""
-        topic = self.config.topics.events if key == LOGS_KEY else key[len(LOGS_KEY) + 1:]
-        assignment = self._consumer.assignment() if self._consumer is not None else None
-        if assignment is not None and TopicPartition(topic, partition) not in assignment:
-            return  # another worker owns that topic's partition of this number
-        shard = self._log_shard(topic, partition)
-        if self.stage.has_logs(shard):
-            return  # live state is newer than any snapshot
-        try:
-            self.stage.import_logs(shard, state)
-        except (ValueError, KeyError, TypeError) as error:
-            log.warning("cannot restore log detector state %r of partition %d: %r", key, partition, error)
-            return
-        self.log_shards_restored += 1

@@ -7,7 +7,8 @@ On assignment of an input partition it reads the same state partition from the b
 restores those series before fetching resumes. The marker exists because tansu can report an end offset
 one short: the record lost that way is then a marker, never a series. Log detector state of an input
 partition is one record keyed `__logs__` (or `__logs__|<raw-log topic>`), zlib-compressed JSON, written
-before the marker. Serialisation and I/O only; what a snapshot contains is the detectors' business.
+before the marker; a multivariate entity's state is one compressed record keyed `__mv__|<entity>`.
+Serialisation and I/O only; what a snapshot contains is the detectors' business.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ log = logging.getLogger("aiops.detector_state")
 MARKER_KEY = b"__marker__"
 LOGS_KEY = "__logs__"
 """Key prefix of compressed log detector state records."""
+MULTIVARIATE_KEY = "__mv__"
+"""Key prefix (`__mv__|<entity>`) of compressed multivariate entity state records."""
 
 
 def encode_state(state: dict[str, object]) -> bytes:
@@ -35,9 +38,11 @@ def encode_compressed(state: dict[str, object]) -> bytes:
 
 
 def decode_value(key: str, value: bytes) -> dict[str, object] | None:
-    """A state record's JSON (decompressed for log state); None, with a warning, when it is unreadable."""
+    """A state record's JSON (decompressed for log and multivariate state); None, with a warning, when it
+    is unreadable."""
     try:
-        return orjson.loads(zlib.decompress(value) if key.startswith(LOGS_KEY) else value)  # type: ignore[no-any-return]
+        compressed = key.startswith((LOGS_KEY, MULTIVARIATE_KEY))
+        return orjson.loads(zlib.decompress(value) if compressed else value)  # type: ignore[no-any-return]
     except (zlib.error, orjson.JSONDecodeError) as error:
         log.warning("skipping unreadable detector state %r: %r", key, error)
         return None

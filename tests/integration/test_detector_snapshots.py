@@ -3,7 +3,8 @@
 Runs the real `DetectionWorker` in-process against the embedded broker. A first worker learns a series'
 baseline and checkpoints (snapshot + commit); a second worker of the same group restores it before its
 first records and flags the very next spike, with no warm-up and without replaying what the snapshot
-already covers. The same holds for the log detector: learned templates and the service's warm-up survive.
+already covers. The same holds for the log detector (learned templates and the service's warm-up survive)
+and for the multivariate detector (an entity's window of vectors survives, so it refits at once).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ pytestmark = pytest.mark.integration
 T0 = 1_760_000_000.0
 
 
-def sample(i: int, value: float) -> bytes:
+def sample(i: int, value: float, name: str = "latency_ms") -> bytes:
     return orjson.dumps({"kind": "metric", "ts": T0 + 60 * i, "source": "test", "service": "api", "host": "h1",
-                         "name": "latency_ms", "value": value})
+                         "name": name, "value": value})
 
 
 async def drain(worker: DetectionWorker, until_batches: int = 1, seconds: float = 20.0) -> None:
@@ -94,7 +95,7 @@ async def test_restarted_worker_restores_baselines_and_flags_the_next_spike_with
     second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
     await second.start()
     await drain(second)
-    assert second.series_restored == 1
+    assert second.checkpoints.series_restored == 1
     firing = [s for s in await signals(kafka_bootstrap, t.signals) if s.get("status") == "firing"]
     assert len(firing) == 1, "the restored worker must flag the spike at once"
     assert firing[0]["name"] == "latency_ms"
@@ -132,7 +133,46 @@ async def test_restarted_worker_keeps_learned_log_templates_and_the_warm_up(
     second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
     await second.start()
     await drain(second)
-    assert second.log_shards_restored == 1
+    assert second.checkpoints.log_shards_restored == 1
     new = [s for s in await signals(kafka_bootstrap, t.signals) if s.get("name") == "log_new_template"]
     assert len(new) == 1, "only the genuinely new template may fire"
     assert "disk quota exceeded" in str(new[0]["summary"])
+
+
+async def test_restarted_worker_restores_multivariate_windows_and_refits_at_once(
+    kafka_bootstrap: str, unique_topic_prefix: str
+) -> None:
+    multivariate = {"enabled": True, "step_seconds": 60, "window": 100, "min_fit": 40, "refit_every": 1000,
+                    "n_estimators": 20, "snapshot_interval_seconds": 3600}
+    config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g3",
+                           {"multivariate": multivariate})
+    t = config.topics
+    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
+                                          TopicSpec(t.deadletter, 1)])
+    rng = random.Random(5)
+    history = []
+    for i in range(60):
+        load = 50 + rng.gauss(0, 5)
+        history += [sample(i, load, "cpu"), sample(i, 2 * load + rng.gauss(0, 1), "latency")]
+    await produce(kafka_bootstrap, t.events, history, key=b"api|h1")
+
+    first = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="first")
+    await first.start()
+    await drain(first)  # stop() forces the entity snapshot although its interval has not passed
+    assert first.stage.multivariate is not None
+    held = first.stage.multivariate.export_entity("h1")
+    assert held is not None
+    assert held["window"]["shape"][0] >= 40
+
+    await produce(kafka_bootstrap, t.events, [sample(61, 50.0, "cpu"), sample(61, 100.0, "latency"),
+                                              sample(62, 50.0, "cpu")], key=b"api|h1")
+    second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
+    await second.start()
+    await drain(second)
+    assert second.checkpoints.entities_restored == 1
+    detector = second.stage.multivariate
+    assert detector is not None
+    restored = detector.export_entity("h1")
+    assert restored is not None
+    assert restored["window"]["shape"][0] > held["window"]["shape"][0], "restored window plus the new steps"
+    assert detector.fit_count >= 1, "refitted from the restored window, no min_fit warm-up"

@@ -159,3 +159,24 @@ def test_snapshot_restore_refits_from_window_and_still_flags() -> None:
     assert len(signals) == 1
     assert signals[0].fingerprint == f"web-1|multivariate#{T0 + 251 * STEP:.3f}"
     assert not MultivariateDetector().restore({"v": 999})
+
+
+def test_one_entity_round_trips_alone_and_older_list_windows_still_load() -> None:
+    detector = make()
+    train(detector, hosts=("web-1", "web-2"))
+    exported = json.loads(json.dumps(detector.export_entity("web-2"), allow_nan=False))
+    assert detector.export_entity("nobody") is None
+    restored = make()
+    assert restored.import_entity("web-2", exported)
+    assert restored.has_entity("web-2")
+    assert not restored.has_entity("web-1")
+    original = detector._entities["web-2"].window.rows()
+    np.testing.assert_array_equal(restored._entities["web-2"].window.rows(), original)
+    legacy = {**exported, "window": [[None if math.isnan(v) else v for v in row] for row in original.tolist()]}
+    older = make()
+    assert older.import_entity("web-2", legacy)
+    np.testing.assert_array_equal(older._entities["web-2"].window.rows(), original)
+    assert not make().import_entity("web-2", {**exported, "v": 999})
+    # Restored entities refit from their window and score again.
+    assert restored.score_ready(T0 + 251 * STEP) == []
+    assert restored._entities["web-2"].model is not None
