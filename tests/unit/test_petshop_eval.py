@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from aiops.evaluation.petshop import main
+from aiops.evaluation.petshop import VARIANTS, Variant, main
 from aiops.evaluation.petshop_data import (
     DAY_SECONDS,
     STEP_SECONDS,
     history_shift,
     load_call_graph,
     load_metrics,
+    row_events,
     service_catalogue,
 )
 
@@ -114,6 +115,16 @@ def test_runner_ranks_the_faulty_leaf_first(tmp_path: Path, capsys: pytest.Captu
     figures = report["scenarios"]["tiny_traffic"]
     assert figures["no_issue_runs"] == 60  # second half of 600 rows in blocks of 5
     assert report["details"]["tiny_traffic"][0]["ranking"][0] == "db"
+
+
+def test_default_feeds_the_golden_signals_and_all_series_feeds_everything(tmp_path: Path) -> None:
+    make_dataset(tmp_path)
+    normal = load_metrics(tmp_path / "tiny_traffic" / "noissue" / "metrics.csv")
+    default = {(e["service"], e["name"]) for e in row_events(normal, 1, 0.0, Variant().keep)}
+    assert default == {(node, name) for node in NODES for name in ("latency_average", "availability_average")}
+    every = row_events(normal, 1, 0.0, VARIANTS["all_series"].keep)
+    assert len(every) == len(SERIES)
+    assert {e["name"] for e in every} >= {"latency_p99", "requests_sum"}
 
 
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
