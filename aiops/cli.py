@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import json
 import random
+import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,9 +97,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     port = free_loopback_port()
     url = f"http://127.0.0.1:{port}/incidents"
-    config = _config(args, services=SCENARIO_SERVICES, http={"port": 0},
-                     webhooks=[{"name": "demo-webhook", "url": url, "deadline_seconds": 30}])
-    receiver = DemoWebhookReceiver(port)
+    secret = secrets.token_hex(16)  # the demo receiver checks every delivery's HMAC signature with it
+    webhook = {"url": url, "signing_secret": secret, "reliability": {"deadline_seconds": 30}}
+    delivery = {"default_receivers": ["demo-webhook"], "security": {"allow_loopback": True},
+                "receivers": {"webhook": {"demo-webhook": webhook}}}
+    config = _config(args, services=SCENARIO_SERVICES, http={"port": 0}, delivery=delivery)
+    receiver = DemoWebhookReceiver(port, secret)
 
     def runners(bootstrap: str, cfg: AiopsConfig) -> list[Runner]:
         print(f"demo: broker {bootstrap}; incidents on topic {cfg.topics.incidents}; webhook {url}", flush=True)

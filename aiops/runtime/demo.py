@@ -3,7 +3,8 @@
 `ScenarioFeeder` produces the scenario's two hours of normal history at once, then its incident part at
 an accelerated pace (event time is compressed: 26 minutes of scenario in about 16 s). `IncidentPrinter`
 follows the incidents topic and prints each change. `DemoWebhookReceiver` is a loopback HTTP server the
-demo configures as a webhook so the user sees deliveries (with idempotency keys) arrive. Demo plumbing
+demo configures as a signed webhook receiver (`delivery.receivers`, HMAC-SHA256) so the user sees deliveries
+arrive with their idempotency keys and verified signatures. Demo plumbing
 only; the pipeline is the real one.
 """
 
@@ -22,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from aiops.config import AiopsConfig
 from aiops.runtime.kafka_io import describe, event_key, follow_incidents
 from aiops.scenario import DURATION_SECONDS, STEP_SECONDS, WARMUP_SECONDS, scenario_events
+from aiops.sinks.security import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 
 class ScenarioFeeder:
@@ -79,18 +81,22 @@ class IncidentPrinter:
 
 
 class DemoWebhookReceiver:
-    """A loopback webhook that prints what it receives."""
+    """A loopback webhook that checks each delivery's HMAC signature and prints what it receives."""
 
-    def __init__(self, port: int, out: TextIO = sys.stdout) -> None:
+    def __init__(self, port: int, secret: str, out: TextIO = sys.stdout) -> None:
         self.port = port
+        self.secret = secret
         self.out = out
         self._runner: web.AppRunner | None = None
 
     async def _receive(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        print(f"[webhook] {request.headers.get('Idempotency-Key')} {body['status']} {body['priority']} "
-              f"{body['title']}", file=self.out, flush=True)
-        return web.json_response({"ok": True})
+        body = await request.read()
+        signed = verify(self.secret, request.headers.get(TIMESTAMP_HEADER, ""), body,
+                        request.headers.get(SIGNATURE_HEADER, ""))
+        incident = orjson.loads(body)["incident"]
+        print(f"[webhook] {request.headers.get('Idempotency-Key')} {incident['status']} {incident['priority']} "
+              f"{incident['title']} (signature {'ok' if signed else 'INVALID'})", file=self.out, flush=True)
+        return web.json_response({"ok": signed}, status=200 if signed else 401)
 
     async def start(self) -> None:
         app = web.Application()
