@@ -111,6 +111,9 @@ class Incident(BaseModel):
     last_seen: UtcDatetime
     resolved_at: UtcDatetime | None = None
     members: list[Member]
+    members_truncated: int = Field(
+        0, ge=0, description="Members of the incident this version leaves out (large incidents carry their "
+        "earliest member per service and the members changed since the previous version).")
     root_cause: list[RootCauseCandidate] = Field(default_factory=list)
     explanation: Explanation = Field(default_factory=Explanation)
     context: IncidentContext = Field(default_factory=IncidentContext)

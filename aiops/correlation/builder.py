@@ -3,20 +3,34 @@
 Adds what the on-call engineer reads: a title, services and hosts, members with evidence, ranked root
 causes, priority with its factors, grouping reasons, owner/runbook context from the service catalogue,
 and what changed since the previous version. Pure; it bumps the incident's version, nothing else.
+
+Large incidents (more than `max_members` members, default `MAX_MEMBERS`) are built from an incremental
+`IncidentDigest` so a version costs O(services x types + changes), not O(members): ranking and priority
+read the digest's representative members (same result as on all members); root causes are re-ranked only
+when a representative changed (a new service or member type, an earlier onset, a stronger or more severe
+member), so in between the onset normalisation to the growing span and the learned precedence are those of
+the last ranking; the version carries the earliest member of each service (up to half the bound) and the
+members added or resolved since the previous version (the rest of the bound, latest first), and
+`members_truncated` says how many members it leaves out. The incident state itself keeps every member.
+Incidents within the bound are built exactly as before (every member, ranked on every version).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, cast
 
+from aiops.correlation.digest import IncidentDigest
 from aiops.correlation.learned import ModelFactory, model_of
 from aiops.correlation.root_cause import Precedence, rank_root_causes
 from aiops.correlation.state import IncidentState, MemberState, ScopeState
 from aiops.correlation.topology import ServiceGraph
-from aiops.incidents import Change, Explanation, Incident, IncidentContext, Member
+from aiops.incidents import Change, Explanation, Incident, IncidentContext, Member, RootCauseCandidate
 from aiops.priority import assess_priority
 from aiops.signals import dt_from_epoch
+
+MAX_MEMBERS = 100
+"""Members an incident version carries in full; a larger incident is built from its digest (see above)."""
 
 
 def _member(member: MemberState) -> Member:
@@ -49,11 +63,14 @@ def _context(service: str | None, graph: ServiceGraph) -> IncidentContext:
 
 @dataclass(frozen=True)
 class ScopeFacts:
-    """What building needs beyond the incident: the graph, learned precedence, member types seen."""
+    """What building needs beyond the incident: the graph, learned precedence, member types seen, and the
+    member bound with the digests of large incidents (None: no bound)."""
 
     graph: ServiceGraph
     precedence: Precedence | None = None
     seen_types: dict[str, float] | None = None
+    max_members: int | None = None
+    digests: dict[str, IncidentDigest] | None = None
 
     def novelty(self, incident: IncidentState) -> float:
         types = {m.member_type for m in incident.members.values() if m.member_type}
@@ -62,11 +79,22 @@ class ScopeFacts:
         novel = [t for t in types if self.seen_types.get(t, incident.first_seen) >= incident.first_seen]
         return len(novel) / len(types)
 
+    def digest(self, incident: IncidentState) -> IncidentDigest | None:
+        """The incident's refreshed digest when it is over the bound, else None (built in full)."""
+        if self.max_members is None or self.digests is None or len(incident.members) <= self.max_members:
+            return None
+        digest = self.digests.get(incident.id)
+        if digest is None or digest.incident is not incident:
+            digest = self.digests[incident.id] = IncidentDigest(incident)
+        return digest.refresh()
+
 
 @dataclass(frozen=True)
 class BuildContext:
     graph: ServiceGraph
     model_factory: ModelFactory | None = None
+    max_members: int = MAX_MEMBERS
+    digests: dict[str, IncidentDigest] = field(default_factory=dict, compare=False, repr=False)
 
     def for_scope(self, state: ScopeState) -> ScopeFacts:
         model = model_of(state, self.model_factory)
@@ -75,7 +103,63 @@ class BuildContext:
             def precedence(a: str, b: str) -> float | None:
                 edge = model.related(a, b)
                 return None if edge is None else float(edge.precedence)
-        return ScopeFacts(self.graph, precedence, state.seen_types)
+        return ScopeFacts(self.graph, precedence, state.seen_types, self.max_members, self.digests)
+
+    def forget(self, incident_id: str) -> None:
+        """The incident left its scope: drop its digest."""
+        self.digests.pop(incident_id, None)
+
+    def note_evidence(self, incident: IncidentState, member: MemberState) -> None:
+        """A member's evidence changed (the only member field a digest reads that can change)."""
+        digest = self.digests.get(incident.id)
+        if digest is not None and digest.incident is incident:
+            digest.note_evidence(member)
+
+
+@dataclass
+class _Parts:
+    """What a version shows, from all members or from a digest."""
+
+    root_cause: list[RootCauseCandidate]
+    ranked: IncidentState
+    members: list[MemberState]
+    """Shown members, earliest first."""
+    leads: list[MemberState]
+    """Candidates for the title's lead member, earliest first."""
+    count: int
+    services: list[str]
+    hosts: list[str]
+
+
+def _full_parts(incident: IncidentState, facts: ScopeFacts) -> _Parts:
+    root_cause = rank_root_causes(incident, facts.graph, facts.precedence)
+    members = sorted(incident.members.values(), key=lambda m: (m.first_seen, m.fingerprint))
+    return _Parts(root_cause, incident, members, members, len(members), incident.services,
+                  sorted({m.host for m in members if m.host}))
+
+
+def _digest_parts(incident: IncidentState, facts: ScopeFacts, digest: IncidentDigest,
+                  bound: int) -> _Parts:
+    view = digest.view()
+    if digest.ranked is not None and digest.ranked[0] == digest.generation:
+        root_cause = cast(list[RootCauseCandidate], digest.ranked[1])
+    else:
+        root_cause = rank_root_causes(view, facts.graph, facts.precedence)
+        digest.ranked = (digest.generation, root_cause)
+    leads = digest.leads()
+    shown = {m.fingerprint: m for m in leads[: max(1, bound // 2)]}
+    budget = bound - len(shown)
+    changed = dict.fromkeys(reversed([*incident.pending_added, *incident.pending_resolved]))
+    for fingerprint in changed:
+        if budget <= 0:
+            break
+        member = incident.members.get(fingerprint)
+        if member is not None and fingerprint not in shown:
+            shown[fingerprint] = member
+            budget -= 1
+    members = sorted(shown.values(), key=lambda m: (m.first_seen, m.fingerprint))
+    return _Parts(root_cause, view, members, leads, len(incident.members), sorted(digest.services),
+                  sorted(digest.hosts))
 
 
 def build_incident(
@@ -87,18 +171,20 @@ def build_incident(
         facts = ScopeFacts(facts)
     graph = facts.graph
     incident.version += 1
-    root_cause = rank_root_causes(incident, graph, facts.precedence)
-    priority, factors = assess_priority(incident, graph, facts.novelty(incident))
-    members = sorted(incident.members.values(), key=lambda m: (m.first_seen, m.fingerprint))
-    top_service = root_cause[0].service if root_cause else (members[0].service if members else None)
-    lead = next((m for m in members if m.service == top_service), members[0] if members else None)
-    extra = len(members) - 1
+    digest = facts.digest(incident)
+    parts = (_full_parts(incident, facts) if digest is None or facts.max_members is None
+             else _digest_parts(incident, facts, digest, facts.max_members))
+    root_cause, leads = parts.root_cause, parts.leads
+    priority, factors = assess_priority(parts.ranked, graph, facts.novelty(parts.ranked))
+    top_service = root_cause[0].service if root_cause else (leads[0].service if leads else None)
+    lead = next((m for m in leads if m.service == top_service), leads[0] if leads else None)
+    extra = parts.count - 1
     title = f"[{top_service}] {lead.summary or lead.name}" if lead else "incident"
     if extra > 0:
         title += f" (+{extra} related)"
-    services = incident.services
+    services = parts.services
     summary = (
-        f"{len(members)} member(s) on {len(services)} service(s); probable root cause {top_service}; "
+        f"{parts.count} member(s) on {len(services)} service(s); probable root cause {top_service}; "
         f"priority {priority} ({', '.join(f.factor for f in factors if f.weight > 0)})"
     )
     change = Change(added=list(incident.pending_added), resolved=list(incident.pending_resolved), reason=reason)
@@ -107,10 +193,10 @@ def build_incident(
     return Incident(
         id=incident.id, version=incident.version, idempotency_key=f"{incident.id}:{incident.version}",
         status=status, priority=priority, title=title, scope=incident.scope, services=services,
-        hosts=sorted({m.host for m in members if m.host}),
-        first_seen=dt_from_epoch(incident.first_seen), last_seen=dt_from_epoch(incident.last_seen),
+        hosts=parts.hosts, first_seen=dt_from_epoch(incident.first_seen), last_seen=dt_from_epoch(incident.last_seen),
         resolved_at=dt_from_epoch(incident.resolved_at) if incident.resolved_at is not None else None,
-        members=[_member(m) for m in members], root_cause=root_cause,
+        members=[_member(m) for m in parts.members], members_truncated=parts.count - len(parts.members),
+        root_cause=root_cause,
         explanation=Explanation(grouping=[*incident.grouping, *incident.notes], priority=factors, summary=summary),
         context=_context(top_service, graph), change=change,
     )

@@ -121,6 +121,7 @@ class CorrelationEngine:
         state.touch(incident.id, key)
         if signal.evidence is not None and (member.evidence is None or signal.evidence.score >= member.evidence.score):
             member.evidence = signal.evidence
+            self.lifecycle.context.note_evidence(incident, member)
         if signal.status == member.status:
             return
         member.status = signal.status

@@ -147,7 +147,8 @@ class Lifecycle:
 
     @staticmethod
     def _live(incident: IncidentState) -> bool:
-        return any(m.status == "firing" or m.flapping for m in incident.members.values())
+        # latest members first: the live ones are usually recent, so a large incident is not scanned in full
+        return any(m.status == "firing" or m.flapping for m in reversed(incident.members.values()))
 
     def forget(self, state: ScopeState, incident: IncidentState) -> None:
         index_of(state).remove(incident)
@@ -157,6 +158,7 @@ class Lifecycle:
                 del state.index[fingerprint]
         state.dirty.removed[incident.id] = list(incident.members)
         state.dirty.incidents.discard(incident.id)
+        self.context.forget(incident.id)
 
     @staticmethod
     def touch(state: ScopeState, incident: IncidentState, fingerprint: str | None = None) -> None:
