@@ -88,6 +88,11 @@ class FaustConfig(StrictModel):
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
     commit_interval_seconds: float = 1.0
+    stall_seconds: float = Field(
+        60.0, ge=0, description="A signals partition with unprocessed records and no progress for this long makes "
+        "/healthz answer 503 (a stalled consumer; an orchestrator's liveness probe then restarts the worker); "
+        "0 disables the check.")
+    progress_poll_seconds: float = Field(5.0, gt=0, description="How often the signals end offsets are polled.")
 
 
 class LoggingConfig(StrictModel):

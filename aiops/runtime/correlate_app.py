@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from aiops.config import AiopsConfig
@@ -31,6 +33,7 @@ from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
 from aiops.runtime.faust_patches import apply_faust_patches
+from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import follow_silences
 from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
 
@@ -40,8 +43,9 @@ TABLE_NAME = "correlation-state"
 MARKER_PREFIX = "__marker__/"
 
 
-def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_port: int) -> faust.App:
-    """The Faust app with its topics, table and the `correlate` agent."""
+def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_port: int,
+               progress: ConsumerProgress | None = None) -> faust.App:
+    """The Faust app with its topics, table and the `correlate` agent (reporting to `progress`)."""
     topics = config.topics
     apply_faust_patches()
     app = _faust_app(config, bootstrap, web_port)
@@ -55,12 +59,15 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
     correlator = build_correlator(config)
     cache = ScopeCache()
 
+    progress = progress or ConsumerProgress(config.faust.stall_seconds)
+
     async def _forget_cached_scopes(sender: Any, *args: Any, **kwargs: Any) -> None:
         cache.clear()
 
     for signal in (app.on_partitions_revoked, app.on_partitions_assigned):
         hook: Any = signal
         hook.connect(_forget_cached_scopes)
+    _track_progress(app, topics.signals, progress, metrics, config.faust.progress_poll_seconds)
 
     silences_loaded = asyncio.Event()
 
@@ -99,6 +106,7 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                 if wrote_state:  # keep a marker as the last record of the changelog partition
                     table[f"{MARKER_PREFIX}{msg.partition}"] = msg.offset
                 await emit(incidents)
+                progress.processed(msg.partition, msg.offset)
             except ValidationError as error:
                 await _dead_letter(deadletter_topic, metrics, msg, "schema", str(error))
             except Exception as error:  # the agent's per-event guard: never let Faust drop it
@@ -107,6 +115,39 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                 await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))
 
     return app
+
+
+def _track_progress(app: faust.App, topic: str, progress: ConsumerProgress, metrics: AiopsMetrics,
+                    poll_seconds: float) -> None:
+    """Keep `progress` told of the assigned signals partitions and, every `poll_seconds`, their end offsets."""
+
+    async def track_assignment(sender: Any, *args: Any, **kwargs: Any) -> None:
+        progress.assigned(tp.partition for tp in app.consumer.assignment() if tp.topic == topic)
+
+    for signal in (app.on_partitions_revoked, app.on_partitions_assigned):
+        hook: Any = signal
+        hook.connect(track_assignment)
+
+    async def poll_signals_end_offsets() -> None:
+        await _poll_end_offsets(app, topic, progress, metrics)
+
+    timer: Any = app.timer(interval=poll_seconds)
+    timer(poll_signals_end_offsets)
+
+
+async def _poll_end_offsets(app: faust.App, topic: str, progress: ConsumerProgress, metrics: AiopsMetrics) -> None:
+    """End offsets of the assigned signals partitions into `progress` and the lag gauge."""
+    partitions = [tp for tp in app.consumer.assignment() if tp.topic == topic]
+    if not partitions:
+        return
+    try:
+        ends = await app.consumer.highwaters(*partitions)
+    except KafkaError as error:
+        log.warning("could not read signals end offsets: %r", error)
+        return
+    progress.observe_ends({tp.partition: end for tp, end in ends.items()}, time.time())
+    for partition, lag in progress.lag().items():
+        metrics.consumer_lag_records.labels(topic=topic, partition=str(partition)).set(lag)
 
 
 async def _emit(incidents: list[Incident], metrics: AiopsMetrics, topic: Any) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from aiops.runtime.delivery import delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.logs import configure_logging
+from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import silences_topic_spec
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
@@ -122,7 +124,8 @@ def _run_worker(
 ) -> None:
     registry = CollectorRegistry()
     metrics = AiopsMetrics(registry)
-    app = create_app(config, bootstrap, metrics, web_port=free_loopback_port())
+    progress = ConsumerProgress(config.faust.stall_seconds)
+    app = create_app(config, bootstrap, metrics, web_port=free_loopback_port(), progress=progress)
     detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
     runners: list[Runner] = [detection]
     runners.extend(delivery_workers(config, bootstrap, metrics))
@@ -130,8 +133,9 @@ def _run_worker(
         runners.extend(extra_runners(bootstrap, config))
 
     def health() -> dict[str, Any]:
-        return {"ok": True, "bootstrap": bootstrap, "batches": detection.batches,
-                "series": detection.stage.metrics.live_series}
+        correlation = progress.status(time.time()) if config.faust.stall_seconds > 0 else {"ok": True}
+        return {"ok": correlation["ok"], "bootstrap": bootstrap, "batches": detection.batches,
+                "series": detection.stage.metrics.live_series, "correlation": correlation}
 
     http = HttpEndpoint(config.http.host, config.http.port, registry, health)
     side = SideServices(config, runners, http, stop_after)

@@ -98,7 +98,16 @@ async def test_incident_opens_and_resolves_on_topic_and_webhook_and_bad_input_is
         assert 'aiops_events_deadlettered_total{reason="not_utf8"} 1.0' in metrics
         assert 'aiops_incidents_emitted_total{status="open"}' in metrics
         assert "aiops_event_lag_seconds" in metrics
-        assert '"ok": true' in await _scrape(worker, "/healthz")
+        health = await _scrape(worker, "/healthz")
+        assert '"ok": true' in health
+        assert '"stalled_partitions": []' in health, health
+        lag_gauge = f'aiops_consumer_lag_records{{partition="0",topic="{topics["signals"]}"}}'
+        for _ in range(30):  # the end offsets are polled every `faust.progress_poll_seconds`
+            if lag_gauge in metrics:
+                break
+            await asyncio.sleep(0.5)
+            metrics = await _scrape(worker, "/metrics")
+        assert lag_gauge in metrics
     finally:
         worker.stop()
 
