@@ -10,16 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from aiops.evaluation.petshop import VARIANTS, Variant, main
+from aiops.config import ServiceConfig
+from aiops.correlation.topology import ServiceGraph
+from aiops.evaluation.petshop import CORRELATION, VARIANTS, Variant, choose_incident, main, scenario_config
 from aiops.evaluation.petshop_data import (
     DAY_SECONDS,
     STEP_SECONDS,
     history_shift,
     load_call_graph,
     load_metrics,
+    load_scenario,
     row_events,
     service_catalogue,
 )
+from aiops.incidents import Incident, Member
+from aiops.signals import dt_from_epoch
 
 PETSHOP_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "petshop_rca"
 
@@ -115,6 +120,8 @@ def test_runner_ranks_the_faulty_leaf_first(tmp_path: Path, capsys: pytest.Captu
     figures = report["scenarios"]["tiny_traffic"]
     assert figures["no_issue_runs"] == 60  # second half of 600 rows in blocks of 5
     assert report["details"]["tiny_traffic"][0]["ranking"][0] == "db"
+    assert report["label_in_judged"] == 1.0
+    assert report["correlation"] == CORRELATION
 
 
 def test_default_feeds_the_golden_signals_and_all_series_feeds_everything(tmp_path: Path) -> None:
@@ -125,6 +132,46 @@ def test_default_feeds_the_golden_signals_and_all_series_feeds_everything(tmp_pa
     every = row_events(normal, 1, 0.0, VARIANTS["all_series"].keep)
     assert len(every) == len(SERIES)
     assert {e["name"] for e in every} >= {"latency_p99", "requests_sum"}
+
+
+def _incident(name: str, services: list[str], start: float) -> Incident:
+    members = [Member(fingerprint=f"{svc}/latency_average", origin="metric_anomaly", name="latency_average",
+                      service=svc, status="firing", severity="warning", first_seen=dt_from_epoch(start),
+                      last_seen=dt_from_epoch(start)) for svc in services]
+    return Incident(id=name, version=1, idempotency_key=f"{name}:1", status="open", priority="P3", title=name,
+                    scope="s", services=services, hosts=[], first_seen=dt_from_epoch(start),
+                    last_seen=dt_from_epoch(start), members=members)
+
+
+# front -> {api, side}; api -> db; side -> far -> farther
+STAR = ServiceGraph({name: ServiceConfig(depends_on=deps) for name, deps in {
+    "front": ["api", "side"], "api": ["db"], "db": [], "side": ["far"], "far": ["farther"], "farther": []}.items()})
+
+
+def test_judged_incident_contains_the_alerted_node_else_the_nearest_one() -> None:
+    start = 1_000_000.0
+    big_far = _incident("far", ["far", "farther"], start + 450)  # larger, at the alert time, but 2 hops away
+    near = _incident("near", ["db", "api"], start)  # api is 1 hop from the alerted node
+    alert = start + 450
+    assert choose_incident({}, "front", alert, STAR) is None
+    assert choose_incident({"far": big_far, "near": near}, "front", alert, STAR) is near
+    with_front = _incident("front", ["front"], start + 1200)
+    assert choose_incident({"near": near, "front": with_front}, "front", alert, STAR) is with_front
+    assert choose_incident({"far": big_far}, "front", alert, STAR) is big_far
+
+
+def test_judged_incident_ties_go_to_the_start_closest_to_the_alert() -> None:
+    early = _incident("early", ["side", "far"], 1_000_000.0)  # larger, but long before the alert
+    late = _incident("late", ["api"], 1_000_600.0)
+    assert choose_incident({"early": early, "late": late}, "front", 1_000_500.0, STAR) is late
+    assert choose_incident({"early": early, "late": late}, "front", 1_000_100.0, STAR) is early
+
+
+def test_scenario_config_adds_the_documented_correlation_settings(tmp_path: Path) -> None:
+    make_dataset(tmp_path)
+    config = scenario_config(load_scenario(tmp_path / "tiny_traffic"))
+    assert config.correlation.topology_hops == CORRELATION["topology_hops"] == 2
+    assert config.services["frontend"].depends_on == ["api"]
 
 
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
