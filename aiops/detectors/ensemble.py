@@ -9,7 +9,10 @@
    moderate but persistent deviations (like HTM's anomaly likelihood);
 3. reports novelty within an alert episode: while points keep reaching `threshold` (and for
    `cooldown_points` after the last one), a point is reported with its surprise minus the episode's peak
-   surprise, so one incident is one alert rather than a burst, yet a clearly worse one still alerts.
+   surprise, so one incident is one alert rather than a burst, yet a clearly worse one still alerts;
+4. rate-limits reports: for `refractory_points` after a reported alert, a point is reported with its
+   (episode-damped) surprise minus that alert's, so separate bursts close together (a flapping series)
+   page once, while something clearly worse than the last page still does.
 `default_metric_detector(config)` is the factory the stream calls per series. This module keeps no
 global state and does no I/O.
 
@@ -38,6 +41,8 @@ from aiops.detectors.tail import MAX_SURPRISE, PeaksOverThreshold, score_to_surp
 from aiops.detectors.variance import VarianceDetector
 
 DEFAULT_THRESHOLD = 0.9999
+SPIKE_AUTO_LOG_CV = 1.2
+"""The spike member's tail goes to log scale when its warm-up statistics are this heavy-tailed (bursty series)."""
 GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
 
 _Evaluation = tuple[
@@ -105,7 +110,7 @@ def _members(components: dict[str, CalibratedDetector]) -> _Members:
 def build_components() -> dict[str, CalibratedDetector]:
     """The ensemble members, fresh."""
     return {
-        "spike": LevelDetector(alpha=0.5),
+        "spike": LevelDetector(alpha=0.5, tail=PeaksOverThreshold(auto_log_cv=SPIKE_AUTO_LOG_CV)),
         "shift": LevelDetector(alpha=0.02),
         "variance": VarianceDetector(),
         "drift": DriftDetector(),
@@ -125,6 +130,7 @@ class MetricEnsemble:
         cooldown_points: int = 100,
         counter_probe_points: int = 20,
         persistence_alpha: float = 0.1,
+        refractory_points: int = 150,
     ) -> None:
         self.persistence_alpha = persistence_alpha
         self.persistence = 0.0
@@ -138,6 +144,11 @@ class MetricEnsemble:
         self.count = 0
         self.since_alert = cooldown_points + 1
         self.alert_surprise = 0.0
+        self.refractory_points = refractory_points
+        self.since_report = refractory_points + 1
+        """Points since the last reported alert (score >= threshold after damping)."""
+        self.report_surprise = 0.0
+        """Episode-damped surprise of the last reported alert."""
         self.previous: tuple[float, float] | None = None
         self.monotone = True
         self._cache: _Evaluation | None = None
@@ -218,9 +229,9 @@ class MetricEnsemble:
         cached = self._cache
         if cached is None or cached[0] != ts or cached[1] != value:
             cached = self._cache = self._combine(ts, value)
-        surprise = cached[2]
-        if self.since_alert <= self.cooldown_points:  # inside an episode only what exceeds its peak counts
-            surprise -= self.alert_surprise
+        surprise = self._damped(cached[2])
+        if self.since_report <= self.refractory_points:  # shortly after a report only what exceeds it counts
+            surprise -= self.report_surprise
             if surprise < 0.0:
                 surprise = 0.0
         centre, spread, mode = cached[4], cached[5], self.mode
@@ -244,6 +255,7 @@ class MetricEnsemble:
         if cached is None or cached[0] != ts or cached[1] != value:
             cached = self._combine(ts, value)
         _, _, surprise, _, _, _, persistence, seen, statistics = cached
+        self._track_reports(self._damped(surprise))
         self._track_alerts(surprise)
         warm = self._warm
         if warm is None:
@@ -265,14 +277,36 @@ class MetricEnsemble:
         self._cache = None
         self._warm = None
 
-    def _track_alerts(self, surprise: float) -> None:
-        in_episode = self.since_alert <= self.cooldown_points
-        self.since_alert += 1
+    def _damped(self, surprise: float) -> float:
+        """`surprise` with the current episode's peak taken off while the episode lasts."""
+        if self.since_alert <= self.cooldown_points:  # inside an episode only what exceeds its peak counts
+            surprise -= self.alert_surprise
+            if surprise < 0.0:
+                surprise = 0.0
+        return surprise
+
+    def _track_reports(self, damped: float) -> None:
+        """Start a refractory period when this point is reported as an alert (same rule as `score`)."""
+        reported = damped
+        if self.since_report <= self.refractory_points:
+            reported -= self.report_surprise
+        self.since_report += 1
+        if reported >= self._alert_surprise():
+            self.since_report = 0
+            self.report_surprise = damped
+
+    def _alert_surprise(self) -> float:
+        """Surprise of `threshold`, recomputed only when the threshold changes."""
         threshold, alert_surprise = self._alert_at
         if threshold != self.threshold:
             alert_surprise = score_to_surprise(self.threshold)
             self._alert_at = (self.threshold, alert_surprise)
-        if surprise >= alert_surprise:
+        return alert_surprise
+
+    def _track_alerts(self, surprise: float) -> None:
+        in_episode = self.since_alert <= self.cooldown_points
+        self.since_alert += 1
+        if surprise >= self._alert_surprise():
             self.alert_surprise = max(surprise, self.alert_surprise) if in_episode else surprise
             self.since_alert = 0
 
@@ -294,6 +328,8 @@ class MetricEnsemble:
             "count": self.count,
             "since_alert": self.since_alert,
             "alert_surprise": self.alert_surprise,
+            "since_report": self.since_report,
+            "report_surprise": self.report_surprise,
             "previous": list(self.previous) if self.previous is not None else None,
             "monotone": self.monotone,
             "persistence": self.persistence,
@@ -309,6 +345,9 @@ class MetricEnsemble:
         detector.count = int(state["count"])
         detector.since_alert = int(state["since_alert"])
         detector.alert_surprise = float(state["alert_surprise"])
+        if "since_report" in state:  # snapshots from before the refractory period have none running
+            detector.since_report = int(state["since_report"])
+            detector.report_surprise = float(state["report_surprise"])
         previous = state["previous"]
         detector.previous = (float(previous[0]), float(previous[1])) if previous is not None else None
         detector.monotone = bool(state["monotone"])

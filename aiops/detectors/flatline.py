@@ -1,7 +1,9 @@
 """Flat-line detector: a value stuck for longer than the series' own repeat rate makes likely.
 
 `FlatLineDetector` learns the EW probability r that a point repeats the previous value (within a
-relative tolerance) and the longest run seen so far L (decayed a little at each new run), and scores a run
+relative tolerance) and the longest run seen so far L (decayed by 1% at each point that does not repeat,
+a half-life of ~70 changing points, so a metric that idles in long stretches between short bursts keeps its
+longest idle stretch as normal), and scores a run
 of n repeats by ``-log10(r ** (n - L))``: a geometric model of going beyond the longest normal run, already
 a calibrated surprise. A series that normally sits still (r near 1) needs a very long
 run to be flagged; a noisy gauge that freezes is flagged after a few points. It does not flag constant
@@ -34,7 +36,7 @@ class FlatLineDetector(CalibratedDetector):
         rate_alpha: float = 0.005,
         min_repeat_rate: float = 0.02,
         max_repeat_rate: float = 0.999,
-        longest_decay: float = 0.9,
+        longest_decay: float = 0.99,
         warmup_points: int = 100,
     ) -> None:
         super().__init__(warmup_points)

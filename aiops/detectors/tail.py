@@ -5,8 +5,11 @@ the estimated probability of a value at least that large under the series' own r
 an exponential tail (generalised Pareto with shape 0) above a high quantile, as in SPOT (Siffer et al.,
 KDD 2017): an initial batch sets the quantile and the mean excess, then both adapt online with capped
 updates so that anomalies do not inflate the tail. With `log_scale` the tail is fitted to
-``log1p(statistic)`` (more conservative, for Pareto-like statistics). This is what makes one threshold
-work across series with very different noise shapes. It holds O(1) state after the initial batch; it
+``log1p(statistic)`` (more conservative, for Pareto-like statistics); with `auto_log_cv` the choice is
+made per series when the initial batch is fitted: log scale when the excesses over the batch's 90th
+percentile vary more than an exponential tail's would (coefficient of variation above `auto_log_cv`, 1.0
+for an exponential), so a bursty series' recurring spikes stop scoring as extreme. This is what makes one
+threshold work across series with very different noise shapes. It holds O(1) state after the initial batch; it
 does not look at values, timestamps or seasonality (the detectors that feed it do).
 
 Both `surprise` and `learn` run once per point per detector, so they are written with local variables
@@ -45,6 +48,7 @@ class PeaksOverThreshold:
 
     __slots__ = (
         "_keep",
+        "auto_log_cv",
         "batch",
         "excess",
         "excess_cap",
@@ -67,8 +71,11 @@ class PeaksOverThreshold:
         rate: float = 0.02,
         excess_cap: float = 2.0,
         log_scale: bool = False,
+        auto_log_cv: float | None = None,
     ) -> None:
         self.log_scale = log_scale
+        self.auto_log_cv = auto_log_cv
+        """Switch to log scale at the batch fit when the batch's upper tail is this much heavier (None: never)."""
         self.init_points = init_points
         self.tail_fraction = tail_fraction
         self.min_excess = min_excess
@@ -124,6 +131,9 @@ class PeaksOverThreshold:
             self.excess = self.min_excess if self.min_excess > excess else excess
 
     def _fit_batch(self) -> None:
+        if self.auto_log_cv is not None and not self.log_scale and _upper_tail_cv(self.batch) > self.auto_log_cv:
+            self.log_scale = True
+            self.batch = [math.log1p(value) for value in self.batch]
         ordered = sorted(self.batch)
         cut = min(int(len(ordered) * (1.0 - self.tail_fraction)), len(ordered) - 1)
         self.quantile = ordered[cut]
@@ -139,6 +149,7 @@ class PeaksOverThreshold:
             "quantile": self.quantile,
             "excess": self.excess,
             "fitted": self.fitted,
+            "log_scale": self.log_scale,
         }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -147,3 +158,25 @@ class PeaksOverThreshold:
         self.quantile = float(state["quantile"])
         self.excess = float(state["excess"])
         self.fitted = bool(state["fitted"])
+        self.log_scale = bool(state.get("log_scale", self.log_scale))  # absent before auto_log_cv: as built
+
+
+UPPER_TAIL_FRACTION = 0.1
+"""Share of the initial batch whose excesses decide `auto_log_cv`: enough points for a stable estimate."""
+
+
+def _upper_tail_cv(batch: list[float]) -> float:
+    """Coefficient of variation of the excesses over the batch's 90th percentile (0 when undefined).
+
+    An exponential tail gives about 1; a Pareto-like one (rare huge bursts among small values) much more.
+    """
+    ordered = sorted(batch)
+    if len(ordered) < 3:
+        return 0.0
+    cut = min(int(len(ordered) * (1.0 - UPPER_TAIL_FRACTION)), len(ordered) - 2)
+    excesses = [value - ordered[cut] for value in ordered[cut + 1 :]]
+    mean = sum(excesses) / len(excesses)
+    if not mean > 0.0 or not math.isfinite(mean):
+        return 0.0
+    variance = sum((excess - mean) ** 2 for excess in excesses) / len(excesses)
+    return math.sqrt(variance) / mean
