@@ -10,26 +10,38 @@ Visiting an incident early is harmless (nothing is due, nothing changes); late w
 `DueIndex` is a lazy min-heap of (due time, incident id) plus each incident's insertion rank, so due
 incidents are visited in the scope's incident order, exactly as a full scan would. It is derived state:
 rebuilt (every incident due once) on first use after a load, never stored. No rules are decided here.
+
+`DueIndex.live` also keeps, per incident, a superset of its live (firing or flapping) members, so timers,
+stale checks, flapping settles and suppression read O(live members), not O(members): the engine `mark`s
+a member whenever it joins or receives a signal (the only ways a member becomes firing or flapping); members
+found neither firing nor flapping are dropped when read. Read in join order, exactly what a scan over all
+members filtered the same way gives.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from typing import cast
 
 from aiops.correlation.config import CorrelationConfig
-from aiops.correlation.state import IncidentState, ScopeState
+from aiops.correlation.state import IncidentState, MemberState, ScopeState
 from aiops.correlation.suppression_config import FlappingConfig
 
 ALWAYS = -math.inf
 NEVER = math.inf
 
 
-def _member_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig) -> tuple[float, int]:
-    """(earliest stale or flapping-settle time, active member count)."""
+def _is_live(member: MemberState) -> bool:
+    return member.status == "firing" or member.flapping
+
+
+def _member_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig,
+                live: Sequence[MemberState] | None) -> tuple[float, int]:
+    """(earliest stale or flapping-settle time, active member count); `live`: its live members, if known."""
     due, active = NEVER, 0
-    for member in incident.members.values():
+    for member in incident.members.values() if live is None else live:
         if member.status == "firing":
             active += 1
             due = min(due, member.last_seen + config.stale_seconds)
@@ -38,9 +50,11 @@ def _member_due(incident: IncidentState, config: CorrelationConfig, flapping: Fl
     return due, active
 
 
-def next_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig) -> float:
-    """Earliest event time at which advancing could change `incident` (see the module docstring)."""
-    due, active = _member_due(incident, config, flapping)
+def next_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig,
+             live: Sequence[MemberState] | None = None) -> float:
+    """Earliest event time at which advancing could change `incident` (see the module docstring); `live`
+    are its live members when the caller knows them (else all members are scanned)."""
+    due, active = _member_due(incident, config, flapping, live)
     if incident.status == "pending":
         if active >= config.min_active_members:
             return min(due, incident.first_seen + config.group_wait_seconds)
@@ -49,13 +63,13 @@ def next_due(incident: IncidentState, config: CorrelationConfig, flapping: Flapp
         if active > 0 or incident.resolved_at is None:
             return ALWAYS
         return min(due, incident.resolved_at + config.reopen_seconds)
-    return ALWAYS if not incident.notified else min(due, _open_due(incident, config))
+    return ALWAYS if not incident.notified else min(due, _open_due(incident, config, live))
 
 
-def _open_due(incident: IncidentState, config: CorrelationConfig) -> float:
+def _open_due(incident: IncidentState, config: CorrelationConfig, live: Sequence[MemberState] | None) -> float:
     """An open, notified incident: quiet resolve, `updated` after the group interval, repeat."""
     due = NEVER
-    if not any(m.status == "firing" or m.flapping for m in incident.members.values()):
+    if not (live if live is not None else any(_is_live(m) for m in incident.members.values())):
         due = incident.last_resolve + config.resolve_quiet_seconds
     if incident.pending_added or incident.pending_resolved:
         due = min(due, incident.last_notified + config.group_interval_seconds)
@@ -72,6 +86,29 @@ class DueIndex:
         self.due_at: dict[str, float] = {}
         self.rank: dict[str, int] = {}
         self._next_rank = 0
+        self._live: dict[str, tuple[dict[str, int], dict[str, MemberState]]] = {}
+        """incident id -> (join order of its members, members that may be live)."""
+
+    def _tracked(self, incident: IncidentState) -> tuple[dict[str, int], dict[str, MemberState]]:
+        tracked = self._live.get(incident.id)
+        if tracked is None:
+            order = {fingerprint: i for i, fingerprint in enumerate(incident.members)}
+            maybe = {fp: m for fp, m in incident.members.items() if _is_live(m)}
+            tracked = self._live[incident.id] = (order, maybe)
+        return tracked
+
+    def mark(self, incident: IncidentState, member: MemberState) -> None:
+        """`member` joined `incident` or received a signal: it may be live now."""
+        order, maybe = self._tracked(incident)
+        order.setdefault(member.fingerprint, len(order))
+        maybe[member.fingerprint] = member
+
+    def live(self, incident: IncidentState) -> list[MemberState]:
+        """The incident's firing or flapping members, in join order."""
+        order, maybe = self._tracked(incident)
+        for fingerprint in [fp for fp, member in maybe.items() if not _is_live(member)]:
+            del maybe[fingerprint]
+        return sorted(maybe.values(), key=lambda member: order[member.fingerprint])
 
     def added(self, incident_id: str) -> None:
         """A new incident (appended to the scope's incidents): rank it last and make it due now."""
@@ -124,7 +161,8 @@ def reschedule(state: ScopeState, incident: IncidentState, config: CorrelationCo
     """Recompute the incident's due time after it changed; drop it when it was forgotten."""
     index = due_index(state)
     if incident.id in state.incidents:
-        index.schedule(incident.id, next_due(incident, config, flapping))
+        index.schedule(incident.id, next_due(incident, config, flapping, index.live(incident)))
     else:
         index.due_at.pop(incident.id, None)
         index.rank.pop(incident.id, None)
+        index._live.pop(incident.id, None)

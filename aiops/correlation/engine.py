@@ -115,6 +115,7 @@ class CorrelationEngine:
 
     def _update_member(self, state: ScopeState, incident: IncidentState, key: str, signal: Signal) -> None:
         member = incident.members[key]
+        due_index(state).mark(incident, member)
         epoch = signal.epoch
         member.last_seen = max(member.last_seen, epoch)
         incident.last_seen = max(incident.last_seen, epoch)
@@ -155,6 +156,7 @@ class CorrelationEngine:
             annotations=signal.annotations, evidence=signal.evidence, joined_because=reason, member_type=mtype,
         )
         incident.members[key] = member
+        due_index(state).mark(incident, member)
         incident.pending_added.append(key)
         incident.first_seen = min(incident.first_seen, member.first_seen)
         incident.last_seen = max(incident.last_seen, epoch)
@@ -244,7 +246,7 @@ class CorrelationEngine:
         return incident
 
     def _expire_stale(self, state: ScopeState, incident: IncidentState, now: float) -> None:
-        for member in incident.members.values():
+        for member in due_index(state).live(incident):
             if member.status == "firing" and member.last_seen < now - self.config.stale_seconds:
                 member.status = "resolved"
                 member.flapping = False

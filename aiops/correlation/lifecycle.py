@@ -20,6 +20,7 @@ from typing import Literal
 from aiops.correlation.attrs import attributes
 from aiops.correlation.builder import BuildContext, build_incident
 from aiops.correlation.config import CorrelationConfig
+from aiops.correlation.due import due_index
 from aiops.correlation.guards import SuppressionPolicyLike, settle_flapping
 from aiops.correlation.index import index_of
 from aiops.correlation.ledger import Ledger
@@ -44,7 +45,7 @@ class Lifecycle:
             return []
         if incident.status == "pending" and not self._open(state, incident, now):
             return []
-        if not self._live(incident) and now >= incident.last_resolve + self.config.resolve_quiet_seconds:
+        if not due_index(state).live(incident) and now >= incident.last_resolve + self.config.resolve_quiet_seconds:
             return self._resolve(state, incident, now)
         if not incident.notified:
             if self._held(state, incident, now):
@@ -76,18 +77,18 @@ class Lifecycle:
 
     def _open(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
         waited = now >= incident.first_seen + self.config.group_wait_seconds
-        if waited and incident.active_members >= self.config.min_active_members:
+        active = _active(state, incident)
+        if waited and active >= self.config.min_active_members:
             incident.status = "open"
             self.touch(state, incident)
-            self.ledger.record(incident, "opened", "lifecycle", now,
-                               f"{incident.active_members} active member(s) after group wait")
+            self.ledger.record(incident, "opened", "lifecycle", now, f"{active} active member(s) after group wait")
             return True
-        if incident.active_members == 0 and now > incident.last_seen + self.config.window_seconds:
+        if active == 0 and now > incident.last_seen + self.config.window_seconds:
             self.forget(state, incident)
         return False
 
     def _reopen(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
-        if incident.active_members > 0:
+        if _active(state, incident) > 0:
             incident.status = "open"
             incident.resolved_at = None
             incident.reopened += 1
@@ -114,7 +115,7 @@ class Lifecycle:
 
     def _held(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
         """Whether suppression holds the incident now; records a decision when that changes."""
-        firing = [m for m in incident.members.values() if m.status == "firing" or m.flapping]
+        firing = due_index(state).live(incident)
         if firing and all(m.flapping for m in firing):
             return True
         held_by = ""
@@ -137,18 +138,13 @@ class Lifecycle:
 
     def settle(self, state: ScopeState, incident: IncidentState, now: float) -> None:
         """Flapping members quiet for a window stop flapping; their current status is reported once."""
-        for member in incident.members.values():
+        for member in due_index(state).live(incident):  # only flapping (hence live) members settle
             if settle_flapping(member, now, self.suppression.flapping):
                 target = incident.pending_added if member.status == "firing" else incident.pending_resolved
                 target.append(member.fingerprint)
                 if member.status == "resolved":
                     incident.last_resolve = max(incident.last_resolve, now)
                 self.touch(state, incident, member.fingerprint)
-
-    @staticmethod
-    def _live(incident: IncidentState) -> bool:
-        # latest members first: the live ones are usually recent, so a large incident is not scanned in full
-        return any(m.status == "firing" or m.flapping for m in reversed(incident.members.values()))
 
     def forget(self, state: ScopeState, incident: IncidentState) -> None:
         index_of(state).remove(incident)
@@ -169,6 +165,11 @@ class Lifecycle:
                status: Literal["open", "updated", "resolved"], why: str) -> Incident:
         self.touch(state, incident)
         return build_incident(incident, self.context.for_scope(state), status, why)
+
+
+def _active(state: ScopeState, incident: IncidentState) -> int:
+    """Firing members (`incident.active_members`, from the live members only)."""
+    return sum(1 for member in due_index(state).live(incident) if member.status == "firing")
 
 
 class LazyFiringAttrs:

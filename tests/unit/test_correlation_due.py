@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support.builders import T0, correlation_config, graph, signal
 
-from aiops.correlation.due import ALWAYS, DueIndex, next_due
+from aiops.correlation.due import ALWAYS, DueIndex, due_index, next_due
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.state import ScopeState
 from aiops.correlation.suppression_config import FlappingConfig, SuppressionConfig
@@ -84,3 +84,23 @@ def test_a_held_open_incident_is_due_on_every_advance() -> None:
     incident = next(iter(state.incidents.values()))
     incident.notified = False
     assert next_due(incident, engine.config, FlappingConfig()) == ALWAYS
+
+
+def test_live_members_tracked_by_the_due_index_equal_a_scan() -> None:
+    engine = CorrelationEngine(correlation_config(stale_seconds=100, reopen_seconds=60),
+                               graph(EDGES), suppression=SuppressionConfig.model_validate(SUPPRESSION))
+    state = ScopeState(scope="x")
+    rng = random.Random(7)
+    offset, checked = 0.0, 0
+    for _ in range(600):
+        offset += rng.expovariate(1 / 4)
+        fingerprint = f"{rng.choice(['cpu', 'mem'])}-{rng.choice(sorted(EDGES))}-{rng.randint(0, 3)}"
+        status = "resolved" if rng.random() < 0.45 else "firing"
+        engine.process(state, signal("cpu", fingerprint.split("-")[1], offset, status=status,
+                                     fingerprint=fingerprint))
+        engine.advance(state, T0 + offset)
+        for incident in state.incidents.values():
+            scanned = [m for m in incident.members.values() if m.status == "firing" or m.flapping]
+            assert due_index(state).live(incident) == scanned
+            checked += bool(scanned) and len(scanned) < len(incident.members)
+    assert checked > 50
