@@ -27,6 +27,10 @@ class PointScore:
     upper: float | None = None
     warm: bool = True
     detail: str = ""
+    undamped: float | None = None
+    """The score before the detector's own repeat damping (None: not damped, same as `score`). A detector
+    that reports only the news of an alert episode (the ensemble) scores its later points low; this says
+    whether they are still anomalous, which confirms a just-opened episode (`min_anomalous_points`)."""
 
 
 class SeriesDetector(Protocol):

@@ -14,8 +14,8 @@ class MetricDetectorConfig(StrictModel):
         "ewma",
         description="Per-series detector: the EWMA z-score (fast; clean on steady series with "
         "`min_anomalous_points` 2) or the ensemble (level, variance, drift, seasonality, flat-line, counters; "
-        "much better on NAB but noisier on steady series and slower; use min_anomalous_points 1 with it, it "
-        "merges its own episodes). See docs/benchmarks.md.",
+        "much better on NAB but slower and 1-5 false incidents per run on the demo scenario's steady series). "
+        "See docs/benchmarks.md.",
     )
     threshold: float = Field(0.9999, gt=0, lt=1, description="Calibrated score (1 - tail p) that flags.")
     cooldown_points: int = Field(100, ge=0, description="ensemble: points after an alert during which only "

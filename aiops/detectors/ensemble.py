@@ -54,11 +54,14 @@ _NOTHING: tuple[float, float | None, float | None] = (0.0, None, None)
 _BONFERRONI = tuple(math.log10(warm + 1) for warm in range(16))
 """log10(k + 1): the Bonferroni penalty for k warm members, precomputed."""
 _pow = math.pow
-_POINT_FIELDS = ("score", "expected", "lower", "upper", "warm", "detail")
+_POINT_FIELDS = ("score", "expected", "lower", "upper", "warm", "detail", "undamped")
 
 
-def _point_score_factory() -> Callable[[float, float | None, float | None, float | None, bool, str], PointScore]:
-    """A maker of `PointScore(score, expected, lower, upper, warm, detail)`, faster than the frozen dataclass'.
+_PointMaker = Callable[[float, float | None, float | None, float | None, bool, str, float | None], PointScore]
+
+
+def _point_score_factory() -> _PointMaker:
+    """A maker of `PointScore(score, ..., detail, undamped)`, faster than the frozen dataclass'.
 
     A frozen dataclass' `__init__` sets each field through `object.__setattr__`, which costs as much as the
     rest of `score`. With slots, the field descriptors can set them directly on a bare instance, giving an
@@ -69,12 +72,13 @@ def _point_score_factory() -> Callable[[float, float | None, float | None, float
     if fields != _POINT_FIELDS or hasattr(PointScore, "__post_init__") or "__slots__" not in vars(PointScore):
         return PointScore
     new = object.__new__
-    set_score, set_expected, set_lower, set_upper, set_warm, set_detail = (
+    set_score, set_expected, set_lower, set_upper, set_warm, set_detail, set_undamped = (
         vars(PointScore)[field].__set__ for field in _POINT_FIELDS
     )
 
     def make(
-        score: float, expected: float | None, lower: float | None, upper: float | None, warm: bool, detail: str
+        score: float, expected: float | None, lower: float | None, upper: float | None, warm: bool, detail: str,
+        undamped: float | None,
     ) -> PointScore:
         point = new(PointScore)
         set_score(point, score)
@@ -83,6 +87,7 @@ def _point_score_factory() -> Callable[[float, float | None, float | None, float
         set_upper(point, upper)
         set_warm(point, warm)
         set_detail(point, detail)
+        set_undamped(point, undamped)
         return point
 
     return make
@@ -244,11 +249,15 @@ class MetricEnsemble:
         if capped > MAX_SURPRISE:
             capped = MAX_SURPRISE
         detail = f"{cached[3]} surprise={surprise:.2f} mode={mode}"
+        raw = cached[2]
+        undamped = None if raw == surprise else 1.0 - _pow(10.0, -(raw if raw < MAX_SURPRISE else MAX_SURPRISE))
         if mode != GAUGE:
-            return _point_score(1.0 - _pow(10.0, -capped), None, None, None, warm, detail)
+            return _point_score(1.0 - _pow(10.0, -capped), None, None, None, warm, detail, undamped)
         if centre is None or spread is None:
-            return _point_score(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail)
-        return _point_score(1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail)
+            return _point_score(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail, undamped)
+        return _point_score(
+            1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail, undamped
+        )
 
     def learn(self, ts: float, value: float) -> None:
         cached = self._cache

@@ -3,7 +3,9 @@
 `MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
 flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
 anomalous points into one episode: once `min_anomalous_points` consecutive points are anomalous (like
-Prometheus' `for:`, so one noisy point never pages anyone), a `firing` signal dated at the onset and a
+Prometheus' `for:`, so one noisy point never pages anyone; a point whose score is low only because of the
+detector's own repeat damping counts while confirming, see `PointScore.undamped`), a `firing` signal dated
+at the onset and a
 `resolved` signal after `end_after_normal` normal points; an open episode re-sends `firing` every
 `refresh_seconds` of event time (so correlation can resolve it as stale if this state is lost). Live
 series are capped; the least recently seen are evicted (counted).
@@ -89,6 +91,9 @@ class MetricEpisodeTracker:
         series.detector.learn(ts, event.value)
         series.last_event = event
         anomalous = verdict.warm and verdict.score >= self.threshold
+        if not anomalous and verdict.warm and verdict.undamped is not None:
+            episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
+            anomalous = episode is not None and not episode.confirmed and verdict.undamped >= self.threshold
         return self._update_episode(key, series, event, ts, verdict, anomalous)
 
     def _admit(self, key: str, detector: SeriesDetector | None = None) -> _Series:

@@ -151,6 +151,46 @@ def test_consecutive_anomalous_points_make_one_episode_with_one_firing_and_one_r
     assert (firing.service, firing.host, firing.name) == ("svc", "h1", "latency")
 
 
+class DampingDetector(ScriptedDetector):
+    """Like `ScriptedDetector`, but reports only the first of consecutive anomalous points (repeat damping)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.previous = 0.0
+
+    def score(self, ts: float, value: float) -> PointScore:
+        if value >= 1.0 and self.previous >= 1.0:
+            return PointScore(0.0, expected=0.0, warm=True, undamped=1.0)
+        return PointScore(min(value, 1.0), expected=0.0, warm=True)
+
+    def learn(self, ts: float, value: float) -> None:
+        super().learn(ts, value)
+        self.previous = value
+
+
+def test_undamped_score_confirms_a_just_opened_episode_but_does_not_extend_a_confirmed_one() -> None:
+    tracker = MetricEpisodeTracker(DampingDetector, threshold=0.99, min_anomalous_points=2, end_after_normal=3)
+    signals = feed(tracker, [0.1, 1.0, 1.0, 1.0, 1.0, 1.0, 0.1, 0.1])
+    assert [(s.status, s.ts) for s in signals] == [("firing", at(20)), ("resolved", at(50))]
+    assert signals[0].started_at == at(10)
+    lone = MetricEpisodeTracker(DampingDetector, threshold=0.99, min_anomalous_points=2)
+    assert feed(lone, [0.1, 1.0, 0.1, 0.1, 1.0, 0.1]) == []  # single points never confirm
+
+
+def test_episode_snapshot_without_undamped_field_still_restores() -> None:
+    tracker, _ = scripted_tracker(restorer=lambda state: ScriptedDetector())
+    feed(tracker, [1.0])
+    key = tracker.last_key
+    state = orjson.loads(orjson.dumps(tracker.export_series(key)))
+    del state["episode"]["peak"]["undamped"]  # written before PointScore had it
+    other, _ = scripted_tracker(restorer=lambda state: ScriptedDetector())
+    assert other.import_series(key, state)
+    restored, original = other.export_series(key), tracker.export_series(key)
+    assert restored is not None
+    assert original is not None
+    assert restored["episode"] == original["episode"]
+
+
 def test_episode_ends_only_after_enough_consecutive_normal_points() -> None:
     tracker, _ = scripted_tracker(end_after_normal=3)
     # normal, normal, anomalous resets the normal run: still one episode

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support.builders import at, metric_event
 
 from aiops.detectors.base import SeriesDetector
 from aiops.detectors.calibrated import Baseline, CalibratedDetector
@@ -16,6 +17,7 @@ from aiops.detectors.drift import DriftDetector
 from aiops.detectors.ensemble import COUNTER, MetricEnsemble, default_metric_detector
 from aiops.detectors.flatline import FlatLineDetector
 from aiops.detectors.level import LevelDetector
+from aiops.detectors.metric_episodes import MetricEpisodeTracker
 from aiops.detectors.seasonal import SeasonalDetector
 from aiops.detectors.variance import VarianceDetector
 
@@ -121,6 +123,19 @@ def test_ensemble_reports_one_alert_per_episode() -> None:
     values[1500:1520] += 15.0
     scores = _run(default_metric_detector(), values)
     assert 1 <= _flags(scores, 1500, 1530) <= 2
+
+
+def test_ensemble_level_shift_confirms_an_episode_with_min_anomalous_points_two() -> None:
+    """Damping scores the shift's later points low; their undamped score still confirms the episode."""
+    values = _noise(2000)
+    values[1500:1530] *= 8.0
+    tracker = MetricEpisodeTracker(default_metric_detector, threshold=THRESHOLD, min_anomalous_points=2)
+    signals = [
+        tracker.observe(metric_event(i * STEP, float(v))) for i, v in enumerate(values)
+    ]
+    fired = [(i, s) for i, s in enumerate(signals) if s is not None and s.status == "firing"]
+    assert [i for i, _ in fired] == [1501]  # confirmed by the second shifted point, dated at the first
+    assert fired[0][1].started_at == at(1500 * STEP)
 
 
 FACTORIES: list[tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = [
