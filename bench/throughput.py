@@ -174,7 +174,10 @@ async def _warm_up(producer: AIOKafkaProducer, consumer: AIOKafkaConsumer, topic
     body = {"kind": "alert", "ts": time.time(), "source": "bench", "service": "warmup", "name": "Warm",
             "status": "firing"}
     await producer.send_and_wait(topic, value=orjson.dumps(body))
+    deadline = time.monotonic() + 120
     while True:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the aiops worker answered no warm-up alert within 120 s (see its log)")
         batch = await consumer.getmany(timeout_ms=500)
         if any(orjson.loads(r.value)["services"] == ["warmup"] for rs in batch.values() for r in rs):
             return
@@ -199,7 +202,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     async with EmbeddedBroker() as broker:
         bootstrap = broker.bootstrap
         prefix = f"bench.{uuid.uuid4().hex[:6]}."
-        overrides = {"topics": {"events_partitions": PARTITIONS}}
+        overrides: dict[str, Any] = {"topics": {"events_partitions": PARTITIONS}}
+        if args.detector is not None:
+            overrides["detection"] = {"metric": {"detector": args.detector}}
         cfg = AiopsConfig.model_validate(isolated_config(prefix, bootstrap, overrides))
         specs = [TopicSpec(cfg.topics.events, PARTITIONS), TopicSpec(cfg.topics.signals, cfg.topics.signals_partitions),
                  TopicSpec(cfg.topics.deadletter, 1), TopicSpec(f"{prefix}raw-out", PARTITIONS)]
@@ -229,6 +234,8 @@ if __name__ == "__main__":
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--alerts", type=int, default=200, help="latency samples")
     parser.add_argument("--rate", type=float, default=20.0, help="alerts per second in the latency phase")
+    parser.add_argument("--detector", choices=["ewma", "ensemble"], default=None,
+                        help="series detector of the detection phase (default: the configured default)")
     result = asyncio.run(main(parser.parse_args()))
     width = max(len(k) for k in result)
     for key, value in result.items():

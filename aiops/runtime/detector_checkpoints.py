@@ -52,6 +52,7 @@ class DetectorCheckpoints:
         self.series_restored = 0
         self.log_shards_restored = 0
         self.entities_restored = 0
+        self.series_unreadable = 0
         self._series_dirty: dict[int, set[str]] = {}
         self._series_owned: dict[int, set[str]] = {}
         self._logs_dirty: set[tuple[str, int]] = set()
@@ -158,10 +159,22 @@ class DetectorCheckpoints:
             for key in [key for key in records if key.startswith(f"{MULTIVARIATE_KEY}|")]:
                 self._restore_entity(partition, key[len(MULTIVARIATE_KEY) + 1:], records.pop(key))
             for key, state in records.items():
-                if self.stage.metrics.import_series(key, state):
-                    self._series_owned.setdefault(partition, set()).add(key)
-                    self.series_restored += 1
+                self._restore_series(partition, key, state)
         log.info("restored %d series for partitions %s", sum(len(s) for s in states.values()), sorted(partitions))
+
+    def _restore_series(self, partition: int, key: str, state: dict[str, Any]) -> None:
+        """Import one series' snapshot; a snapshot this detector cannot read (another `detection.metric.detector`
+        wrote it, or it is damaged) is skipped with a warning and the series starts fresh."""
+        try:
+            restored = self.stage.metrics.import_series(key, state)
+        except (KeyError, TypeError, ValueError) as error:
+            self.series_unreadable += 1
+            log.warning("cannot restore series %r of partition %d (written by another detector kind?): %r",
+                        key, partition, error)
+            return
+        if restored:
+            self._series_owned.setdefault(partition, set()).add(key)
+            self.series_restored += 1
 
     def _restore_logs(self, partition: int, key: str, state: dict[str, Any],
                       assignment: set[TopicPartition] | None) -> None:

@@ -1,7 +1,8 @@
 """Test support: write an isolated aiops config and run `aiops run` as a real subprocess.
 
-Each test gets its own topic names, Faust app id and consumer group (so tests sharing one broker never
-see each other's data), fast event-time settings, and the worker's output in files for post-mortems.
+Each test gets its own topic names (including the detector-state, decisions, silences and notifications
+topics), Faust app id and consumer group (so tests sharing one broker never see each other's data or
+restore each other's detector snapshots), fast event-time settings, and the worker's output in files for post-mortems.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ def isolated_config(prefix: str, bootstrap: str, extra: dict[str, Any] | None = 
         "kafka": {"bootstrap": bootstrap},
         "topics": {
             "events": f"{prefix}events", "signals": f"{prefix}signals", "incidents": f"{prefix}incidents",
-            "deadletter": f"{prefix}deadletter", "events_partitions": 2, "signals_partitions": 2,
+            "deadletter": f"{prefix}deadletter", "decisions": f"{prefix}decisions",
+            "detector_state": f"{prefix}detector-state", "events_partitions": 2, "signals_partitions": 2,
             "incidents_partitions": 1,
         },
+        "suppression": {"silences_topic": f"{prefix}silences"},
+        "delivery": {"notifications_topic": f"{prefix}notifications"},
         "ingest": {"consumer_group": f"{app}-detect", "max_message_bytes": 4096,
                    "watermark_interval_seconds": 0.2, "idle_partition_seconds": 2.0},
         "correlation": {"resolve_quiet_seconds": 0, "group_interval_seconds": 0, "allowed_lateness_seconds": 0},

@@ -1,0 +1,54 @@
+"""`DetectorCheckpoints`: what is written per partition, and restoring snapshots this worker cannot read."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry
+
+from aiops.config import AiopsConfig
+from aiops.detection import DetectionStage
+from aiops.events import MetricEvent
+from aiops.metrics import AiopsMetrics
+from aiops.runtime.detector_checkpoints import DetectorCheckpoints
+from aiops.runtime.detector_state import MARKER_KEY
+
+
+def metric(i: int, value: float) -> MetricEvent:
+    return MetricEvent(kind="metric", ts=datetime.fromtimestamp(1_760_000_000 + 60 * i, tz=UTC), source="t",
+                       service="api", host="h1", name="latency_ms", value=value)
+
+
+def checkpoints(detector: str) -> DetectorCheckpoints:
+    config = AiopsConfig.model_validate({"detection": {"metric": {"detector": detector}}})
+    stage = DetectionStage(config.detection)
+    return DetectorCheckpoints(config, stage, AiopsMetrics(CollectorRegistry()), [], time.time)
+
+
+def test_outputs_hold_changed_series_and_a_marker_per_partition_then_nothing() -> None:
+    book = checkpoints("ewma")
+    for i in range(5):
+        event = metric(i, 100.0 + i)
+        book.stage.process(event)
+        book.track("events", 3, event)
+    outputs = book.outputs()
+    assert [(key, partition) for _topic, key, _value, partition in outputs] == [
+        (b"api|h1|latency_ms", 3), (MARKER_KEY, 3)]
+    assert book.outputs() == []
+
+
+def test_a_snapshot_written_by_another_detector_kind_is_skipped_not_fatal() -> None:
+    writer = checkpoints("ensemble")
+    for i in range(50):
+        writer.stage.process(metric(i, 100.0 + i % 3))
+    state = writer.stage.metrics.export_series("api|h1|latency_ms")
+    assert state is not None
+    reader = checkpoints("ewma")  # the operator switched detection.metric.detector and restarted
+    reader._restore_series(0, "api|h1|latency_ms", state)
+    assert reader.series_unreadable == 1
+    assert reader.series_restored == 0
+    assert reader.stage.process(metric(51, 101.0)) == []  # the series starts fresh and keeps working
+    same_kind = checkpoints("ensemble")
+    same_kind._restore_series(0, "api|h1|latency_ms", state)
+    assert same_kind.series_restored == 1
