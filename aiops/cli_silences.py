@@ -2,7 +2,8 @@
 
 `add_commands(subparsers)` registers the ``silence`` command group on the main parser's subparsers; each
 command resolves Kafka like ``aiops tail`` (``--config``, ``--bootstrap``, ``kafka.bootstrap``) and the
-topic from ``--topic``, else ``correlation.suppression.silences_topic``, else ``aiops.silences``.
+topic from ``--topic``, else ``suppression.silences_topic`` (default ``aiops.silences``), the topic the
+worker follows.
 
 - ``add``: ``--matcher`` (repeatable, e.g. ``'service=~"check.*"'``), ``--duration 2h`` or ``--ends-at``
   RFC 3339, optional ``--starts-at`` (default now), ``--author``, ``--comment``; prints the new id.
@@ -79,9 +80,7 @@ def _target(args: argparse.Namespace) -> tuple[str, str]:
     from aiops.cli import _config, _require_bootstrap  # noqa: PLC0415 (aiops.cli imports this module)
 
     config = _config(args)
-    suppression: Any = getattr(config.correlation, "suppression", None)
-    topic = args.topic or getattr(suppression, "silences_topic", None) or DEFAULT_TOPIC
-    return _require_bootstrap(config), str(topic)
+    return _require_bootstrap(config), args.topic or config.suppression.silences_topic
 
 
 def cmd_silence_add(args: argparse.Namespace) -> int:
