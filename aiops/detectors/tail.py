@@ -8,9 +8,13 @@ updates so that anomalies do not inflate the tail. With `log_scale` the tail is 
 ``log1p(statistic)`` (more conservative, for Pareto-like statistics); with `auto_log_cv` the choice is
 made per series when the initial batch is fitted: log scale when the excesses over the batch's 90th
 percentile vary more than an exponential tail's would (coefficient of variation above `auto_log_cv`, 1.0
-for an exponential), so a bursty series' recurring spikes stop scoring as extreme. This is what makes one
-threshold work across series with very different noise shapes. It holds O(1) state after the initial batch; it
-does not look at values, timestamps or seasonality (the detectors that feed it do).
+for an exponential), so a bursty series' recurring spikes stop scoring as extreme. With `fit_fraction`
+(for strongly autocorrelated statistics, whose batch top 2% are a few neighbouring points of one
+excursion) the batch fit also estimates the exponential tail on that wider upper share and keeps the
+larger mean excess and the larger of the two quantiles (the wide one extrapolated to `tail_fraction`).
+This is what makes one threshold work across series with very different noise shapes. It holds O(1)
+state after the initial batch; it does not look at values, timestamps or seasonality (the detectors that
+feed it do).
 
 Both `surprise` and `learn` run once per point per detector, so they are written with local variables
 and explicit comparisons instead of `min`/`max` calls (same results, NaN included: ``max(a, b)`` keeps
@@ -52,6 +56,7 @@ class PeaksOverThreshold:
         "batch",
         "excess",
         "excess_cap",
+        "fit_fraction",
         "fitted",
         "init_points",
         "log_scale",
@@ -72,8 +77,11 @@ class PeaksOverThreshold:
         excess_cap: float = 2.0,
         log_scale: bool = False,
         auto_log_cv: float | None = None,
+        fit_fraction: float | None = None,
     ) -> None:
         self.log_scale = log_scale
+        self.fit_fraction = fit_fraction
+        """Fit the initial batch's tail on this wider upper share (None: on `tail_fraction`); see `_fit_batch`."""
         self.auto_log_cv = auto_log_cv
         """Switch to log scale at the batch fit when the batch's upper tail is this much heavier (None: never)."""
         self.init_points = init_points
@@ -131,15 +139,20 @@ class PeaksOverThreshold:
             self.excess = self.min_excess if self.min_excess > excess else excess
 
     def _fit_batch(self) -> None:
+        """Quantile and mean excess from the initial batch (log scale first when `auto_log_cv` says so)."""
         if self.auto_log_cv is not None and not self.log_scale and _upper_tail_cv(self.batch) > self.auto_log_cv:
             self.log_scale = True
             self.batch = [math.log1p(value) for value in self.batch]
         ordered = sorted(self.batch)
-        cut = min(int(len(ordered) * (1.0 - self.tail_fraction)), len(ordered) - 1)
-        self.quantile = ordered[cut]
-        excesses = [value - self.quantile for value in ordered[cut + 1 :]]
-        mean_excess = sum(excesses) / len(excesses) if excesses else 0.0
-        self.excess = max(mean_excess, self.min_excess)
+        self.quantile, self.excess = _exponential_fit(ordered, self.tail_fraction, self.min_excess)
+        wide = self.fit_fraction
+        if wide is not None and wide > self.tail_fraction:
+            base, excess = _exponential_fit(ordered, wide, self.min_excess)
+            extrapolated = base + excess * math.log(wide / self.tail_fraction)
+            if extrapolated > self.quantile:
+                self.quantile = extrapolated
+            if excess > self.excess:
+                self.excess = excess
         self.batch = []
         self.fitted = True
 
@@ -159,6 +172,15 @@ class PeaksOverThreshold:
         self.excess = float(state["excess"])
         self.fitted = bool(state["fitted"])
         self.log_scale = bool(state.get("log_scale", self.log_scale))  # absent before auto_log_cv: as built
+
+
+def _exponential_fit(ordered: list[float], fraction: float, min_excess: float) -> tuple[float, float]:
+    """(quantile, mean excess) of the upper `fraction` of the sorted, non-empty `ordered`."""
+    cut = min(int(len(ordered) * (1.0 - fraction)), len(ordered) - 1)
+    quantile = ordered[cut]
+    excesses = [value - quantile for value in ordered[cut + 1 :]]
+    mean_excess = sum(excesses) / len(excesses) if excesses else 0.0
+    return quantile, max(mean_excess, min_excess)
 
 
 UPPER_TAIL_FRACTION = 0.1
