@@ -117,14 +117,16 @@ class CorrelationEngine:
         member = incident.members[key]
         due_index(state).mark(incident, member)
         epoch = signal.epoch
-        member.last_seen = max(member.last_seen, epoch)
+        previous = member.last_seen
+        member.last_seen = max(previous, epoch)
         incident.last_seen = max(incident.last_seen, epoch)
         state.touch(incident.id, key)
         if signal.evidence is not None and (member.evidence is None or signal.evidence.score >= member.evidence.score):
             member.evidence = signal.evidence
             self.lifecycle.context.note_evidence(incident, member)
-        if signal.status == member.status:
-            return
+        if signal.status == member.status or epoch < previous:
+            return  # same status, or older than what the member already reflects (a replay after a restart or
+            # rebalance, or a late duplicate): a stale `firing` must not reopen, a stale `resolved` not resolve
         member.status = signal.status
         if record_transition(member, epoch, self.suppression.flapping):
             self.ledger.record(incident, "flapping", "flapping", epoch, f"{member.name}@{member.service} changed "

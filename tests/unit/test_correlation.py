@@ -221,6 +221,21 @@ def test_member_firing_again_after_resolve_is_reported_as_added() -> None:
     assert len(again[0].members) == 2
 
 
+def test_a_replayed_older_signal_neither_reopens_nor_resolves() -> None:
+    """At-least-once: after a rebalance a worker re-processes signals it already applied; a `firing` older
+    than the member's resolve must not reopen the incident, a `resolved` older than its last firing must
+    not resolve it (found by tests/integration/test_scale_out.py)."""
+    h = harness(resolve_quiet_seconds=0, reopen_seconds=600)
+    h.send(signal("x", "a", 0))
+    assert [i.status for i in h.send(signal("x", "a", 60, status="resolved"))] == ["resolved"]
+    assert h.send(signal("x", "a", 0)) == []  # the replayed firing
+    assert h.tick(120) == []
+    assert [i.status for i in h.send(signal("x", "a", 200))] == ["open"]  # a genuinely new firing reopens
+    assert h.send(signal("x", "a", 150, status="resolved")) == []  # a late, older resolve is ignored
+    assert h.tick(300) == []
+    assert [i.status for i in h.send(signal("x", "a", 400, status="resolved"))] == ["resolved"]
+
+
 def test_resolve_waits_for_all_members_and_the_quiet_period() -> None:
     h = harness(resolve_quiet_seconds=120, reopen_seconds=0)
     h.send(signal("x", "a", 0), signal("y", "a", 10))
