@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,3 +95,21 @@ def alert_event(offset: float, *, name: str = "HighLatency", service: str = "svc
                 labels: dict[str, str] | None = None, severity: str = "critical") -> AlertEvent:
     return AlertEvent(kind="alert", ts=at(offset), service=service, name=name, status=status,
                       fingerprint=fingerprint, source=source, labels=labels or {}, severity=severity)
+
+
+def random_signals(
+    rng: random.Random, count: int, services: list[str], names: list[str], *, resolved_share: float,
+    burst_share: float, spread: int = 1, hosts: int = 0, score_share: float = 0.0,
+) -> Iterator[tuple[float, Signal]]:
+    """A seeded stream of `(offset, signal)`: ~4 s apart with occasional 5-15 min gaps (`burst_share`),
+    random member (`name`, `service`, one of `spread + 1` fingerprints each), `resolved_share` resolves,
+    hosts `h0..` round-robin when `hosts`, evidence scores on `score_share` of the signals."""
+    offset = 0.0
+    for index in range(count):
+        offset += rng.expovariate(1 / 4) + (rng.uniform(300, 900) if rng.random() < burst_share else 0.0)
+        name, service = rng.choice(names), rng.choice(services)
+        status = "resolved" if rng.random() < resolved_share else "firing"
+        fingerprint = f"{name}-{service}-{rng.randint(0, spread)}"
+        score = rng.random() if score_share and rng.random() < score_share else None
+        host = f"h{index % hosts}" if hosts else ""
+        yield offset, signal(name, service, offset, status=status, fingerprint=fingerprint, host=host, score=score)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from support.builders import T0, correlation_config, graph, signal
+from support.builders import T0, correlation_config, graph, random_signals
 
 from aiops.correlation.builder import BuildContext
 from aiops.correlation.digest import IncidentDigest
@@ -69,17 +69,12 @@ def _run(seed: int, max_members: int | None, spread: int = 1) -> list[Incident]:
     if max_members is not None:
         engine.lifecycle.context = BuildContext(engine.graph, engine.model_factory, max_members=max_members)
     state = ScopeState(scope="x")
-    rng = random.Random(seed)
     out: list[Incident] = []
     offset = 0.0
-    for index in range(600):
-        offset += rng.expovariate(1 / 4) + (rng.uniform(300, 900) if rng.random() < 0.03 else 0.0)
-        name, service = rng.choice(["cpu", "mem", "disk"]), rng.choice(sorted(EDGES))
-        status = "resolved" if rng.random() < 0.3 else "firing"
-        fingerprint = f"{name}-{service}-{rng.randint(0, spread)}"
-        score = rng.random() if rng.random() < 0.2 else None
-        out += engine.process(state, signal(name, service, offset, status=status, fingerprint=fingerprint,
-                                            host=f"h{index % 3}", score=score))
+    stream = random_signals(random.Random(seed), 600, sorted(EDGES), ["cpu", "mem", "disk"], resolved_share=0.3,
+                            burst_share=0.03, spread=spread, hosts=3, score_share=0.2)
+    for offset, item in stream:
+        out += engine.process(state, item)
         out += engine.advance(state, T0 + offset)
     return out + engine.advance(state, T0 + offset + 3600)
 

@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 import pytest
-from support.builders import T0, correlation_config, graph, signal
+from support.builders import T0, correlation_config, graph, random_signals, signal
 
 from aiops.correlation.due import ALWAYS, DueIndex, due_index, next_due
 from aiops.correlation.engine import CorrelationEngine
@@ -37,13 +37,9 @@ def _run(seed: int, full_scan: bool) -> list[str]:
     rng = random.Random(seed)
     out: list[str] = []
     offset = 0.0
-    for _ in range(800):
-        offset += rng.expovariate(1 / 4) + (rng.uniform(300, 900) if rng.random() < 0.04 else 0.0)
-        name = rng.choice(["cpu", "mem"])
-        service = rng.choice(sorted(EDGES))
-        status = "resolved" if rng.random() < 0.45 else "firing"
-        fingerprint = f"{name}-{service}-{rng.randint(0, 1)}"
-        changes = engine.process(state, signal(name, service, offset, status=status, fingerprint=fingerprint))
+    stream = random_signals(rng, 800, sorted(EDGES), ["cpu", "mem"], resolved_share=0.45, burst_share=0.04)
+    for offset, item in stream:
+        changes = engine.process(state, item)
         if rng.random() < 0.5:
             if full_scan:
                 state._due = None
