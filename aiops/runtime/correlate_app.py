@@ -106,13 +106,13 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
                 if wrote_state:  # keep a marker as the last record of the changelog partition
                     table[f"{MARKER_PREFIX}{msg.partition}"] = msg.offset
                 await emit(incidents)
-                progress.processed(msg.partition, msg.offset)
             except ValidationError as error:
                 await _dead_letter(deadletter_topic, metrics, msg, "schema", str(error))
             except Exception as error:  # the agent's per-event guard: never let Faust drop it
                 log.exception("correlation failed", extra={"topic": msg.topic, "partition": msg.partition,
                                                            "offset": msg.offset})
                 await _dead_letter(deadletter_topic, metrics, msg, "internal_error", repr(error))
+            progress.processed(msg.partition, msg.offset)  # dead-lettered messages are progress too
 
     return app
 
