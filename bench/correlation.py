@@ -48,21 +48,29 @@ def _engine() -> CorrelationEngine:
     return CorrelationEngine(config, ServiceGraph({}), learned=False)
 
 
-def _fill(engine: CorrelationEngine, incidents: int, members: int) -> tuple[ScopeState, float, float]:
-    """Open `incidents` x `members`; returns the state, seconds taken and the event time reached."""
-    state = ScopeState(scope="global")
-    signals = [(s, m) for m in range(members) for s in range(incidents)]
-    started = time.perf_counter()
-    epoch = T0
-    for n, (service, member) in enumerate(signals):
-        epoch = T0 + n / RATE
-        engine.process(state, _signal(service, member, epoch, epoch))
+def _feed(engine: CorrelationEngine, state: ScopeState, picks: list[tuple[int, int]], start: float,
+          started_at: float | None) -> tuple[float, float]:
+    """Process one signal per pick at RATE signals/s of event time from `start` (onset `started_at`, or the
+    signal's own time), advancing once per second; returns seconds taken and the event time reached."""
+    began = time.perf_counter()
+    epoch = start
+    for n, (service, member) in enumerate(picks):
+        epoch = start + n / RATE
+        engine.process(state, _signal(service, member, epoch, epoch if started_at is None else started_at))
         if n % int(RATE) == 0:
             engine.advance(state, epoch)
         engine.drain_decisions()
+    return time.perf_counter() - began, epoch
+
+
+def _fill(engine: CorrelationEngine, incidents: int, members: int) -> tuple[ScopeState, float, float]:
+    """Open `incidents` x `members`; returns the state, seconds taken and the event time reached."""
+    state = ScopeState(scope="global")
+    began = time.perf_counter()
+    _seconds, epoch = _feed(engine, state, [(s, m) for m in range(members) for s in range(incidents)], T0, None)
     engine.advance(state, epoch + 60)
     engine.drain_decisions()
-    return state, time.perf_counter() - started, epoch + 60
+    return state, time.perf_counter() - began, epoch + 60
 
 
 def _steady(engine: CorrelationEngine, state: ScopeState, now: float, count: int, incidents: int,
@@ -70,15 +78,7 @@ def _steady(engine: CorrelationEngine, state: ScopeState, now: float, count: int
     """Refresh `count` random existing members; returns seconds and the event time reached."""
     rng = random.Random(seed)
     picks = [(rng.randrange(incidents), rng.randrange(members)) for _ in range(count)]
-    started = time.perf_counter()
-    epoch = now
-    for n, (service, member) in enumerate(picks):
-        epoch = now + n / RATE
-        engine.process(state, _signal(service, member, epoch, T0))
-        if n % int(RATE) == 0:
-            engine.advance(state, epoch)
-        engine.drain_decisions()
-    return time.perf_counter() - started, epoch
+    return _feed(engine, state, picks, now, T0)
 
 
 def _idle_tick(engine: CorrelationEngine, state: ScopeState, now: float, ticks: int = 2000) -> float:

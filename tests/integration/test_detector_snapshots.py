@@ -64,6 +64,14 @@ async def signals(bootstrap: str, topic: str) -> list[dict[str, object]]:
     return out
 
 
+async def run_worker(config: AiopsConfig, bootstrap: str, name: str) -> DetectionWorker:
+    """A `DetectionWorker` started, run until its input is idle, and stopped (which checkpoints)."""
+    worker = DetectionWorker(config, bootstrap, AiopsMetrics(CollectorRegistry()), producer_id=name)
+    await worker.start()
+    await drain(worker)
+    return worker
+
+
 def line(seconds: float, message: str, level: str) -> bytes:
     return orjson.dumps({"kind": "log", "ts": T0 + seconds, "source": "test", "service": "api", "host": "h1",
                          "level": level, "message": message})
@@ -85,16 +93,12 @@ async def test_restarted_worker_restores_baselines_and_flags_the_next_spike_with
     rng = random.Random(3)
     await produce(kafka_bootstrap, t.events, [sample(i, 100 + rng.gauss(0, 1)) for i in range(120)], key=b"api|h1")
 
-    first = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="first")
-    await first.start()
-    await drain(first)
+    first = await run_worker(config, kafka_bootstrap, "first")
     assert first.snapshots_written >= 1
     assert first.stage.metrics.live_series == 1
 
     await produce(kafka_bootstrap, t.events, [sample(120, 160.0), sample(121, 165.0)], key=b"api|h1")
-    second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
-    await second.start()
-    await drain(second)
+    second = await run_worker(config, kafka_bootstrap, "second")
     assert second.checkpoints.series_restored == 1
     firing = [s for s in await signals(kafka_bootstrap, t.signals) if s.get("status") == "firing"]
     assert len(firing) == 1, "the restored worker must flag the spike at once"
@@ -121,18 +125,14 @@ async def test_restarted_worker_keeps_learned_log_templates_and_the_warm_up(
     history += [line(60 * m + 7, f"cache miss for key {m}", "warning") for m in range(15)]
     await produce(kafka_bootstrap, t.events, sorted(history, key=lambda v: orjson.loads(v)["ts"]), key=b"api|h1")
 
-    first = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="first")
-    await first.start()
-    await drain(first)
+    first = await run_worker(config, kafka_bootstrap, "first")
     assert first.snapshots_written >= 2  # the log state record and the partition's marker
 
     after = 60 * 15 + 5
     await produce(kafka_bootstrap, t.events, [line(after, "cache miss for key 999", "warning"),
                                               line(after + 1, "disk quota exceeded on volume 3", "error")],
                   key=b"api|h1")
-    second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
-    await second.start()
-    await drain(second)
+    second = await run_worker(config, kafka_bootstrap, "second")
     assert second.checkpoints.log_shards_restored == 1
     new = [s for s in await signals(kafka_bootstrap, t.signals) if s.get("name") == "log_new_template"]
     assert len(new) == 1, "only the genuinely new template may fire"
@@ -156,9 +156,8 @@ async def test_restarted_worker_restores_multivariate_windows_and_refits_at_once
         history += [sample(i, load, "cpu"), sample(i, 2 * load + rng.gauss(0, 1), "latency")]
     await produce(kafka_bootstrap, t.events, history, key=b"api|h1")
 
-    first = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="first")
-    await first.start()
-    await drain(first)  # stop() forces the entity snapshot although its interval has not passed
+    # stop() forces the entity snapshot although its interval has not passed
+    first = await run_worker(config, kafka_bootstrap, "first")
     assert first.stage.multivariate is not None
     held = first.stage.multivariate.export_entity("h1")
     assert held is not None
@@ -166,9 +165,7 @@ async def test_restarted_worker_restores_multivariate_windows_and_refits_at_once
 
     await produce(kafka_bootstrap, t.events, [sample(61, 50.0, "cpu"), sample(61, 100.0, "latency"),
                                               sample(62, 50.0, "cpu")], key=b"api|h1")
-    second = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="second")
-    await second.start()
-    await drain(second)
+    second = await run_worker(config, kafka_bootstrap, "second")
     assert second.checkpoints.entities_restored == 1
     detector = second.stage.multivariate
     assert detector is not None

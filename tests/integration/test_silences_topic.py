@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from support.cli import run_commands
 
 from aiops import cli
 from aiops.cli_silences import add_commands
@@ -92,11 +92,7 @@ async def test_follow_yields_initial_set_then_changes(kafka_bootstrap: str, uniq
 
 
 def _run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="aiops")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.handler(args)
-    return code
+    return run_commands(add_commands, argv)
 
 
 async def test_cli_add_list_expire(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.cli import run_commands
 
 from aiops.cli_relations import add_commands, learned_relations
 from aiops.config import AiopsConfig
@@ -58,11 +58,7 @@ def test_learned_relations_find_the_planted_pair_with_its_order(tmp_path: Path) 
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="aiops")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.handler(args)
-    return code
+    return run_commands(add_commands, argv)
 
 
 def test_export_command_prints_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
