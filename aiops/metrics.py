@@ -60,7 +60,8 @@ class AiopsMetrics:
         )
         self.detector_log_snapshots_skipped_total = self._counter(
             "detector_log_snapshots_skipped",
-            "Log detector snapshots of a partition not written because they exceed the state record size limit.",
+            "Detector state records (a partition's log detector, a multivariate entity) not written because they "
+            "exceed the state record size limit.",
         )
         self.event_lag_seconds = self._gauge(
             "event_lag_seconds", "Wall time minus the event time of the latest processed event."
