@@ -70,15 +70,18 @@ class DetectorCheckpoints:
 
     def track(self, topic: str, partition: int, event: MetricEvent | LogEvent | AlertEvent) -> None:
         """Note what `event` (just processed by the stage) changed."""
+        snapshots = self.config.detection.snapshot_interval_seconds > 0  # off: only ownership is tracked
         if isinstance(event, MetricEvent):
             key = self.stage.metrics.last_key
-            self._series_dirty.setdefault(partition, set()).add(key)
             self._series_owned.setdefault(partition, set()).add(key)
+            if snapshots:
+                self._series_dirty.setdefault(partition, set()).add(key)
             if self.stage.multivariate is not None:
                 entity = entity_of(event)
-                self._entities_dirty.setdefault(partition, set()).add(entity)
                 self._entities_owned.setdefault(partition, set()).add(entity)
-        elif isinstance(event, LogEvent):
+                if snapshots:
+                    self._entities_dirty.setdefault(partition, set()).add(entity)
+        elif isinstance(event, LogEvent) and snapshots:
             self._logs_dirty.add((topic, partition))
 
     def pending(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
 from aiops.config import AiopsConfig
@@ -52,3 +53,17 @@ def test_a_snapshot_written_by_another_detector_kind_is_skipped_not_fatal() -> N
     same_kind = checkpoints("ensemble")
     same_kind._restore_series(0, "api|h1|latency_ms", state)
     assert same_kind.series_restored == 1
+
+
+def test_with_snapshots_off_nothing_is_exported_but_ownership_is_kept() -> None:
+    config = AiopsConfig.model_validate({"detection": {"snapshot_interval_seconds": 0}})
+    stage = DetectionStage(config.detection)
+    book = DetectorCheckpoints(config, stage, AiopsMetrics(CollectorRegistry()), [], time.time)
+    for i in range(5):
+        event = metric(i, 100.0 + i)
+        stage.process(event)
+        book.track("events", 1, event)
+    assert book.outputs(force=True) == []
+    assert stage.metrics.live_series == 1
+    book.release([TopicPartition("events", 1)])
+    assert stage.metrics.live_series == 0
