@@ -1,0 +1,369 @@
+"""Vectorised ensemble members: level, variance, drift, seasonal and flat-line detectors over a block.
+
+Each `*Columns` class mirrors one `CalibratedDetector` subclass of the default ensemble on a `[fields, m]`
+block of series (see `bank_layout.py`): `ready`, `judge` (statistic, centre, spread of every column against
+the current state, pure) and `update` (the state part of `absorb`; the caller feeds the tail). The
+formulas, their operation order and every ``max``/``min`` written as a comparison are the scalar
+detectors', so results are bit-identical given the same elementwise float operations. `export`/`load`
+move one series' state to and from a scalar detector (the snapshot path). Hyper-parameters come from the
+prototype detector. It does not fit tails (see `TailColumns`) nor combine members (see `ensemble_bank.py`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from aiops.detectors.bank_layout import Array, Index, Layout, Mask, TailColumns, where
+from aiops.detectors.calibrated import CalibratedDetector
+from aiops.detectors.flatline import _REL_TOLERANCE
+from aiops.detectors.level import ABS_SCALE_FLOOR, BAND, REL_SCALE_FLOOR
+
+Judged = tuple[Array, Array | None, Array | None]
+"""(statistic, centre or None when the member gives none, spread or None)."""
+
+
+def _floor(level: Array) -> Array:
+    """`scale_floor` per column."""
+    floor = np.abs(level) * REL_SCALE_FLOOR
+    return where(floor < ABS_SCALE_FLOOR, ABS_SCALE_FLOOR, floor)
+
+
+def _at_least(rate: float, inverse: Array) -> Array:
+    """``rate``, raised to ``inverse`` where that is larger (the scalar ``if 1.0 / n > rate``)."""
+    return where(inverse > rate, inverse, rate)
+
+
+class MemberColumns:
+    """One member's rows (count plus `fields`) and its tail's; subclasses add the statistic."""
+
+    fields: ClassVar[tuple[str, ...]] = ()
+    int_fields: ClassVar[frozenset[str]] = frozenset()
+    outside_fields: ClassVar[frozenset[str]] = frozenset()
+    """State fields kept in arrays outside the block (a subclass' own export/load)."""
+
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        unknown = set(component.state_fields) - set(self.fields) - self.outside_fields
+        if unknown:
+            raise TypeError(f"ensemble member {label} has state the bank does not know: {sorted(unknown)}")
+        self.label = label
+        self.warmup = component.warmup_points
+        self.count = layout.add(f"{label}.count", component.count)
+        self.rows = {name: layout.add(f"{label}.{name}", getattr(component, name)) for name in self.fields}
+        self.tail = TailColumns(layout, f"{label}.tail", component.tail) if component.uses_tail else None
+
+    def grow(self, capacity: int) -> None:
+        """Room for `capacity` series in arrays kept outside the block (none here)."""
+
+    def ready(self, block: Array) -> Mask:
+        ready: Mask = block[self.count] >= self.warmup
+        return ready
+
+    def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
+        raise NotImplementedError
+
+    def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
+        raise NotImplementedError
+
+    def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
+        """Write one series' state (`column`) into a freshly built scalar `component`."""
+        component.count = int(column[self.count])
+        for name, row in self.rows.items():
+            setattr(component, name, int(column[row]) if name in self.int_fields else float(column[row]))
+        if self.tail is not None:
+            component.tail.load(self.tail.state(column))
+        component.ready = component._ready()  # the scalar's own rule, as its `load` applies it
+
+    def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
+        """Overwrite one series' `column` with a scalar `component`'s state."""
+        column[self.count] = component.count
+        for name, row in self.rows.items():
+            column[row] = getattr(component, name)
+        if self.tail is not None:
+            self.tail.load(column, component.tail)
+
+
+class LevelColumns(MemberColumns):
+    """`LevelDetector`: robust z against an EWMA level."""
+
+    fields = ("level", "scale")
+
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        super().__init__(layout, label, component)
+        self.alpha, self.scale_alpha, self.clip = component.alpha, component.scale_alpha, component.clip  # type: ignore[attr-defined]
+
+    def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
+        level, scale = block[self.rows["level"]], block[self.rows["scale"]]
+        floor = _floor(level)
+        scale = where(floor > scale, floor, scale)
+        return np.abs(seen - level) / scale, level, BAND * scale
+
+    def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
+        count, level, old = block[self.count], block[self.rows["level"]], block[self.rows["scale"]]
+        residual = seen - level
+        floor = _floor(level)
+        scale = where(floor > old, floor, old)
+        clipped = np.abs(residual)
+        cap = self.clip * scale
+        clipped = where((count > self.warmup) & (cap < clipped), cap, clipped)
+        scaled = old + _at_least(self.scale_alpha, 1.0 / count) * (clipped - old)
+        moved = level + _at_least(self.alpha, 1.0 / (count + 1)) * residual
+        first = count == 0
+        block[self.rows["level"]] = where(first, seen, moved)
+        block[self.rows["scale"]] = where(first, old, scaled)
+        block[self.count] = count + 1
+
+
+class VarianceColumns(MemberColumns):
+    """`VarianceDetector`: log ratio of short- to long-horizon mean absolute change."""
+
+    fields = ("previous", "short", "long")
+
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        super().__init__(layout, label, component)
+        self.short_alpha, self.long_alpha, self.clip = component.short_alpha, component.long_alpha, component.clip  # type: ignore[attr-defined]
+
+    def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
+        previous, short = block[self.rows["previous"]], block[self.rows["short"]]
+        short = short + self.short_alpha * (np.abs(seen - previous) - short)
+        floor = _floor(previous)
+        statistic = np.log((short + floor) / (block[self.rows["long"]] + floor))
+        return where(statistic < 0.0, 0.0, statistic), None, None
+
+    def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
+        count = block[self.count]
+        previous, short, long = (block[self.rows[name]] for name in ("previous", "short", "long"))
+        change = np.abs(seen - previous)
+        cap = self.clip * long
+        capped = where((count > self.warmup) & (cap < change), cap, change)
+        later = count > 0
+        block[self.rows["short"]] = where(later, short + self.short_alpha * (change - short), short)
+        block[self.rows["long"]] = where(later, long + _at_least(self.long_alpha, 1.0 / count) * (capped - long), long)
+        block[self.rows["previous"]] = seen
+        block[self.count] = count + 1
+
+
+class DriftColumns(MemberColumns):
+    """`DriftDetector`: standardised gap between a fast and a slow EWMA, held over `confirm_points`.
+
+    With `confirm_points` N > 1 the last N - 1 standardised gaps (`recent`, oldest first) live in an
+    `[series, N - 1]` array outside the block, with their number in the block.
+    """
+
+    fields = ("fast", "slow", "gap_centre", "gap_scale")
+    outside_fields = frozenset({"recent"})
+
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        super().__init__(layout, label, component)
+        self.fast_alpha, self.slow_alpha = component.fast_alpha, component.slow_alpha  # type: ignore[attr-defined]
+        self.gap_alpha, self.clip = component.gap_alpha, component.clip  # type: ignore[attr-defined]
+        self.held = max(int(getattr(component, "confirm_points", 1)) - 1, 0)
+        self.recent_count = layout.add(f"{label}.recent_count", 0.0)
+        self.recent: Array = np.zeros((0, self.held))
+
+    def grow(self, capacity: int) -> None:
+        grown = np.zeros((capacity, self.held))
+        grown[: self.recent.shape[0]] = self.recent
+        self.recent = grown
+
+    def _gap(self, block: Array, seen: Array) -> Array:
+        fast, slow = block[self.rows["fast"]], block[self.rows["slow"]]
+        gap: Array = (fast + self.fast_alpha * (seen - fast)) - (slow + self.slow_alpha * (seen - slow))
+        return gap
+
+    def _scale(self, block: Array, slow: Array) -> Array:
+        floor, gap_scale = _floor(slow), block[self.rows["gap_scale"]]
+        return where(~(gap_scale < floor), gap_scale, floor)
+
+    def _standardised(self, block: Array, seen: Array) -> Array:
+        scale = self._scale(block, block[self.rows["slow"]])
+        gap: Array = np.abs(self._gap(block, seen) - block[self.rows["gap_centre"]]) / scale
+        return gap
+
+    def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
+        statistic = self._standardised(block, seen)
+        if self.held:
+            count, recent = block[self.recent_count], self.recent[series]
+            held = recent[:, 0]
+            for position in range(1, self.held):  # min(recent): left to right, replaced only by a smaller item
+                item = recent[:, position]
+                held = where((count > position) & (item < held), item, held)
+            statistic = where((count > 0) & (held < statistic), held, statistic)
+        return statistic, block[self.rows["slow"]], None
+
+    def _remember(self, block: Array, series: Index, standardised: Array, later: Mask) -> None:
+        """`DriftDetector._remember` for the columns in `later`: append, dropping the oldest when full."""
+        count = block[self.recent_count]
+        full = later & (count + 1 > self.held)
+        shifted = series[full]
+        self.recent[shifted, :-1] = self.recent[shifted, 1:]
+        self.recent[shifted, -1] = standardised[full]
+        growing = later & ~full
+        self.recent[series[growing], count[growing].astype(np.intp)] = standardised[growing]
+        block[self.recent_count] = where(growing, count + 1, count)
+
+    def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
+        count, fast, slow = block[self.count], block[self.rows["fast"]], block[self.rows["slow"]]
+        centre, gap_scale = block[self.rows["gap_centre"]], block[self.rows["gap_scale"]]
+        if self.held:
+            self._remember(block, series, self._standardised(block, seen), count > 0)
+        gap = self._gap(block, seen)
+        moved_fast = fast + self.fast_alpha * (seen - fast)
+        moved_slow = slow + _at_least(self.slow_alpha, 1.0 / (count + 1)) * (seen - slow)
+        deviation = gap - centre
+        bound = self.clip * self._scale(block, moved_slow)
+        late = count > self.warmup
+        deviation = where(late & (bound < deviation), bound, deviation)
+        deviation = where(late & ~(deviation > -bound), -bound, deviation)
+        rate = _at_least(self.gap_alpha, 1.0 / count)
+        first = count == 0
+        block[self.rows["fast"]] = where(first, seen, moved_fast)
+        block[self.rows["slow"]] = where(first, seen, moved_slow)
+        block[self.rows["gap_centre"]] = where(first, centre, centre + rate * deviation)
+        block[self.rows["gap_scale"]] = where(first, gap_scale, gap_scale + rate * (np.abs(deviation) - gap_scale))
+        block[self.count] = count + 1
+
+    def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
+        if hasattr(component, "recent"):
+            component.recent = self.recent[series, : int(column[self.recent_count])].tolist()
+        super().export(series, column, component)
+
+    def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
+        recent = list(getattr(component, "recent", []))
+        if len(recent) > self.held:
+            raise ValueError(f"drift state holds {len(recent)} recent gaps, the bank {self.held}")
+        if self.held:
+            self.recent[series, : len(recent)] = recent
+        column[self.recent_count] = len(recent)
+        super().load(series, column, component)
+
+
+class FlatLineColumns(MemberColumns):
+    """`FlatLineDetector`: geometric run-length surprise of repeated values (no tail)."""
+
+    fields = ("previous", "run", "longest_run", "repeat_rate")
+    int_fields = frozenset({"run"})
+
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        super().__init__(layout, label, component)
+        self.rate_alpha, self.longest_decay = component.rate_alpha, component.longest_decay  # type: ignore[attr-defined]
+        self.min_rate, self.max_rate = component.min_repeat_rate, component.max_repeat_rate  # type: ignore[attr-defined]
+
+    def _repeats(self, block: Array, seen: Array) -> Mask:
+        previous = block[self.rows["previous"]]
+        largest = np.abs(seen)
+        largest = where(np.abs(previous) > largest, np.abs(previous), largest)
+        largest = where(largest < 1.0, 1.0, largest)
+        repeats: Mask = np.abs(seen - previous) <= _REL_TOLERANCE * largest
+        return repeats
+
+    def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
+        rate = block[self.rows["repeat_rate"]]
+        rate = where(self.min_rate > rate, self.min_rate, rate)
+        rate = where(self.max_rate < rate, self.max_rate, rate)
+        beyond = block[self.rows["run"]] + 1 - block[self.rows["longest_run"]]
+        statistic = where(beyond < 0.0, 0.0, beyond) * -np.log10(rate)
+        return where(self._repeats(block, seen), statistic, 0.0), block[self.rows["previous"]], None
+
+    def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
+        count, run = block[self.count], block[self.rows["run"]]
+        longest, rate = block[self.rows["longest_run"]], block[self.rows["repeat_rate"]]
+        repeated = self._repeats(block, seen)
+        decayed = longest * self.longest_decay
+        step = _at_least(self.rate_alpha, 1.0 / (count + 1))
+        later = count > 0
+        longest = where(later & ~repeated, where(run > decayed, run, decayed), longest)
+        block[self.rows["run"]] = where(later, where(repeated, run + 1, 0.0), run)  # `run` is a view: write last
+        block[self.rows["longest_run"]] = longest
+        block[self.rows["repeat_rate"]] = where(later, rate + step * (where(repeated, 1.0, 0.0) - rate), rate)
+        block[self.rows["previous"]] = seen
+        block[self.count] = count + 1
+
+
+class SeasonalColumns(MemberColumns):
+    """`SeasonalDetector`: robust z against a per-bucket profile plus level offset (profile kept outside the block)."""
+
+    fields = ("first_ts", "last_ts", "offset", "scale")
+    outside_fields = frozenset({"profile", "visits"})
+
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        super().__init__(layout, label, component)
+        self.period, self.buckets = component.period_seconds, component.buckets  # type: ignore[attr-defined]
+        self.profile_alpha, self.offset_alpha = component.profile_alpha, component.offset_alpha  # type: ignore[attr-defined]
+        self.scale_alpha, self.clip = component.scale_alpha, component.clip  # type: ignore[attr-defined]
+        self.profile: Array = np.zeros((0, self.buckets))
+        self.visits: Array = np.zeros((0, self.buckets))
+
+    def grow(self, capacity: int) -> None:
+        old = self.profile.shape[0]
+        for name in ("profile", "visits"):
+            grown = np.zeros((capacity, self.buckets))
+            grown[:old] = getattr(self, name)
+            setattr(self, name, grown)
+
+    def ready(self, block: Array) -> Mask:
+        covered = block[self.rows["last_ts"]] - block[self.rows["first_ts"]] >= self.period
+        ready: Mask = (block[self.count] > 0) & covered
+        return ready
+
+    def _bucket(self, ts: Array) -> Index:
+        position = (np.remainder(ts, self.period) / self.period * self.buckets).astype(np.intp)
+        return position % self.buckets  # type: ignore[no-any-return]
+
+    def _scale(self, scale: Array, around: Array) -> Array:
+        floor = _floor(around)
+        return where(~(scale < floor), scale, floor)
+
+    def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
+        expected = self.profile[series, self._bucket(ts)] + block[self.rows["offset"]]
+        scale = self._scale(block[self.rows["scale"]], expected)
+        return np.abs(seen - expected) / scale, expected, BAND * scale
+
+    def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
+        count, first = block[self.count], block[self.count] == 0
+        first_ts = where(first, ts, block[self.rows["first_ts"]])
+        offset = where(first, seen, block[self.rows["offset"]])
+        bucket = self._bucket(ts)
+        seasonal = seen - offset
+        visits, profile = self.visits[series, bucket], self.profile[series, bucket]
+        profile = where(
+            visits == 0, seasonal, profile + _at_least(self.profile_alpha, 1.0 / (visits + 1)) * (seasonal - profile)
+        )
+        self.profile[series, bucket] = profile
+        self.visits[series, bucket] = visits + 1
+        residual = seen - profile - offset
+        offset = offset + self.offset_alpha * residual
+        old = block[self.rows["scale"]]
+        scale = self._scale(old, offset)
+        clipped = np.abs(residual)
+        cap = self.clip * scale
+        clipped = where((ts - first_ts >= self.period) & (cap < clipped), cap, clipped)
+        block[self.rows["scale"]] = old + _at_least(self.scale_alpha, 1.0 / (count + 1)) * (clipped - old)
+        block[self.rows["first_ts"]] = first_ts
+        block[self.rows["last_ts"]] = ts
+        block[self.rows["offset"]] = offset
+        block[self.count] = count + 1
+
+    def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
+        component.profile = self.profile[series].tolist()  # type: ignore[attr-defined]
+        component.visits = [int(visits) for visits in self.visits[series]]  # type: ignore[attr-defined]
+        super().export(series, column, component)
+
+    def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
+        profile, visits = component.profile, component.visits  # type: ignore[attr-defined]
+        if len(profile) != self.buckets or len(visits) != self.buckets:
+            raise ValueError(f"seasonal state has {len(profile)} buckets, the bank {self.buckets}")
+        self.profile[series] = profile
+        self.visits[series] = visits
+        super().load(series, column, component)
+
+
+MEMBER_COLUMNS: dict[str, type[MemberColumns]] = {
+    "LevelDetector": LevelColumns,
+    "VarianceDetector": VarianceColumns,
+    "DriftDetector": DriftColumns,
+    "SeasonalDetector": SeasonalColumns,
+    "FlatLineDetector": FlatLineColumns,
+}
+"""Vectorised counterpart of each scalar member class, by exact class name."""

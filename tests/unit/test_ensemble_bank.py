@@ -1,0 +1,201 @@
+"""The micro-batched `EnsembleBank` gives exactly the scalar `MetricEnsemble`'s scores and states.
+
+Differential: many random and adversarial series (seasonal gauges, noise, bursts, counters with resets,
+flat lines, NaN, +-inf, values near 1e300, irregular gaps and repeated timestamps), interleaved and cut
+into micro-batches of random size (so a series often occurs several times in one batch), are scored and
+learnt by the bank and by one scalar ensemble per series (score, then learn). Every `PointScore` field
+and every final snapshot must be bit-identical (NaN equal to NaN): the bank repeats the scalar formulas
+in the same operation order, so equality is exact, not approximate. That relies on numpy's elementwise
+`log`, `log1p`, `log10` and `power` rounding like the C library behind `math`, which
+`test_numpy_math_rounds_like_math` checks on its own, so a failure there explains a failure here.
+State moves both ways between the paths through the `MetricEnsemble` snapshot format.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from aiops.detectors.base import PointScore
+from aiops.detectors.ensemble import MetricEnsemble
+from aiops.detectors.ensemble_bank import EnsembleBank
+
+KINDS = 10
+FIELDS = ("score", "expected", "lower", "upper", "warm", "detail", "undamped")
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal, with NaN equal to NaN, recursively through snapshots."""
+    if isinstance(left, float) and isinstance(right, float):
+        return left == right or (math.isnan(left) and math.isnan(right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_same(left[key], right[key]) for key in left)
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
+    return bool(left == right)
+
+
+def _same_point(left: PointScore, right: PointScore) -> bool:
+    return all(_same(getattr(left, name), getattr(right, name)) for name in FIELDS)
+
+
+def _values(kind: int, ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = ts.size
+    if kind == 0:  # seasonal gauge
+        return 50.0 + 10.0 * np.sin(2 * np.pi * ts / 86400.0) + rng.normal(0.0, 1.0, n)
+    if kind == 1:  # counter with resets
+        values = np.cumsum(rng.poisson(5.0, n)).astype(float)
+        for cut in rng.integers(50, n, 3):
+            values[cut:] -= values[cut] - rng.integers(0, 3)
+        return values
+    if kind == 2:  # bursty
+        return np.where(rng.random(n) < 0.05, rng.exponential(100.0, n), 1.0)
+    if kind == 3:  # flat with a step and a flat-lined end
+        values = np.full(n, 7.0)
+        values[n // 3 :] = 8.0
+        values[: n // 2] += rng.normal(0.0, 0.1, n // 2)
+        return values
+    if kind == 4:  # noise with NaN and +-inf
+        values = rng.normal(0.0, 1.0, n)
+        values[rng.integers(0, n, 20)] = np.nan
+        values[rng.integers(0, n, 5)] = np.inf
+        values[rng.integers(0, n, 5)] = -np.inf
+        return values
+    if kind == 5:  # huge values
+        values = rng.normal(1e300, 1e299, n)
+        values[rng.integers(0, n, 3)] = -1e308
+        return values
+    if kind == 6:  # integer noise with a long flat stretch
+        values = np.round(rng.normal(0.0, 3.0, n))
+        values[n // 2 : n // 2 + 300] = 3.0
+        return values
+    if kind == 7:  # monotone counter (never resets), tiny increments
+        return np.cumsum(rng.integers(0, 3, n)).astype(float) + 1.0
+    if kind == 8:  # constant zero, then a spike
+        values = np.zeros(n)
+        values[n - 100] = 1e6
+        return values
+    return rng.standard_cauchy(n)  # heavy tails, negative values
+
+
+def _stream(seed: int, series: int, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interleaved (series index, ts, value): each series in its own time order, series mixed at random."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(series):
+        steps = rng.choice([60.0, 300.0, 3600.0, 0.0, 7200.0 * 5], points, p=[0.3, 0.3, 0.3, 0.05, 0.05])
+        ts = 1_400_000_000.0 + np.cumsum(steps)  # 0: repeated timestamp; 36000: missing points
+        rows.append((np.full(points, index), ts, _values(index % KINDS, ts, rng)))
+    order = np.concatenate([np.full(points, index) for index in range(series)])
+    rng.shuffle(order)
+    taken = np.zeros(series, int)
+    positions = np.empty(order.size, int)
+    for at, index in enumerate(order):
+        positions[at] = index * points + taken[index]
+        taken[index] += 1
+    flat = [np.concatenate(parts) for parts in zip(*rows, strict=True)]
+    return flat[0][positions], flat[1][positions], flat[2][positions]
+
+
+def _batches(size: int, rng: np.random.Generator) -> list[slice]:
+    cuts, start = [], 0
+    while start < size:
+        end = start + int(rng.choice([1, 7, 64, 300], p=[0.1, 0.2, 0.35, 0.35]))
+        cuts.append(slice(start, end))
+        start = end
+    return cuts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bank_scores_and_states_equal_the_scalar_ensemble(seed: int) -> None:
+    series, ts, values = _stream(seed, series=30, points=800)
+    bank = EnsembleBank()
+    bank.add(30)
+    scalars = [MetricEnsemble() for _ in range(30)]
+    for part in _batches(series.size, np.random.default_rng(seed)):
+        scores = bank.process(series[part], ts[part], values[part])
+        for offset, (index, stamp, value) in enumerate(
+            zip(series[part].tolist(), ts[part].tolist(), values[part].tolist(), strict=True)
+        ):
+            expected = scalars[index].score(stamp, value)
+            scalars[index].learn(stamp, value)
+            assert _same_point(scores.point(offset), expected), (index, stamp, value)
+    for index, scalar in enumerate(scalars):
+        assert _same(bank.snapshot(index), scalar.snapshot()), index
+
+
+def test_state_moves_between_the_bank_and_the_scalar_ensemble() -> None:
+    series, ts, values = _stream(5, series=10, points=800)
+    reference = [MetricEnsemble() for _ in range(10)]
+    bank = EnsembleBank()
+    bank.add(10)
+    half = series.size // 2
+    for index, stamp, value in zip(series.tolist(), ts.tolist(), values.tolist(), strict=True):
+        reference[index].score(stamp, value)
+        reference[index].learn(stamp, value)
+    bank.process(series[:half], ts[:half], values[:half])
+    moved = [MetricEnsemble.restore(json.loads(json.dumps(bank.snapshot(index)))) for index in range(10)]
+    for index, stamp, value in zip(series[half:].tolist(), ts[half:].tolist(), values[half:].tolist(), strict=True):
+        moved[index].score(stamp, value)
+        moved[index].learn(stamp, value)
+    back = EnsembleBank()
+    back.add(10)
+    partial = [MetricEnsemble() for _ in range(10)]
+    for index, stamp, value in zip(series[:half].tolist(), ts[:half].tolist(), values[:half].tolist(), strict=True):
+        partial[index].score(stamp, value)
+        partial[index].learn(stamp, value)
+    for index, scalar in enumerate(partial):
+        back.restore(index, json.loads(json.dumps(scalar.snapshot())))
+    back.process(series[half:], ts[half:], values[half:])
+    for index in range(10):
+        assert _same(moved[index].snapshot(), reference[index].snapshot())
+        assert _same(back.snapshot(index), reference[index].snapshot())
+
+
+def test_repeats_of_one_series_in_a_batch_are_processed_in_stream_order() -> None:
+    rng = np.random.default_rng(3)
+    ts = np.arange(600) * 300.0
+    values = rng.normal(10.0, 1.0, 600)
+    values[550] = 40.0
+    batched, single = EnsembleBank(), EnsembleBank()
+    batched.add(2)
+    single.add(2)
+    series = np.zeros(600, np.intp)
+    together = batched.process(series, ts, values)
+    for at in range(600):
+        alone = single.process(series[at : at + 1], ts[at : at + 1], values[at : at + 1])
+        assert _same_point(together.point(at), alone.point(0))
+    assert together.score[550] > 0.9999
+    assert _same(batched.snapshot(0), single.snapshot(0))
+    assert _same(batched.snapshot(1), MetricEnsemble().snapshot())
+
+
+def test_warm_series_hold_no_initial_batches() -> None:
+    bank = EnsembleBank()
+    bank.add(3)
+    ts = np.arange(800) * 300.0
+    for step in range(800):
+        bank.process(np.arange(3), np.full(3, ts[step]), np.sin(np.full(3, ts[step]) / 5000.0) + 0.01 * np.arange(3))
+    tails = [bank.persistence_tail, *(member.tail for member in bank.members if member.tail is not None)]
+    assert all(tail.pool.shape[0] == 0 for tail in tails)
+    assert all(snapshot["fitted"] for snapshot in (bank.snapshot(0)["persistence_tail"],))
+
+
+def test_numpy_math_rounds_like_math() -> None:
+    rng = np.random.default_rng(0)
+    sample = np.concatenate([rng.random(20_000) * 10.0, np.exp(rng.normal(0.0, 20.0, 20_000)), [5e-324, 1e-300]])
+    for vectorised, scalar in ((np.log, math.log), (np.log1p, math.log1p), (np.log10, math.log10)):
+        assert vectorised(sample).tolist() == [scalar(value) for value in sample.tolist()], scalar.__name__
+    exponents = np.minimum(sample, 15.0)
+    assert np.power(10.0, -exponents).tolist() == [math.pow(10.0, -value) for value in exponents.tolist()]
+
+
+def test_process_rejects_unknown_series() -> None:
+    bank = EnsembleBank()
+    bank.add(1)
+    with pytest.raises(IndexError):
+        bank.process(np.array([1]), np.array([0.0]), np.array([1.0]))
