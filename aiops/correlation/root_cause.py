@@ -1,8 +1,14 @@
 """Root-cause ranking of one incident's services.
 
 Scores each affected service from up to four factors and reports each factor's share of its score:
-- `graph`: how many other affected services (transitively) depend on it, with a bonus when none of its
-  own dependencies is affected (the deepest anomalous dependency);
+- `graph`: how many other affected services (transitively) depend on it *and show an anomaly it can
+  explain*, with a bonus when none of its own affected dependencies can explain its anomaly (the deepest
+  anomalous dependency). A dependency explains a dependent's anomaly when either side has a member of
+  unknown kind (an alert, a log anomaly), or when both have a metric anomaly of the same name deviating the
+  same way and the dependency's deviation is at least `MIN_SHARE` of the dependent's (anomalies propagate
+  along calls as the same symptom: a caller's latency rise is not explained by a callee whose latency
+  fell, whose availability rose, or whose latency rose by a hundredth as much). Each service's symptoms
+  are read from the earliest member of each member type (what an incident digest keeps);
 - `onset`: how early its first member started, relative to the incident's span;
 - `strength`: its strongest member (anomaly score or alert severity);
 - `learned`: the learned causal direction, the mean probability that its member types fire before the
@@ -13,17 +19,20 @@ Pure; the precedence lookup is passed in.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from aiops.correlation.state import IncidentState, MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.incidents import RootCauseCandidate
 from aiops.signals import severity_rank
 
-WEIGHTS = {"graph": 0.5, "onset": 0.3, "strength": 0.2}
-LEARNED_WEIGHTS = {"graph": 0.4, "onset": 0.25, "strength": 0.15, "learned": 0.2}
+WEIGHTS = {"graph": 0.7, "onset": 0.15, "strength": 0.15}
+LEARNED_WEIGHTS = {"graph": 0.56, "onset": 0.12, "strength": 0.12, "learned": 0.2}
 MAX_CANDIDATES = 5
 MAX_PAIRS = 200
+MIN_SHARE = 0.1
+"""A dependency's deviation must be at least this share of its dependent's (same metric) to explain it."""
 
 Precedence = Callable[[str, str], float | None]
 """P(member type a fires before member type b), or None when the model has no significant relation."""
@@ -35,6 +44,68 @@ def member_strength(member: MemberState) -> float:
         tail = max(1.0 - member.evidence.score, 1e-12)
         return min(1.0, -math.log10(tail) / 12.0)
     return severity_rank(member.severity) / 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Symptoms:
+    """What a service's anomalies look like: largest |observed - expected| per (metric name, direction)."""
+
+    deviations: dict[tuple[str, int], float]
+    unknown: bool
+    """It has a member of unknown kind (alert, log anomaly, metric without a baseline): explains anything."""
+
+
+def symptoms_of(members: Iterable[MemberState]) -> Symptoms:
+    """Symptoms from the earliest member of each member type (first in join order on ties)."""
+    first: dict[str, MemberState] = {}
+    for member in members:
+        current = first.get(member.member_type)
+        if current is None or member.first_seen < current.first_seen:
+            first[member.member_type] = member
+    deviations: dict[tuple[str, int], float] = {}
+    unknown = False
+    for member in first.values():
+        evidence = member.evidence
+        if (member.origin != "metric_anomaly" or evidence is None or evidence.observed is None
+                or evidence.expected is None or evidence.observed == evidence.expected):
+            unknown = True
+            continue
+        delta = evidence.observed - evidence.expected
+        key = (member.name, 1 if delta > 0 else -1)
+        deviations[key] = max(deviations.get(key, 0.0), abs(delta))
+    return Symptoms(deviations, unknown)
+
+
+def explains(dependent: Symptoms, dependency: Symptoms) -> bool:
+    """Can the dependency's anomaly account for the dependent's (see the module docstring)?"""
+    if dependent.unknown or dependency.unknown:
+        return True
+    return any(dependency.deviations.get(key, 0.0) >= MIN_SHARE * size for key, size in dependent.deviations.items())
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a service sits among the affected ones: whose anomaly it explains, and what explains its own."""
+
+    upstream: set[str]
+    """Affected services depending on it (transitively) whose anomaly it explains."""
+    downstream: set[str]
+    """Affected dependencies (transitive) that explain its anomaly."""
+    unrelated: set[str]
+    """Affected dependencies whose anomaly does not explain its own."""
+
+    @classmethod
+    def of(cls, service: str, graph: ServiceGraph, symptoms: dict[str, Symptoms]) -> _Place:
+        mine = symptoms[service]
+        upstream = {s for s in graph.transitive_dependents(service) if s in symptoms and explains(symptoms[s], mine)}
+        below = {s for s in graph.transitive_dependencies(service) if s in symptoms}
+        downstream = {s for s in below if explains(mine, symptoms[s])}
+        return cls(upstream, downstream, below - downstream)
+
+    def score(self, affected: int) -> float:
+        """0.7 x share of the other affected services it explains, + 0.3 when nothing below explains it."""
+        depth = len(self.upstream) / max(affected - 1, 1)
+        return 0.7 * depth + (0.3 if not self.downstream and affected > 1 else 0.0)
 
 
 def _learned(service: str, by_service: dict[str, list[MemberState]], precedence: Precedence | None) -> float | None:
@@ -62,17 +133,15 @@ def rank_root_causes(
     if not by_service:
         return []
     affected = set(by_service)
+    symptoms = {service: symptoms_of(members) for service, members in by_service.items()}
     span = max(incident.last_seen - incident.first_seen, 1.0)
     learned = {service: _learned(service, by_service, precedence) for service in by_service}
     weights = LEARNED_WEIGHTS if any(v is not None for v in learned.values()) else WEIGHTS
     candidates = []
     for service, members in by_service.items():
-        upstream = graph.transitive_dependents(service) & affected
-        downstream = graph.transitive_dependencies(service) & affected
-        depth = len(upstream) / max(len(affected) - 1, 1)
-        graph_score = 0.7 * depth + (0.3 if not downstream and len(affected) > 1 else 0.0)
+        place = _Place.of(service, graph, symptoms)
         onset = min(member.first_seen for member in members)
-        parts = {"graph": graph_score, "onset": 1.0 - (onset - incident.first_seen) / span,
+        parts = {"graph": place.score(len(affected)), "onset": 1.0 - (onset - incident.first_seen) / span,
                  "strength": max(member_strength(member) for member in members)}
         if "learned" in weights:
             value = learned[service]
@@ -80,21 +149,26 @@ def rank_root_causes(
         total = sum(weights[name] * value for name, value in parts.items())
         shares = {name: round(weights[name] * value / total, 3) if total else 0.0 for name, value in parts.items()}
         host = next((member.host for member in members if member.host), "")
-        reason = _reason(service, upstream, downstream, learned[service])
+        reason = _reason(service, place, learned[service])
         candidates.append(RootCauseCandidate(service=service, host=host, score=round(total, 4),
                                              factors=shares, reason=reason))
     candidates.sort(key=lambda c: (-c.score, c.service))
     return candidates[:MAX_CANDIDATES]
 
 
-def _reason(service: str, upstream: set[str], downstream: set[str], learned: float | None) -> str:
+def _reason(service: str, place: _Place, learned: float | None) -> str:
     parts = []
-    if upstream:
-        parts.append(f"{len(upstream)} affected service(s) depend on {service}: {', '.join(sorted(upstream))}")
-    if not downstream:
-        parts.append("none of its dependencies is affected")
+    if place.upstream:
+        parts.append(f"{len(place.upstream)} affected service(s) depend on {service}: "
+                     f"{', '.join(sorted(place.upstream))}")
+    if place.downstream:
+        parts.append(f"its affected dependencies: {', '.join(sorted(place.downstream))}")
+    elif place.unrelated:
+        parts.append("none of its affected dependencies explains its anomaly")
     else:
-        parts.append(f"its affected dependencies: {', '.join(sorted(downstream))}")
+        parts.append("none of its dependencies is affected")
+    if place.unrelated:
+        parts.append(f"affected dependencies with an unrelated anomaly: {', '.join(sorted(place.unrelated))}")
     if learned is not None:
         parts.append(f"learned: fires first with probability {learned:.2f}")
     return "; ".join(parts)
