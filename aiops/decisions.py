@@ -1,7 +1,8 @@
 """Decision ledger contract: one record per correlation decision, published on `aiops.decisions`.
 
 Every choice correlation makes about a member or an incident (joined an incident by a grouping rule,
-topology or learned co-occurrence with a score; opened, reopened or resolved an incident; a notification
+topology or learned co-occurrence with a score; opened, reopened or resolved an incident; merged an
+incident into another (on the survivor, `ref` = the merged incident, with the bridging rule and score); a notification
 held by a silence, maintenance window or inhibition; a member held as flapping; updates summarised during a
 storm) is a `Decision`, keyed by incident id on the topic so one incident's decisions stay ordered. The
 incident's `explanation` carries a one-line summary of the same decisions. Models only: deciding is
@@ -21,6 +22,7 @@ DECISION_SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "joined", "opened", "reopened", "resolved", "suppressed", "inhibited", "flapping", "storm", "notified",
+    "merged",
 ]
 
 
@@ -37,7 +39,7 @@ class Decision(BaseModel):
     member: str = Field("", description="Fingerprint of the member concerned, if any.")
     kind: DecisionKind
     rule: str = Field(description="group_by, topology, co-occurrence, silence, maintenance, inhibition, "
-                                  "flapping, storm, lifecycle.")
+                                  "flapping, storm, lifecycle, merge.")
     score: float | None = Field(None, description="Strength of the rule's match (1.0 = exact), if it has one.")
     ref: str = Field("", description="What decided: silence id, inhibiting member, relation, ...")
     reason: str = ""

@@ -110,6 +110,9 @@ class Incident(BaseModel):
     first_seen: UtcDatetime
     last_seen: UtcDatetime
     resolved_at: UtcDatetime | None = None
+    merged_into: str | None = Field(
+        None, description="Set on the final `resolved` version of an incident merged into another one: the id "
+        "of the incident that now holds its members (which goes on; see docs/events.md).")
     members: list[Member]
     members_truncated: int = Field(
         0, ge=0, description="Members of the incident this version leaves out (large incidents carry their "

@@ -9,6 +9,10 @@ All on event time, with state held outside (`ScopeState`):
   model relates its member type to one of the incident's (rule `co-occurrence`, score = confidence); and
   its time is within `window_seconds` of the incident's activity (or within `reopen_seconds` of its
   resolve, which reopens it). Otherwise it starts a new incident. Every join is a `Decision`.
+- merging (`correlation.merge_incidents`): when the new member is within reach of two or more live
+  incidents, it joins the earliest-opened one and the others merge into it (`merge`); each merged incident
+  closes (`resolved` with `merged_into`) and the survivor records a `merged` decision with the bridging
+  rule and score.
 - status changes feed flapping detection, new members feed the storm guard and the learned model.
 Notifications (open/updated/resolved, held or summarised) are decided by `Lifecycle`.
 """
@@ -27,6 +31,7 @@ from aiops.correlation.index import index_of
 from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, export_edges, model_of, observed, persist
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.lifecycle import Lifecycle
+from aiops.correlation.merge import Join, absorb, merge_plan
 from aiops.correlation.state import IncidentState, MemberState, ScopeState
 from aiops.correlation.suppression_config import SuppressionConfig
 from aiops.correlation.topology import ServiceGraph
@@ -36,7 +41,6 @@ from aiops.signals import Signal
 
 MAX_GROUPING_LINES = 20
 MAX_SEEN_TYPES = 20_000
-Join = tuple[int, float, float, str, str, str]  # rule rank, -score, -last_seen, id, rule, reason
 
 
 class CorrelationEngine:
@@ -80,11 +84,12 @@ class CorrelationEngine:
         if incident_id is not None and incident_id in state.incidents:
             incident = state.incidents[incident_id]
             self._update_member(state, incident, key, signal)
+            out: list[Incident] = []
         elif signal.status == "resolved":
             return []
         else:
-            incident = self._join_or_create(state, key, signal)
-        out = self.lifecycle.emit_due(state, incident, max(state.clock, signal.epoch))
+            incident, out = self._join_or_create(state, key, signal)
+        out.extend(self.lifecycle.emit_due(state, incident, max(state.clock, signal.epoch)))
         reschedule(state, incident, self.config, self.suppression.flapping)
         return out
 
@@ -101,7 +106,7 @@ class CorrelationEngine:
         if storm_over(state, state.clock, self.suppression.storm):
             self._storm_decision(state, "storm over: notifications back to group_interval")
         persist(state)
-        out: list[Incident] = []
+        out = []
         for incident in index.pop_due(state, state.clock):
             self.lifecycle.settle(state, incident, state.clock)
             self._expire_stale(state, incident, state.clock)
@@ -137,12 +142,15 @@ class CorrelationEngine:
             return
         (incident.pending_resolved if signal.status == "resolved" else incident.pending_added).append(key)
 
-    def _join_or_create(self, state: ScopeState, key: str, signal: Signal) -> IncidentState:
+    def _join_or_create(self, state: ScopeState, key: str, signal: Signal) -> tuple[IncidentState, list[Incident]]:
+        """The incident the new member joins (or starts), and the closes of the incidents it merged."""
         epoch = signal.epoch
         attrs = attributes(signal)
         gkey = group_key(attrs, self.config.group_by)
         mtype = self.member_type(signal)
-        best = self._best_join(state, signal, attrs, gkey, mtype)
+        found = self._joins(state, signal, attrs, gkey, mtype)
+        plan = merge_plan(state, found) if self.config.merge_incidents else None
+        best = plan[0] if plan is not None else min(found) if found else None
         if best is None:
             incident = self._create(state, signal, gkey)
             reason, rule, score = "first member", "new incident", 1.0
@@ -167,7 +175,25 @@ class CorrelationEngine:
         state.touch(incident.id, key)
         self.ledger.record(incident, "joined", rule, epoch, reason, member=key, score=score)
         self._observe(state, mtype, epoch)
-        return incident
+        return incident, self._merge(state, incident, plan[1], member) if plan is not None else []
+
+    def _merge(self, state: ScopeState, survivor: IncidentState, joins: list[Join],
+               bridge: MemberState) -> list[Incident]:
+        """Merge the incidents `joins` reached into `survivor`, which `bridge` just joined (see `merge`)."""
+        now = max(state.clock, bridge.last_seen)
+        out: list[Incident] = []
+        for _, negative, _, incident_id, rule, why in joins:
+            merged = state.incidents[incident_id]
+            reason = (f"merged {merged.id} ({len(merged.members)} member(s)) into {survivor.id}: "
+                      f"{bridge.name}@{bridge.service} reaches both ({why})")
+            out.extend(self.lifecycle.close_merged(state, merged, survivor, now, reason))
+            absorb(state, survivor, merged, MAX_GROUPING_LINES)
+            self.lifecycle.forget(state, merged)
+            reschedule(state, merged, self.config, self.suppression.flapping)
+            self.ledger.record(survivor, "merged", rule, now, reason, member=bridge.fingerprint, score=-negative,
+                               ref=merged.id)
+        self.lifecycle.context.forget(survivor.id)  # its digest is rebuilt from all members
+        return out
 
     def _observe(self, state: ScopeState, mtype: str, epoch: float) -> None:
         if mtype not in state.seen_types:
@@ -197,8 +223,9 @@ class CorrelationEngine:
             return incident.resolved_at is not None and epoch <= incident.resolved_at + self.config.reopen_seconds
         return incident.first_seen - window <= epoch <= incident.last_seen + window
 
-    def _best_join(self, state: ScopeState, signal: Signal, attrs: dict[str, str], gkey: str,
-                   mtype: str) -> Join | None:
+    def _joins(self, state: ScopeState, signal: Signal, attrs: dict[str, str], gkey: str,
+               mtype: str) -> list[Join]:
+        """Every (incident, rule) the new member may join; the best join is the least."""
         index = index_of(state)
         found: list[Join] = []
         epoch = signal.epoch
@@ -223,7 +250,7 @@ class CorrelationEngine:
                     consider(ids, 1, 1.0 / (1 + hops), "topology", why)
         if not found:
             self._learned_candidates(state, mtype, consider)
-        return min(found) if found else None
+        return found
 
     def _learned_candidates(self, state: ScopeState, mtype: str, consider: Any) -> None:
         model = model_of(state, self.model_factory)

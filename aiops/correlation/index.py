@@ -2,7 +2,7 @@
 
 They make finding the incidents a new member may join independent of how many incidents the scope holds.
 Rebuilt from the scope's incidents on first use after a load (never stored) and kept up to date by the
-engine as members join and incidents are forgotten. No rules here.
+engine as members join, incidents merge and incidents are forgotten. No rules here.
 """
 
 from __future__ import annotations
@@ -19,16 +19,21 @@ class ScopeIndex:
         self.by_type: dict[str, set[str]] = {}
 
     def add(self, incident: IncidentState, member: MemberState) -> None:
-        if incident.group_key:
-            self.by_key.setdefault(incident.group_key, set()).add(incident.id)
+        self.add_keys(incident)
         self.by_node.setdefault(member.service, set()).add(incident.id)
         if member.host:
             self.by_node.setdefault(member.host, set()).add(incident.id)
         if member.member_type:
             self.by_type.setdefault(member.member_type, set()).add(incident.id)
 
+    def add_keys(self, incident: IncidentState) -> None:
+        """The incident's group keys: its own and those of the incidents merged into it."""
+        for key in (incident.group_key, *incident.merged_keys):
+            if key:
+                self.by_key.setdefault(key, set()).add(incident.id)
+
     def remove(self, incident: IncidentState) -> None:
-        keys = [(self.by_key, incident.group_key)]
+        keys = [(self.by_key, key) for key in (incident.group_key, *incident.merged_keys)]
         for member in incident.members.values():
             keys += [(self.by_node, member.service), (self.by_node, member.host), (self.by_type, member.member_type)]
         for table, key in keys:
@@ -45,8 +50,7 @@ def index_of(state: ScopeState) -> ScopeIndex:
     if index is None:
         index = ScopeIndex()
         for incident in state.incidents.values():
-            if incident.group_key:
-                index.by_key.setdefault(incident.group_key, set()).add(incident.id)
+            index.add_keys(incident)
             for member in incident.members.values():
                 index.add(incident, member)
         state._derived = index

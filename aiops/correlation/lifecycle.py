@@ -8,7 +8,9 @@
 - resolved once no member is live (firing or flapping) and `resolve_quiet_seconds` passed since the last
   resolve; the resolve of a notified incident is always sent, even while it is suppressed;
 - a resolved incident stays `reopen_seconds` and reopens (same id) when a member fires again in it;
-- a pending incident that never opened is dropped silently once its window passed.
+- a pending incident that never opened is dropped silently once its window passed;
+- an incident merged into another (`merge`) resolves at once, its final version naming the survivor in
+  `merged_into` (sent when receivers know it, even while suppressed), and is forgotten.
 Decisions go to the ledger. Grouping (which incident a member joins) is the engine's job.
 """
 
@@ -52,6 +54,8 @@ class Lifecycle:
                 return []
             incident.notified = True
             incident.last_notified = now
+            if incident.opened_at is None:
+                incident.opened_at = now
             reason = "reopened" if incident.reopened else "new incident"
             self.ledger.record(incident, "notified", "lifecycle", now, reason)
             return [self._build(state, incident, "open", reason)]
@@ -112,6 +116,21 @@ class Lifecycle:
         if self.config.reopen_seconds <= 0:
             self.forget(state, incident)
         return out
+
+    def close_merged(self, state: ScopeState, incident: IncidentState, into: IncidentState, now: float,
+                     reason: str) -> list[Incident]:
+        """`incident` is merged into `into`: it resolves now (not reopenable) and, when receivers know it, its
+        final `resolved` version says `merged_into`; sent even while it is suppressed, like every resolve.
+        The caller moves its members and then `forget`s it."""
+        was_notified = incident.notified
+        incident.status = "resolved"
+        incident.resolved_at = now
+        incident.notified = False
+        self.ledger.record(incident, "resolved", "merge", now, reason, ref=into.id)
+        if not was_notified:
+            return []
+        built = self._build(state, incident, "resolved", reason)
+        return [built.model_copy(update={"merged_into": into.id})]
 
     def _held(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
         """Whether suppression holds the incident now; records a decision when that changes."""

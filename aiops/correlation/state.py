@@ -50,11 +50,13 @@ class IncidentState(BaseModel):
     last_resolve: float = 0.0
     last_notified: float = 0.0
     resolved_at: float | None = None
+    opened_at: float | None = Field(None, description="Event time its first `open` was sent (None: not yet).")
     members: dict[str, MemberState] = Field(default_factory=dict)
     pending_added: list[str] = Field(default_factory=list)
     pending_resolved: list[str] = Field(default_factory=list)
     grouping: list[str] = Field(default_factory=list)
     group_key: str = ""
+    merged_keys: list[str] = Field(default_factory=list, description="Group keys of incidents merged into this one.")
     notified: bool = Field(False, description="Receivers know this incident (its open was sent).")
     held_by: str = Field("", description="Suppression currently holding its notifications (rule:ref).")
     reopened: int = 0

@@ -5,9 +5,11 @@ DIR is the `telecom_alarm_causal` folder (or one dataset folder in it; layout in
    (``service = host = dev<device>``, ``name = alarm<type>``, firing at `start_timestamp`, resolved at
    `end_timestamp`); the service catalogue is the devices, each `depends_on` its topology neighbours of
    lower id (so topology grouping works both ways), scope `component`. Reported: incidents opened,
-   compression (alarms / incidents opened), coherence (share of member pairs of distinct types inside an
-   incident whose types are linked, either way, in the expert DAG; `coherence_chance` is the same share over
-   all pairs of distinct types, i.e. what random grouping scores) and alarms/s of the pipeline;
+   compression (alarms / incidents opened), incidents merged into another (`merged`) and the compression of
+   the incidents left (`compression_after_merge`), coherence (share of member pairs of distinct types inside
+   an incident whose types are linked, either way, in the expert DAG, a merged incident counted only in its
+   survivor; `coherence_chance` is the same share over all pairs of distinct types, i.e. what random grouping
+   scores) and alarms/s of the pipeline;
 2. causal graph: the same alarm stream feeds a `RelationModel` (what the engine holds) directly, with the
    device as context and its topology neighbours as neighbouring contexts. Its edges (pairs with enough
    co-occurrences; by default without the significance test, see `RelationSettings`), oriented by
@@ -120,31 +122,37 @@ def run_incidents(dataset: AlarmDataset) -> dict[str, Any]:
     pipeline = Pipeline(dataset_config(dataset))
     events = alarm_events(dataset)
     members: dict[str, set[str]] = {}
-    opened = 0
+    counts = Counter[str]()
     started = time.perf_counter()
     for change in (c for event in events for c in pipeline.process(event)):
-        opened += _collect(change, members)
+        counts[_collect(change, members)] += 1
     for change in pipeline.finish():
-        opened += _collect(change, members)
+        counts[_collect(change, members)] += 1
+    opened, merged = counts["open"], counts["merged"]
     seconds = time.perf_counter() - started
     linked, pairs = _coherence_pairs(dataset, members)
     types = len(dataset.types)
     undirected = {frozenset(edge) for edge in dataset.dag}
     return {
         "alarms": len(dataset.alarms), "incidents": opened,
-        "compression": round(len(dataset.alarms) / opened, 2) if opened else None,
+        "compression": round(len(dataset.alarms) / opened, 2) if opened else None, "merged": merged,
+        "compression_after_merge": round(len(dataset.alarms) / (opened - merged), 2) if opened > merged else None,
         "coherence": round(linked / pairs, 4) if pairs else None,
         "coherence_chance": round(len(undirected) / (types * (types - 1) / 2), 4) if types > 1 else None,
         "alarms_per_second": round(len(dataset.alarms) / seconds) if seconds > 0 else None,
     }
 
 
-def _collect(change: Incident, members: dict[str, set[str]]) -> bool:
-    """Record the members of one incident version; whether it is an `open`."""
+def _collect(change: Incident, members: dict[str, set[str]]) -> str:
+    """Record the members of one incident version; its kind: `open`, `merged` (its members moved to the
+    survivor, which reports them as added) or `other`."""
+    if change.merged_into is not None:
+        members.pop(change.id, None)
+        return "merged"
     known = members.setdefault(change.id, set())
     known.update(member.fingerprint for member in change.members)
     known.update(change.change.added)
-    return change.status == "open"
+    return "open" if change.status == "open" else "other"
 
 
 def learn_relations(dataset: AlarmDataset, settings: RelationSettings) -> tuple[RelationModel, float]:
@@ -220,7 +228,8 @@ def build_report(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def _print_table(report: dict[str, Any]) -> None:
     for name, fig in report["datasets"].items():
         c = fig["causal"]
-        print(f"{name}: {fig['alarms']} alarms -> {fig['incidents']} incidents (compression {fig['compression']}),"
+        print(f"{name}: {fig['alarms']} alarms -> {fig['incidents']} incidents (compression {fig['compression']};"
+              f" {fig['merged']} merged, {fig['compression_after_merge']} after merging),"
               f" coherence {fig['coherence']} (chance {fig['coherence_chance']}), {fig['alarms_per_second']} alarms/s")
         print(f"  causal P={c['precision']} R={c['recall']} F1={c['f1']} ({c['edges']} edges; THP {fig['thp_f1']},"
               f" complete graph {fig['complete_graph_f1']}), {c['observations_per_second']} obs/s")

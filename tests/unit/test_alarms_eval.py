@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aiops.evaluation.alarms import main, score_edges
+from aiops.evaluation.alarms import _collect, main, score_edges
+from aiops.incidents import Change, Incident
 
 ALARMS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "telecom_alarm_causal"
 
@@ -52,6 +53,9 @@ def test_synthetic_dataset_gives_expected_f1_and_compression(
     assert 0.0 <= report["mean_coherence"] <= 1.0
     assert figures["complete_graph_f1"] == pytest.approx(2 * 0.1 * 1 / 1.1, abs=1e-3)
     assert "no_topology" in figures["variants"]
+    assert 0 <= figures["merged"] < figures["incidents"]
+    assert figures["compression_after_merge"] == pytest.approx(450 / (figures["incidents"] - figures["merged"]),
+                                                               abs=0.01)
 
 
 def test_score_edges() -> None:
@@ -77,3 +81,21 @@ def test_real_dataset_quick_run(capsys: pytest.CaptureFixture[str]) -> None:
         assert figures["incidents"] >= 1
         assert 0.0 <= figures["causal_f1"] <= 1.0
     assert report["mean_compression"] > 1.0
+
+
+def _version(incident_id: str, status: str, added: list[str], merged_into: str | None = None) -> Incident:
+    return Incident.model_validate({
+        "id": incident_id, "version": 1, "idempotency_key": f"{incident_id}:1", "status": status, "priority": "P3",
+        "title": "t", "scope": "s", "services": [], "hosts": [], "first_seen": "2024-01-01T00:00:00Z",
+        "last_seen": "2024-01-01T00:00:00Z", "members": [], "merged_into": merged_into,
+        "change": Change(added=added),
+    })
+
+
+def test_a_merged_incident_counts_only_in_its_survivor() -> None:
+    members: dict[str, set[str]] = {}
+    assert _collect(_version("a", "open", ["x:a0"]), members) == "open"
+    assert _collect(_version("c", "open", ["x:a1"]), members) == "open"
+    assert _collect(_version("c", "resolved", [], merged_into="a"), members) == "merged"
+    assert _collect(_version("a", "updated", ["x:a1", "x:a2"]), members) == "other"
+    assert members == {"a": {"x:a0", "x:a1", "x:a2"}}
