@@ -3,15 +3,19 @@
 `DriftDetector` keeps a fast and a slow EWMA of the value; their gap is small and centred while the
 series is stable and grows steadily under a drift or a sustained shift. The gap is standardised by its
 own slowly-learnt centre and mean absolute deviation (self-normalising, so autocorrelated series are not
-over-flagged) and scored through the peaks-over-threshold tail. It reacts slowly by design and does not
-catch single spikes (the level detector does).
+over-flagged) and scored through the peaks-over-threshold tail. With `confirm_points` N > 1 the statistic
+(scored and fed to the tail) is the smallest standardised gap of the last N points, this one included: an
+excursion must hold for N points, about the gap's memory (1 / `fast_alpha`), before it counts, so the
+short excursions the gap makes on noise stop alerting while a drift, which keeps the gap open, is reported
+N points later. It reacts slowly by design and does not catch single spikes (the level detector does).
 """
 
 # ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
 
 from __future__ import annotations
 
-from typing import ClassVar
+import math
+from typing import Any, ClassVar
 
 from aiops.detectors.calibrated import CalibratedDetector, Judgement
 from aiops.detectors.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
@@ -22,7 +26,7 @@ class DriftDetector(CalibratedDetector):
     """Standardised gap between a fast and a slow EWMA."""
 
     name: str = "drift"
-    state_fields: ClassVar[tuple[str, ...]] = ("fast", "slow", "gap_centre", "gap_scale")
+    state_fields: ClassVar[tuple[str, ...]] = ("fast", "slow", "gap_centre", "gap_scale", "recent")
     lazy_statistic: ClassVar[bool] = True
 
     def __init__(
@@ -33,6 +37,7 @@ class DriftDetector(CalibratedDetector):
         gap_alpha: float = 0.002,
         clip: float = 4.0,
         warmup_points: int = 100,
+        confirm_points: int = 1,
         tail: PeaksOverThreshold | None = None,
     ) -> None:
         # The gap is strongly autocorrelated: its tail must adapt slowly or a drift calibrates itself away.
@@ -45,6 +50,11 @@ class DriftDetector(CalibratedDetector):
         self.slow = 0.0
         self.gap_centre = 0.0
         self.gap_scale = 0.0
+        self.confirm_points = confirm_points
+        self.recent: list[float] = []
+        """Standardised gaps of the previous `confirm_points - 1` points, oldest first."""
+        self.held = math.inf
+        """min(recent), or infinity while it is empty (derived, not saved)."""
 
     def judge(self, ts: float, value: float) -> Judgement:
         fast = self.fast
@@ -55,7 +65,9 @@ class DriftDetector(CalibratedDetector):
             scale = ABS_SCALE_FLOOR
         if not self.gap_scale < scale:  # max(gap_scale, floor) keeps gap_scale unless floor is larger
             scale = self.gap_scale
-        return abs(gap - self.gap_centre) / scale, slow, None
+        statistic = abs(gap - self.gap_centre) / scale
+        held = self.held
+        return (held if held < statistic else statistic), slow, None
 
     def absorb(self, ts: float, value: float, statistic: float | None) -> None:
         count = self.count
@@ -69,6 +81,8 @@ class DriftDetector(CalibratedDetector):
             fast = self.fast
             slow = self.slow
             gap = (fast + self.fast_alpha * (value - fast)) - (slow + self.slow_alpha * (value - slow))
+            if self.confirm_points > 1:
+                self._remember(gap, slow)
             self.fast = fast + self.fast_alpha * (value - fast)
             step = self.slow_alpha
             if 1.0 / (count + 1) > step:
@@ -96,3 +110,27 @@ class DriftDetector(CalibratedDetector):
         self.count = count + 1
         self.ready = count + 1 >= self.warmup_points
         self._cache = None
+
+    def _remember(self, gap: float, slow: float) -> None:
+        """Keep this point's standardised gap, as `judge` computed it, among the last `confirm_points - 1`."""
+        scale = abs(slow) * REL_SCALE_FLOOR
+        if scale < ABS_SCALE_FLOOR:
+            scale = ABS_SCALE_FLOOR
+        if not self.gap_scale < scale:
+            scale = self.gap_scale
+        recent = self.recent
+        latest = abs(gap - self.gap_centre) / scale
+        recent.append(latest)
+        held = self.held
+        if len(recent) >= self.confirm_points and recent.pop(0) == held:
+            self.held = min(recent)  # the minimum left the window
+        elif latest < held:
+            self.held = latest
+
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """`CalibratedDetector.load`; snapshots from before `confirm_points` have no recent gaps (none kept)."""
+        state = snapshot["state"]
+        if "recent" not in state:
+            snapshot = {**snapshot, "state": {**state, "recent": []}}
+        super().load(snapshot)
+        self.held = min(self.recent) if self.recent else math.inf

@@ -50,6 +50,8 @@ Its statistic, an EW mean of the best surprise, is strongly autocorrelated: the 
 neighbouring points of one excursion, whose small mean excess made surprises of 4-5 on Gaussian noise.
 0.2 cut the demo's false incidents a little more (13 vs 14 over 8 seeds) but lost PetShop top-1/top-3.
 """
+DRIFT_CONFIRM_POINTS = 15
+"""The drift member counts an excursion once it has held this many points (`DriftDetector.confirm_points`)."""
 GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
 
 _Evaluation = tuple[
@@ -125,7 +127,7 @@ def build_components() -> dict[str, CalibratedDetector]:
         "spike": LevelDetector(alpha=0.5, tail=PeaksOverThreshold(auto_log_cv=SPIKE_AUTO_LOG_CV)),
         "shift": LevelDetector(alpha=0.02),
         "variance": VarianceDetector(),
-        "drift": DriftDetector(),
+        "drift": DriftDetector(confirm_points=DRIFT_CONFIRM_POINTS),
         "seasonal": SeasonalDetector(),
         "flatline": FlatLineDetector(),
     }
