@@ -9,7 +9,10 @@ Scores each affected service from up to four factors and reports each factor's s
   along calls as the same symptom: a caller's latency rise is not explained by a callee whose latency
   fell, whose availability rose, or whose latency rose by a hundredth as much). Each service's symptoms
   are read from the earliest member of each member type (what an incident digest keeps);
-- `onset`: how early its first member started, relative to the incident's span;
+- `onset`: how early its first member started compared with the affected services connected to it by a
+  dependency path either way (1 when none of them started earlier, less by the delay over the incident's
+  span): an earlier anomaly on a service that can neither affect it nor be affected by it says nothing
+  about which of the two is the cause;
 - `strength`: its strongest member (anomaly score or alert severity);
 - `learned`: the learned causal direction, the mean probability that its member types fire before the
   other services' member types (only when the learned model knows at least one such pair).
@@ -93,14 +96,17 @@ class _Place:
     """Affected dependencies (transitive) that explain its anomaly."""
     unrelated: set[str]
     """Affected dependencies whose anomaly does not explain its own."""
+    connected: set[str]
+    """Affected services on a dependency path to or from it (any anomaly), itself included."""
 
     @classmethod
     def of(cls, service: str, graph: ServiceGraph, symptoms: dict[str, Symptoms]) -> _Place:
         mine = symptoms[service]
-        upstream = {s for s in graph.transitive_dependents(service) if s in symptoms and explains(symptoms[s], mine)}
+        above = {s for s in graph.transitive_dependents(service) if s in symptoms}
         below = {s for s in graph.transitive_dependencies(service) if s in symptoms}
+        upstream = {s for s in above if explains(symptoms[s], mine)}
         downstream = {s for s in below if explains(mine, symptoms[s])}
-        return cls(upstream, downstream, below - downstream)
+        return cls(upstream, downstream, below - downstream, above | below | {service})
 
     def score(self, affected: int) -> float:
         """0.7 x share of the other affected services it explains, + 0.3 when nothing below explains it."""
@@ -134,14 +140,15 @@ def rank_root_causes(
         return []
     affected = set(by_service)
     symptoms = {service: symptoms_of(members) for service, members in by_service.items()}
+    onsets = {service: min(member.first_seen for member in members) for service, members in by_service.items()}
     span = max(incident.last_seen - incident.first_seen, 1.0)
     learned = {service: _learned(service, by_service, precedence) for service in by_service}
     weights = LEARNED_WEIGHTS if any(v is not None for v in learned.values()) else WEIGHTS
     candidates = []
     for service, members in by_service.items():
         place = _Place.of(service, graph, symptoms)
-        onset = min(member.first_seen for member in members)
-        parts = {"graph": place.score(len(affected)), "onset": 1.0 - (onset - incident.first_seen) / span,
+        delay = onsets[service] - min(onsets[other] for other in place.connected)
+        parts = {"graph": place.score(len(affected)), "onset": 1.0 - delay / span,
                  "strength": max(member_strength(member) for member in members)}
         if "learned" in weights:
             value = learned[service]

@@ -14,7 +14,9 @@ DIR holds traffic scenarios (`low_traffic/`, `high_traffic/`, ...; layout in `pe
    else the one nearest to it in the call graph; ties go to the one that started closest to the alert's
    `timestamp`, then to the larger one (`choose_incident`; the alert is what the dataset authors' baseline
    is given too; the label is only scored). top-k = the labelled `root_cause.node` is among its first k
-   `root_cause` candidates. No incident at all counts as a miss.
+   `root_cause` candidates; candidates with equal scores are an unordered group (the pipeline lists them
+   by name), so a label tied with others counts as the expected hit of a random order within its group
+   (`hit_share`; e.g. 1/2 for top-1 when tied first with one other). No incident at all counts as a miss.
 One configuration for every scenario and issue: the defaults plus `CORRELATION` (topology hops 2, why
 below); nothing is tuned per scenario.
 
@@ -44,7 +46,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ from aiops.detection import DetectionStage
 from aiops.detectors.base import SeriesDetectorFactory
 from aiops.detectors.ensemble import default_metric_detector
 from aiops.detectors.ewma import EwmaZScore
+from aiops.evaluation import petshop_report
 from aiops.evaluation.petshop_data import (
     Issue,
     MetricTable,
@@ -64,6 +67,7 @@ from aiops.evaluation.petshop_data import (
     scenario_dirs,
     service_catalogue,
 )
+from aiops.evaluation.petshop_report import IssueResult, ScenarioResult, hit_share
 from aiops.events import EVENT_ADAPTER
 from aiops.incidents import Incident
 from aiops.pipeline import Pipeline
@@ -97,10 +101,12 @@ class Variant:
             pipeline.detection = DetectionStage(config.detection, series_factory=factory)
         return pipeline
 
-    def rank(self, incident: Incident, graph: ServiceGraph) -> list[str]:
+    def rank(self, incident: Incident, graph: ServiceGraph) -> tuple[list[str], list[float] | None]:
+        """Services in ranked order, and their scores (None for a what-if ranker)."""
         if self.ranker is not None:
-            return self.ranker(incident, graph)
-        return [candidate.service for candidate in incident.root_cause]
+            return self.ranker(incident, graph), None
+        return ([candidate.service for candidate in incident.root_cause],
+                [candidate.score for candidate in incident.root_cause])
 
 
 def _upstream_through(graph: ServiceGraph, service: str, affected: set[str]) -> set[str]:
@@ -144,38 +150,6 @@ VARIANTS: dict[str, Variant] = {
 RUN_ROWS = 5
 """Rows of one no-issue run: the length of an issue file."""
 SPLIT_FRACTIONS = (0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-@dataclass(slots=True)
-class IssueResult:
-    """Outcome of one issue."""
-
-    key: str
-    label: str
-    target_metric: str
-    rank: int | None
-    ranking: list[str]
-    incidents: int
-    label_anomalous: bool
-    label_in_judged: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "issue": self.key, "root_cause": self.label, "metric": self.target_metric, "rank": self.rank,
-            "ranking": self.ranking, "incidents": self.incidents, "label_anomalous": self.label_anomalous,
-            "label_in_judged": self.label_in_judged,
-        }
-
-
-@dataclass(slots=True)
-class ScenarioResult:
-    name: str
-    issues: list[IssueResult] = field(default_factory=list)
-    runs: int = 0
-    false_alarms: int = 0
-    split_failures: list[bool] = field(default_factory=list)
-    events: int = 0
-    seconds: float = 0.0
 
 
 CORRELATION = {"topology_hops": 2}
@@ -264,12 +238,13 @@ def run_issue(warm: Pipeline, issue: Issue, variant: Variant, result: ScenarioRe
                 latest[change.id] = change
     graph = ServiceGraph(warm.config.services)
     incident = choose_incident(latest, issue.target_node, issue.alert_ts, graph)
-    ranking = variant.rank(incident, graph) if incident is not None else []
+    ranking, scores = variant.rank(incident, graph) if incident is not None else ([], None)
     rank = ranking.index(issue.root_cause) + 1 if issue.root_cause in ranking else None
     anomalous = any(issue.root_cause in inc.services for inc in latest.values())
     judged = incident is not None and issue.root_cause in incident.services
     return IssueResult(issue.key, issue.root_cause, issue.target_metric, rank, ranking[:5], len(latest), anomalous,
-                       judged)
+                       judged, hit_share(ranking, scores, issue.root_cause, 1),
+                       hit_share(ranking, scores, issue.root_cause, 3))
 
 
 def run_scenario(directory: Path, variant: Variant, only: tuple[str, ...]) -> ScenarioResult:
@@ -283,75 +258,10 @@ def run_scenario(directory: Path, variant: Variant, only: tuple[str, ...]) -> Sc
     return result
 
 
-def _hits(issues: list[IssueResult]) -> dict[str, Any]:
-    count = len(issues)
-    top1 = sum(1 for item in issues if item.rank is not None and item.rank <= 1)
-    top3 = sum(1 for item in issues if item.rank is not None and item.rank <= 3)
-    return {
-        "issues": count,
-        "top1": round(top1 / count, 3) if count else None,
-        "top3": round(top3 / count, 3) if count else None,
-        "no_incident": sum(1 for item in issues if item.incidents == 0),
-        "label_anomalous": round(sum(item.label_anomalous for item in issues) / count, 3) if count else None,
-        "label_in_judged": round(sum(item.label_in_judged for item in issues) / count, 3) if count else None,
-    }
-
-
-def _scenario_figures(result: ScenarioResult) -> dict[str, Any]:
-    figures = _hits(result.issues)
-    metrics = sorted({item.target_metric for item in result.issues})
-    figures["by_metric"] = {m: _hits([i for i in result.issues if i.target_metric == m]) for m in metrics}
-    splits = result.split_failures
-    figures.update(
-        no_issue_runs=result.runs,
-        false_alarms=result.false_alarms,
-        specificity=round(1 - result.false_alarms / result.runs, 3) if result.runs else None,
-        specificity_paper_splits=round(1 - sum(splits) / len(splits), 3) if splits else None,
-        events=result.events,
-        events_per_second=round(result.events / result.seconds) if result.seconds > 0 else None,
-    )
-    return figures
-
-
 def build_report(results: list[ScenarioResult], variant: Variant) -> dict[str, Any]:
-    """The `--json` report: overall figures, per-scenario figures and per-issue outcomes."""
-    issues = [item for result in results for item in result.issues]
-    runs = sum(result.runs for result in results)
-    false_alarms = sum(result.false_alarms for result in results)
-    overall = _hits(issues)
-    return {
-        "top1": overall["top1"],
-        "top3": overall["top3"],
-        "specificity": round(1 - false_alarms / runs, 3) if runs else None,
-        "issues": overall["issues"],
-        "no_incident": overall["no_incident"],
-        "label_anomalous": overall["label_anomalous"],
-        "label_in_judged": overall["label_in_judged"],
-        "no_issue_runs": runs,
-        "variant": variant.name,
-        "correlation": dict(CORRELATION),
-        "detector": variant.detector or str(getattr(AiopsConfig().detection.metric, "detector", "ewma")),
-        "scenarios": {result.name: _scenario_figures(result) for result in results},
-        "details": {result.name: [item.as_dict() for item in result.issues] for result in results},
-    }
-
-
-def _print_table(report: dict[str, Any]) -> None:
-    head = f"PetShop RCA ({report['variant']}, detector {report['detector']})"
-    print(f"{head}: {report['issues']} issues, {report['no_issue_runs']} no-issue runs")
-    print(f"  overall   top1={report['top1']} top3={report['top3']} specificity={report['specificity']}")
-    for name, fig in report["scenarios"].items():
-        print(
-            f"  {name:<18} issues={fig['issues']:<3} top1={fig['top1']} top3={fig['top3']}"
-            f" specificity={fig['specificity']} (paper splits {fig['specificity_paper_splits']})"
-            f" no_incident={fig['no_incident']} events/s={fig['events_per_second']}"
-        )
-        for metric, sub in fig["by_metric"].items():
-            print(f"    {metric:<16} issues={sub['issues']:<3} top1={sub['top1']} top3={sub['top3']}")
-    for name, items in report["details"].items():
-        for item in items:
-            top = ", ".join(item["ranking"][:3])
-            print(f"    {name}/{item['issue']:<14} rank={item['rank']} label={item['root_cause']} top=[{top}]")
+    """The `--json` report of `results` (see `petshop_report.build_report`)."""
+    detector = variant.detector or str(getattr(AiopsConfig().detection.metric, "detector", "ewma"))
+    return petshop_report.build_report(results, variant.name, detector, CORRELATION)
 
 
 def main(argv: list[str]) -> int:
@@ -377,7 +287,7 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:
-        _print_table(report)
+        petshop_report.print_table(report)
     return 0
 
 

@@ -23,6 +23,7 @@ from aiops.evaluation.petshop_data import (
     row_events,
     service_catalogue,
 )
+from aiops.evaluation.petshop_report import hit_share
 from aiops.incidents import Incident, Member
 from aiops.signals import dt_from_epoch
 
@@ -116,12 +117,26 @@ def test_runner_ranks_the_faulty_leaf_first(tmp_path: Path, capsys: pytest.Captu
     assert report["issues"] == 1
     assert report["top1"] == 1.0
     assert report["top3"] == 1.0
+    assert report["top1_listed_order"] == 1.0
+    assert report["details"]["tiny_traffic"][0]["top1"] == 1.0
     assert 0.0 <= report["specificity"] <= 1.0
     figures = report["scenarios"]["tiny_traffic"]
     assert figures["no_issue_runs"] == 60  # second half of 600 rows in blocks of 5
     assert report["details"]["tiny_traffic"][0]["ranking"][0] == "db"
     assert report["label_in_judged"] == 1.0
     assert report["correlation"] == CORRELATION
+
+
+def test_a_label_tied_with_others_counts_as_the_expected_hit_of_a_random_order() -> None:
+    ranking = ["a", "label", "b", "c"]
+    tied_first = [0.7, 0.7, 0.7, 0.1]
+    assert hit_share(ranking, tied_first, "label", 1) == pytest.approx(1 / 3)
+    assert hit_share(ranking, tied_first, "label", 3) == 1.0
+    assert hit_share(ranking, [0.9, 0.5, 0.5, 0.5], "label", 1) == 0.0
+    assert hit_share(ranking, [0.9, 0.5, 0.5, 0.5], "label", 3) == pytest.approx(2 / 3)
+    assert hit_share(ranking, None, "label", 1) == 0.0  # what-if rankers: the listed order
+    assert hit_share(ranking, None, "label", 2) == 1.0
+    assert hit_share(ranking, tied_first, "missing", 3) == 0.0
 
 
 def test_default_feeds_the_golden_signals_and_all_series_feeds_everything(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from aiops.correlation.root_cause import rank_root_causes
 from aiops.correlation.state import IncidentState, MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.priority import assess_priority
+from aiops.signals import Evidence, dt_from_epoch
 
 SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": ["postgres"], "postgres": []}
 SHOP_TIERS = {"frontend": 1, "checkout": 1, "payments": 1, "postgres": 2}
@@ -57,9 +58,26 @@ def test_single_service_incident_ranks_itself() -> None:
     assert ranked[0].factors["graph"] == 0.0
 
 
-def test_earlier_onset_wins_between_unrelated_services() -> None:
+def test_onset_does_not_rank_services_that_cannot_affect_each_other() -> None:
     ranked = rank_root_causes(incident(member("x", 50), member("y", 0)), graph({"x": [], "y": []}))
+    assert ranked[0].score == ranked[1].score
+    assert ranked[0].factors == ranked[1].factors
+
+
+def test_earlier_onset_wins_between_services_on_one_dependency_path() -> None:
+    def anomaly(service: str, name: str, onset: float) -> MemberState:
+        evidence = Evidence(detector="t", score=0.99999, threshold=0.9999, observed=2.0, expected=1.0,
+                            onset=dt_from_epoch(T0 + onset))
+        return MemberState(fingerprint=service, origin="metric_anomaly", name=name, service=service,
+                           status="firing", severity="warning", first_seen=T0 + onset, last_seen=T0 + 100,
+                           evidence=evidence, member_type=f"metric_anomaly:{name}")
+
+    # Different metrics: neither explains the other, so only the onset separates them (x -> z -> y).
+    state = incident(anomaly("x", "latency", 50), anomaly("y", "cpu", 0))
+    ranked = rank_root_causes(state, graph({"x": ["z"], "z": ["y"], "y": []}))
     assert [c.service for c in ranked] == ["y", "x"]
+    unconnected = rank_root_causes(state, graph({"x": [], "y": []}))
+    assert unconnected[0].score == unconnected[1].score
 
 
 def test_at_most_five_candidates() -> None:
