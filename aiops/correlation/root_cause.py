@@ -2,8 +2,10 @@
 
 Scores each affected service from up to four factors and reports each factor's share of its score:
 - `graph`: how many other affected services (transitively) depend on it *and show an anomaly it can
-  explain*, with a bonus when none of its own affected dependencies can explain its anomaly (the deepest
-  anomalous dependency). A dependency explains a dependent's anomaly when either side has a member of
+  explain* (0.5 x their share), a bonus when one of them, or itself, is an entry point of the catalogue (a
+  known service nothing depends on, e.g. the frontend: where users feel the failure; 0.2), and a bonus when
+  none of its own affected dependencies can explain its anomaly (the deepest anomalous dependency; 0.3).
+  A dependency explains a dependent's anomaly when either side has a member of
   unknown kind (an alert, a log anomaly), or when both have a metric anomaly of the same name deviating the
   same way and the dependency's deviation is at least `MIN_SHARE` of the dependent's (anomalies propagate
   along calls as the same symptom: a caller's latency rise is not explained by a callee whose latency
@@ -98,6 +100,8 @@ class _Place:
     """Affected dependencies whose anomaly does not explain its own."""
     connected: set[str]
     """Affected services on a dependency path to or from it (any anomaly), itself included."""
+    entry: bool
+    """It, or an affected dependent it explains, is a catalogue entry point (nothing depends on it)."""
 
     @classmethod
     def of(cls, service: str, graph: ServiceGraph, symptoms: dict[str, Symptoms]) -> _Place:
@@ -106,12 +110,16 @@ class _Place:
         below = {s for s in graph.transitive_dependencies(service) if s in symptoms}
         upstream = {s for s in above if explains(symptoms[s], mine)}
         downstream = {s for s in below if explains(mine, symptoms[s])}
-        return cls(upstream, downstream, below - downstream, above | below | {service})
+        entry = any(s in graph.depends_on and not graph.dependents.get(s) for s in upstream | {service})
+        return cls(upstream, downstream, below - downstream, above | below | {service}, entry)
 
     def score(self, affected: int) -> float:
-        """0.7 x share of the other affected services it explains, + 0.3 when nothing below explains it."""
+        """0.5 x share of the other affected services it explains, + 0.2 when that reaches an entry point,
+        + 0.3 when nothing below explains it (0 for a one-service incident: nothing to compare)."""
         depth = len(self.upstream) / max(affected - 1, 1)
-        return 0.7 * depth + (0.3 if not self.downstream and affected > 1 else 0.0)
+        if affected < 2:
+            return 0.0
+        return 0.5 * depth + 0.2 * self.entry + (0.0 if self.downstream else 0.3)
 
 
 def _learned(service: str, by_service: dict[str, list[MemberState]], precedence: Precedence | None) -> float | None:
@@ -168,6 +176,8 @@ def _reason(service: str, place: _Place, learned: float | None) -> str:
     if place.upstream:
         parts.append(f"{len(place.upstream)} affected service(s) depend on {service}: "
                      f"{', '.join(sorted(place.upstream))}")
+    if place.entry:
+        parts.append("explains an affected entry point" if place.upstream else "it is an entry point")
     if place.downstream:
         parts.append(f"its affected dependencies: {', '.join(sorted(place.downstream))}")
     elif place.unrelated:

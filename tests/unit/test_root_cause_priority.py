@@ -72,9 +72,9 @@ def test_earlier_onset_wins_between_services_on_one_dependency_path() -> None:
                            status="firing", severity="warning", first_seen=T0 + onset, last_seen=T0 + 100,
                            evidence=evidence, member_type=f"metric_anomaly:{name}")
 
-    # Different metrics: neither explains the other, so only the onset separates them (x -> z -> y).
+    # Different metrics: neither explains the other, so only the onset separates them (w -> x -> z -> y).
     state = incident(anomaly("x", "latency", 50), anomaly("y", "cpu", 0))
-    ranked = rank_root_causes(state, graph({"x": ["z"], "z": ["y"], "y": []}))
+    ranked = rank_root_causes(state, graph({"w": ["x"], "x": ["z"], "z": ["y"], "y": []}))
     assert [c.service for c in ranked] == ["y", "x"]
     unconnected = rank_root_causes(state, graph({"x": [], "y": []}))
     assert unconnected[0].score == unconnected[1].score

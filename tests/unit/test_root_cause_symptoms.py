@@ -103,3 +103,17 @@ def test_the_digest_view_ranks_metric_anomalies_like_the_whole_incident(seed: in
         state.members[member.fingerprint] = member
         if index % 7 == 6:
             assert rank_root_causes(digest.refresh().view(), g) == rank_root_causes(state, g)
+
+
+def test_explaining_the_entry_point_outranks_explaining_more_internal_services() -> None:
+    # frontend (nothing depends on it) <- api; scheduler (unaffected) -> x -> y -> z, z explains x and y.
+    calls = {"frontend": ["api"], "api": [], "scheduler": ["x"], "x": ["y"], "y": ["z"], "z": []}
+    state = incident(anomaly("frontend", "latency", 0.6, 0.3, 300), anomaly("api", "latency", 0.5, 0.2, 300),
+                     anomaly("x", "queue", 90, 10), anomaly("y", "queue", 80, 10), anomaly("z", "queue", 70, 10))
+    ranked = rank_root_causes(state, graph(calls))
+    assert ranked[0].service == "api"
+    assert "explains an affected entry point" in ranked[0].reason
+    assert ranked[1].service == "z"  # without the entry point bonus z would lead: it explains two services
+    z = next(c for c in ranked if c.service == "z")
+    assert "2 affected service(s) depend on z" in z.reason
+    assert "entry point" not in z.reason
