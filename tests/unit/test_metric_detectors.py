@@ -83,6 +83,22 @@ def test_drift_flagged() -> None:
     assert _flags(scores, 400, 1500) == 0
 
 
+def test_drift_confirmation_holds_the_smallest_recent_gap() -> None:
+    values = _noise(2500)
+    values[1500:] += 0.03 * np.arange(1000)
+    plain, held = DriftDetector(), DriftDetector(confirm_points=15)
+    statistics = []
+    for index, value in enumerate(values.tolist()):
+        ts = START + index * STEP
+        if index:
+            raw, confirmed = plain.judge(ts, value)[0], held.judge(ts, value)[0]
+            statistics.append(raw)
+            assert confirmed == min(statistics[-15:])
+        plain.learn(ts, value)
+        held.learn(ts, value)
+    assert _flags(_run(DriftDetector(confirm_points=15), values), 1500, 1800) >= 1
+
+
 def test_seasonal_anomaly_flagged_where_level_sees_nothing_unusual() -> None:
     values = _seasonal(2016 * 2)  # two weeks of 5-minute points
     anomaly = 3000 + int(np.argmax(values[3000:3288]))
@@ -150,6 +166,7 @@ FACTORIES: list[tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = [
     (MetricEnsemble, MetricEnsemble.restore),
     *[(cls, cls.restore) for cls in (LevelDetector, VarianceDetector, DriftDetector, FlatLineDetector)],
     (SeasonalDetector, SeasonalDetector.restore),
+    (lambda: DriftDetector(confirm_points=15), lambda state: DriftDetector.restore(state, confirm_points=15)),
 ]
 
 
