@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from aiops.detectors.bank_layout import Array, Index, Layout, Mask, TailColumns, where
 from aiops.detectors.bank_members import MEMBER_COLUMNS, MemberColumns
-from aiops.detectors.base import PointScore
-from aiops.detectors.ensemble import COUNTER, DEFAULT_THRESHOLD, GAUGE, UNKNOWN, MetricEnsemble
+from aiops.detectors.bank_scores import MODES, BankScores, empty_scores
+from aiops.detectors.ensemble import DEFAULT_THRESHOLD, MetricEnsemble
 from aiops.detectors.tail import MAX_SURPRISE, score_to_surprise
 
-MODES = (UNKNOWN, GAUGE, COUNTER)
-"""Mode names by their code in the state matrix."""
 _BONFERRONI = np.array([math.log10(warm + 1) for warm in range(64)])
 Judgement = tuple[Array, Array | None, Array | None, Mask, Mask]
 """A member's (statistic, centre or None, spread or None, warm, started) for a round's series."""
@@ -40,43 +37,6 @@ _ENSEMBLE_FIELDS = (
     "mode", "count", "since_alert", "alert_surprise", "since_report", "report_surprise",
     "previous_ts", "previous_value", "has_previous", "monotone", "persistence",
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class BankScores:
-    """Per point of a micro-batch, the parts of `MetricEnsemble.score`'s `PointScore` (NaN-free masks say None)."""
-
-    score: Array
-    undamped: Array
-    has_undamped: Mask
-    warm: Mask
-    expected: Array
-    has_expected: Mask
-    lower: Array
-    upper: Array
-    has_band: Mask
-    surprise: Array
-    source: Index
-    mode: Index
-    labels: tuple[str, ...]
-    """Source names by code (0: none)."""
-
-    def detail(self, point: int) -> str:
-        return f"{self.labels[self.source[point]]} surprise={self.surprise[point]:.2f} mode={MODES[self.mode[point]]}"
-
-    def point(self, point: int) -> PointScore:
-        """The `PointScore` the scalar ensemble gives this point."""
-        expected = float(self.expected[point]) if self.has_expected[point] else None
-        band = self.has_band[point]
-        return PointScore(
-            score=float(self.score[point]),
-            expected=expected,
-            lower=float(self.lower[point]) if band else None,
-            upper=float(self.upper[point]) if band else None,
-            warm=bool(self.warm[point]),
-            detail=self.detail(point),
-            undamped=float(self.undamped[point]) if self.has_undamped[point] else None,
-        )
 
 
 class EnsembleBank:
@@ -98,6 +58,7 @@ class EnsembleBank:
         self.labels = ("", *(member.label for member in self.members), "sustained")
         self.alert_surprise = score_to_surprise(threshold)
         self.size = 0
+        self._free: list[int] = []
         self.state: Array = np.zeros((layout.size, 0))
         fresh = np.array(layout.fresh)
         self._load_column(-1, fresh, self._prototype)
@@ -117,12 +78,24 @@ class EnsembleBank:
         self.size = end
         return range(start, end)
 
+    def allocate(self) -> int:
+        """A fresh series: a released index (reset) when there is one, else a new one."""
+        if self._free:
+            series = self._free.pop()
+            self._load_column(series, self.state[:, series], self._prototype)
+            return series
+        return self.add(1)[0]
+
+    def release(self, series: int) -> None:
+        """Series `series` is no longer used: `allocate` may hand its index out again."""
+        self._free.append(self._checked(series))
+
     def process(self, series: Index, ts: Array, values: Array) -> BankScores:
         """Score then learn each point (series index, event time, value) in stream order."""
         series, ts, values = np.asarray(series, np.intp), np.asarray(ts, np.float64), np.asarray(values, np.float64)
         if series.size and (series.min() < 0 or series.max() >= self.size):
             raise IndexError("series index out of range")
-        out = _empty_scores(series.size, self.labels)
+        out = empty_scores(series.size, self.labels)
         with np.errstate(all="ignore"):
             for positions in _rounds(series):
                 self._round(series[positions], ts[positions], values[positions], out, positions)
@@ -354,13 +327,3 @@ def _rounds(series: Index) -> list[Index]:
         return [np.arange(series.size)]
     by_round = np.argsort(rank, kind="stable")
     return np.split(by_round, np.cumsum(np.bincount(rank))[:-1])
-
-
-def _empty_scores(size: int, labels: tuple[str, ...]) -> BankScores:
-    floats = [np.zeros(size) for _ in range(6)]
-    masks = [np.zeros(size, bool) for _ in range(4)]
-    return BankScores(
-        score=floats[0], undamped=floats[1], has_undamped=masks[0], warm=masks[1], expected=floats[2],
-        has_expected=masks[2], lower=floats[3], upper=floats[4], has_band=masks[3], surprise=floats[5],
-        source=np.zeros(size, np.intp), mode=np.zeros(size, np.intp), labels=labels,
-    )  # fmt: skip

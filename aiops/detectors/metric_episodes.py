@@ -77,9 +77,11 @@ class MetricEpisodeTracker:
     def live_series(self) -> int:
         return len(self._series)
 
-    def observe(self, event: MetricEvent) -> Signal | None:
-        """Score then learn one sample; return a signal when an episode starts or ends."""
-        key = series_key(event)
+    def observe(self, event: MetricEvent, key: str | None = None) -> Signal | None:
+        """Score then learn one sample; return a signal when an episode starts or ends. `key`: the event's
+        `series_key`, when already known."""
+        if key is None:
+            key = series_key(event)
         self.last_key = key
         series = self._series.get(key)
         if series is None:
@@ -95,6 +97,11 @@ class MetricEpisodeTracker:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
             anomalous = episode is not None and not episode.confirmed and verdict.undamped >= self.threshold
         return self._update_episode(key, series, event, ts, verdict, anomalous)
+
+    def detector_of(self, key: str) -> SeriesDetector | None:
+        """The live detector of series `key`, if any (without touching its recency)."""
+        series = self._series.get(key)
+        return series.detector if series is not None else None
 
     def _admit(self, key: str, detector: SeriesDetector | None = None) -> _Series:
         while len(self._series) >= self.max_series:

@@ -42,6 +42,9 @@ from aiops.runtime.watermarks import PartitionWatermarks
 from aiops.signals import Signal, Watermark, dt_from_epoch
 
 log = logging.getLogger("aiops.detect")
+Event = MetricEvent | LogEvent | AlertEvent
+Decoded = Event | InvalidEventError
+"""A record decoded, or why it could not be."""
 
 WATERMARK_KEY = b"__watermark__"
 FETCH_MAX_WAIT_MS = 20
@@ -80,7 +83,7 @@ class DetectionWorker:
         self.metrics = metrics
         self.producer_id = producer_id
         self.wall = wall
-        self.stage = DetectionStage(config.detection)
+        self.stage = DetectionStage(config.detection, micro_batched=True)
         self.scope_of = build_correlator(config).scope_of
         self.watermarks = PartitionWatermarks(
             config.correlation.allowed_lateness_seconds, config.ingest.idle_partition_seconds
@@ -158,11 +161,13 @@ class DetectionWorker:
         if unrestored:
             assignment = self._consumer.assignment() if self._consumer is not None else None
             await self.checkpoints.restore(self.bootstrap, unrestored, assignment)
-        for tp, records in batch.items():
+        decoded = [(tp, records, [self._try_decode(record) for record in records]) for tp, records in batch.items()]
+        self._prepare(decoded)
+        for tp, records, events in decoded:
             count += len(records)
             shard = self.checkpoints.log_shard(tp.topic, tp.partition)
-            for record in records:
-                self._process_record(record, wall, outputs, shard)
+            for record, event in zip(records, events, strict=True):
+                self._process_record(record, wall, outputs, shard, event)
         self._advance(wall, outputs)
         if outputs:
             await self._publish(outputs)
@@ -193,12 +198,25 @@ class DetectionWorker:
             metrics.event_lag_seconds.set(wall - self.stage.max_event_time)
         self.batches += 1
 
-    def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output],
-                        shard: Hashable = 0) -> None:
+    def _try_decode(self, record: ConsumerRecord[Any, Any]) -> Event | InvalidEventError:
         try:
-            event = self._decode(record)
+            return self._decode(record)
         except InvalidEventError as error:
-            self._dead(record, error.reason, error.detail, outputs, wall)
+            return error
+
+    def _prepare(self, decoded: list[tuple[TopicPartition, list[ConsumerRecord[Any, Any]], list[Decoded]]]) -> None:
+        """Let the stage score the batch's metric samples as one micro-batch (micro-batched ensemble)."""
+        events = (event for _, _, events in decoded for event in events if not isinstance(event, InvalidEventError))
+        try:
+            self.stage.prepare(events)
+        except Exception:  # never fatal: unprepared samples are scored one by one
+            log.exception("detection: scoring the batch's metric samples together failed")
+
+    def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output],
+                        shard: Hashable = 0, decoded: Decoded | None = None) -> None:
+        event = self._try_decode(record) if decoded is None else decoded
+        if isinstance(event, InvalidEventError):
+            self._dead(record, event.reason, event.detail, outputs, wall)
             return
         try:
             signals = self.stage.process(event, shard)
@@ -211,7 +229,7 @@ class DetectionWorker:
         for signal in signals:
             outputs.append(self._signal_output(signal))
 
-    def _decode(self, record: ConsumerRecord[Any, Any]) -> MetricEvent | LogEvent | AlertEvent:
+    def _decode(self, record: ConsumerRecord[Any, Any]) -> Event:
         raw = self._raw_topics.get(record.topic)
         limit = self.config.ingest.max_message_bytes
         if raw is None:

@@ -118,6 +118,8 @@ def test_bank_scores_and_states_equal_the_scalar_ensemble(seed: int) -> None:
     scalars = [MetricEnsemble() for _ in range(30)]
     for part in _batches(series.size, np.random.default_rng(seed)):
         scores = bank.process(series[part], ts[part], values[part])
+        each = [scores.point(offset) for offset in range(scores.score.size)]
+        assert all(_same_point(a, b) for a, b in zip(scores.points(), each, strict=True))
         for offset, (index, stamp, value) in enumerate(
             zip(series[part].tolist(), ts[part].tolist(), values[part].tolist(), strict=True)
         ):

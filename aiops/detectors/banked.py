@@ -1,0 +1,156 @@
+"""The default ensemble on the micro-batched path, behind the per-series `SeriesDetector` interface.
+
+`BankedEnsembles` owns one `EnsembleBank` and hands out `BankedSeries`, one per metric series, which the
+episode tracker uses like any `MetricEnsemble` (`score`, `learn`, `snapshot`; restored from the same
+snapshot format). Before a batch of events is handed to the tracker one by one, `prescore` scores and learns
+all of the batch's metric samples in one `EnsembleBank.process` call and queues each verdict on its
+series; the tracker's `score` then just takes it and `learn` drops it. Series not live yet get their
+detector ready in advance (`make` hands it out when the tracker admits that key, read through
+`key_source`). Whatever was not prescored (a series evicted and readmitted within the batch, a caller that
+never prescores) is scored and learnt on the spot, one point per `process` call: same results, slower.
+Verdicts are the scalar ensemble's, point for point (see `ensemble_bank.py`). A series' bank index is
+released when its detector is dropped (eviction, `forget`). One difference from the scalar path: a
+prescored sample that the tracker never sees (the stage failed on that event before the tracker ran) has
+still been learnt. No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from aiops.detectors.bank_scores import BankScores
+from aiops.detectors.base import PointScore, SeriesDetector
+from aiops.detectors.ensemble import MetricEnsemble
+from aiops.detectors.ensemble_bank import EnsembleBank
+from aiops.events import MetricEvent, series_key
+
+_Prescored = tuple[float, float, PointScore]
+"""(ts, value, verdict) of a point the bank has already learnt."""
+
+
+def _same(left: float, right: float) -> bool:
+    return left == right or (left != left and right != right)  # noqa: PLR0124 - NaN equals NaN here
+
+
+class BankedSeries:
+    """One series of a `BankedEnsembles`: the `SeriesDetector` interface over its bank index."""
+
+    name = MetricEnsemble.name
+    __slots__ = ("_learnt", "_owner", "_queue", "index")
+
+    def __init__(self, owner: BankedEnsembles, index: int) -> None:
+        self._owner = owner
+        self.index = index
+        self._queue: deque[_Prescored] = deque()
+        self._learnt: tuple[float, float, PointScore] | None = None
+        """A point scored on the spot (so already learnt) whose `learn` is still to come."""
+
+    def __del__(self) -> None:  # the tracker dropped this series (eviction, `forget`): free its bank index
+        self._owner.bank.release(self.index)
+
+    @property
+    def warm(self) -> bool:
+        return self._owner.bank.detector(self.index).warm
+
+    def belongs_to(self, owner: BankedEnsembles) -> bool:
+        return self._owner is owner
+
+    def clear(self) -> None:
+        """Forget verdicts left from earlier batches (of events the tracker never saw)."""
+        self._queue.clear()
+        self._learnt = None
+
+    def prescored(self, ts: float, value: float, verdict: PointScore) -> None:
+        """Queue the verdict of a point the bank has just scored and learnt for this series."""
+        self._queue.append((ts, value, verdict))
+
+    def score(self, ts: float, value: float) -> PointScore:
+        queue = self._queue
+        while queue and not (_same(queue[0][0], ts) and _same(queue[0][1], value)):
+            queue.popleft()  # prescored for an event the tracker never saw
+        if queue:
+            return queue[0][2]
+        learnt = self._learnt
+        if learnt is not None and _same(learnt[0], ts) and _same(learnt[1], value):
+            return learnt[2]
+        verdict = self._process(ts, value).point(0)
+        self._learnt = (ts, value, verdict)
+        return verdict
+
+    def learn(self, ts: float, value: float) -> None:
+        queue = self._queue
+        if queue and _same(queue[0][0], ts) and _same(queue[0][1], value):
+            queue.popleft()
+            return
+        learnt = self._learnt
+        self._learnt = None
+        if learnt is None or not (_same(learnt[0], ts) and _same(learnt[1], value)):
+            self._process(ts, value)
+
+    def _process(self, ts: float, value: float) -> BankScores:
+        return self._owner.bank.process(np.array([self.index]), np.array([ts]), np.array([value]))
+
+    def snapshot(self) -> dict[str, Any]:
+        return self._owner.bank.snapshot(self.index)
+
+
+class BankedEnsembles:
+    """Factory, restorer and batch scorer of `BankedSeries` sharing one `EnsembleBank`."""
+
+    def __init__(self, **params: Any) -> None:
+        self.bank = EnsembleBank(**params)
+        self.key_source: Callable[[], str] | None = None
+        """The key of the series the tracker is admitting when it calls `make` (its `last_key`)."""
+        self._pending: dict[str, BankedSeries] = {}
+
+    def make(self) -> SeriesDetector:
+        """A detector for the series being admitted: the one prescored for its key, else a fresh one."""
+        if self.key_source is not None:
+            pending = self._pending.pop(self.key_source(), None)
+            if pending is not None:
+                return pending
+        return BankedSeries(self, self.bank.allocate())
+
+    def restore(self, state: dict[str, Any]) -> SeriesDetector:
+        """A detector whose state is `state` (a `MetricEnsemble` snapshot)."""
+        series = BankedSeries(self, self.bank.allocate())
+        self.bank.restore(series.index, state)
+        return series
+
+    def prescore(self, events: list[MetricEvent], live: Callable[[str], SeriesDetector | None]) -> list[str]:
+        """Score and learn the samples of `events` (in order) now; `live` finds a key's current detector.
+
+        Returns the events' series keys, so the caller need not compute them again.
+        """
+        self._pending.clear()  # left over from a batch whose events never reached the tracker
+        keys: list[str] = []
+        targets: list[BankedSeries] = []
+        stamps: list[float] = []
+        values: list[float] = []
+        pending = self._pending
+        for event in events:
+            key = series_key(event)
+            keys.append(key)
+            target = live(key)
+            if not isinstance(target, BankedSeries) or not target.belongs_to(self):
+                target = pending.get(key)
+                if target is None:
+                    target = pending[key] = BankedSeries(self, self.bank.allocate())
+            targets.append(target)
+            stamps.append(event.epoch)
+            values.append(event.value)
+        if targets:
+            self._score(targets, stamps, values)
+        return keys
+
+    def _score(self, targets: list[BankedSeries], stamps: list[float], values: list[float]) -> None:
+        for target in targets:
+            target.clear()
+        indices = np.fromiter((target.index for target in targets), np.intp, len(targets))
+        verdicts = self.bank.process(indices, np.array(stamps), np.array(values)).points()
+        for target, stamp, value, verdict in zip(targets, stamps, values, verdicts, strict=True):
+            target.prescored(stamp, value, verdict)

@@ -1,0 +1,123 @@
+"""The streaming stage's micro-batched ensemble gives the same signals and snapshots as the scalar one.
+
+A `DetectionStage(micro_batched=True)` with the ensemble configured keeps its series in one
+`EnsembleBank` and scores each batch's samples together (`prepare`) before the events are processed one
+by one. Compared with the plain stage on the same events: identical signals (including episodes, under
+eviction when the live-series cap is hit mid-batch, and for samples never prepared) and identical series
+snapshots, which restore into either kind of stage.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import numpy as np
+import orjson
+from support.builders import alert_event, log_event, metric_event
+
+from aiops.config import DetectionConfig
+from aiops.detection import DetectionStage
+from aiops.events import AlertEvent, LogEvent, MetricEvent, series_key
+
+Event = MetricEvent | LogEvent | AlertEvent
+
+
+def _config(**metric: Any) -> DetectionConfig:
+    return DetectionConfig.model_validate({"metric": {"detector": "ensemble", **metric}})
+
+
+def _events(series: int, points: int, seed: int = 0) -> list[Event]:
+    """Interleaved samples of `series` gauges and counters with spikes, shifts and flat stretches, some logs."""
+    rng = np.random.default_rng(seed)
+    events: list[Event] = []
+    for step in range(points):
+        for index in range(series):
+            value = 100.0 + 10.0 * np.sin(step / 40.0 + index) + rng.normal(0.0, 1.0)
+            if index % 3 == 1:
+                value = float(step * 7 + index)  # counter
+            if step in (450, 451, 452, 620) and index % 2 == 0:
+                value += 60.0
+            if index % 5 == 4 and 500 <= step < 560:
+                value = 100.0
+            if step >= 700 and index % 4 == 0:
+                value += 25.0
+            events.append(metric_event(step * 300.0 + index, float(value), name=f"m{index}", host=f"h{index % 3}"))
+        if step % 50 == 0:
+            events.append(log_event(step * 300.0, level="info", message="ok"))
+        if step == 300:
+            events.append(alert_event(step * 300.0))
+    return events
+
+
+def _run(stage: DetectionStage, events: list[Event], batch: int, prepare: bool = True) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(events), batch):
+        part = events[start : start + batch]
+        if prepare:
+            stage.prepare(part)
+        for event in part:
+            out += [signal.model_dump(mode="json") for signal in stage.process(event)]
+    return out
+
+
+def test_micro_batched_stage_gives_the_scalar_signals_and_snapshots() -> None:
+    events = _events(12, 800)
+    scalar, banked = DetectionStage(_config()), DetectionStage(_config(), micro_batched=True)
+    expected = _run(scalar, events, 10**9, prepare=False)
+    assert any(signal["origin"] == "metric_anomaly" for signal in expected)
+    assert _run(banked, events, 700) == expected
+    for event in events[:12]:
+        assert isinstance(event, MetricEvent)
+        key = series_key(event)
+        assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
+
+
+def test_eviction_mid_batch_and_unprepared_samples_match_the_scalar_stage() -> None:
+    events = _events(9, 300, seed=1)
+    expected = _run(DetectionStage(_config(max_series=6)), events, 10**9, prepare=False)
+    banked = DetectionStage(_config(max_series=6), micro_batched=True)
+    assert _run(banked, events, 400) == expected
+    assert banked.metrics.evicted > 0
+    unprepared = DetectionStage(_config(max_series=6), micro_batched=True)
+    assert _run(unprepared, events[:600], 600, prepare=False) == _run(
+        DetectionStage(_config(max_series=6)), events[:600], 600, prepare=False
+    )
+
+
+def test_series_state_moves_between_micro_batched_and_scalar_stages() -> None:
+    events = _events(6, 600, seed=2)
+    half = len(events) // 2
+    reference = DetectionStage(_config())
+    expected = _run(reference, events, 10**9, prepare=False)
+    banked = DetectionStage(_config(), micro_batched=True)
+    first = _run(banked, events[:half], 500)
+    assert first == expected[: len(first)]
+    keys = [series_key(event) for event in events[:6] if isinstance(event, MetricEvent)]
+    scalar = DetectionStage(_config())
+    for key in keys:
+        state = banked.metrics.export_series(key)
+        assert state is not None
+        assert scalar.metrics.import_series(key, orjson.loads(orjson.dumps(state)))
+    metrics_only = [event for event in events[half:] if isinstance(event, MetricEvent)]
+    metric_signals = [signal for signal in expected[len(first) :] if signal["origin"] == "metric_anomaly"]
+    assert _run(scalar, metrics_only, 10**9, prepare=False) == metric_signals
+    back = DetectionStage(_config(), micro_batched=True)
+    for key in keys:
+        state = scalar.metrics.export_series(key)
+        assert state is not None
+        assert back.metrics.import_series(key, orjson.loads(orjson.dumps(state)))
+        assert back.metrics.export_series(key) == state
+
+
+def test_dropped_series_give_their_bank_index_back() -> None:
+    stage = DetectionStage(_config(), micro_batched=True)
+    events = _events(4, 30)
+    _run(stage, events, 50)
+    banked = stage._banked
+    assert banked is not None
+    used = banked.bank.size
+    stage.metrics.forget([series_key(event) for event in events if isinstance(event, MetricEvent)])
+    gc.collect()
+    _run(stage, _events(4, 30, seed=3), 50)
+    assert banked.bank.size == used
