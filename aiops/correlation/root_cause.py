@@ -11,10 +11,10 @@ Scores each affected service from up to four factors and reports each factor's s
   along calls as the same symptom: a caller's latency rise is not explained by a callee whose latency
   fell, whose availability rose, or whose latency rose by a hundredth as much). Each service's symptoms
   are read from the earliest member of each member type (what an incident digest keeps);
-- `onset`: how early its first member started compared with the affected services connected to it by a
-  dependency path either way (1 when none of them started earlier, less by the delay over the incident's
-  span): an earlier anomaly on a service that can neither affect it nor be affected by it says nothing
-  about which of the two is the cause;
+- `onset`: how early its first member started compared with the affected services whose anomaly it
+  explains or that explain its own (1 when none of them started earlier, less by the delay over the
+  incident's span): an earlier anomaly that can neither cause this one nor be caused by it says nothing
+  about which of the two is the root cause;
 - `strength`: its strongest member (anomaly score or alert severity);
 - `learned`: the learned causal direction, the mean probability that its member types fire before the
   other services' member types (only when the learned model knows at least one such pair).
@@ -98,20 +98,19 @@ class _Place:
     """Affected dependencies (transitive) that explain its anomaly."""
     unrelated: set[str]
     """Affected dependencies whose anomaly does not explain its own."""
-    connected: set[str]
-    """Affected services on a dependency path to or from it (any anomaly), itself included."""
+    related: set[str]
+    """Affected services it explains or that explain it, itself included (what its onset is compared with)."""
     entry: bool
     """It, or an affected dependent it explains, is a catalogue entry point (nothing depends on it)."""
 
     @classmethod
     def of(cls, service: str, graph: ServiceGraph, symptoms: dict[str, Symptoms]) -> _Place:
         mine = symptoms[service]
-        above = {s for s in graph.transitive_dependents(service) if s in symptoms}
+        upstream = {s for s in graph.transitive_dependents(service) if s in symptoms and explains(symptoms[s], mine)}
         below = {s for s in graph.transitive_dependencies(service) if s in symptoms}
-        upstream = {s for s in above if explains(symptoms[s], mine)}
         downstream = {s for s in below if explains(mine, symptoms[s])}
         entry = any(s in graph.depends_on and not graph.dependents.get(s) for s in upstream | {service})
-        return cls(upstream, downstream, below - downstream, above | below | {service}, entry)
+        return cls(upstream, downstream, below - downstream, upstream | downstream | {service}, entry)
 
     def score(self, affected: int) -> float:
         """0.5 x share of the other affected services it explains, + 0.2 when that reaches an entry point,
@@ -155,7 +154,7 @@ def rank_root_causes(
     candidates = []
     for service, members in by_service.items():
         place = _Place.of(service, graph, symptoms)
-        delay = onsets[service] - min(onsets[other] for other in place.connected)
+        delay = onsets[service] - min(onsets[other] for other in place.related)
         parts = {"graph": place.score(len(affected)), "onset": 1.0 - delay / span,
                  "strength": max(member_strength(member) for member in members)}
         if "learned" in weights:

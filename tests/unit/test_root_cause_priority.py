@@ -64,20 +64,32 @@ def test_onset_does_not_rank_services_that_cannot_affect_each_other() -> None:
     assert ranked[0].factors == ranked[1].factors
 
 
-def test_earlier_onset_wins_between_services_on_one_dependency_path() -> None:
-    def anomaly(service: str, name: str, onset: float) -> MemberState:
-        evidence = Evidence(detector="t", score=0.99999, threshold=0.9999, observed=2.0, expected=1.0,
-                            onset=dt_from_epoch(T0 + onset))
-        return MemberState(fingerprint=service, origin="metric_anomaly", name=name, service=service,
-                           status="firing", severity="warning", first_seen=T0 + onset, last_seen=T0 + 100,
-                           evidence=evidence, member_type=f"metric_anomaly:{name}")
+def _anomaly(service: str, name: str, onset: float) -> MemberState:
+    evidence = Evidence(detector="t", score=0.99999, threshold=0.9999, observed=2.0, expected=1.0,
+                        onset=dt_from_epoch(T0 + onset))
+    return MemberState(fingerprint=service, origin="metric_anomaly", name=name, service=service, status="firing",
+                       severity="warning", first_seen=T0 + onset, last_seen=T0 + 100, evidence=evidence,
+                       member_type=f"metric_anomaly:{name}")
 
-    # Different metrics: neither explains the other, so only the onset separates them (w -> x -> z -> y).
-    state = incident(anomaly("x", "latency", 50), anomaly("y", "cpu", 0))
-    ranked = rank_root_causes(state, graph({"w": ["x"], "x": ["z"], "z": ["y"], "y": []}))
-    assert [c.service for c in ranked] == ["y", "x"]
-    unconnected = rank_root_causes(state, graph({"x": [], "y": []}))
-    assert unconnected[0].score == unconnected[1].score
+
+def _scores(*members: MemberState) -> dict[str, float]:
+    ranked = rank_root_causes(incident(*members), graph({"w": ["x"], "x": ["y"], "y": []}))
+    return {c.service: c.score for c in ranked}
+
+
+def test_onset_counts_between_anomalies_that_explain_one_another() -> None:
+    # x depends on y and both latencies rose: y starting later than x lowers y's score.
+    together = _scores(_anomaly("x", "latency", 0), _anomaly("y", "latency", 0))
+    later = _scores(_anomaly("x", "latency", 0), _anomaly("y", "latency", 50))
+    assert later["y"] < together["y"]
+    assert later["x"] == together["x"]
+
+
+def test_onset_does_not_count_between_unrelated_anomalies_on_one_path() -> None:
+    # Same path, but a cpu rise on y does not explain x's latency rise: y's late start costs it nothing.
+    together = _scores(_anomaly("x", "latency", 0), _anomaly("y", "cpu", 0))
+    later = _scores(_anomaly("x", "latency", 0), _anomaly("y", "cpu", 50))
+    assert later == together
 
 
 def test_at_most_five_candidates() -> None:
