@@ -11,6 +11,7 @@ prototype detector. It does not fit tails (see `TailColumns`) nor combine member
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -148,7 +149,7 @@ class DriftColumns(MemberColumns):
     """`DriftDetector`: standardised gap between a fast and a slow EWMA, held over `confirm_points`.
 
     With `confirm_points` N > 1 the last N - 1 standardised gaps (`recent`, oldest first) live in an
-    `[series, N - 1]` array outside the block, with their number in the block.
+    `[series, N - 1]` array outside the block, with their number and their running minimum `held` in it.
     """
 
     fields = ("fast", "slow", "gap_centre", "gap_scale")
@@ -158,12 +159,13 @@ class DriftColumns(MemberColumns):
         super().__init__(layout, label, component)
         self.fast_alpha, self.slow_alpha = component.fast_alpha, component.slow_alpha  # type: ignore[attr-defined]
         self.gap_alpha, self.clip = component.gap_alpha, component.clip  # type: ignore[attr-defined]
-        self.held = max(int(getattr(component, "confirm_points", 1)) - 1, 0)
+        self.kept = max(int(getattr(component, "confirm_points", 1)) - 1, 0)
         self.recent_count = layout.add(f"{label}.recent_count", 0.0)
-        self.recent: Array = np.zeros((0, self.held))
+        self.held = layout.add(f"{label}.held", getattr(component, "held", math.inf))
+        self.recent: Array = np.zeros((0, self.kept))
 
     def grow(self, capacity: int) -> None:
-        grown = np.zeros((capacity, self.held))
+        grown = np.zeros((capacity, self.kept))
         grown[: self.recent.shape[0]] = self.recent
         self.recent = grown
 
@@ -183,30 +185,38 @@ class DriftColumns(MemberColumns):
 
     def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
         statistic = self._standardised(block, seen)
-        if self.held:
-            count, recent = block[self.recent_count], self.recent[series]
-            held = recent[:, 0]
-            for position in range(1, self.held):  # min(recent): left to right, replaced only by a smaller item
-                item = recent[:, position]
-                held = where((count > position) & (item < held), item, held)
-            statistic = where((count > 0) & (held < statistic), held, statistic)
+        if self.kept:
+            held = block[self.held]
+            statistic = where(held < statistic, held, statistic)
         return statistic, block[self.rows["slow"]], None
 
-    def _remember(self, block: Array, series: Index, standardised: Array, later: Mask) -> None:
-        """`DriftDetector._remember` for the columns in `later`: append, dropping the oldest when full."""
-        count = block[self.recent_count]
-        full = later & (count + 1 > self.held)
+    def _remember(self, block: Array, series: Index, latest: Array, later: Mask) -> None:
+        """`DriftDetector._remember` for the columns in `later`: append, drop the oldest when full, track
+        the minimum (recomputed, left to right as `min` does, only when the minimum leaves)."""
+        count, held = block[self.recent_count], block[self.held]
+        full = later & (count + 1 > self.kept)
         shifted = series[full]
+        popped = self.recent[shifted, 0]
         self.recent[shifted, :-1] = self.recent[shifted, 1:]
-        self.recent[shifted, -1] = standardised[full]
+        self.recent[shifted, -1] = latest[full]
         growing = later & ~full
-        self.recent[series[growing], count[growing].astype(np.intp)] = standardised[growing]
+        self.recent[series[growing], count[growing].astype(np.intp)] = latest[growing]
         block[self.recent_count] = where(growing, count + 1, count)
+        left = np.zeros(full.size, bool)
+        left[np.flatnonzero(full)] = popped == held[full]
+        lowered = where(later & ~left & (latest < held), latest, held)
+        if left.any():
+            window = self.recent[series[left]]
+            smallest = window[:, 0]
+            for position in range(1, self.kept):
+                smallest = where(window[:, position] < smallest, window[:, position], smallest)
+            lowered[left] = smallest
+        block[self.held] = lowered
 
     def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
         count, fast, slow = block[self.count], block[self.rows["fast"]], block[self.rows["slow"]]
         centre, gap_scale = block[self.rows["gap_centre"]], block[self.rows["gap_scale"]]
-        if self.held:
+        if self.kept:
             self._remember(block, series, self._standardised(block, seen), count > 0)
         gap = self._gap(block, seen)
         moved_fast = fast + self.fast_alpha * (seen - fast)
@@ -227,15 +237,17 @@ class DriftColumns(MemberColumns):
     def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
         if hasattr(component, "recent"):
             component.recent = self.recent[series, : int(column[self.recent_count])].tolist()
+            component.held = float(column[self.held])  # type: ignore[attr-defined]
         super().export(series, column, component)
 
     def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
         recent = list(getattr(component, "recent", []))
-        if len(recent) > self.held:
-            raise ValueError(f"drift state holds {len(recent)} recent gaps, the bank {self.held}")
-        if self.held:
+        if len(recent) > self.kept:
+            raise ValueError(f"drift state holds {len(recent)} recent gaps, the bank {self.kept}")
+        if self.kept:
             self.recent[series, : len(recent)] = recent
         column[self.recent_count] = len(recent)
+        column[self.held] = getattr(component, "held", math.inf)
         super().load(series, column, component)
 
 
