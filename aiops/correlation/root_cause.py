@@ -17,7 +17,8 @@ Scores each affected service from up to four factors and reports each factor's s
   about which of the two is the root cause;
 - `strength`: its strongest member (anomaly score or alert severity);
 - `learned`: the learned causal direction, the mean probability that its member types fire before the
-  other services' member types (only when the learned model knows at least one such pair).
+  member types of the services it explains or that explain it (only when the learned model knows at least
+  one such pair; like the onset, an order between anomalies that cannot cause one another says nothing).
 Pure; the precedence lookup is passed in.
 """
 
@@ -99,7 +100,8 @@ class _Place:
     unrelated: set[str]
     """Affected dependencies whose anomaly does not explain its own."""
     related: set[str]
-    """Affected services it explains or that explain it, itself included (what its onset is compared with)."""
+    """Affected services it explains or that explain it, itself included (what its onset and learned order
+    are compared with)."""
     entry: bool
     """It, or an affected dependent it explains, is a catalogue entry point (nothing depends on it)."""
 
@@ -121,11 +123,13 @@ class _Place:
         return 0.5 * depth + 0.2 * self.entry + (0.0 if self.downstream else 0.3)
 
 
-def _learned(service: str, by_service: dict[str, list[MemberState]], precedence: Precedence | None) -> float | None:
+def _learned(service: str, by_service: dict[str, list[MemberState]], precedence: Precedence | None,
+             related: set[str]) -> float | None:
     if precedence is None:
         return None
     mine = sorted({m.member_type for m in by_service[service] if m.member_type})
-    theirs = sorted({m.member_type for s, ms in by_service.items() if s != service for m in ms if m.member_type})
+    theirs = sorted({m.member_type for s, ms in by_service.items() if s != service and s in related
+                     for m in ms if m.member_type})
     values: list[float] = []
     for a in mine:
         for b in theirs:
@@ -149,11 +153,12 @@ def rank_root_causes(
     symptoms = {service: symptoms_of(members) for service, members in by_service.items()}
     onsets = {service: min(member.first_seen for member in members) for service, members in by_service.items()}
     span = max(incident.last_seen - incident.first_seen, 1.0)
-    learned = {service: _learned(service, by_service, precedence) for service in by_service}
+    places = {service: _Place.of(service, graph, symptoms) for service in by_service}
+    learned = {service: _learned(service, by_service, precedence, places[service].related) for service in by_service}
     weights = LEARNED_WEIGHTS if any(v is not None for v in learned.values()) else WEIGHTS
     candidates = []
     for service, members in by_service.items():
-        place = _Place.of(service, graph, symptoms)
+        place = places[service]
         delay = onsets[service] - min(onsets[other] for other in place.related)
         parts = {"graph": place.score(len(affected)), "onset": 1.0 - delay / span,
                  "strength": max(member_strength(member) for member in members)}

@@ -137,3 +137,19 @@ def test_critical_tier_one_with_wide_blast_radius_is_p1_and_info_leaf_is_p5() ->
     top, _ = assess_priority(incident(member("postgres", 0, "critical")), graph(SHOP, {"postgres": 1}))
     bottom, _ = assess_priority(incident(member("x", 0, "info")), graph({"x": []}, {"x": 5}))
     assert (top, bottom) == ("P1", "P5")
+
+
+def test_learned_order_counts_only_between_anomalies_that_explain_one_another() -> None:
+    def precedence(a: str, b: str) -> float | None:
+        return {("LinkDown", "HighLatency"): 0.9, ("HighLatency", "LinkDown"): 0.1}.get((a, b))
+
+    def ranked(edges: dict[str, list[str]]) -> dict[str, dict[str, float]]:
+        edge, app = member("edge", 0, name="LinkDown"), member("app", 0, name="HighLatency")
+        state = incident(edge.model_copy(update={"member_type": "LinkDown"}),
+                         app.model_copy(update={"member_type": "HighLatency"}))
+        return {c.service: c.factors for c in rank_root_causes(state, graph(edges), precedence)}
+
+    related = ranked({"app": ["edge"], "edge": []})  # alerts explain anything along the dependency
+    assert related["edge"]["learned"] > related["app"]["learned"]
+    unrelated = ranked({"app": [], "edge": []})
+    assert all("learned" not in factors for factors in unrelated.values())
