@@ -59,10 +59,12 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
     """How to make a fresh per-series detector of the configured kind, and how to restore one."""
     if metric.detector == "ewma":
         def make_ewma() -> SeriesDetector:
-            return EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points)
+            return EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points, clip_sigma=metric.clip_sigma)
 
         def restore_ewma(state: dict[str, Any]) -> SeriesDetector:
-            return EwmaZScore.restore(state, alpha=metric.alpha, warmup_points=metric.warmup_points)
+            return EwmaZScore.restore(
+                state, alpha=metric.alpha, warmup_points=metric.warmup_points, clip_sigma=metric.clip_sigma
+            )
 
         return make_ewma, restore_ewma
     params: dict[str, Any] = {"threshold": metric.threshold, "cooldown_points": metric.cooldown_points,

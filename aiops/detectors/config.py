@@ -23,6 +23,9 @@ class MetricDetectorConfig(StrictModel):
     counter_probe_points: int = Field(20, ge=2, description="ensemble: points used to tell counters from gauges.")
     warmup_points: int = Field(30, ge=2, description="ewma: points before the baseline is trusted.")
     alpha: float = Field(0.05, gt=0, lt=1, description="ewma: smoothing factor of the baseline.")
+    clip_sigma: float | None = Field(
+        8.0, gt=0, description="ewma: once warm, learn each point with its deviation clipped at this many standard "
+        "deviations, so a spike's first point does not mask the next one (null: learn raw values).")
     min_anomalous_points: int = Field(
         2, ge=1, description="Consecutive anomalous points before an episode fires (like Prometheus' `for:`)."
     )

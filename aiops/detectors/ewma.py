@@ -3,6 +3,11 @@
 Keeps an exponentially weighted mean and variance of one series and scores a point by the two-sided
 Gaussian tail probability of its z-score (score = 1 - p). Catches spikes, dips and level shifts; it does
 not model seasonality or trend (the ensemble of the metric-detector issue does).
+
+With `clip_sigma` set, a warm detector learns each point with its deviation clipped at that many standard
+deviations (a winsorised EWMA): the first point of a spike no longer inflates the variance the next point
+is scored against, so a two-point confirmation still sees the second point, and a real level shift is
+still learnt (the mean moves up to `alpha * clip_sigma` deviations per point and the variance grows).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ class EwmaZScore:
 
     name = "ewma_zscore"
 
-    def __init__(self, alpha: float = 0.05, warmup_points: int = 30) -> None:
+    def __init__(self, alpha: float = 0.05, warmup_points: int = 30, clip_sigma: float | None = None) -> None:
         self.alpha = alpha
         self.warmup_points = warmup_points
+        self.clip_sigma = clip_sigma
         self.count = 0
         self.mean = 0.0
         self.var = 0.0
@@ -52,6 +58,9 @@ class EwmaZScore:
         )
 
     def learn(self, ts: float, value: float) -> None:
+        if self.clip_sigma is not None and self.count >= self.warmup_points:
+            limit = self.clip_sigma * self._std()
+            value = min(max(value, self.mean - limit), self.mean + limit)
         self.count += 1
         if self.count == 1:
             self.mean = value
@@ -65,8 +74,10 @@ class EwmaZScore:
         return {"count": self.count, "mean": self.mean, "var": self.var}
 
     @classmethod
-    def restore(cls, state: dict[str, Any], alpha: float = 0.05, warmup_points: int = 30) -> EwmaZScore:
-        detector = cls(alpha, warmup_points)
+    def restore(
+        cls, state: dict[str, Any], alpha: float = 0.05, warmup_points: int = 30, clip_sigma: float | None = None
+    ) -> EwmaZScore:
+        detector = cls(alpha, warmup_points, clip_sigma)
         detector.count = int(state["count"])
         detector.mean = float(state["mean"])
         detector.var = float(state["var"])
