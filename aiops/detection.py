@@ -104,13 +104,17 @@ def default_log_detector(config: DetectionConfig) -> LogDetector:
 
 
 def banked_ensembles(metric: MetricDetectorConfig) -> BankedEnsembles | None:
-    """The micro-batched ensemble for the configured metric detector, or None when it is not the ensemble."""
+    """The micro-batched ensemble for the configured metric detector, or None when it is not the ensemble
+    or has a member the bank cannot vectorise (then the scalar `MetricEnsemble` runs, same results)."""
     if metric.detector != "ensemble":
         return None
-    return BankedEnsembles(
-        threshold=metric.threshold, cooldown_points=metric.cooldown_points,
-        counter_probe_points=metric.counter_probe_points,
-    )
+    try:
+        return BankedEnsembles(
+            threshold=metric.threshold, cooldown_points=metric.cooldown_points,
+            counter_probe_points=metric.counter_probe_points,
+        )
+    except TypeError:  # a member (or member option) `EnsembleBank` does not know
+        return None
 
 
 class DetectionStage:

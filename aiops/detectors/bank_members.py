@@ -11,11 +11,11 @@ prototype detector. It does not fit tails (see `TailColumns`) nor combine member
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import numpy as np
 
+from aiops.detectors.bank_held import HeldColumns
 from aiops.detectors.bank_layout import Array, Index, Layout, Mask, TailColumns, where
 from aiops.detectors.calibrated import CalibratedDetector
 from aiops.detectors.flatline import _REL_TOLERANCE
@@ -43,9 +43,13 @@ class MemberColumns:
     int_fields: ClassVar[frozenset[str]] = frozenset()
     outside_fields: ClassVar[frozenset[str]] = frozenset()
     """State fields kept in arrays outside the block (a subclass' own export/load)."""
+    confirms: ClassVar[bool] = False
+    """The subclass applies `confirmed`/`remember` of `held` (the scalar member's `HeldStatistic`)."""
 
     def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
         unknown = set(component.state_fields) - set(self.fields) - self.outside_fields
+        if self.confirms:
+            unknown.discard("recent")
         if unknown:
             raise TypeError(f"ensemble member {label} has state the bank does not know: {sorted(unknown)}")
         self.label = label
@@ -53,9 +57,13 @@ class MemberColumns:
         self.count = layout.add(f"{label}.count", component.count)
         self.rows = {name: layout.add(f"{label}.{name}", getattr(component, name)) for name in self.fields}
         self.tail = TailColumns(layout, f"{label}.tail", component.tail) if component.uses_tail else None
+        self.held = HeldColumns(layout, label, component)
+        if self.held.kept and not self.confirms:
+            raise TypeError(f"ensemble member {label} confirms its statistic, which the bank does not do for it")
 
     def grow(self, capacity: int) -> None:
-        """Room for `capacity` series in arrays kept outside the block (none here)."""
+        """Room for `capacity` series in arrays kept outside the block."""
+        self.held.grow(capacity)
 
     def ready(self, block: Array) -> Mask:
         ready: Mask = block[self.count] >= self.warmup
@@ -74,6 +82,7 @@ class MemberColumns:
             setattr(component, name, int(column[row]) if name in self.int_fields else float(column[row]))
         if self.tail is not None:
             component.tail.load(self.tail.state(column))
+        self.held.export(series, column, component)
         component.ready = component._ready()  # the scalar's own rule, as its `load` applies it
 
     def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
@@ -83,12 +92,14 @@ class MemberColumns:
             column[row] = getattr(component, name)
         if self.tail is not None:
             self.tail.load(column, component.tail)
+        self.held.load(series, column, component)
 
 
 class LevelColumns(MemberColumns):
     """`LevelDetector`: robust z against an EWMA level."""
 
     fields = ("level", "scale")
+    confirms = True
 
     def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
         super().__init__(layout, label, component)
@@ -98,13 +109,14 @@ class LevelColumns(MemberColumns):
         level, scale = block[self.rows["level"]], block[self.rows["scale"]]
         floor = _floor(level)
         scale = where(floor > scale, floor, scale)
-        return np.abs(seen - level) / scale, level, BAND * scale
+        return self.held.confirmed(block, np.abs(seen - level) / scale), level, BAND * scale
 
     def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
         count, level, old = block[self.count], block[self.rows["level"]], block[self.rows["scale"]]
         residual = seen - level
         floor = _floor(level)
         scale = where(floor > old, floor, old)
+        self.held.remember(block, series, np.abs(residual) / scale, count > 0)
         clipped = np.abs(residual)
         cap = self.clip * scale
         clipped = where((count > self.warmup) & (cap < clipped), cap, clipped)
@@ -146,28 +158,15 @@ class VarianceColumns(MemberColumns):
 
 
 class DriftColumns(MemberColumns):
-    """`DriftDetector`: standardised gap between a fast and a slow EWMA, held over `confirm_points`.
-
-    With `confirm_points` N > 1 the last N - 1 standardised gaps (`recent`, oldest first) live in an
-    `[series, N - 1]` array outside the block, with their number and their running minimum `held` in it.
-    """
+    """`DriftDetector`: standardised gap between a fast and a slow EWMA (confirmed over `confirm_points`)."""
 
     fields = ("fast", "slow", "gap_centre", "gap_scale")
-    outside_fields = frozenset({"recent"})
+    confirms = True
 
     def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
         super().__init__(layout, label, component)
         self.fast_alpha, self.slow_alpha = component.fast_alpha, component.slow_alpha  # type: ignore[attr-defined]
         self.gap_alpha, self.clip = component.gap_alpha, component.clip  # type: ignore[attr-defined]
-        self.kept = max(int(getattr(component, "confirm_points", 1)) - 1, 0)
-        self.recent_count = layout.add(f"{label}.recent_count", 0.0)
-        self.held = layout.add(f"{label}.held", getattr(component, "held", math.inf))
-        self.recent: Array = np.zeros((0, self.kept))
-
-    def grow(self, capacity: int) -> None:
-        grown = np.zeros((capacity, self.kept))
-        grown[: self.recent.shape[0]] = self.recent
-        self.recent = grown
 
     def _gap(self, block: Array, seen: Array) -> Array:
         fast, slow = block[self.rows["fast"]], block[self.rows["slow"]]
@@ -184,40 +183,13 @@ class DriftColumns(MemberColumns):
         return gap
 
     def judge(self, block: Array, series: Index, ts: Array, seen: Array) -> Judged:
-        statistic = self._standardised(block, seen)
-        if self.kept:
-            held = block[self.held]
-            statistic = where(held < statistic, held, statistic)
-        return statistic, block[self.rows["slow"]], None
-
-    def _remember(self, block: Array, series: Index, latest: Array, later: Mask) -> None:
-        """`DriftDetector._remember` for the columns in `later`: append, drop the oldest when full, track
-        the minimum (recomputed, left to right as `min` does, only when the minimum leaves)."""
-        count, held = block[self.recent_count], block[self.held]
-        full = later & (count + 1 > self.kept)
-        shifted = series[full]
-        popped = self.recent[shifted, 0]
-        self.recent[shifted, :-1] = self.recent[shifted, 1:]
-        self.recent[shifted, -1] = latest[full]
-        growing = later & ~full
-        self.recent[series[growing], count[growing].astype(np.intp)] = latest[growing]
-        block[self.recent_count] = where(growing, count + 1, count)
-        left = np.zeros(full.size, bool)
-        left[np.flatnonzero(full)] = popped == held[full]
-        lowered = where(later & ~left & (latest < held), latest, held)
-        if left.any():
-            window = self.recent[series[left]]
-            smallest = window[:, 0]
-            for position in range(1, self.kept):
-                smallest = where(window[:, position] < smallest, window[:, position], smallest)
-            lowered[left] = smallest
-        block[self.held] = lowered
+        return self.held.confirmed(block, self._standardised(block, seen)), block[self.rows["slow"]], None
 
     def update(self, block: Array, series: Index, ts: Array, seen: Array) -> None:
         count, fast, slow = block[self.count], block[self.rows["fast"]], block[self.rows["slow"]]
         centre, gap_scale = block[self.rows["gap_centre"]], block[self.rows["gap_scale"]]
-        if self.kept:
-            self._remember(block, series, self._standardised(block, seen), count > 0)
+        if self.held.kept:
+            self.held.remember(block, series, self._standardised(block, seen), count > 0)
         gap = self._gap(block, seen)
         moved_fast = fast + self.fast_alpha * (seen - fast)
         moved_slow = slow + _at_least(self.slow_alpha, 1.0 / (count + 1)) * (seen - slow)
@@ -233,22 +205,6 @@ class DriftColumns(MemberColumns):
         block[self.rows["gap_centre"]] = where(first, centre, centre + rate * deviation)
         block[self.rows["gap_scale"]] = where(first, gap_scale, gap_scale + rate * (np.abs(deviation) - gap_scale))
         block[self.count] = count + 1
-
-    def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
-        if hasattr(component, "recent"):
-            component.recent = self.recent[series, : int(column[self.recent_count])].tolist()
-            component.held = float(column[self.held])  # type: ignore[attr-defined]
-        super().export(series, column, component)
-
-    def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
-        recent = list(getattr(component, "recent", []))
-        if len(recent) > self.kept:
-            raise ValueError(f"drift state holds {len(recent)} recent gaps, the bank {self.kept}")
-        if self.kept:
-            self.recent[series, : len(recent)] = recent
-        column[self.recent_count] = len(recent)
-        column[self.held] = getattr(component, "held", math.inf)
-        super().load(series, column, component)
 
 
 class FlatLineColumns(MemberColumns):
@@ -308,6 +264,7 @@ class SeasonalColumns(MemberColumns):
         self.visits: Array = np.zeros((0, self.buckets))
 
     def grow(self, capacity: int) -> None:
+        super().grow(capacity)
         old = self.profile.shape[0]
         for name in ("profile", "visits"):
             grown = np.zeros((capacity, self.buckets))

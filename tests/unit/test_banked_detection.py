@@ -14,10 +14,15 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pytest
 from support.builders import alert_event, log_event, metric_event
 
 from aiops.config import DetectionConfig
 from aiops.detection import DetectionStage
+from aiops.detectors import ensemble
+from aiops.detectors.calibrated import CalibratedDetector
+from aiops.detectors.ensemble import build_components
+from aiops.detectors.level import LevelDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent, series_key
 
 Event = MetricEvent | LogEvent | AlertEvent
@@ -121,3 +126,18 @@ def test_dropped_series_give_their_bank_index_back() -> None:
     gc.collect()
     _run(stage, _events(4, 30, seed=3), 50)
     assert banked.bank.size == used
+
+
+def test_an_ensemble_the_bank_cannot_vectorise_runs_on_the_scalar_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def with_unknown_member() -> dict[str, CalibratedDetector]:
+        return {**build_components(), "other": EwmaLike()}
+
+    monkeypatch.setattr(ensemble, "build_components", with_unknown_member)
+    stage = DetectionStage(_config(), micro_batched=True)
+    assert stage._banked is None
+    events = _events(3, 50)
+    assert _run(stage, events, 40) == _run(DetectionStage(_config()), events, 10**9, prepare=False)
+
+
+class EwmaLike(LevelDetector):
+    """A member class the bank has no vectorised counterpart for."""
