@@ -78,23 +78,6 @@ on these statistics); the percentile and request-count series are left out, as a
 287 per-statistic series."""
 
 
-CLIP_SIGMA = 8.0
-
-
-class ClippedEwma(EwmaZScore):
-    """What-if detector (`--variant ewma_clipped`, never the default): the stream's EWMA, except that once
-    warm it learns each point with its deviation clipped at `CLIP_SIGMA` standard deviations. The stream's
-    EWMA learns a spike's first point at full weight, so the variance it scores the second point against is
-    inflated and the 2-point confirmation fails (9 of 52 PetShop labels never fire). The fix belongs in
-    `aiops.detectors.ewma`; this measures it."""
-
-    def learn(self, ts: float, value: float) -> None:
-        if self.warm:
-            limit = CLIP_SIGMA * self._std()
-            value = min(max(value, self.mean - limit), self.mean + limit)
-        super().learn(ts, value)
-
-
 @dataclass(frozen=True, slots=True)
 class Variant:
     """How the stream is built and read: the default is the real pipeline, unchanged, fed `AVERAGES`."""
@@ -103,8 +86,7 @@ class Variant:
     keep: frozenset[str] | None = AVERAGES
     """Event names sent (None = every series)."""
     detector: str | None = None
-    """Per-series detector injected instead of the configured one: ``ensemble``, ``ewma`` or
-    ``ewma_clipped`` (`ClippedEwma`, a what-if) (None = config)."""
+    """Per-series detector injected instead of the configured one: ``ensemble`` or ``ewma`` (None = config)."""
     ranker: Callable[[Incident, ServiceGraph], list[str]] | None = None
     """Re-rank the incident's services (None = the incident's own `root_cause` order)."""
 
@@ -115,10 +97,7 @@ class Variant:
             factory: SeriesDetectorFactory = lambda: default_metric_detector(metric)  # noqa: E731
             pipeline.detection = DetectionStage(config.detection, series_factory=factory)
         elif self.detector == "ewma":
-            factory = lambda: EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points)  # noqa: E731
-            pipeline.detection = DetectionStage(config.detection, series_factory=factory)
-        elif self.detector == "ewma_clipped":
-            factory = lambda: ClippedEwma(alpha=metric.alpha, warmup_points=metric.warmup_points)  # noqa: E731
+            factory = lambda: EwmaZScore(metric.alpha, metric.warmup_points, metric.clip_sigma)  # noqa: E731
             pipeline.detection = DetectionStage(config.detection, series_factory=factory)
         return pipeline
 
@@ -163,7 +142,6 @@ VARIANTS: dict[str, Variant] = {
     "ewma": Variant("ewma", keep=None, detector="ewma"),
     "ensemble": Variant("ensemble", keep=None, detector="ensemble"),
     "ensemble_averages": Variant("ensemble_averages", keep=AVERAGES, detector="ensemble"),
-    "ewma_clipped": Variant("ewma_clipped", keep=AVERAGES, detector="ewma_clipped"),
     "ensemble_averages_traversal": Variant(
         "ensemble_averages_traversal", keep=AVERAGES, detector="ensemble", ranker=traversal_ranking
     ),
