@@ -43,8 +43,9 @@ class CorrelationConfig(StrictModel):
     window_seconds: float = Field(300.0, gt=0, description="Members this close in event time may group.")
     topology_hops: int = Field(1, ge=0, description="Topology nodes this many hops apart group.")
     merge_incidents: bool = Field(
-        True, description="A new member within reach of several open incidents of its scope merges them into "
-        "the earliest-opened one; the others close as resolved with `merged_into`.",
+        True, description="A new member directly linking several open incidents of its scope (group key, "
+        "learned co-occurrence, one depends_on hop a failure travels) merges them into the earliest-opened "
+        "one; the others close as resolved with `merged_into`.",
     )
     topology_file: str | None = Field(
         None, description="CSV edge list `source,target` (source depends on target); nodes may be services, "

@@ -31,7 +31,7 @@ from aiops.correlation.index import index_of
 from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, export_edges, model_of, observed, persist
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.lifecycle import Lifecycle
-from aiops.correlation.merge import Join, absorb, merge_plan
+from aiops.correlation.merge import Join, absorb, bridge_links, merge_plan
 from aiops.correlation.state import IncidentState, MemberState, ScopeState
 from aiops.correlation.suppression_config import SuppressionConfig
 from aiops.correlation.topology import ServiceGraph
@@ -41,6 +41,8 @@ from aiops.signals import Signal
 
 MAX_GROUPING_LINES = 20
 MAX_SEEN_TYPES = 20_000
+MERGE_HOPS = 1
+"""Topology reach of a merge: a member merges only incidents it is adjacent to (see `merge`)."""
 
 
 class CorrelationEngine:
@@ -149,7 +151,7 @@ class CorrelationEngine:
         gkey = group_key(attrs, self.config.group_by)
         mtype = self.member_type(signal)
         found = self._joins(state, signal, attrs, gkey, mtype)
-        plan = merge_plan(state, found) if self.config.merge_incidents else None
+        plan = self._merge_plan(state, signal, found) if self.config.merge_incidents else None
         best = plan[0] if plan is not None else min(found) if found else None
         if best is None:
             incident = self._create(state, signal, gkey)
@@ -176,6 +178,13 @@ class CorrelationEngine:
         self.ledger.record(incident, "joined", rule, epoch, reason, member=key, score=score)
         self._observe(state, mtype, epoch)
         return incident, self._merge(state, incident, plan[1], member) if plan is not None else []
+
+    def _merge_plan(self, state: ScopeState, signal: Signal, found: list[Join]) -> tuple[Join, list[Join]] | None:
+        if len({join[3] for join in found}) < 2:
+            return None
+        hops = min(MERGE_HOPS, self.config.topology_hops)
+        links = bridge_links(self.graph, sorted({signal.service, signal.host} - {""}), hops)
+        return merge_plan(state, found, links)
 
     def _merge(self, state: ScopeState, survivor: IncidentState, joins: list[Join],
                bridge: MemberState) -> list[Incident]:

@@ -1,10 +1,11 @@
 """Incident merging with known ground truth: a member within reach of two live incidents merges them.
 
-The shop chain frontend -> checkout -> payments -> postgres with `topology_hops` 1: frontend (A) and
-payments (C) are two hops apart, so each opens its own incident; checkout (B) is one hop from both and
-bridges them. Covers the survivor rule, the merged close (`resolved` + `merged_into`), decisions, root
-cause recomputed, resolved incidents left alone, silences, the switch, timers/indexes and the state round
-trip (plain JSON and the changelog table layout).
+The shop chain frontend -> checkout -> payments -> postgres (frontend also calls search) with
+`topology_hops` 1: frontend (A) and payments (C) are two hops apart, so each opens its own incident;
+checkout (B) is one hop from both and bridges them. Covers the survivor rule, the merged close (`resolved`
++ `merged_into`), decisions, root cause recomputed, resolved incidents left alone, a common symptom that
+does not merge, silences, the switch, timers/indexes and the state round trip (plain JSON and the
+changelog table layout).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from support.builders import T0, correlation_config, graph, signal
 from aiops.correlation.due import due_index
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.index import index_of
+from aiops.correlation.merge import bridge_links
 from aiops.correlation.state import ScopeState
 from aiops.correlation.suppression import Silence, SuppressionPolicy
 from aiops.decisions import Decision
@@ -23,7 +25,8 @@ from aiops.incidents import Incident
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
 from aiops.signals import Signal, dt_from_epoch
 
-SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": ["postgres"], "postgres": []}
+SHOP = {"frontend": ["checkout", "search"], "checkout": ["payments"], "payments": ["postgres"], "postgres": [],
+        "search": []}
 
 
 class Run:
@@ -122,6 +125,49 @@ def test_a_resolved_incident_in_its_reopen_window_is_never_merged_nor_reopened_b
     assert [i.status for i in run.versions(a)] == ["open", "resolved"]
     assert set(run.state.incidents[c].members) == {"payments/errors", "checkout/timeouts"}
     assert not any(d.kind == "merged" for d in run.decisions)
+
+
+def test_a_caller_of_two_failing_dependencies_is_their_common_symptom_and_merges_nothing() -> None:
+    run = Run()
+    checkout = run.send(signal("errors", "checkout", 0))[0].id
+    search = run.send(signal("errors", "search", 10))[0].id
+    run.send(signal("latency", "frontend", 20))  # depends on both: reaches each only as their effect
+    assert all(i.merged_into is None for i in run.out)
+    assert set(run.state.incidents) == {checkout, search}
+    assert "frontend/latency" in run.state.incidents[search].members  # its best join, as without merging
+
+
+def test_a_member_merges_only_incidents_one_hop_away_even_when_it_may_join_further() -> None:
+    run = Run(topology_hops=2)
+    a = run.send(signal("latency", "frontend", 0))[0].id
+    d = run.send(signal("connections", "postgres", 5))[0].id  # 3 hops from frontend
+    out = run.send(signal("errors", "checkout", 10))  # 1 hop from frontend, 2 from postgres
+    assert [(i.id, i.status) for i in out] == [(a, "updated")]
+    assert set(run.state.incidents) == {a, d}
+    assert "checkout/errors" in run.state.incidents[a].members  # its best join (1 hop)
+    out = run.send(signal("timeouts", "payments", 20))  # 1 hop from checkout (in a) and from postgres
+    assert [(i.id, i.merged_into) for i in out if i.status == "resolved"] == [(d, a)]
+
+
+def test_a_shared_dependency_merges_its_dependents_incidents() -> None:
+    run = Run()
+    edges = {"web": ["api", "batch"], "api": ["db"], "batch": ["db"], "db": []}
+    run.engine = CorrelationEngine(correlation_config(topology_hops=1), graph(edges), learned=False)
+    api = run.send(signal("errors", "api", 0))[0].id
+    batch = run.send(signal("errors", "batch", 10))[0].id
+    out = run.send(signal("connections", "db", 20))  # a dependency of both: their common cause
+    assert [(i.id, i.merged_into) for i in out if i.status == "resolved"] == [(batch, api)]
+    assert set(run.state.incidents[api].members) == {"api/errors", "batch/errors", "db/connections"}
+
+
+def test_bridge_links_follow_paths_a_failure_can_travel() -> None:
+    chain = graph({"a": ["b"], "b": ["c"], "c": [], "x": ["b"], "s": ["c"]})
+    assert bridge_links(chain, ["b"], 1) == {"b": "linked", "a": "linked", "x": "linked", "c": "effect"}
+    # two hops from b: a sibling through a shared caller is blocked (a collider), one through a shared
+    # dependency is reached as a fork (starts towards the dependency)
+    assert bridge_links(chain, ["b"], 2) == {"b": "linked", "a": "linked", "x": "linked", "c": "effect",
+                                             "s": "effect"}
+    assert bridge_links(chain, ["a"], 2) == {"a": "linked", "b": "effect", "c": "effect", "x": "effect"}
 
 
 def test_merging_can_be_switched_off() -> None:
