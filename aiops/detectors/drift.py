@@ -4,25 +4,26 @@
 series is stable and grows steadily under a drift or a sustained shift. The gap is standardised by its
 own slowly-learnt centre and mean absolute deviation (self-normalising, so autocorrelated series are not
 over-flagged) and scored through the peaks-over-threshold tail. With `confirm_points` N > 1 the statistic
-(scored and fed to the tail) is the smallest standardised gap of the last N points, this one included: an
-excursion must hold for N points, about the gap's memory (1 / `fast_alpha`), before it counts, so the
-short excursions the gap makes on noise stop alerting while a drift, which keeps the gap open, is reported
-N points later. It reacts slowly by design and does not catch single spikes (the level detector does).
+(scored and fed to the tail) is the smallest standardised gap of the last N points, this one included
+(`HeldStatistic`): an excursion must hold for N points, about the gap's memory (1 / `fast_alpha`), before
+it counts, so the short excursions the gap makes on noise stop alerting while a drift, which keeps the
+gap open, is reported N points later. It reacts slowly by design and does not catch single spikes (the
+level detector does).
 """
 
 # ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
 
 from __future__ import annotations
 
-import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aiops.detectors.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.confirm import HeldStatistic
 from aiops.detectors.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
 from aiops.detectors.tail import PeaksOverThreshold
 
 
-class DriftDetector(CalibratedDetector):
+class DriftDetector(HeldStatistic, CalibratedDetector):
     """Standardised gap between a fast and a slow EWMA."""
 
     name: str = "drift"
@@ -50,11 +51,7 @@ class DriftDetector(CalibratedDetector):
         self.slow = 0.0
         self.gap_centre = 0.0
         self.gap_scale = 0.0
-        self.confirm_points = confirm_points
-        self.recent: list[float] = []
-        """Standardised gaps of the previous `confirm_points - 1` points, oldest first."""
-        self.held = math.inf
-        """min(recent), or infinity while it is empty (derived, not saved)."""
+        self._init_held(confirm_points)
 
     def judge(self, ts: float, value: float) -> Judgement:
         fast = self.fast
@@ -69,7 +66,7 @@ class DriftDetector(CalibratedDetector):
         held = self.held
         return (held if held < statistic else statistic), slow, None
 
-    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:  # noqa: PLR0912, PLR0915 - hot path, one frame
         count = self.count
         if self.ready:
             if statistic is None:
@@ -82,7 +79,19 @@ class DriftDetector(CalibratedDetector):
             slow = self.slow
             gap = (fast + self.fast_alpha * (value - fast)) - (slow + self.slow_alpha * (value - slow))
             if self.confirm_points > 1:
-                self._remember(gap, slow)
+                held_scale = abs(slow) * REL_SCALE_FLOOR  # judge's scale: the slow mean before this point
+                if held_scale < ABS_SCALE_FLOOR:
+                    held_scale = ABS_SCALE_FLOOR
+                if not self.gap_scale < held_scale:
+                    held_scale = self.gap_scale
+                latest = abs(gap - self.gap_centre) / held_scale
+                recent = self.recent  # HeldStatistic._remember, inlined (hot path)
+                recent.append(latest)
+                held = self.held
+                if len(recent) >= self.confirm_points and recent.pop(0) == held:
+                    self.held = min(recent)  # the minimum left the window
+                elif latest < held:
+                    self.held = latest
             self.fast = fast + self.fast_alpha * (value - fast)
             step = self.slow_alpha
             if 1.0 / (count + 1) > step:
@@ -110,27 +119,3 @@ class DriftDetector(CalibratedDetector):
         self.count = count + 1
         self.ready = count + 1 >= self.warmup_points
         self._cache = None
-
-    def _remember(self, gap: float, slow: float) -> None:
-        """Keep this point's standardised gap, as `judge` computed it, among the last `confirm_points - 1`."""
-        scale = abs(slow) * REL_SCALE_FLOOR
-        if scale < ABS_SCALE_FLOOR:
-            scale = ABS_SCALE_FLOOR
-        if not self.gap_scale < scale:
-            scale = self.gap_scale
-        recent = self.recent
-        latest = abs(gap - self.gap_centre) / scale
-        recent.append(latest)
-        held = self.held
-        if len(recent) >= self.confirm_points and recent.pop(0) == held:
-            self.held = min(recent)  # the minimum left the window
-        elif latest < held:
-            self.held = latest
-
-    def load(self, snapshot: dict[str, Any]) -> None:
-        """`CalibratedDetector.load`; snapshots from before `confirm_points` have no recent gaps (none kept)."""
-        state = snapshot["state"]
-        if "recent" not in state:
-            snapshot = {**snapshot, "state": {**state, "recent": []}}
-        super().load(snapshot)
-        self.held = min(self.recent) if self.recent else math.inf

@@ -52,6 +52,8 @@ neighbouring points of one excursion, whose small mean excess made surprises of 
 """
 DRIFT_CONFIRM_POINTS = 15
 """The drift member counts an excursion once it has held this many points (`DriftDetector.confirm_points`)."""
+SHIFT_CONFIRM_POINTS = 15
+"""The shift (slow level) member counts a deviation once it has held this many points; bursts are the spike's."""
 GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
 
 _Evaluation = tuple[
@@ -125,7 +127,7 @@ def build_components() -> dict[str, CalibratedDetector]:
     """The ensemble members, fresh."""
     return {
         "spike": LevelDetector(alpha=0.5, tail=PeaksOverThreshold(auto_log_cv=SPIKE_AUTO_LOG_CV)),
-        "shift": LevelDetector(alpha=0.02),
+        "shift": LevelDetector(alpha=0.02, confirm_points=SHIFT_CONFIRM_POINTS),
         "variance": VarianceDetector(),
         "drift": DriftDetector(confirm_points=DRIFT_CONFIRM_POINTS),
         "seasonal": SeasonalDetector(),

@@ -3,8 +3,9 @@
 `LevelDetector` keeps an EWMA level and an EW mean absolute residual (updated with residuals clipped at
 `clip` scales, so one outlier does not inflate the scale) and scores ``|value - level| / scale`` through
 the peaks-over-threshold tail. A fast level (alpha near 1) reacts to spikes and steps; a slow level
-(small alpha) keeps flagging a sustained shift or drift for longer. It does not model seasonality or
-variance changes (see `seasonal.py`, `variance.py`).
+(small alpha) keeps flagging a sustained shift or drift for longer; with `confirm_points` N > 1 it scores
+the smallest robust z of the last N points (`HeldStatistic`), so a single burst does not count, only a
+deviation that holds. It does not model seasonality or variance changes (see `seasonal.py`, `variance.py`).
 
 The per-point methods inline `scale_floor` and spell ``max``/``min`` as comparisons (``max(a, b)`` is `a`
 unless ``b > a``), which gives bit-identical results at a fraction of the call overhead.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from aiops.detectors.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.confirm import HeldStatistic
 from aiops.detectors.tail import PeaksOverThreshold
 
 _MAD_TO_SIGMA = 1.2533
@@ -32,11 +34,11 @@ def scale_floor(level: float) -> float:
     return max(abs(level) * REL_SCALE_FLOOR, ABS_SCALE_FLOOR)
 
 
-class LevelDetector(CalibratedDetector):
+class LevelDetector(HeldStatistic, CalibratedDetector):
     """Robust z of the value against an EWMA level."""
 
     name: str = "level"
-    state_fields: ClassVar[tuple[str, ...]] = ("level", "scale")
+    state_fields: ClassVar[tuple[str, ...]] = ("level", "scale", "recent")
     lazy_statistic: ClassVar[bool] = True
 
     def __init__(
@@ -46,9 +48,11 @@ class LevelDetector(CalibratedDetector):
         scale_alpha: float = 0.02,
         clip: float = 4.0,
         warmup_points: int = 30,
+        confirm_points: int = 1,
         tail: PeaksOverThreshold | None = None,
     ) -> None:
         super().__init__(warmup_points, tail)
+        self._init_held(confirm_points)
         self.alpha = alpha
         self.scale_alpha = scale_alpha
         self.clip = clip
@@ -63,9 +67,11 @@ class LevelDetector(CalibratedDetector):
             floor = ABS_SCALE_FLOOR
         if floor > scale:
             scale = floor
-        return abs(value - level) / scale, level, BAND * scale
+        statistic = abs(value - level) / scale
+        held = self.held
+        return (held if held < statistic else statistic), level, BAND * scale
 
-    def absorb(self, ts: float, value: float, statistic: float | None) -> None:
+    def absorb(self, ts: float, value: float, statistic: float | None) -> None:  # noqa: PLR0912 - hot path, one frame
         count = self.count
         if self.ready:
             if statistic is None:
@@ -83,6 +89,15 @@ class LevelDetector(CalibratedDetector):
                 floor = ABS_SCALE_FLOOR
             if floor > scale:
                 scale = floor
+            if self.confirm_points > 1:
+                latest = abs(residual) / scale
+                recent = self.recent  # HeldStatistic._remember, inlined (hot path)
+                recent.append(latest)
+                held = self.held
+                if len(recent) >= self.confirm_points and recent.pop(0) == held:
+                    self.held = min(recent)  # the minimum left the window
+                elif latest < held:
+                    self.held = latest
             clipped = abs(residual)
             if count > self.warmup_points:
                 cap = self.clip * scale

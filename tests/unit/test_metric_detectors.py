@@ -99,6 +99,16 @@ def test_drift_confirmation_holds_the_smallest_recent_gap() -> None:
     assert _flags(_run(DriftDetector(confirm_points=15), values), 1500, 1800) >= 1
 
 
+def test_level_confirmation_ignores_a_burst_but_flags_a_shift() -> None:
+    values = _noise(2500)
+    values[1200] += 30.0
+    values[1800:] += 8.0
+    scores = _run(LevelDetector(alpha=0.02, confirm_points=15), values)
+    assert _flags(scores, 1150, 1250) == 0
+    assert _flags(scores, 1800, 1830) >= 1
+    assert _flags(_run(LevelDetector(alpha=0.02), values), 1150, 1250) >= 1
+
+
 def test_seasonal_anomaly_flagged_where_level_sees_nothing_unusual() -> None:
     values = _seasonal(2016 * 2)  # two weeks of 5-minute points
     anomaly = 3000 + int(np.argmax(values[3000:3288]))
@@ -136,7 +146,7 @@ def test_ensemble_rarely_fires_on_noise() -> None:
     """White noise, 10 seeds x 3400 judged points; a calibrated detector would report ~0.34 per seed.
 
     The ensemble still over-fires on noise (docs/benchmarks.md); the count of one seed is too noisy to pin
-    (0 to 7 reports per seed), so the total is: 14 with the drift member's confirmation, 39 before it.
+    (0 to 7 reports per seed), so the total is: 14 with the drift and shift members' confirmation, 39 before.
     """
     flags = [_flags(_run(default_metric_detector(), _noise(4000, seed=seed)), 600, 4000) for seed in range(10)]
     assert sum(flags) <= 20, flags
@@ -167,6 +177,10 @@ FACTORIES: list[tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = [
     *[(cls, cls.restore) for cls in (LevelDetector, VarianceDetector, DriftDetector, FlatLineDetector)],
     (SeasonalDetector, SeasonalDetector.restore),
     (lambda: DriftDetector(confirm_points=15), lambda state: DriftDetector.restore(state, confirm_points=15)),
+    (
+        lambda: LevelDetector(alpha=0.02, confirm_points=15),
+        lambda state: LevelDetector.restore(state, alpha=0.02, confirm_points=15),
+    ),
 ]
 
 
