@@ -9,10 +9,10 @@ All on event time, with state held outside (`ScopeState`):
   model relates its member type to one of the incident's (rule `co-occurrence`, score = confidence); and
   its time is within `window_seconds` of the incident's activity (or within `reopen_seconds` of its
   resolve, which reopens it). Otherwise it starts a new incident. Every join is a `Decision`.
-- merging (`correlation.merge_incidents`): when the new member is within reach of two or more live
-  incidents, it joins the earliest-opened one and the others merge into it (`merge`); each merged incident
-  closes (`resolved` with `merged_into`) and the survivor records a `merged` decision with the bridging
-  rule and score.
+- merging (`correlation.merge_incidents`): when the new member directly links two or more live incidents
+  (group key, learned co-occurrence, or `MERGE_HOPS` topology hop a failure travels; see `merge`), it joins
+  the earliest-opened one and the others merge into it; each merged incident closes (`resolved` with
+  `merged_into`) and the survivor records a `merged` decision with the bridging rule and score.
 - status changes feed flapping detection, new members feed the storm guard and the learned model.
 Notifications (open/updated/resolved, held or summarised) are decided by `Lifecycle`.
 """
