@@ -182,6 +182,14 @@ def test_judged_incident_ties_go_to_the_start_closest_to_the_alert() -> None:
     assert choose_incident({"early": early, "late": late}, "front", 1_000_100.0, STAR) is early
 
 
+def test_judged_incident_skips_incidents_merged_into_another() -> None:
+    merged = _incident("merged", ["front"], 1_000_000.0).model_copy(update={"status": "resolved",
+                                                                             "merged_into": "survivor"})
+    survivor = _incident("survivor", ["api", "db"], 1_000_300.0)
+    assert choose_incident({"merged": merged, "survivor": survivor}, "front", 1_000_000.0, STAR) is survivor
+    assert choose_incident({"merged": merged}, "front", 1_000_000.0, STAR) is None
+
+
 def test_scenario_config_adds_the_documented_correlation_settings(tmp_path: Path) -> None:
     make_dataset(tmp_path)
     config = scenario_config(load_scenario(tmp_path / "tiny_traffic"))
