@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.bank_layout import Array, Index, Layout, Mask, where
+from aiops.detectors.bank_layout import Array, Column, Index, Layout, Mask, where
 
 
 class HeldColumns:
@@ -64,10 +64,15 @@ class HeldColumns:
             lowered[left] = smallest
         block[self.held] = lowered
 
+    def recent_of(self, series: int, column: Column) -> list[float]:
+        """One series' `recent` statistics, oldest first."""
+        recent: list[float] = self.recent[series, : int(column[self.count])].tolist()
+        return recent
+
     def export(self, series: int, column: Array, component: Any) -> None:
         """Write one series' confirmation state into a scalar member (when it has confirmation)."""
         if hasattr(component, "recent"):
-            component.recent = self.recent[series, : int(column[self.count])].tolist()
+            component.recent = self.recent_of(series, column)
             component.held = float(column[self.held])
 
     def load(self, series: int, column: Array, component: Any) -> None:

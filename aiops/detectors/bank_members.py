@@ -11,7 +11,7 @@ prototype detector. It does not fit tails (see `TailColumns`) nor combine member
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -57,6 +57,12 @@ class MemberColumns:
         self.count = layout.add(f"{label}.count", component.count)
         self.rows = {name: layout.add(f"{label}.{name}", getattr(component, name)) for name in self.fields}
         self.tail = TailColumns(layout, f"{label}.tail", component.tail) if component.uses_tail else None
+        self._snapshot_plan = tuple(
+            (name, self.rows.get(name, -1), name in self.int_fields) for name in component.state_fields
+        )
+        """(field, its row or -1 when kept outside the block, integer?) in the scalar snapshot's order."""
+        self.idle_tail = None if component.uses_tail else component.tail.snapshot()
+        """The unused tail of a member without one, as its snapshots show it (never learns)."""
         self.held = HeldColumns(layout, label, component)
         if self.held.kept and not self.confirms:
             raise TypeError(f"ensemble member {label} confirms its statistic, which the bank does not do for it")
@@ -84,6 +90,27 @@ class MemberColumns:
             component.tail.load(self.tail.state(column))
         self.held.export(series, column, component)
         component.ready = component._ready()  # the scalar's own rule, as its `load` applies it
+
+    def snapshot(self, series: int, column: list[float]) -> dict[str, Any]:
+        """One series' `component.snapshot()`, straight from its state (`column`, as a list)."""
+        state: dict[str, Any] = {}
+        for name, row, integer in self._snapshot_plan:
+            if row < 0:
+                state[name] = self._outside(series, column, name)
+            else:
+                state[name] = int(column[row]) if integer else column[row]
+        if self.tail is not None:
+            tail = self.tail.state(column)
+        else:
+            idle = self.idle_tail or {}
+            tail = {**idle, "batch": list(idle.get("batch", []))}
+        return {"count": int(column[self.count]), "tail": tail, "state": state}
+
+    def _outside(self, series: int, column: list[float], name: str) -> Any:
+        """A state field kept outside the block (subclasses add theirs)."""
+        if name == "recent":
+            return self.held.recent_of(series, column)
+        raise KeyError(name)
 
     def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
         """Overwrite one series' `column` with a scalar `component`'s state."""
@@ -313,6 +340,14 @@ class SeasonalColumns(MemberColumns):
         block[self.rows["last_ts"]] = ts
         block[self.rows["offset"]] = offset
         block[self.count] = count + 1
+
+    def _outside(self, series: int, column: list[float], name: str) -> Any:
+        if name == "profile":
+            return self.profile[series].tolist()
+        if name == "visits":
+            visits: list[int] = self.visits[series].astype(np.int64).tolist()
+            return visits
+        return super()._outside(series, column, name)
 
     def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
         component.profile = self.profile[series].tolist()  # type: ignore[attr-defined]
