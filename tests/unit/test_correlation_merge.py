@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from support.builders import T0, correlation_config, graph, signal
+from support.engine_run import EngineRun
 
 from aiops.correlation.due import due_index
 from aiops.correlation.engine import CorrelationEngine
@@ -20,35 +21,17 @@ from aiops.correlation.index import index_of
 from aiops.correlation.merge import bridge_links
 from aiops.correlation.state import ScopeState
 from aiops.correlation.suppression import Silence, SuppressionPolicy
-from aiops.decisions import Decision
 from aiops.incidents import Incident
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
-from aiops.signals import Signal, dt_from_epoch
+from aiops.signals import dt_from_epoch
 
 SHOP = {"frontend": ["checkout", "search"], "checkout": ["payments"], "payments": ["postgres"], "postgres": [],
         "search": []}
 
 
-class Run:
+class Run(EngineRun):
     def __init__(self, **config: Any) -> None:
-        self.engine = CorrelationEngine(correlation_config(**config), graph(SHOP), learned=False)
-        self.state = ScopeState(scope="shop")
-        self.out: list[Incident] = []
-        self.decisions: list[Decision] = []
-
-    def send(self, *signals: Signal) -> list[Incident]:
-        return self._keep([i for s in signals for i in self.engine.process(self.state, s)])
-
-    def tick(self, offset: float) -> list[Incident]:
-        return self._keep(self.engine.advance(self.state, T0 + offset))
-
-    def _keep(self, got: list[Incident]) -> list[Incident]:
-        self.out.extend(got)
-        self.decisions.extend(self.engine.drain_decisions())
-        return got
-
-    def versions(self, incident_id: str) -> list[Incident]:
-        return [i for i in self.out if i.id == incident_id]
+        super().__init__(SHOP, **config)
 
 
 def bridged(**config: Any) -> tuple[Run, str, str, list[Incident]]:

@@ -10,46 +10,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from support.builders import T0, correlation_config, graph, signal
+from support.builders import T0, signal
+from support.engine_run import EngineRun
 
-from aiops.correlation.engine import CorrelationEngine
-from aiops.correlation.state import ScopeState
 from aiops.correlation.suppression import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy
-from aiops.correlation.suppression_config import SuppressionConfig
-from aiops.decisions import Decision
-from aiops.incidents import Incident
-from aiops.signals import Signal
 
 SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": ["postgres"], "postgres": [],
         "search": ["elastic"], "elastic": []}
 TIERS = {"frontend": 1, "checkout": 1, "payments": 1, "postgres": 2, "search": 4, "elastic": 4}
 
 
-class Run:
+class Run(EngineRun):
     def __init__(self, suppression: dict[str, Any] | None = None, **config: Any) -> None:
-        self.engine = CorrelationEngine(correlation_config(**config), graph(SHOP, TIERS), learned=False,
-                                        suppression=SuppressionConfig.model_validate(suppression or {}))
-        self.state = ScopeState(scope="shop")
-        self.out: list[Incident] = []
-        self.decisions: list[Decision] = []
-
-    def send(self, *signals: Signal) -> list[Incident]:
-        got = [i for s in signals for i in self.engine.process(self.state, s)]
-        return self._keep(got)
-
-    def tick(self, offset: float) -> list[Incident]:
-        return self._keep(self.engine.advance(self.state, T0 + offset))
-
-    def _keep(self, got: list[Incident]) -> list[Incident]:
-        self.out.extend(got)
-        self.decisions.extend(self.engine.drain_decisions())
-        return got
-
-    def incidents(self) -> dict[str, list[Incident]]:
-        found: dict[str, list[Incident]] = {}
-        for incident in self.out:
-            found.setdefault(incident.id, []).append(incident)
-        return found
+        super().__init__(SHOP, TIERS, suppression, **config)
 
 
 def iso(offset: float) -> datetime:
