@@ -77,13 +77,16 @@ class DetectionWorker:
         metrics: AiopsMetrics,
         producer_id: str,
         wall: Callable[[], float] = time.time,
+        micro_batched: bool = True,
     ) -> None:
+        """`micro_batched`: with the ensemble configured, score each batch's metric samples together
+        (`DetectionStage.prepare`); False runs the per-point `MetricEnsemble` (same results, for A/B)."""
         self.config = config
         self.bootstrap = bootstrap
         self.metrics = metrics
         self.producer_id = producer_id
         self.wall = wall
-        self.stage = DetectionStage(config.detection, micro_batched=True)
+        self.stage = DetectionStage(config.detection, micro_batched=micro_batched)
         self.scope_of = build_correlator(config).scope_of
         self.watermarks = PartitionWatermarks(
             config.correlation.allowed_lateness_seconds, config.ingest.idle_partition_seconds
