@@ -5,9 +5,11 @@
 then learns a micro-batch of points, as the stream delivers them, giving for every point what
 `MetricEnsemble.score` would have returned just before its `learn` (`BankScores.point` builds that very
 `PointScore`). A series may occur several times in a micro-batch: points are processed in rounds, each
-holding at most one point per series, in stream order. Rare per-series events drop to the scalar code:
-a tail's initial batch fit (`TailColumns`) and snapshots. `snapshot(i)`/`restore(i, state)` use the
-`MetricEnsemble` snapshot format, so a series can move between the bank and the scalar detector.
+holding at most one point per series, in stream order. Rare per-series events drop to per-series code:
+a tail's initial batch fit (the scalar `PeaksOverThreshold`, see `TailColumns`), a new counter's fresh
+members, `restore(i, state)` (through `MetricEnsemble.restore`) and `snapshot(i)` (written directly, key
+for key); both use the `MetricEnsemble` snapshot format, so a series can move between the bank and the
+scalar detector. `allocate`/`release` recycle series indices.
 
 Equality with the scalar path: every formula, operation order and NaN-aware comparison is the scalar
 one, so scores and states are bit-identical as long as numpy's elementwise `log`, `log1p`, `log10` and
