@@ -33,6 +33,15 @@ class PointScore:
     whether they are still anomalous, which confirms a just-opened episode (`min_anomalous_points`)."""
 
 
+NON_FINITE_DETAIL = "non-finite value ignored"
+
+
+def non_finite_point(warm: bool) -> PointScore:
+    """The verdict on a NaN/inf sample: not anomalous, not learnt (the event contract already rejects such
+    samples as data-quality dead letters; this keeps library and file users from an exception)."""
+    return PointScore(0.0, None, None, None, warm, NON_FINITE_DETAIL)
+
+
 class SeriesDetector(Protocol):
     """Online detector of one univariate series, O(1) amortised work and bounded memory per point."""
 

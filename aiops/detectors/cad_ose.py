@@ -217,7 +217,10 @@ class CadOseDetector:
         """The facts of `value`: one per bit of its bin index, bit position i -> SENSOR_BASE + 2i + bit."""
         low, high = value_range
         full = high - low if high - low != 0.0 else self.max_bin
-        index = max(int((value - low) / (full / self.max_bin)), 0)
+        position = (value - low) / (full / self.max_bin)
+        if not math.isfinite(position):  # ranges spanning more than the float range (|values| near 1e308)
+            position = self.max_bin if position > 0 else 0.0
+        index = max(int(position), 0)
         digits = format(index, "b").rjust(self.bits, "0")
         return tuple(sorted({SENSOR_BASE + 2 * position + int(bit) for position, bit in enumerate(reversed(digits))}))
 

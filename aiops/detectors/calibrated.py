@@ -15,9 +15,10 @@ default) `_update` always receives the real statistic.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar, Self
 
-from aiops.detectors.base import PointScore
+from aiops.detectors.base import PointScore, non_finite_point
 from aiops.detectors.tail import PeaksOverThreshold, surprise_to_score
 
 Judgement = tuple[float, float | None, float | None]
@@ -86,6 +87,8 @@ class CalibratedDetector:
         return self.tail.surprise(statistic), baseline
 
     def score(self, ts: float, value: float) -> PointScore:
+        if not _isfinite(value):
+            return non_finite_point(self.warm)
         surprise, baseline = self.surprise(ts, value)
         centre, spread = baseline.centre, baseline.spread
         lower = centre - spread if centre is not None and spread is not None else None
@@ -100,6 +103,8 @@ class CalibratedDetector:
         )
 
     def learn(self, ts: float, value: float) -> None:
+        if not _isfinite(value):
+            return
         cached = self._cache
         if cached is not None and cached[0] == ts and cached[1] == value:
             self.absorb(ts, value, cached[2])
@@ -144,6 +149,9 @@ class CalibratedDetector:
         detector = cls(**params)
         detector.load(snapshot)
         return detector
+
+
+_isfinite = math.isfinite
 
 
 def _thaw(value: Any) -> Any:

@@ -22,6 +22,8 @@ from aiops.detectors.confirm import HeldStatistic
 from aiops.detectors.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
 from aiops.detectors.tail import PeaksOverThreshold
 
+_NAN = float("nan")
+
 
 class DriftDetector(HeldStatistic, CalibratedDetector):
     """Standardised gap between a fast and a slow EWMA."""
@@ -84,7 +86,7 @@ class DriftDetector(HeldStatistic, CalibratedDetector):
                     held_scale = ABS_SCALE_FLOOR
                 if not self.gap_scale < held_scale:
                     held_scale = self.gap_scale
-                latest = abs(gap - self.gap_centre) / held_scale
+                latest = abs(gap - self.gap_centre) / held_scale if held_scale else _NAN  # 0: slow is NaN
                 recent = self.recent  # HeldStatistic._remember, inlined (hot path)
                 recent.append(latest)
                 held = self.held

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aiops.detectors.base import PointScore
+from aiops.detectors.base import PointScore, non_finite_point
 
 _MIN_STD_FRACTION = 1e-3
 _ABS_MIN_STD = 1e-9
@@ -43,6 +43,8 @@ class EwmaZScore:
         return max(math.sqrt(self.var), floor)
 
     def score(self, ts: float, value: float) -> PointScore:
+        if not math.isfinite(value):
+            return non_finite_point(self.warm)
         if self.count == 0:
             return PointScore(0.0, None, None, None, warm=False)
         std = self._std()
@@ -58,6 +60,8 @@ class EwmaZScore:
         )
 
     def learn(self, ts: float, value: float) -> None:
+        if not math.isfinite(value):
+            return
         if self.clip_sigma is not None and self.count >= self.warmup_points:
             limit = self.clip_sigma * self._std()
             value = min(max(value, self.mean - limit), self.mean + limit)

@@ -27,6 +27,7 @@ BAND = 3.0 * _MAD_TO_SIGMA
 """Half-width of the normal band in units of the mean absolute residual (3 sigmas)."""
 REL_SCALE_FLOOR = 1e-6
 ABS_SCALE_FLOOR = 1e-9
+_NAN = float("nan")
 
 
 def scale_floor(level: float) -> float:
@@ -90,7 +91,7 @@ class LevelDetector(HeldStatistic, CalibratedDetector):
             if floor > scale:
                 scale = floor
             if self.confirm_points > 1:
-                latest = abs(residual) / scale
+                latest = abs(residual) / scale if scale else _NAN  # scale 0: level is NaN (a NaN first value)
                 recent = self.recent  # HeldStatistic._remember, inlined (hot path)
                 recent.append(latest)
                 held = self.held

@@ -35,8 +35,11 @@ _LOG10_E = math.log10(math.e)
 
 
 def surprise_to_score(surprise: float) -> float:
-    """Calibrated score 1 - p from surprise -log10(p)."""
-    return 1.0 - math.pow(10.0, -min(max(surprise, 0.0), MAX_SURPRISE))
+    """Calibrated score 1 - p from surprise -log10(p); NaN (a statistic overflowed on values near the float
+    limits) scores 0, as the ensemble ignores a NaN member."""
+    if not surprise > 0.0:
+        return 0.0
+    return 1.0 - math.pow(10.0, -min(surprise, MAX_SURPRISE))
 
 
 def score_to_surprise(score: float) -> float:

@@ -59,9 +59,10 @@ def _values(kind: int, ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         values[n // 3 :] = 8.0
         values[: n // 2] += rng.normal(0.0, 0.1, n // 2)
         return values
-    if kind == 4:  # noise with NaN and +-inf
+    if kind == 4:  # noise with NaN (the first value too) and +-inf
         values = rng.normal(0.0, 1.0, n)
         values[rng.integers(0, n, 20)] = np.nan
+        values[0] = np.nan
         values[rng.integers(0, n, 5)] = np.inf
         values[rng.integers(0, n, 5)] = -np.inf
         return values

@@ -59,8 +59,10 @@ def test_clipping_leaves_warm_up_and_non_finite_values_alone() -> None:
     assert detector.mean > 100.0  # not warm yet: learnt raw
     warm = EwmaZScore(clip_sigma=8.0)
     _warm(warm)
+    mean = warm.mean
     warm.learn(500.0, math.nan)
-    assert math.isnan(warm.mean)  # NaN passes through as before (the detection stage filters non-finite input)
+    warm.learn(501.0, math.inf)
+    assert warm.mean == mean  # non-finite samples are not learnt (the event contract rejects them anyway)
 
 
 def test_config_default_clips_and_snapshots_round_trip() -> None:
