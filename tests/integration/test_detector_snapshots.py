@@ -22,6 +22,7 @@ from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.topics import TopicSpec, ensure_topics
+from aiops.signals import dt_from_epoch
 
 pytestmark = pytest.mark.integration
 
@@ -173,3 +174,33 @@ async def test_restarted_worker_restores_multivariate_windows_and_refits_at_once
     assert restored is not None
     assert restored["window"]["shape"][0] > held["window"]["shape"][0], "restored window plus the new steps"
     assert detector.fit_count >= 1, "refitted from the restored window, no min_fit warm-up"
+
+
+async def test_micro_batched_ensemble_worker_flags_a_shift_and_its_state_survives_a_restart(
+    kafka_bootstrap: str, unique_topic_prefix: str
+) -> None:
+    """The streaming worker with `detection.metric.detector: ensemble` scores each batch through the
+    `EnsembleBank`; its snapshots restore into a second worker, which flags a level shift at once."""
+    config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g4",
+                           {"metric": {"detector": "ensemble"}})
+    t = config.topics
+    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
+                                          TopicSpec(t.deadletter, 1)])
+    rng = random.Random(5)
+    await produce(kafka_bootstrap, t.events, [sample(i, 100 + rng.gauss(0, 1)) for i in range(900)], key=b"api|h1")
+
+    first = await run_worker(config, kafka_bootstrap, "first")
+    assert first.stage._banked is not None, "the ensemble must run micro-batched in the worker"
+    assert first.snapshots_written >= 1
+    before = len([s for s in await signals(kafka_bootstrap, t.signals) if s.get("status") == "firing"])
+
+    shifted = [sample(900 + i, 130.0 + rng.gauss(0, 1)) for i in range(5)]
+    await produce(kafka_bootstrap, t.events, shifted, key=b"api|h1")
+    second = await run_worker(config, kafka_bootstrap, "second")
+    assert second.checkpoints.series_restored == 1
+    firing = [s for s in await signals(kafka_bootstrap, t.signals) if s.get("status") == "firing"]
+    assert len(firing) == before + 1, "the restored ensemble must flag the shift without a new warm-up"
+    assert str(firing[-1]["started_at"]).startswith(dt_from_epoch(T0 + 60 * 900).isoformat()[:19])
+    state = second.stage.metrics.export_series("api|h1|latency_ms")
+    assert state is not None
+    assert state["detector"]["count"] == 905
