@@ -81,16 +81,16 @@ class EnsembleBank:
         return range(start, end)
 
     def allocate(self) -> int:
-        """A fresh series: a released index (reset) when there is one, else a new one."""
+        """A fresh series: a released index (reset when released) when there is one, else a new one."""
         if self._free:
-            series = self._free.pop()
-            self._load_column(series, self.state[:, series], self._prototype)
-            return series
+            return self._free.pop()
         return self.add(1)[0]
 
     def release(self, series: int) -> None:
-        """Series `series` is no longer used: `allocate` may hand its index out again."""
-        self._free.append(self._checked(series))
+        """Series `series` is no longer used: reset now (its tails' initial-batch pool slots go back at
+        once, not when the index is reused) and `allocate` may hand its index out again."""
+        self._load_column(self._checked(series), self.state[:, series], self._prototype)
+        self._free.append(series)
 
     def process(self, series: Index, ts: Array, values: Array) -> BankScores:
         """Score then learn each point (series index, event time, value) in stream order."""

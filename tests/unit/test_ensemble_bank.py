@@ -203,3 +203,19 @@ def test_process_rejects_unknown_series() -> None:
     bank.add(1)
     with pytest.raises(IndexError):
         bank.process(np.array([1]), np.array([0.0]), np.array([1.0]))
+
+
+def test_released_series_give_their_initial_batch_slots_back() -> None:
+    """Series dropped while their tails still collect (evicted or revoked during warm-up) hold no pool."""
+    bank = EnsembleBank()
+    series = [bank.allocate() for _ in range(100)]
+    rng = np.random.default_rng(0)
+    for step in range(60):
+        bank.process(np.array(series), np.full(100, step * 60.0), rng.normal(0.0, 1.0, 100))
+    tails = [bank.persistence_tail, *(member.tail for member in bank.members if member.tail is not None)]
+    assert any(tail.pool.shape[0] > 0 for tail in tails)
+    for index in series:
+        bank.release(index)
+    assert all(tail.pool.shape[0] == 0 for tail in tails)
+    again = bank.allocate()
+    assert json.dumps(bank.snapshot(again)) == json.dumps(MetricEnsemble().snapshot())
