@@ -206,6 +206,9 @@ class DetectionWorker:
             return self._decode(record)
         except InvalidEventError as error:
             return error
+        except Exception as error:  # the per-event guard covers decoding too (e.g. a raw line's bad timestamp)
+            log.exception("decoding failed", extra=self._where(record))
+            return InvalidEventError("internal_error", repr(error))
 
     def _prepare(self, decoded: list[tuple[TopicPartition, list[ConsumerRecord[Any, Any]], list[Decoded]]]) -> None:
         """Let the stage score the batch's metric samples as one micro-batch (micro-batched ensemble)."""

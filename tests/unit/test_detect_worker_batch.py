@@ -1,0 +1,62 @@
+"""`DetectionWorker.process_batch` without a broker: bad records in the middle of a batch become dead letters.
+
+The worker is built but never started; publishing is replaced by a list, snapshots are off and every
+partition counts as restored, so no I/O happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+from prometheus_client import CollectorRegistry
+from support.builders import metric_event
+
+from aiops.config import AiopsConfig
+from aiops.metrics import AiopsMetrics
+from aiops.runtime.detect_worker import DetectionWorker
+from aiops.runtime.detector_checkpoints import Output
+
+RAW = "raw.nginx"
+
+
+def _worker(micro_batched: bool = True) -> tuple[DetectionWorker, list[Output]]:
+    config = AiopsConfig.model_validate({
+        "detection": {"metric": {"detector": "ensemble"}, "snapshot_interval_seconds": 0},
+        "ingest": {"raw_logs": [{"topic": RAW, "service": "nginx"}]},
+    })
+    worker = DetectionWorker(config, "unused:9092", AiopsMetrics(CollectorRegistry()), "p0", wall=lambda: 2e9,
+                             micro_batched=micro_batched)
+    worker.checkpoints._restored |= set(range(8))
+    published: list[Output] = []
+
+    async def publish(outputs: list[Output]) -> None:
+        published.extend(outputs)
+
+    worker._publish = publish  # type: ignore[method-assign]
+    return worker, published
+
+
+def _record(topic: str, offset: int, value: bytes, timestamp_ms: int = 1_700_000_000_000) -> ConsumerRecord[Any, Any]:
+    return ConsumerRecord(topic, 0, offset, timestamp_ms, 0, None, value, None, 0, len(value), [])
+
+
+def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_batch_goes_on() -> None:
+    worker, published = _worker()
+    events = [metric_event(60.0 * step, 100.0 + step % 3, name="rps") for step in range(3)]
+    metrics = [_record(worker.config.topics.events, at, e.model_dump_json().encode()) for at, e in enumerate(events)]
+    lines = [
+        _record(RAW, 0, b"GET / 200"),
+        _record(RAW, 1, b"GET /x 500", timestamp_ms=1_700_000_000_000_000),  # producer wrote microseconds
+        _record(RAW, 2, b"GET /y 200"),
+    ]
+    batch = {TopicPartition(worker.config.topics.events, 0): metrics, TopicPartition(RAW, 0): lines}
+    asyncio.run(worker.process_batch(batch))
+    letters = [json.loads(value) for topic, _, value, _ in published if topic == worker.config.topics.deadletter]
+    assert [(letter["reason"], letter["source_topic"], letter["source_offset"]) for letter in letters] == [
+        ("internal_error", RAW, 1)]
+    assert worker.stage.metrics.live_series == 1
+    assert worker._uncommitted == {TopicPartition(worker.config.topics.events, 0): 3, TopicPartition(RAW, 0): 3}
