@@ -108,8 +108,9 @@ class _Place:
     @classmethod
     def of(cls, service: str, graph: ServiceGraph, symptoms: dict[str, Symptoms]) -> _Place:
         mine = symptoms[service]
-        upstream = {s for s in graph.transitive_dependents(service) if s in symptoms and explains(symptoms[s], mine)}
-        below = {s for s in graph.transitive_dependencies(service) if s in symptoms}
+        others = {s for s in symptoms if s != service}  # on a dependency cycle a service reaches itself
+        upstream = {s for s in graph.transitive_dependents(service) & others if explains(symptoms[s], mine)}
+        below = graph.transitive_dependencies(service) & others
         downstream = {s for s in below if explains(mine, symptoms[s])}
         entry = any(s in graph.depends_on and not graph.dependents.get(s) for s in upstream | {service})
         return cls(upstream, downstream, below - downstream, upstream | downstream | {service}, entry)

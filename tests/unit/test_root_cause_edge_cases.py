@@ -1,0 +1,51 @@
+"""Root-cause ranking on awkward inputs: cycles in the dependency graph, ties the member order must not
+decide, non-finite evidence numbers."""
+
+from __future__ import annotations
+
+from support.builders import T0, graph
+
+from aiops.correlation.root_cause import rank_root_causes
+from aiops.correlation.state import IncidentState, MemberState
+from aiops.signals import Evidence, dt_from_epoch
+
+
+def alert(service: str, onset: float = 0.0, severity: str = "warning") -> MemberState:
+    return MemberState(fingerprint=f"{service}/alert", origin="alert", name="alert", service=service,
+                       status="firing", severity=severity, first_seen=T0 + onset, last_seen=T0 + onset + 60)
+
+
+def anomaly(service: str, fingerprint: str, observed: float, expected: float, onset: float = 0.0,
+            score: float = 0.999999, name: str = "latency") -> MemberState:
+    evidence = Evidence(detector="ewma_zscore", score=score, threshold=0.9999, observed=observed,
+                        expected=expected, onset=dt_from_epoch(T0 + onset))
+    return MemberState(fingerprint=fingerprint, origin="metric_anomaly", name=name, service=service,
+                       status="firing", severity="warning", first_seen=T0 + onset, last_seen=T0 + onset + 60,
+                       evidence=evidence, member_type=f"metric_anomaly:{name}")
+
+
+def incident(*members: MemberState) -> IncidentState:
+    state = IncidentState(id="inc", scope="s", first_seen=min(m.first_seen for m in members),
+                          last_seen=max(m.last_seen for m in members))
+    state.members = {m.fingerprint: m for m in members}
+    return state
+
+
+def test_a_service_calling_itself_is_not_its_own_dependent_nor_dependency() -> None:
+    # a and b are symmetric callees of the frontend; a also calls itself (a self-edge, as trace-derived edge
+    # lists have): that must neither count a among the services depending on a nor hide that a is deepest.
+    ranked = {c.service: c for c in rank_root_causes(incident(alert("frontend"), alert("a"), alert("b")),
+                                                     graph({"frontend": ["a", "b"], "a": ["a"], "b": []}))}
+    assert ranked["a"].score == ranked["b"].score
+    assert ranked["a"].reason == ranked["b"].reason.replace("on b: frontend", "on a: frontend")
+
+
+def test_a_dependency_cycle_counts_each_other_service_once() -> None:
+    # front -> a <-> b: a's dependents are b and front (not a itself), its affected dependency is b.
+    ranked = {c.service: c for c in rank_root_causes(incident(alert("front"), alert("a"), alert("b")),
+                                                     graph({"front": ["a"], "a": ["b"], "b": ["a"]}))}
+    assert "2 affected service(s) depend on a: b, front" in ranked["a"].reason
+    assert "its affected dependencies: b" in ranked["a"].reason
+    assert "2 affected service(s) depend on b: a, front" in ranked["b"].reason
+    for candidate in ranked.values():
+        assert 0.0 <= candidate.score <= 1.0
