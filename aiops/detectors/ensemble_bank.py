@@ -81,9 +81,12 @@ class EnsembleBank:
         return range(start, end)
 
     def allocate(self) -> int:
-        """A fresh series: a released index (reset when released) when there is one, else a new one."""
+        """A fresh series: a released index (reset again: a release may run in a finalizer, mid-`add`) when
+        there is one, else a new one."""
         if self._free:
-            return self._free.pop()
+            series = self._free.pop()
+            self._load_column(series, self.state[:, series], self._prototype)
+            return series
         return self.add(1)[0]
 
     def release(self, series: int) -> None:
