@@ -1,7 +1,7 @@
 """Incremental digest of a large incident: what ranking, priority and the title need, without its members.
 
 Root-cause ranking and priority read, per service, only: the earliest onset of each member type, the
-strongest and the most severe member, the first member with a host (in join order) and the set of member
+strongest and the most severe member, the earliest member with a host and the set of member
 types; the title reads the earliest member of each service. `IncidentDigest` keeps exactly those
 *representative* members, folding in only the members that joined since its last refresh (members are
 never removed from a live incident; the only field it reads that can change after a join is the evidence,
@@ -24,6 +24,11 @@ from aiops.signals import severity_rank
 
 Role = tuple[str, str, str]  # (role, service, member type or "")
 Better = Callable[[MemberState, MemberState], bool]
+
+
+def _earlier(new: MemberState, old: MemberState) -> bool:
+    """Earlier first seen, the least fingerprint on ties (never the join order: see `symptoms_of`)."""
+    return (new.first_seen, new.fingerprint) < (old.first_seen, old.fingerprint)
 
 
 class IncidentDigest:
@@ -56,11 +61,9 @@ class IncidentDigest:
         self.services.add(service)
         if member.host:
             self.hosts.add(member.host)
-            self._offer(("host", service, ""), index, member, lambda new, old: False)
-        self._offer(("onset", service, member.member_type), index, member,
-                    lambda new, old: new.first_seen < old.first_seen)
-        self._offer(("lead", service, ""), index, member,
-                    lambda new, old: (new.first_seen, new.fingerprint) < (old.first_seen, old.fingerprint))
+            self._offer(("host", service, ""), index, member, _earlier)
+        self._offer(("onset", service, member.member_type), index, member, _earlier)
+        self._offer(("lead", service, ""), index, member, _earlier)
         self._offer(("strong", service, ""), index, member,
                     lambda new, old: member_strength(new) > member_strength(old))
         self._offer(("severe", service, ""), index, member,

@@ -62,11 +62,12 @@ class Symptoms:
 
 
 def symptoms_of(members: Iterable[MemberState]) -> Symptoms:
-    """Symptoms from the earliest member of each member type (first in join order on ties)."""
+    """Symptoms from the earliest member of each member type (the least fingerprint on ties: the member
+    order, which a restored state need not reproduce, decides nothing)."""
     first: dict[str, MemberState] = {}
     for member in members:
         current = first.get(member.member_type)
-        if current is None or member.first_seen < current.first_seen:
+        if current is None or (member.first_seen, member.fingerprint) < (current.first_seen, current.fingerprint):
             first[member.member_type] = member
     deviations: dict[tuple[str, int], float] = {}
     unknown = False
@@ -168,7 +169,7 @@ def rank_root_causes(
             parts["learned"] = value if value is not None else 0.5
         total = sum(weights[name] * value for name, value in parts.items())
         shares = {name: round(weights[name] * value / total, 3) if total else 0.0 for name, value in parts.items()}
-        host = next((member.host for member in members if member.host), "")
+        host = min(((m.first_seen, m.fingerprint, m.host) for m in members if m.host), default=(0.0, "", ""))[2]
         reason = _reason(service, place, learned[service])
         candidates.append(RootCauseCandidate(service=service, host=host, score=round(total, 4),
                                              factors=shares, reason=reason))

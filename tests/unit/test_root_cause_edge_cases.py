@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from support.builders import T0, graph
 
+from aiops.correlation.digest import IncidentDigest
 from aiops.correlation.root_cause import rank_root_causes
 from aiops.correlation.state import IncidentState, MemberState
 from aiops.signals import Evidence, dt_from_epoch
@@ -49,3 +50,19 @@ def test_a_dependency_cycle_counts_each_other_service_once() -> None:
     assert "2 affected service(s) depend on b: a, front" in ranked["b"].reason
     for candidate in ranked.values():
         assert 0.0 <= candidate.score <= 1.0
+
+
+def test_the_ranking_does_not_depend_on_the_order_members_are_held_in() -> None:
+    # checkout has two latency anomalies starting at the same instant (two pods): one far too small to
+    # explain the frontend's rise, one large enough. Which one speaks for checkout must not depend on the
+    # member order (the join order, which a restored changelog table or a rebalance need not reproduce).
+    calls = {"frontend": ["checkout"], "checkout": []}
+    members = [anomaly("frontend", "frontend/latency", 0.6, 0.3, 300),
+               anomaly("checkout", "checkout/latency#pod-b", 0.501, 0.5),
+               anomaly("checkout", "checkout/latency#pod-a", 0.5, 0.2)]
+    members[1].host, members[2].host = "node-b", "node-a"
+    forward, backward = incident(*members), incident(*reversed(members))
+    ranked = rank_root_causes(forward, graph(calls))
+    assert rank_root_causes(backward, graph(calls)) == ranked
+    for state in (forward, backward):
+        assert rank_root_causes(IncidentDigest(state).refresh().view(), graph(calls)) == ranked
