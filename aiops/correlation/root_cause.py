@@ -45,9 +45,9 @@ Precedence = Callable[[str, str], float | None]
 
 
 def member_strength(member: MemberState) -> float:
-    """0..1: anomaly tail score on a log scale, or alert severity."""
-    if member.evidence is not None:
-        tail = max(1.0 - member.evidence.score, 1e-12)
+    """0..1: anomaly tail score on a log scale (clamped to 0..1), or alert severity (also for a NaN score)."""
+    if member.evidence is not None and not math.isnan(member.evidence.score):
+        tail = max(1.0 - min(max(member.evidence.score, 0.0), 1.0), 1e-12)
         return min(1.0, -math.log10(tail) / 12.0)
     return severity_rank(member.severity) / 5.0
 

@@ -3,10 +3,13 @@ decide, non-finite evidence numbers."""
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from support.builders import T0, graph
 
 from aiops.correlation.digest import IncidentDigest
-from aiops.correlation.root_cause import rank_root_causes
+from aiops.correlation.root_cause import member_strength, rank_root_causes
 from aiops.correlation.state import IncidentState, MemberState
 from aiops.signals import Evidence, dt_from_epoch
 
@@ -66,3 +69,18 @@ def test_the_ranking_does_not_depend_on_the_order_members_are_held_in() -> None:
     assert rank_root_causes(backward, graph(calls)) == ranked
     for state in (forward, backward):
         assert rank_root_causes(IncidentDigest(state).refresh().view(), graph(calls)) == ranked
+
+
+@pytest.mark.parametrize("score", [math.nan, math.inf, -math.inf, -1.0, 2.0])
+def test_a_non_finite_or_out_of_range_score_gives_a_strength_in_0_1_and_finite_rankings(score: float) -> None:
+    odd = anomaly("checkout", "checkout/latency", 0.5, 0.2, score=score)
+    strength = member_strength(odd)
+    assert 0.0 <= strength <= 1.0
+    if math.isnan(score):
+        assert strength < member_strength(anomaly("checkout", "checkout/x", 0.5, 0.2, score=0.999999))
+    ranked = rank_root_causes(incident(anomaly("frontend", "frontend/latency", 0.6, 0.3), odd),
+                              graph({"frontend": ["checkout"], "checkout": []}))
+    for candidate in ranked:
+        assert math.isfinite(candidate.score)
+        assert all(math.isfinite(share) for share in candidate.factors.values())
+        assert sum(candidate.factors.values()) == pytest.approx(1.0, abs=0.01)
