@@ -58,7 +58,8 @@ class Symptoms:
 
     deviations: dict[tuple[str, int], float]
     unknown: bool
-    """It has a member of unknown kind (alert, log anomaly, metric without a baseline): explains anything."""
+    """It has a member of unknown kind (alert, log anomaly, metric without a baseline or with a non-finite
+    deviation): explains anything."""
 
 
 def symptoms_of(members: Iterable[MemberState]) -> Symptoms:
@@ -73,11 +74,11 @@ def symptoms_of(members: Iterable[MemberState]) -> Symptoms:
     unknown = False
     for member in first.values():
         evidence = member.evidence
-        if (member.origin != "metric_anomaly" or evidence is None or evidence.observed is None
-                or evidence.expected is None or evidence.observed == evidence.expected):
-            unknown = True
+        delta = (math.nan if member.origin != "metric_anomaly" or evidence is None or evidence.observed is None
+                 or evidence.expected is None else evidence.observed - evidence.expected)
+        if delta == 0.0 or not math.isfinite(delta):
+            unknown = True  # no size or direction to compare (NaN/inf values too)
             continue
-        delta = evidence.observed - evidence.expected
         key = (member.name, 1 if delta > 0 else -1)
         deviations[key] = max(deviations.get(key, 0.0), abs(delta))
     return Symptoms(deviations, unknown)

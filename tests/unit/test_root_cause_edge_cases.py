@@ -9,7 +9,7 @@ import pytest
 from support.builders import T0, graph
 
 from aiops.correlation.digest import IncidentDigest
-from aiops.correlation.root_cause import member_strength, rank_root_causes
+from aiops.correlation.root_cause import member_strength, rank_root_causes, symptoms_of
 from aiops.correlation.state import IncidentState, MemberState
 from aiops.signals import Evidence, dt_from_epoch
 
@@ -84,3 +84,17 @@ def test_a_non_finite_or_out_of_range_score_gives_a_strength_in_0_1_and_finite_r
         assert math.isfinite(candidate.score)
         assert all(math.isfinite(share) for share in candidate.factors.values())
         assert sum(candidate.factors.values()) == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize(("observed", "expected"), [(math.nan, 0.2), (0.5, math.nan), (math.inf, 0.2),
+                                                    (-math.inf, math.inf)])
+def test_a_metric_anomaly_without_a_finite_deviation_is_of_unknown_kind(observed: float, expected: float) -> None:
+    # no size nor direction to compare: like an alert, it may explain and be explained by anything
+    odd = symptoms_of([anomaly("checkout", "checkout/latency", observed, expected)])
+    assert odd.unknown
+    assert odd.deviations == {}
+    ranked = rank_root_causes(incident(anomaly("frontend", "frontend/latency", 0.6, 0.3),
+                                       anomaly("checkout", "checkout/latency", observed, expected)),
+                              graph({"frontend": ["checkout"], "checkout": []}))
+    assert ranked[0].service == "checkout"
+    assert "1 affected service(s) depend on checkout: frontend" in ranked[0].reason
