@@ -3,11 +3,14 @@
 `BankedEnsembles` owns one `EnsembleBank` and hands out `BankedSeries`, one per metric series, which the
 episode tracker uses like any `MetricEnsemble` (`score`, `learn`, `snapshot`; restored from the same
 snapshot format). Before a batch of events is handed to the tracker one by one, `prescore` scores and learns
-all of the batch's metric samples in one `EnsembleBank.process` call and queues each verdict on its
-series; the tracker's `score` then just takes it and `learn` drops it. Series not live yet get their
+all of the batch's metric samples at once and queues each verdict on its series; the tracker's `score`
+then just takes it and `learn` drops it. The bank takes the batch's first round (one point per series) and
+every further round of at least `WIDE_ROUND` series; a series' points after those (a catch-up batch of a
+few series with many points each) go through the scalar ensemble filled from and written back to the
+bank, since a narrow bank round costs more than scoring its points one by one. Series not live yet get their
 detector ready in advance (`make` hands it out when the tracker admits that key, read through
 `key_source`). Whatever was not prescored (a series evicted and readmitted within the batch, a caller that
-never prescores) is scored and learnt on the spot, one point per `process` call: same results, slower.
+never prescores) is scored and learnt on the spot by the scalar ensemble: same results, slower.
 Verdicts are the scalar ensemble's, point for point (see `ensemble_bank.py`). A series' bank index is
 released when its detector is dropped (eviction, `forget`). One difference from the scalar path: a
 prescored sample that the tracker never sees (the stage failed on that event before the tracker ran) has
@@ -22,12 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.bank_scores import BankScores
 from aiops.detectors.base import PointScore, SeriesDetector
 from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.ensemble_bank import EnsembleBank
+from aiops.detectors.ensemble_bank import EnsembleBank, ranks
 from aiops.events import MetricEvent, series_key
 
+WIDE_ROUND = 64
+"""A bank round has a fixed numpy cost of about this many points scored by the scalar ensemble: rounds
+narrower than this (after the first) are left to the scalar ensemble."""
 _Prescored = tuple[float, float, PointScore]
 """(ts, value, verdict) of a point the bank has already learnt."""
 
@@ -77,7 +82,7 @@ class BankedSeries:
         learnt = self._learnt
         if learnt is not None and _same(learnt[0], ts) and _same(learnt[1], value):
             return learnt[2]
-        verdict = self._process(ts, value).point(0)
+        verdict = self._owner.scalar(self.index, [(ts, value)])[0]
         self._learnt = (ts, value, verdict)
         return verdict
 
@@ -89,10 +94,7 @@ class BankedSeries:
         learnt = self._learnt
         self._learnt = None
         if learnt is None or not (_same(learnt[0], ts) and _same(learnt[1], value)):
-            self._process(ts, value)
-
-    def _process(self, ts: float, value: float) -> BankScores:
-        return self._owner.bank.process(np.array([self.index]), np.array([ts]), np.array([value]))
+            self._owner.scalar(self.index, [(ts, value)])
 
     def snapshot(self) -> dict[str, Any]:
         return self._owner.bank.snapshot(self.index)
@@ -148,9 +150,32 @@ class BankedEnsembles:
         return keys
 
     def _score(self, targets: list[BankedSeries], stamps: list[float], values: list[float]) -> None:
+        """The bank scores the batch's first round and every further round of at least `WIDE_ROUND` series;
+        each series' points after those go through the scalar ensemble (same verdicts and state)."""
         for target in targets:
             target.clear()
         indices = np.fromiter((target.index for target in targets), np.intp, len(targets))
-        verdicts = self.bank.process(indices, np.array(stamps), np.array(values)).points()
-        for target, stamp, value, verdict in zip(targets, stamps, values, verdicts, strict=True):
-            target.prescored(stamp, value, verdict)
+        rank = ranks(indices)
+        wide = max(1, int(np.count_nonzero(np.bincount(rank) >= WIDE_ROUND)))
+        banked = np.flatnonzero(rank < wide)
+        verdicts = self.bank.process(indices[banked], np.array(stamps)[banked], np.array(values)[banked]).points()
+        for position, verdict in zip(banked.tolist(), verdicts, strict=True):
+            targets[position].prescored(stamps[position], values[position], verdict)
+        rest: dict[BankedSeries, list[int]] = {}
+        for position in np.flatnonzero(rank >= wide).tolist():
+            rest.setdefault(targets[position], []).append(position)
+        for target, positions in rest.items():
+            points = [(stamps[position], values[position]) for position in positions]
+            for (stamp, value), verdict in zip(points, self.scalar(target.index, points), strict=True):
+                target.prescored(stamp, value, verdict)
+
+    def scalar(self, series: int, points: list[tuple[float, float]]) -> list[PointScore]:
+        """Score then learn `points` (ts, value) of bank series `series` in order with the scalar ensemble
+        (filled from and written back to the bank): cheaper than one bank round per point."""
+        detector = self.bank.detector(series)
+        verdicts: list[PointScore] = []
+        for ts, value in points:
+            verdicts.append(detector.score(ts, value))
+            detector.learn(ts, value)
+        self.bank.load(series, detector)
+        return verdicts

@@ -337,16 +337,24 @@ class EnsembleBank:
         return series
 
 
-def _rounds(series: Index) -> list[Index]:
-    """Positions of a micro-batch grouped in rounds: the k-th point of every series in round k, in order."""
+def ranks(series: Index) -> Index:
+    """Per point of a micro-batch, how many earlier points of its series it has (its round)."""
+    rank = np.empty(series.size, np.intp)
     if series.size == 0:
-        return []
+        return rank
     order = np.argsort(series, kind="stable")
     ordered = series[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     lengths = np.diff(np.append(starts, ordered.size))
-    rank = np.empty(series.size, np.intp)
     rank[order] = np.arange(series.size) - np.repeat(starts, lengths)
+    return rank
+
+
+def _rounds(series: Index) -> list[Index]:
+    """Positions of a micro-batch grouped in rounds: the k-th point of every series in round k, in order."""
+    if series.size == 0:
+        return []
+    rank = ranks(series)
     if rank.max() == 0:
         return [np.arange(series.size)]
     by_round = np.argsort(rank, kind="stable")

@@ -22,6 +22,7 @@ from aiops.detection import DetectionStage
 from aiops.detectors import ensemble
 from aiops.detectors.calibrated import CalibratedDetector
 from aiops.detectors.ensemble import build_components
+from aiops.detectors.ensemble_bank import EnsembleBank
 from aiops.detectors.level import LevelDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent, series_key
 
@@ -141,3 +142,30 @@ def test_an_ensemble_the_bank_cannot_vectorise_runs_on_the_scalar_path(monkeypat
 
 class EwmaLike(LevelDetector):
     """A member class the bank has no vectorised counterpart for."""
+
+
+def test_a_batch_with_few_series_and_many_points_each_is_not_scored_one_round_per_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A catch-up batch (a few series, hundreds of points each) costs a fixed numpy overhead per bank
+    round; points past the wide rounds are scored by the scalar ensemble, with the same signals."""
+    rounds = 0
+    original = EnsembleBank._round
+
+    def counting(self: EnsembleBank, *args: Any) -> None:
+        nonlocal rounds
+        rounds += 1
+        original(self, *args)
+
+    monkeypatch.setattr(EnsembleBank, "_round", counting)
+    events = _events(3, 800, seed=5)
+    scalar = DetectionStage(_config())
+    expected = _run(scalar, events, 10**9, prepare=False)
+    assert any(signal["origin"] == "metric_anomaly" for signal in expected)
+    banked = DetectionStage(_config(), micro_batched=True)
+    assert _run(banked, events, 1000) == expected
+    assert rounds <= 2 * (len(events) // 1000 + 1)  # was one round per point of a series in a batch
+    for event in events[:3]:
+        assert isinstance(event, MetricEvent)
+        key = series_key(event)
+        assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
