@@ -174,8 +174,10 @@ class DetectionWorker:
         self._advance(wall, outputs)
         if outputs:
             await self._publish(outputs)
+        assigned = self._consumer.assignment() if self._consumer is not None else None
         for tp, records in batch.items():
-            self._uncommitted[tp] = records[-1].offset + 1
+            if assigned is None or tp in assigned:  # revoked while publishing: committing it would raise
+                self._uncommitted[tp] = records[-1].offset + 1
         interval = self.config.detection.snapshot_interval_seconds
         if interval <= 0 or wall - self._last_checkpoint >= interval:
             await self.checkpoint()

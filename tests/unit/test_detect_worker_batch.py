@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import astuple
 from typing import Any
 
 from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 from support.builders import metric_event
 
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
-from aiops.runtime.detect_worker import DetectionWorker
+from aiops.runtime.detect_worker import DetectionWorker, _Rebalance
 from aiops.runtime.detector_checkpoints import Output
 
 RAW = "raw.nginx"
@@ -60,3 +62,51 @@ def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_ba
         ("internal_error", RAW, 1)]
     assert worker.stage.metrics.live_series == 1
     assert worker._uncommitted == {TopicPartition(worker.config.topics.events, 0): 3, TopicPartition(RAW, 0): 3}
+
+
+class _Consumer:
+    """The consumer calls the worker makes while processing: assignment, commit (refusing partitions not
+    assigned, as aiokafka does) and highwater."""
+
+    def __init__(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = assigned
+        self.committed: dict[TopicPartition, int] = {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        for tp in offsets:
+            if tp not in self.assigned:
+                raise IllegalStateError(f"Partition {tp} is not assigned")
+        self.committed.update(offsets)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return None
+
+
+def test_a_partition_revoked_while_the_batch_is_published_is_not_committed_afterwards() -> None:
+    worker, published = _worker()
+    topic = worker.config.topics.events
+    kept, moved = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    consumer = _Consumer({kept, moved})
+    worker._consumer = consumer  # type: ignore[assignment]
+    outputs = worker._publish
+
+    async def publish_while_rebalancing(batch_outputs: list[Output]) -> None:
+        await outputs(batch_outputs)
+        if moved in consumer.assigned:  # the group rebalances while this batch's outputs are acknowledged
+            await _Rebalance(worker).on_partitions_revoked({kept, moved})
+            consumer.assigned = {kept}
+
+    worker._publish = publish_while_rebalancing  # type: ignore[method-assign]
+    events = [metric_event(60.0 * step, 100.0 + step % 3, name=f"m{step % 2}") for step in range(4)]
+    values = [event.model_dump_json().encode() for event in events] + [b"not json"]  # one dead letter: outputs
+    batch = {
+        tp: [ConsumerRecord(topic, tp.partition, *astuple(_record(topic, at, value))[2:])
+             for at, value in enumerate(values)]
+        for tp in (kept, moved)
+    }
+    asyncio.run(worker.process_batch(batch))
+    assert published
+    assert consumer.committed == {kept: 5}
