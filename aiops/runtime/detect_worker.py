@@ -57,9 +57,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.worker = worker
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.worker.checkpoint(force=True)
-        self.worker.checkpoints.release(revoked)
-        self.worker.watermarks.forget(revoked)
+        try:
+            await self.worker.checkpoint(force=True)
+        finally:  # a failed last commit must not leave the partitions' state live here
+            self.worker.checkpoints.release(revoked)
+            self.worker.watermarks.forget(revoked)
+            for tp in revoked:  # not committed: the next owner reprocesses them (at-least-once)
+                self.worker._uncommitted.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         # Restoring happens lazily, before the first records of each partition are processed (aiokafka may

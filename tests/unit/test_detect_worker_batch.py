@@ -11,8 +11,9 @@ import json
 from dataclasses import astuple
 from typing import Any
 
+import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 from support.builders import metric_event
@@ -110,3 +111,27 @@ def test_a_partition_revoked_while_the_batch_is_published_is_not_committed_after
     asyncio.run(worker.process_batch(batch))
     assert published
     assert consumer.committed == {kept: 5}
+
+
+def test_revoked_partitions_are_released_even_when_the_last_commit_fails() -> None:
+    worker, _ = _worker()
+    topic = worker.config.topics.events
+    tp = TopicPartition(topic, 0)
+    consumer = _Consumer({tp})
+    worker._consumer = consumer  # type: ignore[assignment]
+    events = [metric_event(60.0 * step, 100.0 + step % 3, name="rps") for step in range(3)]
+    asyncio.run(worker.process_batch({tp: [_record(topic, at, e.model_dump_json().encode())
+                                           for at, e in enumerate(events)]}))
+    assert worker.stage.metrics.live_series == 1
+    worker._uncommitted[tp] = 3
+
+    async def refused(offsets: dict[TopicPartition, int]) -> None:
+        raise CommitFailedError("the group has already rebalanced")
+
+    consumer.commit = refused  # type: ignore[method-assign]
+    with pytest.raises(CommitFailedError):  # aiokafka logs what the listener raises and goes on
+        asyncio.run(_Rebalance(worker).on_partitions_revoked({tp}))
+    assert worker.stage.metrics.live_series == 0
+    assert worker.checkpoints.unrestored([0]) == {0}
+    consumer.assigned = set()
+    asyncio.run(worker.checkpoint())  # nothing of the revoked partition is left to commit
