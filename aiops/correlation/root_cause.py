@@ -3,7 +3,7 @@
 Scores each affected service from up to four factors and reports each factor's share of its score:
 - `graph`: how many other affected services (transitively) depend on it *and show an anomaly it can
   explain* (0.5 x their share), a bonus when one of them, or itself, is an entry point of the catalogue (a
-  known service nothing depends on, e.g. the frontend: where users feel the failure; 0.2), and a bonus when
+  known service nothing else depends on, e.g. the frontend: where users feel the failure; 0.2), and a bonus when
   none of its own affected dependencies can explain its anomaly (the deepest anomalous dependency; 0.3).
   A dependency explains a dependent's anomaly when either side has a member of
   unknown kind (an alert, a log anomaly), or when both have a metric anomaly of the same name deviating the
@@ -105,7 +105,7 @@ class _Place:
     """Affected services it explains or that explain it, itself included (what its onset and learned order
     are compared with)."""
     entry: bool
-    """It, or an affected dependent it explains, is a catalogue entry point (nothing depends on it)."""
+    """It, or an affected dependent it explains, is a catalogue entry point (nothing else depends on it)."""
 
     @classmethod
     def of(cls, service: str, graph: ServiceGraph, symptoms: dict[str, Symptoms]) -> _Place:
@@ -114,7 +114,7 @@ class _Place:
         upstream = {s for s in graph.transitive_dependents(service) & others if explains(symptoms[s], mine)}
         below = graph.transitive_dependencies(service) & others
         downstream = {s for s in below if explains(mine, symptoms[s])}
-        entry = any(s in graph.depends_on and not graph.dependents.get(s) for s in upstream | {service})
+        entry = any(s in graph.depends_on and not graph.dependents.get(s, set()) - {s} for s in upstream | {service})
         return cls(upstream, downstream, below - downstream, upstream | downstream | {service}, entry)
 
     def score(self, affected: int) -> float:

@@ -98,3 +98,11 @@ def test_a_metric_anomaly_without_a_finite_deviation_is_of_unknown_kind(observed
                               graph({"frontend": ["checkout"], "checkout": []}))
     assert ranked[0].service == "checkout"
     assert "1 affected service(s) depend on checkout: frontend" in ranked[0].reason
+
+
+def test_an_entry_point_calling_itself_is_still_an_entry_point() -> None:
+    members = (alert("frontend"), alert("api", 10))
+    plain = rank_root_causes(incident(*members), graph({"frontend": ["api"], "api": []}))
+    looped = rank_root_causes(incident(*members), graph({"frontend": ["frontend", "api"], "api": []}))
+    assert "explains an affected entry point" in plain[0].reason
+    assert looped == plain
