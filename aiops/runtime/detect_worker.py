@@ -168,6 +168,9 @@ class DetectionWorker:
         if unrestored:
             assignment = self._consumer.assignment() if self._consumer is not None else None
             await self.checkpoints.restore(self.bootstrap, unrestored, assignment)
+            if self._consumer is not None:  # partitions revoked meanwhile: their records are the new owner's
+                assignment = self._consumer.assignment()
+                batch = {tp: records for tp, records in batch.items() if tp in assignment}
         decoded = [(tp, records, [self._try_decode(record) for record in records]) for tp, records in batch.items()]
         self._prepare(decoded)
         for tp, records, events in decoded:

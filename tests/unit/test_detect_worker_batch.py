@@ -135,3 +135,31 @@ def test_revoked_partitions_are_released_even_when_the_last_commit_fails() -> No
     assert worker.checkpoints.unrestored([0]) == {0}
     consumer.assigned = set()
     asyncio.run(worker.checkpoint())  # nothing of the revoked partition is left to commit
+
+
+def test_records_of_a_partition_revoked_while_restoring_are_left_to_its_new_owner() -> None:
+    worker, published = _worker()
+    topic = worker.config.topics.events
+    kept, moved = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    consumer = _Consumer({kept, moved})
+    worker._consumer = consumer  # type: ignore[assignment]
+    worker.checkpoints._restored.clear()
+
+    async def restore_while_rebalancing(bootstrap: str, partitions: set[int], assignment: Any) -> None:
+        worker.checkpoints._restored |= partitions  # reading the snapshots takes a while: the group rebalances
+        await _Rebalance(worker).on_partitions_revoked({kept, moved})
+        consumer.assigned = {kept}
+        worker.checkpoints._restored |= {kept.partition}
+
+    worker.checkpoints.restore = restore_while_rebalancing  # type: ignore[method-assign]
+    values = [metric_event(60.0 * step, 1.0, name=f"m{tp.partition}").model_dump_json().encode()
+              for step, tp in enumerate((kept, moved))]
+    batch = {tp: [ConsumerRecord(topic, tp.partition, *astuple(_record(topic, 0, value))[2:]),
+                  ConsumerRecord(topic, tp.partition, *astuple(_record(topic, 1, b"not json"))[2:])]
+             for tp, value in zip((kept, moved), values, strict=True)}
+    asyncio.run(worker.process_batch(batch))
+    assert worker.stage.metrics.live_series == 1  # only the kept partition's series
+    letters = [json.loads(value) for topic_, _, value, _ in published if topic_ == worker.config.topics.deadletter]
+    assert [letter["source_partition"] for letter in letters] == [kept.partition]
+    assert set(worker.checkpoints._series_owned) == {kept.partition}
+    assert consumer.committed == {kept: 2}
