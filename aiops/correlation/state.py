@@ -92,7 +92,8 @@ class Dirty:
     """What changed since the store last saved this state (not serialised)."""
 
     incidents: set[str] = field(default_factory=set)
-    members: set[tuple[str, str]] = field(default_factory=set)
+    members: dict[tuple[str, str], None] = field(default_factory=dict)
+    """(incident id, member key) in the order first touched: a store writes new members in join order."""
     removed: dict[str, list[str]] = field(default_factory=dict)
     meta: bool = False
     types: bool = False
@@ -148,7 +149,7 @@ class ScopeState(BaseModel):
     def touch(self, incident_id: str, fingerprint: str | None = None) -> None:
         self._dirty.incidents.add(incident_id)
         if fingerprint is not None:
-            self._dirty.members.add((incident_id, fingerprint))
+            self._dirty.members[(incident_id, fingerprint)] = None
 
     def meta_fields(self) -> dict[str, Any]:
         """The scope's own small fields (clock, storm), stored under the scope key."""
