@@ -5,9 +5,9 @@ episode tracker uses like any `MetricEnsemble` (`score`, `learn`, `snapshot`; re
 snapshot format). Before a batch of events is handed to the tracker one by one, `prescore` scores and learns
 all of the batch's metric samples at once and queues each verdict on its series; the tracker's `score`
 then just takes it and `learn` drops it. The bank takes the batch's first round (one point per series) and
-every further round of at least `WIDE_ROUND` series; a series' points after those (a catch-up batch of a
-few series with many points each) go through the scalar ensemble filled from and written back to the
-bank, since a narrow bank round costs more than scoring its points one by one. Series not live yet get their
+as many further rounds as pays (`_bank_rounds`: a round has a fixed numpy cost of ~45 scalar points); a
+series' points after those (a catch-up batch of a few series with many points each) go through the
+scalar ensemble filled from and written back to the bank. Series not live yet get their
 detector ready in advance (`make` hands it out when the tracker admits that key, read through
 `key_source`). Whatever was not prescored (a series evicted and readmitted within the batch, a caller that
 never prescores) is scored and learnt on the spot by the scalar ensemble: same results, slower.
@@ -25,14 +25,15 @@ from typing import Any
 
 import numpy as np
 
+from aiops.detectors.bank_layout import Index
 from aiops.detectors.base import PointScore, SeriesDetector
 from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ensemble_bank import EnsembleBank, ranks
 from aiops.events import MetricEvent, series_key
 
-WIDE_ROUND = 64
-"""A bank round has a fixed numpy cost of about this many points scored by the scalar ensemble: rounds
-narrower than this (after the first) are left to the scalar ensemble."""
+ROUND_COST, BANK_POINT_COST, FILL_COST = 45.0, 0.1, 4.0
+"""Measured costs in units of one point scored and learnt by the scalar ensemble (~20 us): a bank round
+(fixed numpy overhead), each point in a round, filling a scalar ensemble from the bank and writing it back."""
 _Prescored = tuple[float, float, PointScore]
 """(ts, value, verdict) of a point the bank has already learnt."""
 
@@ -150,13 +151,13 @@ class BankedEnsembles:
         return keys
 
     def _score(self, targets: list[BankedSeries], stamps: list[float], values: list[float]) -> None:
-        """The bank scores the batch's first round and every further round of at least `WIDE_ROUND` series;
-        each series' points after those go through the scalar ensemble (same verdicts and state)."""
+        """The bank scores the batch's first `wide` rounds (`_bank_rounds`); each series' points after those
+        go through the scalar ensemble (same verdicts and state)."""
         for target in targets:
             target.clear()
         indices = np.fromiter((target.index for target in targets), np.intp, len(targets))
         rank = ranks(indices)
-        wide = max(1, int(np.count_nonzero(np.bincount(rank) >= WIDE_ROUND)))
+        wide = _bank_rounds(np.bincount(rank))
         banked = np.flatnonzero(rank < wide)
         verdicts = self.bank.process(indices[banked], np.array(stamps)[banked], np.array(values)[banked]).points()
         for position, verdict in zip(banked.tolist(), verdicts, strict=True):
@@ -179,3 +180,13 @@ class BankedEnsembles:
             detector.learn(ts, value)
         self.bank.load(series, detector)
         return verdicts
+
+
+def _bank_rounds(widths: Index) -> int:
+    """How many leading rounds (`widths[r]` series in round r; at least one) the bank should score so that
+    the estimated cost, the remaining points going through filled scalar ensembles, is least."""
+    rounds = np.arange(1, widths.size + 1)
+    banked = np.cumsum(widths)
+    filled = np.append(widths[1:], 0)  # series with points left after the first R rounds
+    cost = ROUND_COST * rounds + BANK_POINT_COST * banked + FILL_COST * filled + (banked[-1] - banked)
+    return int(np.argmin(cost)) + 1
