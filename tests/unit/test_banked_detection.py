@@ -169,3 +169,27 @@ def test_a_batch_with_few_series_and_many_points_each_is_not_scored_one_round_pe
         assert isinstance(event, MetricEvent)
         key = series_key(event)
         assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
+
+
+def test_batches_mixing_bank_rounds_and_scalar_tails_match_the_scalar_stage() -> None:
+    """Many series once per step and a few hot ones several times: the bank scores the wide rounds, the
+    hot series' later points go through filled scalar ensembles; with evictions, same signals and state."""
+    rng = np.random.default_rng(7)
+    events: list[Event] = []
+    for step in range(260):
+        for index in range(80):
+            repeats = 1 + (int(rng.integers(0, 6)) if index < 3 else 0)
+            for repeat in range(repeats):
+                value = 50.0 + 5.0 * np.sin(step / 20.0 + index) + rng.normal(0.0, 1.0)
+                if step == 230 and index % 7 == 0:
+                    value += 40.0
+                events.append(metric_event(step * 300.0 + index + repeat / 10.0, float(value), name=f"m{index}"))
+    for max_series in (200_000, 70):
+        scalar = DetectionStage(_config(max_series=max_series))
+        expected = _run(scalar, events, 10**9, prepare=False)
+        assert max_series < 80 or any(signal["origin"] == "metric_anomaly" for signal in expected)
+        banked = DetectionStage(_config(max_series=max_series), micro_batched=True)
+        assert _run(banked, events, 900) == expected
+        for index in range(80):
+            key = series_key(metric_event(0.0, 0.0, name=f"m{index}"))
+            assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
