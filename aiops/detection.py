@@ -122,7 +122,9 @@ class DetectionStage:
 
     With `micro_batched` (the streaming worker) and the ensemble configured, metric series live in one
     `EnsembleBank` and `prepare(events)` scores a whole batch's samples at once before its events are
-    processed one by one; the verdicts, signals and snapshots are the same as without it.
+    processed one by one; the verdicts, signals and snapshots are the same as without it, except after an
+    event that fails in the stage before its series is scored (dead-lettered by the worker's guard): the
+    bank has learnt its sample anyway.
     """
 
     def __init__(
