@@ -143,11 +143,13 @@ class DetectorCheckpoints:
         """Forget the state of partitions this worker no longer owns."""
         for tp in revoked:
             self.stage.forget_logs(self.log_shard(tp.topic, tp.partition))
+            self._restored.discard(tp.partition)
+            if tp.topic in self.raw_topics:  # metric series and entities come from the events topic only
+                continue
             self.stage.metrics.forget(self._series_owned.pop(tp.partition, set()))
             entities = self._entities_owned.pop(tp.partition, set())
             if self.stage.multivariate is not None:
                 self.stage.multivariate.forget(sorted(entities))
-            self._restored.discard(tp.partition)
 
     async def restore(self, bootstrap: str, partitions: set[int], assignment: set[TopicPartition] | None) -> None:
         """Load the latest snapshot of each series, log shard and entity of newly assigned partitions."""

@@ -67,3 +67,19 @@ def test_with_snapshots_off_nothing_is_exported_but_ownership_is_kept() -> None:
     assert stage.metrics.live_series == 1
     book.release([TopicPartition("events", 1)])
     assert stage.metrics.live_series == 0
+
+
+def test_revoking_a_raw_log_partition_keeps_the_metric_series_of_the_events_partition_with_its_number() -> None:
+    """A raw log topic's partition 1 and the events topic's partition 1 may go to different workers (the
+    round-robin assignor): giving the first up must not drop the second's metric series."""
+    config = AiopsConfig.model_validate({"detection": {"snapshot_interval_seconds": 0}})
+    stage = DetectionStage(config.detection)
+    book = DetectorCheckpoints(config, stage, AiopsMetrics(CollectorRegistry()), ["raw.nginx"], time.time)
+    for i in range(5):
+        event = metric(i, 100.0 + i)
+        stage.process(event)
+        book.track(config.topics.events, 1, event)
+    book.release([TopicPartition("raw.nginx", 1)])
+    assert stage.metrics.live_series == 1
+    book.release([TopicPartition(config.topics.events, 1)])
+    assert stage.metrics.live_series == 0
