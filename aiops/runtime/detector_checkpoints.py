@@ -158,9 +158,12 @@ class DetectorCheckpoints:
             return
         states = await read_partitions(bootstrap, self.config.topics.detector_state, partitions,
                                        self.config.kafka.client_id)
+        events = self.config.topics.events
         for partition, records in states.items():
             for key in [key for key in records if key.startswith(LOGS_KEY)]:
                 self._restore_logs(partition, key, records.pop(key), assignment)
+            if assignment is not None and TopicPartition(events, partition) not in assignment:
+                continue  # only a raw log topic's partition of that number is ours: series, entities are not
             for key in [key for key in records if key.startswith(f"{MULTIVARIATE_KEY}|")]:
                 self._restore_entity(partition, key[len(MULTIVARIATE_KEY) + 1:], records.pop(key))
             for key, state in records.items():

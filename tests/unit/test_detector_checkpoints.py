@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
@@ -12,6 +15,7 @@ from aiops.config import AiopsConfig
 from aiops.detection import DetectionStage
 from aiops.events import MetricEvent
 from aiops.metrics import AiopsMetrics
+from aiops.runtime import detector_checkpoints
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints
 from aiops.runtime.detector_state import MARKER_KEY
 
@@ -83,3 +87,26 @@ def test_revoking_a_raw_log_partition_keeps_the_metric_series_of_the_events_part
     assert stage.metrics.live_series == 1
     book.release([TopicPartition(config.topics.events, 1)])
     assert stage.metrics.live_series == 0
+
+
+def test_restoring_a_partition_number_skips_the_series_of_an_events_partition_owned_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only raw log partition 1 is assigned here: the events topic's partition 1 snapshots (metric series,
+    multivariate entities) belong to the worker that owns it."""
+    writer = checkpoints("ensemble")
+    for i in range(30):
+        writer.stage.process(metric(i, 100.0 + i % 3))
+    state = writer.stage.metrics.export_series("api|h1|latency_ms")
+
+    async def read(bootstrap: str, topic: str, partitions: set[int], client_id: str) -> dict[int, dict[str, Any]]:
+        return {1: {"api|h1|latency_ms": state}}
+
+    monkeypatch.setattr(detector_checkpoints, "read_partitions", read)
+    config = AiopsConfig.model_validate({"detection": {"metric": {"detector": "ensemble"}}})
+    reader = DetectorCheckpoints(config, DetectionStage(config.detection), AiopsMetrics(CollectorRegistry()),
+                                 ["raw.nginx"], time.time)
+    asyncio.run(reader.restore("unused:9092", {1}, {TopicPartition("raw.nginx", 1)}))
+    assert reader.stage.metrics.live_series == 0
+    asyncio.run(reader.restore("unused:9092", {1}, {TopicPartition(config.topics.events, 1)}))
+    assert reader.stage.metrics.live_series == 1
