@@ -84,13 +84,19 @@ def worker_config(prefix: str, bootstrap: str, group: str, detection: dict[str, 
     return AiopsConfig.model_validate(raw)
 
 
+async def worker_topics(bootstrap: str, config: AiopsConfig) -> None:
+    """The worker's input, signal and dead-letter topics, created up front."""
+    t = config.topics
+    await ensure_topics(bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
+                                    TopicSpec(t.deadletter, 1)])
+
+
 async def test_restarted_worker_restores_baselines_and_flags_the_next_spike_without_warm_up(
     kafka_bootstrap: str, unique_topic_prefix: str
 ) -> None:
     config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g1")
     t = config.topics
-    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
-                                          TopicSpec(t.deadletter, 1)])
+    await worker_topics(kafka_bootstrap, config)
     rng = random.Random(3)
     await produce(kafka_bootstrap, t.events, [sample(i, 100 + rng.gauss(0, 1)) for i in range(120)], key=b"api|h1")
 
@@ -119,8 +125,7 @@ async def test_restarted_worker_keeps_learned_log_templates_and_the_warm_up(
     config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g2",
                            {"logs": {"warmup_seconds": 600, "window_seconds": 60}})
     t = config.topics
-    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
-                                          TopicSpec(t.deadletter, 1)])
+    await worker_topics(kafka_bootstrap, config)
     history = [line(60 * m + 10 * i, f"GET /items/{m * 5 + i} 200 in {i + 3} ms", "info")
                for m in range(15) for i in range(5)]
     history += [line(60 * m + 7, f"cache miss for key {m}", "warning") for m in range(15)]
@@ -148,8 +153,7 @@ async def test_restarted_worker_restores_multivariate_windows_and_refits_at_once
     config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g3",
                            {"multivariate": multivariate})
     t = config.topics
-    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
-                                          TopicSpec(t.deadletter, 1)])
+    await worker_topics(kafka_bootstrap, config)
     rng = random.Random(5)
     history = []
     for i in range(60):
@@ -184,8 +188,7 @@ async def test_micro_batched_ensemble_worker_flags_a_shift_and_its_state_survive
     config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g4",
                            {"metric": {"detector": "ensemble"}})
     t = config.topics
-    await ensure_topics(kafka_bootstrap, [TopicSpec(t.events, t.events_partitions), TopicSpec(t.signals, 2),
-                                          TopicSpec(t.deadletter, 1)])
+    await worker_topics(kafka_bootstrap, config)
     rng = random.Random(5)
     await produce(kafka_bootstrap, t.events, [sample(i, 100 + rng.gauss(0, 1)) for i in range(900)], key=b"api|h1")
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiops.config import CorrelationConfig, ServiceConfig
+from aiops.correlation.state import IncidentState, MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.signals import Evidence, Signal
@@ -113,3 +114,11 @@ def random_signals(
         score = rng.random() if score_share and rng.random() < score_share else None
         host = f"h{index % hosts}" if hosts else ""
         yield offset, signal(name, service, offset, status=status, fingerprint=fingerprint, host=host, score=score)
+
+
+def incident_state(*members: MemberState, incident_id: str = "inc") -> IncidentState:
+    """An engine-side incident holding `members`, spanning their first and last times."""
+    state = IncidentState(id=incident_id, scope="s", first_seen=min(m.first_seen for m in members),
+                          last_seen=max(m.last_seen for m in members))
+    state.members = {m.fingerprint: m for m in members}
+    return state

@@ -7,10 +7,11 @@ import math
 
 import pytest
 from support.builders import T0, graph
+from support.builders import incident_state as incident
 
 from aiops.correlation.digest import IncidentDigest
 from aiops.correlation.root_cause import member_strength, rank_root_causes, symptoms_of
-from aiops.correlation.state import IncidentState, MemberState
+from aiops.correlation.state import MemberState
 from aiops.signals import Evidence, dt_from_epoch
 
 
@@ -26,13 +27,6 @@ def anomaly(service: str, fingerprint: str, observed: float, expected: float, on
     return MemberState(fingerprint=fingerprint, origin="metric_anomaly", name=name, service=service,
                        status="firing", severity="warning", first_seen=T0 + onset, last_seen=T0 + onset + 60,
                        evidence=evidence, member_type=f"metric_anomaly:{name}")
-
-
-def incident(*members: MemberState) -> IncidentState:
-    state = IncidentState(id="inc", scope="s", first_seen=min(m.first_seen for m in members),
-                          last_seen=max(m.last_seen for m in members))
-    state.members = {m.fingerprint: m for m in members}
-    return state
 
 
 def test_a_service_calling_itself_is_not_its_own_dependent_nor_dependency() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from support.builders import T0, graph
+from support.builders import incident_state as incident
 
 from aiops.correlation.root_cause import rank_root_causes
-from aiops.correlation.state import IncidentState, MemberState
+from aiops.correlation.state import MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.priority import assess_priority
 from aiops.signals import Evidence, dt_from_epoch
@@ -18,13 +19,6 @@ SHOP_TIERS = {"frontend": 1, "checkout": 1, "payments": 1, "postgres": 2}
 def member(service: str, onset: float, severity: str = "warning", name: str = "alert") -> MemberState:
     return MemberState(fingerprint=f"{service}/{name}", origin="alert", name=name, service=service,
                        status="firing", severity=severity, first_seen=T0 + onset, last_seen=T0 + onset + 60)
-
-
-def incident(*members: MemberState) -> IncidentState:
-    state = IncidentState(id="inc-test", scope="s", first_seen=min(m.first_seen for m in members),
-                          last_seen=max(m.last_seen for m in members))
-    state.members = {m.fingerprint: m for m in members}
-    return state
 
 
 def shop_graph() -> ServiceGraph:

@@ -11,6 +11,7 @@ import random
 
 import pytest
 from support.builders import T0, graph
+from support.builders import incident_state as incident
 
 from aiops.correlation.digest import IncidentDigest
 from aiops.correlation.root_cause import MIN_SHARE, explains, rank_root_causes, symptoms_of
@@ -28,13 +29,6 @@ def anomaly(service: str, name: str, observed: float, expected: float, onset: fl
     return MemberState(fingerprint=f"{service}/{name}#{episode}", origin="metric_anomaly", name=name,
                        service=service, status="firing", severity="warning", first_seen=T0 + onset,
                        last_seen=T0 + onset + 60, evidence=evidence, member_type=f"metric_anomaly:{name}")
-
-
-def incident(*members: MemberState) -> IncidentState:
-    state = IncidentState(id="inc", scope="s", first_seen=min(m.first_seen for m in members),
-                          last_seen=max(m.last_seen for m in members))
-    state.members = {m.fingerprint: m for m in members}
-    return state
 
 
 def chain(postgres: MemberState) -> IncidentState:
