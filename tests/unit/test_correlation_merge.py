@@ -173,15 +173,21 @@ def test_the_survivor_is_the_incident_receivers_know_even_when_a_pending_one_sta
     assert closing == [("resolved", c, a), ("merged", a, c)]
 
 
-def test_a_silenced_merged_incident_still_closes_and_its_members_follow_the_survivor() -> None:
-    """Silences match members, not incidents: the merged close is always sent (like every resolve of a
-    notified incident), and the survivor notifies while any of its live members is unsilenced."""
+def silenced_after_two_opened(matcher: str) -> tuple[Run, str, str]:
+    """frontend (A) and payments (C) open two incidents; a silence matching `matcher` starts at 15 s."""
     run = Run(group_interval_seconds=0)
     a = run.send(signal("latency", "frontend", 0))[0].id
     c = run.send(signal("errors", "payments", 10))[0].id
-    silence = Silence(id="s-1", matchers=['service="payments"'], starts_at=dt_from_epoch(T0 + 15),
-                      ends_at=dt_from_epoch(T0 + 5000), author="ops", comment="db failover")
+    silence = Silence(id="s-1", matchers=[matcher], starts_at=dt_from_epoch(T0 + 15),
+                      ends_at=dt_from_epoch(T0 + 5000), author="ops", comment="maintenance")
     run.engine.policy = SuppressionPolicy(silences=(silence,))
+    return run, a, c
+
+
+def test_a_silenced_merged_incident_still_closes_and_its_members_follow_the_survivor() -> None:
+    """Silences match members, not incidents: the merged close is always sent (like every resolve of a
+    notified incident), and the survivor notifies while any of its live members is unsilenced."""
+    run, a, c = silenced_after_two_opened('service="payments"')
     assert run.send(signal("errors", "payments", 16)) == []  # refresh: no change to send
     assert run.send(signal("saturation", "payments", 17)) == []  # held: all its live members are silenced
     out = run.send(signal("timeouts", "checkout", 20))
@@ -190,12 +196,7 @@ def test_a_silenced_merged_incident_still_closes_and_its_members_follow_the_surv
 
 
 def test_a_silenced_survivor_stays_held_while_every_live_member_is_silenced() -> None:
-    run = Run(group_interval_seconds=0)
-    a = run.send(signal("latency", "frontend", 0))[0].id
-    c = run.send(signal("errors", "payments", 10))[0].id
-    silence = Silence(id="s-1", matchers=['service=~"frontend|payments|checkout"'], starts_at=dt_from_epoch(T0 + 15),
-                      ends_at=dt_from_epoch(T0 + 5000), author="ops", comment="all")
-    run.engine.policy = SuppressionPolicy(silences=(silence,))
+    run, a, c = silenced_after_two_opened('service=~"frontend|payments|checkout"')
     out = run.send(signal("timeouts", "checkout", 20))
     assert [(i.id, i.status, i.merged_into) for i in out] == [(c, "resolved", a)]  # the close is never held
 

@@ -86,12 +86,18 @@ class _Consumer:
         return None
 
 
-def test_a_partition_revoked_while_the_batch_is_published_is_not_committed_afterwards() -> None:
+def _worker_on_two_partitions() -> tuple[DetectionWorker, list[Output], _Consumer, tuple[TopicPartition, ...]]:
+    """A worker whose (fake) consumer holds events partitions 0 and 1."""
     worker, published = _worker()
     topic = worker.config.topics.events
-    kept, moved = TopicPartition(topic, 0), TopicPartition(topic, 1)
-    consumer = _Consumer({kept, moved})
-    worker._consumer = consumer  # type: ignore[assignment]
+    partitions = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    consumer = _Consumer(set(partitions))
+    worker._consumer = consumer
+    return worker, published, consumer, partitions
+
+
+def test_a_partition_revoked_while_the_batch_is_published_is_not_committed_afterwards() -> None:
+    worker, published, consumer, (kept, moved) = _worker_on_two_partitions()
     outputs = worker._publish
 
     async def publish_while_rebalancing(batch_outputs: list[Output]) -> None:
@@ -104,7 +110,7 @@ def test_a_partition_revoked_while_the_batch_is_published_is_not_committed_after
     events = [metric_event(60.0 * step, 100.0 + step % 3, name=f"m{step % 2}") for step in range(4)]
     values = [event.model_dump_json().encode() for event in events] + [b"not json"]  # one dead letter: outputs
     batch = {
-        tp: [ConsumerRecord(topic, tp.partition, *astuple(_record(topic, at, value))[2:])
+        tp: [ConsumerRecord(tp.topic, tp.partition, *astuple(_record(tp.topic, at, value))[2:])
              for at, value in enumerate(values)]
         for tp in (kept, moved)
     }
@@ -138,11 +144,7 @@ def test_revoked_partitions_are_released_even_when_the_last_commit_fails() -> No
 
 
 def test_records_of_a_partition_revoked_while_restoring_are_left_to_its_new_owner() -> None:
-    worker, published = _worker()
-    topic = worker.config.topics.events
-    kept, moved = TopicPartition(topic, 0), TopicPartition(topic, 1)
-    consumer = _Consumer({kept, moved})
-    worker._consumer = consumer  # type: ignore[assignment]
+    worker, published, consumer, (kept, moved) = _worker_on_two_partitions()
     worker.checkpoints._restored.clear()
 
     async def restore_while_rebalancing(bootstrap: str, partitions: set[int], assignment: Any) -> None:
@@ -154,8 +156,8 @@ def test_records_of_a_partition_revoked_while_restoring_are_left_to_its_new_owne
     worker.checkpoints.restore = restore_while_rebalancing  # type: ignore[method-assign]
     values = [metric_event(60.0 * step, 1.0, name=f"m{tp.partition}").model_dump_json().encode()
               for step, tp in enumerate((kept, moved))]
-    batch = {tp: [ConsumerRecord(topic, tp.partition, *astuple(_record(topic, 0, value))[2:]),
-                  ConsumerRecord(topic, tp.partition, *astuple(_record(topic, 1, b"not json"))[2:])]
+    batch = {tp: [ConsumerRecord(tp.topic, tp.partition, *astuple(_record(tp.topic, 0, value))[2:]),
+                  ConsumerRecord(tp.topic, tp.partition, *astuple(_record(tp.topic, 1, b"not json"))[2:])]
              for tp, value in zip((kept, moved), values, strict=True)}
     asyncio.run(worker.process_batch(batch))
     assert worker.stage.metrics.live_series == 1  # only the kept partition's series
