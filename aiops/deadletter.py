@@ -20,7 +20,7 @@ class DeadLetter(BaseModel):
 
     schema_version: int = 1
     stage: str = Field(description="ingest | correlation | delivery")
-    reason: str = Field(description="empty, oversized, not_utf8, invalid_json, schema, internal_error, ...")
+    reason: str = Field(description="empty, oversized, not_utf8, invalid_json, non_finite, schema, internal_error, ...")
     detail: str
     source_topic: str | None = None
     source_partition: int | None = None

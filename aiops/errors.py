@@ -28,8 +28,8 @@ class ConfigError(PermanentError):
 class InvalidEventError(PermanentError):
     """An inbound message violates the event contract.
 
-    `reason` is a short machine-friendly class (``invalid_json``, ``not_utf8``, ``oversized``,
-    ``schema``) and `detail` a human-readable explanation; both go to the dead-letter record.
+    `reason` is a short machine-friendly class (``empty``, ``oversized``, ``not_utf8``, ``invalid_json``,
+    ``non_finite``, ``schema``) and `detail` a human-readable explanation; both go to the dead-letter record.
     """
 
     def __init__(self, reason: str, detail: str) -> None:

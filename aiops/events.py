@@ -105,8 +105,10 @@ def _summarise(error: ValidationError) -> str:
 def decode_event(raw: bytes | None, max_bytes: int) -> MetricEvent | LogEvent | AlertEvent:
     """Validate one raw message against the contract.
 
-    Raises `InvalidEventError` with reason ``empty``, ``oversized``, ``not_utf8``, ``invalid_json`` or
-    ``schema`` (wrong types, missing fields, unknown kind, naive timestamps).
+    Raises `InvalidEventError` with reason ``empty``, ``oversized``, ``not_utf8``, ``invalid_json``,
+    ``non_finite`` (every validation error is a non-finite number: a metric `value` of NaN, +-Infinity or one
+    that overflows a float, a data-quality problem at the source) or ``schema`` (wrong types, missing fields,
+    unknown kind, naive timestamps, or a non-finite value together with any other error).
     """
     if not raw:
         raise InvalidEventError("empty", "message has no value")
@@ -115,13 +117,16 @@ def decode_event(raw: bytes | None, max_bytes: int) -> MetricEvent | LogEvent | 
     try:
         return EVENT_ADAPTER.validate_json(raw)
     except ValidationError as error:
-        first = error.errors()[0]["type"] if error.errors() else ""
+        errors = error.errors()
+        first = errors[0]["type"] if errors else ""
         if first == "json_invalid":
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
                 raise InvalidEventError("not_utf8", str(bad)) from None
             raise InvalidEventError("invalid_json", _summarise(error)) from None
+        if errors and all(item["type"] == "finite_number" for item in errors):
+            raise InvalidEventError("non_finite", _summarise(error)) from None
         raise InvalidEventError("schema", _summarise(error)) from None
 
 

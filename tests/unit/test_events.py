@@ -151,13 +151,51 @@ def test_missing_required_field_per_kind_is_schema(builder: Any, field: str) -> 
     assert "Field required" in caught.value.detail
 
 
-@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b'"NaN"', b'"inf"'])
-def test_non_finite_metric_value_is_schema(literal: bytes) -> None:
-    raw = b'{"kind":"metric","ts":1700000000,"service":"s","name":"n","value":' + literal + b"}"
+def metric_with_value(literal: bytes, **extra: bytes) -> bytes:
+    """A metric event whose `value` is the raw JSON text `literal` (json.dumps cannot write ``1e999``);
+    `extra` replaces other fields' raw JSON text, and an empty one leaves the field out."""
+    fields = {b"kind": b'"metric"', b"ts": b"1700000000", b"service": b'"s"', b"name": b'"n"', b"value": literal}
+    fields.update({key.encode(): raw for key, raw in extra.items()})
+    return b"{" + b",".join(b'"' + key + b'":' + raw for key, raw in fields.items() if raw) + b"}"
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        pytest.param(b"NaN", id="nan"),
+        pytest.param(b"Infinity", id="infinity"),
+        pytest.param(b"-Infinity", id="minus-infinity"),
+        pytest.param(b"1e999", id="overflows-float"),
+        pytest.param(b"-1e999", id="overflows-float-negative"),
+        pytest.param(b'"nan"', id="string-nan"),
+        pytest.param(b'"NaN"', id="string-NaN"),
+        pytest.param(b'"inf"', id="string-inf"),
+    ],
+)
+def test_non_finite_metric_value_is_non_finite(literal: bytes) -> None:
+    with pytest.raises(InvalidEventError) as caught:
+        decode_event(metric_with_value(literal), LIMIT)
+    assert caught.value.reason == "non_finite"
+    assert caught.value.detail == "metric.value: Input should be a finite number"
+    assert str(caught.value) == "non_finite: metric.value: Input should be a finite number"
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        pytest.param(metric_with_value(b'"x"'), "metric.value: Input should be a valid number", id="value-not-number"),
+        pytest.param(metric_with_value(b"NaN", service=b""),
+                     "metric.service: Field required; metric.value: Input should be a finite number",
+                     id="nan-and-missing-service"),
+        pytest.param(metric_with_value(b"NaN", ts=b'"2024-01-01T00:00:00"'), "metric.ts",
+                     id="nan-and-naive-ts"),
+    ],
+)
+def test_a_non_finite_value_with_any_other_error_or_a_wrong_type_is_schema(raw: bytes, where: str) -> None:
     with pytest.raises(InvalidEventError) as caught:
         decode_event(raw, LIMIT)
     assert caught.value.reason == "schema"
-    assert "value" in caught.value.detail
+    assert where in caught.value.detail
 
 
 def test_optional_fields_take_documented_defaults() -> None:

@@ -144,6 +144,17 @@ def test_replay_dead_letters_bad_lines_with_line_numbers(scenario_incidents: lis
     assert [i.model_dump(mode="json") for i in replayed] == [i.model_dump(mode="json") for i in scenario_incidents]
 
 
+def test_replay_dead_letters_a_non_finite_metric_value_as_non_finite() -> None:
+    lines = [b'{"kind":"metric","ts":1700000000,"service":"a","name":"n","value":NaN}\n',
+             b'{"kind":"metric","ts":1700000000,"service":"a","name":"n","value":"x"}\n']
+    items = list(replay_lines(lines, scenario_config(), FAILED_AT, source="input.jsonl"))
+    dead = [item.dead for item in items if item.dead is not None]
+    assert [(d.source_offset, d.stage, d.reason) for d in dead] == [
+        (1, "ingest", "non_finite"), (2, "ingest", "schema")]
+    assert dead[0].detail == "metric.value: Input should be a finite number"
+    assert dead[0].original == lines[0].rstrip(b"\n")
+
+
 def test_replay_dead_letters_oversized_lines() -> None:
     config = scenario_config(ingest={"max_message_bytes": 256})
     big = json.dumps({"kind": "log", "ts": T0, "service": "a", "message": "x" * 400}).encode()
