@@ -24,7 +24,7 @@ from aiops.detectors.base import PointScore
 from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ensemble_bank import EnsembleBank
 
-KINDS = 10
+KINDS = 11
 FIELDS = ("score", "expected", "lower", "upper", "warm", "detail", "undamped")
 
 
@@ -80,7 +80,16 @@ def _values(kind: int, ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         values = np.zeros(n)
         values[n - 100] = 1e6
         return values
-    return rng.standard_cauchy(n)  # heavy tails, negative values
+    if kind == 9:
+        return rng.standard_cauchy(n)  # heavy tails, negative values
+    return _weekly_gauge(ts, rng)
+
+
+def _weekly_gauge(ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Daytime traffic on weekdays only (1_400_000_000 is a Tuesday): the seasonal member's weekly correction."""
+    hour, weekday = (ts % 86400.0) / 3600.0, ((ts // 86400.0) + 3) % 7
+    daytime = np.clip(np.sin(np.pi * (hour - 7.0) / 12.0), 0.0, None)
+    return 100.0 + np.where(weekday < 5, 60.0, 5.0) * daytime + rng.normal(0.0, 3.0, ts.size)
 
 
 def _stream(seed: int, series: int, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,10 +123,40 @@ def _batches(size: int, rng: np.random.Generator) -> list[slice]:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_bank_scores_and_states_equal_the_scalar_ensemble(seed: int) -> None:
     series, ts, values = _stream(seed, series=30, points=800)
+    _assert_bank_equals_scalars(series, ts, values, np.random.default_rng(seed))
+
+
+def test_bank_equals_the_scalar_ensemble_once_the_weekly_correction_is_on() -> None:
+    rng = np.random.default_rng(7)
+    rows = []
+    for index, step in enumerate((1800.0, 3600.0, 900.0)):
+        ts = 1_400_000_000.0 + step * np.arange(int(5 * 7 * 86400 / step))
+        rows.append((np.full(ts.size, index), ts, _weekly_gauge(ts, rng)))
+    series, ts, values = (np.concatenate(parts) for parts in zip(*rows, strict=True))
+    order = np.argsort(ts, kind="stable")  # event-time order across the series
+    scalars = _assert_bank_equals_scalars(series[order], ts[order], values[order], rng)
+    assert all(scalar.components["seasonal"].weekly for scalar in scalars)  # type: ignore[attr-defined]
+    back = EnsembleBank()
+    back.add(len(scalars))
+    for index, scalar in enumerate(scalars):  # the derived weekly switch comes back with the state, both ways
+        state = json.loads(json.dumps(scalar.snapshot()))
+        assert MetricEnsemble.restore(state).components["seasonal"].weekly  # type: ignore[attr-defined]
+        back.restore(index, state)
+        assert back.detector(index).components["seasonal"].weekly  # type: ignore[attr-defined]
+        stamp = float(ts.max()) + 3600.0
+        assert _same_point(back.process(np.array([index]), np.array([stamp]), np.array([100.0])).point(0),
+                           scalar.score(stamp, 100.0))  # fmt: skip
+
+
+def _assert_bank_equals_scalars(
+    series: np.ndarray, ts: np.ndarray, values: np.ndarray, rng: np.random.Generator
+) -> list[MetricEnsemble]:
+    """Bank and one scalar ensemble per series over random micro-batches: same points, same snapshots."""
+    count = int(series.max()) + 1
     bank = EnsembleBank()
-    bank.add(30)
-    scalars = [MetricEnsemble() for _ in range(30)]
-    for part in _batches(series.size, np.random.default_rng(seed)):
+    bank.add(count)
+    scalars = [MetricEnsemble() for _ in range(count)]
+    for part in _batches(series.size, rng):
         scores = bank.process(series[part], ts[part], values[part])
         each = [scores.point(offset) for offset in range(scores.score.size)]
         assert all(_same_point(a, b) for a, b in zip(scores.points(), each, strict=True))
@@ -130,6 +169,7 @@ def test_bank_scores_and_states_equal_the_scalar_ensemble(seed: int) -> None:
     for index, scalar in enumerate(scalars):
         assert json.dumps(bank.snapshot(index)) == json.dumps(scalar.snapshot()), index  # key order, int/float
         assert _same(bank.detector(index).snapshot(), scalar.snapshot()), index
+    return scalars
 
 
 def test_state_moves_between_the_bank_and_the_scalar_ensemble() -> None:

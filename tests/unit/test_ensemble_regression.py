@@ -22,6 +22,7 @@ import zlib
 import numpy as np
 
 from aiops.detectors.ensemble import MetricEnsemble
+from aiops.detectors.seasonal import _ADDED_FIELDS as _SEASONAL_ADDED
 
 STEP = 300.0
 START = 1_400_000_000.0
@@ -97,8 +98,9 @@ def test_old_snapshot_restores_and_continues_identically() -> None:
     _assert_close(continued, _unpack(OLD_SNAPSHOT_CONTINUED))
 
 
-ADDED_KEYS = {"since_report", "report_surprise", "log_scale", "recent"}
-"""Snapshot keys added since `OLD_SNAPSHOT` (refractory period; per-series tail scale; drift/level confirmation)."""
+ADDED_KEYS = {"since_report", "report_surprise", "log_scale", "recent"} | set(_SEASONAL_ADDED)
+"""Snapshot keys added since `OLD_SNAPSHOT` (refractory period; per-series tail scale; drift/level confirmation;
+the seasonal member's readiness count and weekly correction)."""
 
 
 def test_snapshot_format_only_adds_keys() -> None:
