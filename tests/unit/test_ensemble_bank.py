@@ -89,7 +89,8 @@ def _weekly_gauge(ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Daytime traffic on weekdays only (1_400_000_000 is a Tuesday): the seasonal member's weekly correction."""
     hour, weekday = (ts % 86400.0) / 3600.0, ((ts // 86400.0) + 3) % 7
     daytime = np.clip(np.sin(np.pi * (hour - 7.0) / 12.0), 0.0, None)
-    return 100.0 + np.where(weekday < 5, 60.0, 5.0) * daytime + rng.normal(0.0, 3.0, ts.size)
+    values: np.ndarray = 100.0 + np.where(weekday < 5, 60.0, 5.0) * daytime + rng.normal(0.0, 3.0, ts.size)
+    return values
 
 
 def _stream(seed: int, series: int, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
