@@ -21,6 +21,7 @@ from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.log_anomaly import LogAnomalyDetector
 from aiops.detectors.metric_episodes import MetricEpisodeTracker, SeriesRestorer
+from aiops.detectors.missing_data import SilenceWatch
 from aiops.detectors.multivariate import MultivariateDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.logmining.miner import TemplateMiner
@@ -58,6 +59,7 @@ def alert_to_signal(event: AlertEvent) -> Signal:
 def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorFactory, SeriesRestorer]:
     """How to make a fresh per-series detector of the configured kind, and how to restore one."""
     if metric.detector == "ewma":
+
         def make_ewma() -> SeriesDetector:
             return EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points, clip_sigma=metric.clip_sigma)
 
@@ -67,8 +69,11 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
             )
 
         return make_ewma, restore_ewma
-    params: dict[str, Any] = {"threshold": metric.threshold, "cooldown_points": metric.cooldown_points,
-                              "counter_probe_points": metric.counter_probe_points}
+    params: dict[str, Any] = {
+        "threshold": metric.threshold,
+        "cooldown_points": metric.cooldown_points,
+        "counter_probe_points": metric.counter_probe_points,
+    }
 
     def make_ensemble() -> SeriesDetector:
         return MetricEnsemble(**params)
@@ -82,15 +87,26 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
 def log_detector_settings(config: DetectionConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """(`TemplateMiner` settings, `LogAnomalyDetector` parameters without the miner) from the config."""
     logs = config.logs
-    miner = {"similarity_threshold": logs.miner.similarity_threshold, "max_clusters": logs.miner.max_clusters,
-             "max_line_chars": logs.miner.max_line_chars}
+    miner = {
+        "similarity_threshold": logs.miner.similarity_threshold,
+        "max_clusters": logs.miner.max_clusters,
+        "max_line_chars": logs.miner.max_line_chars,
+    }
     params: dict[str, Any] = {
-        "window_seconds": logs.window_seconds, "warmup_seconds": logs.warmup_seconds,
-        "warmup_windows": logs.warmup_windows, "new_template_level": logs.new_template_level,
-        "error_level": logs.error_level, "min_errors": logs.min_errors,
-        "ratio_over_baseline": logs.ratio_over_baseline, "min_rate_count": logs.min_rate_count,
-        "rate_ratio": logs.rate_ratio, "baseline_alpha": logs.baseline_alpha, "keywords": logs.keywords,
-        "max_samples": logs.max_samples, "max_sample_chars": logs.max_sample_chars, "max_keys": logs.max_keys,
+        "window_seconds": logs.window_seconds,
+        "warmup_seconds": logs.warmup_seconds,
+        "warmup_windows": logs.warmup_windows,
+        "new_template_level": logs.new_template_level,
+        "error_level": logs.error_level,
+        "min_errors": logs.min_errors,
+        "ratio_over_baseline": logs.ratio_over_baseline,
+        "min_rate_count": logs.min_rate_count,
+        "rate_ratio": logs.rate_ratio,
+        "baseline_alpha": logs.baseline_alpha,
+        "keywords": logs.keywords,
+        "max_samples": logs.max_samples,
+        "max_sample_chars": logs.max_sample_chars,
+        "max_keys": logs.max_keys,
         "quiet_seconds": logs.quiet_seconds,
         "advance_on_observe": False,  # windows close when the event-time watermark passes them
     }
@@ -110,11 +126,25 @@ def banked_ensembles(metric: MetricDetectorConfig) -> BankedEnsembles | None:
         return None
     try:
         return BankedEnsembles(
-            threshold=metric.threshold, cooldown_points=metric.cooldown_points,
+            threshold=metric.threshold,
+            cooldown_points=metric.cooldown_points,
             counter_probe_points=metric.counter_probe_points,
         )
     except TypeError:  # a member (or member option) `EnsembleBank` does not know
         return None
+
+
+def silence_watch(metric: MetricDetectorConfig) -> SilenceWatch | None:
+    """The missing-data watch `detection.metric.missing_data` asks for (None when disabled)."""
+    missing = metric.missing_data
+    if not missing.enabled:
+        return None
+    return SilenceWatch(
+        factor=missing.factor,
+        min_silence_seconds=missing.min_silence_seconds,
+        min_points=missing.min_points,
+        refresh_seconds=metric.refresh_seconds,
+    )
 
 
 class DetectionStage:
@@ -146,6 +176,7 @@ class DetectionStage:
             refresh_seconds=config.metric.refresh_seconds,
             restorer=None if series_factory else restore,
             min_anomalous_points=config.metric.min_anomalous_points,
+            silence=silence_watch(config.metric),
         )
         self._config = config
         # Log detector state per shard (the runtime uses the input partition), so it can move with it.
@@ -188,14 +219,19 @@ class DetectionStage:
                 self.multivariate.observe(event)
             prepared = self._keys.pop(id(event), None) if self._keys else None
             signal = self.metrics.observe(event, prepared[1] if prepared is not None and prepared[0] is event else None)
-            return [signal] if signal is not None else []
+            signals = [signal] if signal is not None else []
+            if self.metrics.pending:
+                signals = [*self.metrics.pending, *signals]
+                self.metrics.pending.clear()
+            return signals
         if isinstance(event, LogEvent):
             return self._logs(shard).observe(event)
         return [alert_to_signal(event)]
 
-    def advance(self, now: float) -> list[Signal]:
-        """Event time reached `now`: close every shard's log windows and score completed entity vectors."""
-        signals: list[Signal] = []
+    def advance(self, now: float, *, input_ended: bool = False) -> list[Signal]:
+        """Event time reached `now`: close every shard's log windows, score completed entity vectors and
+        report metric series that stopped reporting (not when `input_ended`: then every series stopped)."""
+        signals: list[Signal] = [] if input_ended else self.metrics.advance(now, self.max_event_time)
         for detector in self._log_shards.values():
             signals += detector.advance(now)
         if self.multivariate is not None:

@@ -55,13 +55,14 @@ class Pipeline:
             out.extend(self.advance(watermark))
         return out
 
-    def advance(self, now: float) -> list[Incident]:
-        """Move the watermark to `now` (never backwards) and fire due timers."""
+    def advance(self, now: float, *, input_ended: bool = False) -> list[Incident]:
+        """Move the watermark to `now` (never backwards) and fire due timers (`input_ended`: past the end of
+        the input, where no series is "missing")."""
         if now <= self._watermark:
             return []
         self._watermark = now
         out: list[Incident] = []
-        for signal in self.detection.advance(now):
+        for signal in self.detection.advance(now, input_ended=input_ended):
             out.extend(self.correlation.process(signal))
         out.extend(self.correlation.advance(now))
         return out
@@ -74,6 +75,6 @@ class Pipeline:
         last = self.detection.max_event_time
         if last == float("-inf"):
             return []
-        out = self.advance(last + horizon)
-        out.extend(self.advance(last + horizon + cfg.stale_seconds + 1))
+        out = self.advance(last + horizon, input_ended=True)
+        out.extend(self.advance(last + horizon + cfg.stale_seconds + 1, input_ended=True))
         return out

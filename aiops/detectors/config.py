@@ -9,6 +9,17 @@ from pydantic import Field
 from aiops.config_base import StrictModel
 
 
+class MissingDataConfig(StrictModel):
+    """A metric series that stops reporting (see `aiops/detectors/missing_data.py`)."""
+
+    enabled: bool = Field(
+        False, description="Report series that stop reporting. Off by default: where series come and go "
+        "(pods, autoscaling) every scale-down would look like missing data.")  # fmt: skip
+    factor: float = Field(5.0, gt=1, description="Overdue after this many times the series' usual gap.")
+    min_silence_seconds: float = Field(60.0, gt=0, description="Never overdue before this much silence.")
+    min_points: int = Field(10, ge=2, description="Samples before a series' cadence is trusted.")
+
+
 class MetricDetectorConfig(StrictModel):
     detector: Literal["ewma", "ensemble"] = Field(
         "ewma",
@@ -18,23 +29,32 @@ class MetricDetectorConfig(StrictModel):
         "See docs/benchmarks.md.",
     )
     threshold: float = Field(0.9999, gt=0, lt=1, description="Calibrated score (1 - tail p) that flags.")
-    cooldown_points: int = Field(100, ge=0, description="ensemble: points after an alert during which only "
-                                 "surprise beyond the episode's peak counts.")
+    cooldown_points: int = Field(
+        100,
+        ge=0,
+        description="ensemble: points after an alert during which only surprise beyond the episode's peak counts.",
+    )
     counter_probe_points: int = Field(20, ge=2, description="ensemble: points used to tell counters from gauges.")
     warmup_points: int = Field(30, ge=2, description="ewma: points before the baseline is trusted.")
     alpha: float = Field(0.05, gt=0, lt=1, description="ewma: smoothing factor of the baseline.")
     clip_sigma: float | None = Field(
-        8.0, gt=0, description="ewma: once warm, learn each point with its deviation clipped at this many standard "
-        "deviations, so a spike's first point does not mask the next one (null: learn raw values).")
+        8.0,
+        gt=0,
+        description="ewma: once warm, learn each point with its deviation clipped at this many standard "
+        "deviations, so a spike's first point does not mask the next one (null: learn raw values).",
+    )
     min_anomalous_points: int = Field(
         2, ge=1, description="Consecutive anomalous points before an episode fires (like Prometheus' `for:`)."
     )
     end_after_normal_points: int = Field(3, ge=1, description="Normal points that close an episode.")
     refresh_seconds: float = Field(
-        60.0, gt=0, description="An open episode re-sends `firing` this often (event time), so correlation can "
-        "resolve members whose detector state was lost (see correlation.stale_seconds)."
+        60.0,
+        gt=0,
+        description="An open episode re-sends `firing` this often (event time), so correlation can "
+        "resolve members whose detector state was lost (see correlation.stale_seconds).",
     )
     max_series: int = Field(200_000, ge=1, description="Live series cap; idle ones are evicted first.")
+    missing_data: MissingDataConfig = Field(default_factory=MissingDataConfig)
 
 
 class LogMinerConfig(StrictModel):
@@ -60,9 +80,21 @@ class LogDetectorConfig(StrictModel):
     rate_ratio: float = Field(4.0, gt=1, description="anomaly: template rate spike = above this x baseline.")
     baseline_alpha: float = Field(0.2, gt=0, le=1, description="anomaly: EWMA weight of each window.")
     keywords: list[str] = Field(
-        default_factory=lambda: ["panic", "out of memory", "oom", "segfault", "segmentation fault", "core dumped",
-                                 "stack overflow", "deadlock", "corrupt", "kernel bug", "fatal", "killed process",
-                                 "data loss"],
+        default_factory=lambda: [
+            "panic",
+            "out of memory",
+            "oom",
+            "segfault",
+            "segmentation fault",
+            "core dumped",
+            "stack overflow",
+            "deadlock",
+            "corrupt",
+            "kernel bug",
+            "fatal",
+            "killed process",
+            "data loss",
+        ],
         description="anomaly: case-insensitive words that flag a line whatever its level.",
     )
     quiet_seconds: float = Field(900.0, ge=0, description="anomaly: line-triggered episodes end after this quiet.")
@@ -93,7 +125,9 @@ class MultivariateDetectorConfig(StrictModel):
         None, gt=0, description="Score pending vectors this often (event time); null = every step."
     )
     snapshot_interval_seconds: float = Field(
-        300.0, ge=0, description="Wall seconds between snapshots of changed entities (window included, ~0.1 MB "
+        300.0,
+        ge=0,
+        description="Wall seconds between snapshots of changed entities (window included, ~0.1 MB "
         "each); also written before partitions are given up. Needs detection.snapshot_interval_seconds > 0.",
     )
 
@@ -103,6 +137,8 @@ class DetectionConfig(StrictModel):
     logs: LogDetectorConfig = LogDetectorConfig()
     multivariate: MultivariateDetectorConfig = MultivariateDetectorConfig()
     snapshot_interval_seconds: float = Field(
-        10.0, ge=0, description="Wall seconds between detector-state snapshots of changed series; input offsets "
+        10.0,
+        ge=0,
+        description="Wall seconds between detector-state snapshots of changed series; input offsets "
         "are committed with each snapshot so a restart resumes exactly from it (0: no snapshots, commit per batch).",
     )

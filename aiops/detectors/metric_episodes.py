@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
+from aiops.detectors.missing_data import Cadence, SilenceWatch
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
 
@@ -61,7 +62,11 @@ class MetricEpisodeTracker:
         refresh_seconds: float = 60.0,
         restorer: SeriesRestorer | None = None,
         min_anomalous_points: int = 1,
+        silence: SilenceWatch | None = None,
     ) -> None:
+        self.silence = silence
+        self.pending: list[Signal] = []
+        """Signals produced outside `observe`'s return value (a missing-data silence ended); callers drain it."""
         self.min_anomalous_points = min_anomalous_points
         self.refresh_seconds = refresh_seconds
         self._restorer = restorer
@@ -92,6 +97,10 @@ class MetricEpisodeTracker:
         verdict = series.detector.score(ts, event.value)
         series.detector.learn(ts, event.value)
         series.last_event = event
+        if self.silence is not None:
+            previous = self.silence.observe(key, ts)
+            if previous is not None:
+                self._silence_ended(key, event, previous, ts)
         anomalous = verdict.warm and verdict.score >= self.threshold
         if not anomalous and verdict.warm and verdict.undamped is not None:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
@@ -105,8 +114,10 @@ class MetricEpisodeTracker:
 
     def _admit(self, key: str, detector: SeriesDetector | None = None) -> _Series:
         while len(self._series) >= self.max_series:
-            self._series.popitem(last=False)
+            evicted, _ = self._series.popitem(last=False)
             self.evicted += 1
+            if self.silence is not None:
+                self.silence.forget(evicted)
         series = _Series(detector if detector is not None else self._factory())
         self._series[key] = series
         return series
@@ -117,11 +128,16 @@ class MetricEpisodeTracker:
         if series is None:
             return None
         episode = series.episode
-        return {
+        state = {
             "v": SNAPSHOT_VERSION,
             "detector": series.detector.snapshot(),
             "episode": None if episode is None else {**asdict(episode), "peak": asdict(episode.peak)},
         }
+        cadence = self.silence.export(key) if self.silence is not None else None
+        if cadence is not None and series.last_event is not None:  # a silence is reported with the series' identity
+            state["cadence"] = cadence
+            state["last_event"] = series.last_event.model_dump(mode="json")
+        return state
 
     def import_series(self, key: str, state: dict[str, Any]) -> bool:
         """Restore one series from `export_series`; False (nothing changed) without a restorer or on an
@@ -132,12 +148,73 @@ class MetricEpisodeTracker:
         episode = state.get("episode")
         if episode is not None:
             series.episode = _Episode(**{**episode, "peak": PointScore(**episode["peak"])})
+        cadence, last_event = state.get("cadence"), state.get("last_event")
+        if cadence is not None and last_event is not None and self.silence is not None:
+            series.last_event = MetricEvent.model_validate(last_event)
+            self.silence.restore(key, cadence)
         return True
 
     def forget(self, keys: Iterable[str]) -> None:
         """Drop series (e.g. of partitions this worker no longer owns)."""
         for key in keys:
             self._series.pop(key, None)
+            if self.silence is not None:
+                self.silence.forget(key)
+
+    def advance(self, watermark: float, newest: float) -> list[Signal]:
+        """`missing_data` firing signals of series overdue at `watermark` (`newest`: newest event time seen)."""
+        if self.silence is None:
+            return []
+        signals: list[Signal] = []
+        for silence in self.silence.advance(watermark, newest):
+            series = self._series.get(silence.key)
+            if series is None or series.last_event is None:
+                continue
+            signals.append(self._silence_signal(silence.key, series.last_event, silence.cadence, "firing", watermark))
+        return signals
+
+    def _silence_ended(self, key: str, event: MetricEvent, previous: float, ts: float) -> None:
+        assert self.silence is not None
+        cadence = self.silence.cadence(key)
+        if cadence is not None and cadence.silent_since is not None:
+            self.pending.append(self._silence_signal(key, event, cadence, "resolved", ts, last_seen=previous))
+        self.silence.resume(key)
+
+    def _silence_signal(
+        self, key: str, event: MetricEvent, cadence: Cadence, status: str, now: float, last_seen: float | None = None
+    ) -> Signal:
+        """Firing (`last_seen` None: the cadence's last sample) or resolved signal of a series' silence."""
+        since = cadence.silent_since if cadence.silent_since is not None else now
+        seen = cadence.last_ts if last_seen is None else last_seen
+        silent_for = now - seen
+        evidence = Evidence(  # no observed/expected value: root-cause ranking treats it like an alert
+            detector="missing_data",
+            score=1.0,
+            threshold=self.threshold,
+            onset=dt_from_epoch(since),
+            details={
+                "kind": "missing_data",
+                "silent_seconds": silent_for,
+                "usual_gap_seconds": cadence.gap,
+                "last_seen": dt_from_epoch(seen).isoformat(),
+            },
+        )
+        verb = "no data for" if status == "firing" else "data again after"
+        return Signal(
+            origin="metric_anomaly",
+            fingerprint=f"{key}#missing#{since:.3f}",
+            name=event.name,
+            service=event.service,
+            host=event.host,
+            labels=event.labels,
+            status="firing" if status == "firing" else "resolved",
+            severity="warning",
+            ts=dt_from_epoch(now),
+            started_at=dt_from_epoch(since),
+            summary=f"{event.name}: {verb} {silent_for:.0f}s (usually every {cadence.gap:.3g}s)",
+            evidence=evidence,
+            source=event.source,
+        )
 
     def _update_episode(
         self, key: str, series: _Series, event: MetricEvent, ts: float, verdict: PointScore, anomalous: bool

@@ -1,0 +1,180 @@
+"""Missing data: metric series that stop reporting, found as event time passes (pure, no timers, no I/O).
+
+`SilenceWatch` learns each series' reporting cadence from the gaps between its samples (the longest
+recent gap, decaying slowly towards newer gaps) and, as the watermark advances, reports a series whose
+next sample is overdue: nothing for `factor` times that gap, and at least `min_silence_seconds`. A
+series is judged only after `min_points` samples (a new or one-off series is never "missing").
+
+Telling a series that stopped from the input that paused: a series is only suspected once some other
+sample beyond its deadline has been seen (if every series went quiet, the input stopped, not the series;
+the watermark may still move on wall time), and reported only when the watermark also passes the newest
+event time seen when it was suspected, without a sample from it in between. So a jump in the input's
+event time (a replay after a pause: every series shows a gap, and their next samples follow at once) does
+not make every series "missing". A silent series is reported again every `refresh_seconds` of event time
+(so correlation keeps the member alive) until it reports again, which ends the silence.
+
+Deadlines live in a heap with lazy invalidation (one entry per series, re-queued when popped early), so
+`advance` costs O(log n) per series whose deadline passed, not O(live series). Memory: one small record
+and one heap entry per series. It does not build signals (the episode tracker does) nor evict series.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+_CADENCE_FIELDS = ("last_ts", "gap", "points", "suspected_at", "silent_since", "last_report")
+
+
+@dataclass(slots=True)
+class Cadence:
+    """One series' reporting rhythm and silence state."""
+
+    last_ts: float
+    gap: float = 0.0
+    """Longest recent gap between samples (s), decaying towards newer gaps."""
+    points: int = 1
+    suspected_at: float | None = None
+    """Newest event time of the input when the series was found overdue (None: not suspected)."""
+    silent_since: float | None = None
+    """Deadline it missed, once reported silent (None: reporting)."""
+    last_report: float = 0.0
+    """Watermark of the last report of its silence."""
+    queued: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """A series reported silent: `new` on its first report, else a refresh."""
+
+    key: str
+    cadence: Cadence
+    new: bool
+
+
+class SilenceWatch:
+    """Per-series cadence and overdue detection driven by the watermark."""
+
+    def __init__(
+        self,
+        *,
+        factor: float = 5.0,
+        min_silence_seconds: float = 60.0,
+        min_points: int = 10,
+        gap_decay: float = 0.01,
+        refresh_seconds: float = 60.0,
+    ) -> None:
+        self.factor = factor
+        self.min_silence_seconds = min_silence_seconds
+        self.min_points = min_points
+        self.gap_decay = gap_decay
+        self.refresh_seconds = refresh_seconds
+        self._series: dict[str, Cadence] = {}
+        self._heap: list[tuple[float, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def deadline(self, cadence: Cadence) -> float:
+        """Event time by which the series' next sample is due."""
+        allowed = self.factor * cadence.gap
+        return cadence.last_ts + (allowed if allowed > self.min_silence_seconds else self.min_silence_seconds)
+
+    def cadence(self, key: str) -> Cadence | None:
+        return self._series.get(key)
+
+    def observe(self, key: str, ts: float) -> float | None:
+        """Learn a sample of `key` at event time `ts`; when it ends a reported silence, the time of the
+        sample before it (the silence is still marked: `resume` clears it once its end is announced)."""
+        cadence = self._series.get(key)
+        if cadence is None:
+            cadence = self._series[key] = Cadence(ts)
+            self._queue(key, cadence)
+            return None
+        if not ts > cadence.last_ts:  # repeated or late sample: says nothing about the cadence
+            return None
+        previous = cadence.last_ts
+        gap = ts - previous
+        if cadence.points == 1 or gap > cadence.gap:
+            cadence.gap = gap
+        else:
+            cadence.gap += self.gap_decay * (gap - cadence.gap)
+        cadence.last_ts = ts
+        cadence.points += 1
+        cadence.suspected_at = None
+        if not cadence.queued:
+            self._queue(key, cadence)
+        return previous if cadence.silent_since is not None else None
+
+    def resume(self, key: str) -> None:
+        """Clear a reported silence (after its end was announced)."""
+        cadence = self._series.get(key)
+        if cadence is not None:
+            cadence.silent_since = None
+
+    def advance(self, watermark: float, newest: float) -> list[Silence]:
+        """Series found silent (or still silent and due a refresh) now that event time reached `watermark`;
+        `newest` is the newest event time seen in the input."""
+        found: list[Silence] = []
+        heap = self._heap
+        while heap and heap[0][0] <= watermark:
+            _, key = heapq.heappop(heap)
+            cadence = self._series.get(key)
+            if cadence is None:
+                continue
+            cadence.queued = False
+            check = self._check(key, cadence, watermark, newest, found)
+            if check is not None:
+                cadence.queued = True
+                heapq.heappush(heap, (check, key))
+        return found
+
+    def _check(self, key: str, cadence: Cadence, watermark: float, newest: float, found: list[Silence]) -> float | None:
+        """Judge one popped series; the event time to look at it again (None: when it next reports)."""
+        if cadence.silent_since is not None:
+            if cadence.last_report + self.refresh_seconds <= watermark:
+                cadence.last_report = watermark
+                found.append(Silence(key, cadence, new=False))
+            return cadence.last_report + self.refresh_seconds
+        deadline = self.deadline(cadence)
+        if deadline > watermark:
+            return deadline
+        if cadence.points < self.min_points:
+            return None  # too few samples to know its cadence; judged again once it reports
+        if cadence.suspected_at is None:
+            if not newest > deadline:
+                return None  # nothing beyond its deadline: the input paused, not this series
+            cadence.suspected_at = newest
+        if watermark < cadence.suspected_at:
+            return cadence.suspected_at
+        cadence.silent_since = deadline
+        cadence.last_report = watermark
+        found.append(Silence(key, cadence, new=True))
+        return watermark + self.refresh_seconds
+
+    def _queue(self, key: str, cadence: Cadence) -> None:
+        cadence.queued = True
+        heapq.heappush(self._heap, (self.deadline(cadence), key))
+
+    def forget(self, key: str) -> None:
+        """Stop watching `key` (evicted, or its partition moved); its heap entry is dropped when popped."""
+        self._series.pop(key, None)
+
+    def export(self, key: str) -> dict[str, Any] | None:
+        cadence = self._series.get(key)
+        if cadence is None:
+            return None
+        return {field: getattr(cadence, field) for field in _CADENCE_FIELDS}
+
+    def restore(self, key: str, state: dict[str, Any]) -> None:
+        """Watch `key` again from `export` output (a restarted or new owner of its partition)."""
+        cadence = Cadence(float(state["last_ts"]))
+        cadence.gap = float(state["gap"])
+        cadence.points = int(state["points"])
+        for field in ("suspected_at", "silent_since"):
+            value = state.get(field)
+            setattr(cadence, field, None if value is None else float(value))
+        cadence.last_report = float(state.get("last_report", 0.0))
+        self._series[key] = cadence
+        self._queue(key, cadence)
