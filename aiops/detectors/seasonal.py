@@ -83,8 +83,8 @@ class SeasonalDetector(CalibratedDetector):
         error_alpha: float = 0.01,
     ) -> None:
         super().__init__(warmup_points=2, tail=tail)
-        if week_buckets % 7:
-            raise ValueError(f"week_buckets must be a multiple of 7 (days), got {week_buckets}")
+        if week_buckets <= 0 or week_buckets % 7:
+            raise ValueError(f"week_buckets must be a positive multiple of 7 (days), got {week_buckets}")
         self.period_seconds = period_seconds
         self.buckets = buckets
         self.profile_alpha = profile_alpha
