@@ -98,9 +98,9 @@ class MetricEpisodeTracker:
         series.detector.learn(ts, event.value)
         series.last_event = event
         if self.silence is not None:
-            previous = self.silence.observe(key, ts)
-            if previous is not None:
-                self._silence_ended(key, event, previous, ts)
+            before = self.silence.observe(key, ts)
+            if before is not None:
+                self._silence_ended(key, event, before, ts)
         anomalous = verdict.warm and verdict.score >= self.threshold
         if not anomalous and verdict.warm and verdict.undamped is not None:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
@@ -173,19 +173,18 @@ class MetricEpisodeTracker:
             signals.append(self._silence_signal(silence.key, series.last_event, silence.cadence, "firing", watermark))
         return signals
 
-    def _silence_ended(self, key: str, event: MetricEvent, previous: float, ts: float) -> None:
+    def _silence_ended(self, key: str, event: MetricEvent, before: Cadence, ts: float) -> None:
+        """`before`: the series' cadence before the sample that ended its silence (its usual gap, not the silence)."""
         assert self.silence is not None
-        cadence = self.silence.cadence(key)
-        if cadence is not None and cadence.silent_since is not None:
-            self.pending.append(self._silence_signal(key, event, cadence, "resolved", ts, last_seen=previous))
+        self.pending.append(self._silence_signal(key, event, before, "resolved", ts))
         self.silence.resume(key)
 
     def _silence_signal(
-        self, key: str, event: MetricEvent, cadence: Cadence, status: str, now: float, last_seen: float | None = None
+        self, key: str, event: MetricEvent, cadence: Cadence, status: str, now: float
     ) -> Signal:
-        """Firing (`last_seen` None: the cadence's last sample) or resolved signal of a series' silence."""
+        """Firing or resolved signal of a series' silence (`cadence`: as it was during the silence)."""
         since = cadence.silent_since if cadence.silent_since is not None else now
-        seen = cadence.last_ts if last_seen is None else last_seen
+        seen = cadence.last_ts
         silent_for = now - seen
         evidence = Evidence(  # no observed/expected value: root-cause ranking treats it like an alert
             detector="missing_data",

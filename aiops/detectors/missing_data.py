@@ -13,15 +13,18 @@ event time (a replay after a pause: every series shows a gap, and their next sam
 not make every series "missing". A silent series is reported again every `refresh_seconds` of event time
 (so correlation keeps the member alive) until it reports again, which ends the silence.
 
-Deadlines live in a heap with lazy invalidation (one entry per series, re-queued when popped early), so
-`advance` costs O(log n) per series whose deadline passed, not O(live series). Memory: one small record
-and one heap entry per series. It does not build signals (the episode tracker does) nor evict series.
+Deadlines live in a heap with lazy invalidation (one entry per series, re-queued when popped early; an
+entry carries a ticket, so one left behind by a forgotten or replaced record is dropped, never adopted), so
+`advance` costs O(log n) per series whose deadline passed, not O(live series). A series overdue while the
+input paused waits in a second heap until the input's newest event time passes its deadline. Memory: one
+small record and one heap entry per series. It does not build signals (the episode tracker does) nor evict series.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 from typing import Any
 
 _CADENCE_FIELDS = ("last_ts", "gap", "points", "suspected_at", "silent_since", "last_report")
@@ -42,6 +45,8 @@ class Cadence:
     last_report: float = 0.0
     """Watermark of the last report of its silence."""
     queued: bool = False
+    ticket: int = 0
+    """Ticket of its valid heap entry (others for its key are stale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,10 @@ class SilenceWatch:
         self.gap_decay = gap_decay
         self.refresh_seconds = refresh_seconds
         self._series: dict[str, Cadence] = {}
-        self._heap: list[tuple[float, str]] = []
+        self._heap: list[tuple[float, str, int]] = []
+        self._waiting: list[tuple[float, str, int]] = []
+        """Overdue series not suspected because the input paused, by deadline (checked as `newest` passes it)."""
+        self._tickets = itertools.count(1)
 
     def __len__(self) -> int:
         return len(self._series)
@@ -84,9 +92,9 @@ class SilenceWatch:
     def cadence(self, key: str) -> Cadence | None:
         return self._series.get(key)
 
-    def observe(self, key: str, ts: float) -> float | None:
-        """Learn a sample of `key` at event time `ts`; when it ends a reported silence, the time of the
-        sample before it (the silence is still marked: `resume` clears it once its end is announced)."""
+    def observe(self, key: str, ts: float) -> Cadence | None:
+        """Learn a sample of `key` at event time `ts`; when it ends a reported silence, a copy of the cadence
+        before it (the silence is still marked: `resume` clears it once its end is announced)."""
         cadence = self._series.get(key)
         if cadence is None:
             cadence = self._series[key] = Cadence(ts)
@@ -94,8 +102,8 @@ class SilenceWatch:
             return None
         if not ts > cadence.last_ts:  # repeated or late sample: says nothing about the cadence
             return None
-        previous = cadence.last_ts
-        gap = ts - previous
+        before = replace(cadence) if cadence.silent_since is not None else None
+        gap = ts - cadence.last_ts
         if cadence.points == 1 or gap > cadence.gap:
             cadence.gap = gap
         else:
@@ -105,7 +113,7 @@ class SilenceWatch:
         cadence.suspected_at = None
         if not cadence.queued:
             self._queue(key, cadence)
-        return previous if cadence.silent_since is not None else None
+        return before
 
     def resume(self, key: str) -> None:
         """Clear a reported silence (after its end was announced)."""
@@ -117,17 +125,18 @@ class SilenceWatch:
         """Series found silent (or still silent and due a refresh) now that event time reached `watermark`;
         `newest` is the newest event time seen in the input."""
         found: list[Silence] = []
-        heap = self._heap
+        heap, waiting = self._heap, self._waiting
+        while waiting and waiting[0][0] < newest:  # the input got past their deadlines: judge them again
+            heapq.heappush(heap, heapq.heappop(waiting))
         while heap and heap[0][0] <= watermark:
-            _, key = heapq.heappop(heap)
+            _, key, ticket = heapq.heappop(heap)
             cadence = self._series.get(key)
-            if cadence is None:
-                continue
+            if cadence is None or cadence.ticket != ticket:
+                continue  # forgotten, or a stale entry of a replaced record
             cadence.queued = False
             check = self._check(key, cadence, watermark, newest, found)
             if check is not None:
-                cadence.queued = True
-                heapq.heappush(heap, (check, key))
+                self._push(heap, check, key, cadence)
         return found
 
     def _check(self, key: str, cadence: Cadence, watermark: float, newest: float, found: list[Silence]) -> float | None:
@@ -143,8 +152,9 @@ class SilenceWatch:
         if cadence.points < self.min_points:
             return None  # too few samples to know its cadence; judged again once it reports
         if cadence.suspected_at is None:
-            if not newest > deadline:
-                return None  # nothing beyond its deadline: the input paused, not this series
+            if not newest > deadline:  # nothing beyond its deadline: the input paused, not this series
+                self._push(self._waiting, deadline, key, cadence)
+                return None
             cadence.suspected_at = newest
         if watermark < cadence.suspected_at:
             return cadence.suspected_at
@@ -154,8 +164,12 @@ class SilenceWatch:
         return watermark + self.refresh_seconds
 
     def _queue(self, key: str, cadence: Cadence) -> None:
+        self._push(self._heap, self.deadline(cadence), key, cadence)
+
+    def _push(self, heap: list[tuple[float, str, int]], when: float, key: str, cadence: Cadence) -> None:
         cadence.queued = True
-        heapq.heappush(self._heap, (self.deadline(cadence), key))
+        cadence.ticket = next(self._tickets)
+        heapq.heappush(heap, (when, key, cadence.ticket))
 
     def forget(self, key: str) -> None:
         """Stop watching `key` (evicted, or its partition moved); its heap entry is dropped when popped."""

@@ -120,3 +120,44 @@ def test_disabled_by_default() -> None:
     assert stage.metrics.silence is None
     _feed(stage, 0, 600, ("cpu", "mem"))
     assert _missing(_feed(stage, 600, 900, ("mem",))) == []
+
+
+def test_a_series_that_stays_silent_after_an_input_pause_is_still_reported() -> None:
+    stage = _stage()
+    _feed(stage, 0, 600, ("cpu", "mem"))
+    assert _missing(stage.advance(T0 + 5_000)) == []  # the input pauses; the watermark moves on wall time
+    signals = _missing(_feed(stage, 5_000, 5_600, ("mem",)))  # only mem comes back
+    assert {signal.name for signal in signals if signal.status == "firing"} == {"cpu"}
+
+
+def test_a_resolved_silence_reports_the_usual_gap_not_the_silence() -> None:
+    stage = _stage()
+    _feed(stage, 0, 600, ("cpu", "mem"))
+    _feed(stage, 600, 900, ("mem",))
+    back = _missing(_feed(stage, 900, 920, ("cpu", "mem")))
+    assert [signal.status for signal in back] == ["resolved"]
+    assert back[0].evidence is not None
+    assert back[0].evidence.details["usual_gap_seconds"] == STEP
+    assert "usually every 10s" in back[0].summary
+
+
+def test_a_series_forgotten_and_seen_again_or_imported_while_live_keeps_one_heap_entry() -> None:
+    watch = SilenceWatch(min_points=2)
+    for round_ in range(50):  # churn: the series is evicted and comes back, many times
+        start = T0 + round_ * 1_000.0
+        watch.observe("s", start)
+        watch.observe("s", start + STEP)
+        watch.advance(start + 15.0, start + 15.0)
+        watch.forget("s")
+    watch.observe("s", T0 + 60_000.0)
+    watch.observe("s", T0 + 60_000.0 + STEP)
+    state = watch.export("s")
+    assert state is not None
+    watch.restore("s", state)  # imported again while live (a rebalance back to this worker)
+    watch.restore("s", state)
+    assert watch.advance(T0 + 60_015.0, T0 + 60_015.0) == []
+    assert len(watch._heap) <= 3  # those of the live key's last three records, none of the 50 forgotten ones
+    assert [silence.key for silence in watch.advance(T0 + 60_200.0, T0 + 60_300.0)] == []  # suspected
+    assert len(watch._heap) == 1  # stale entries are dropped when popped, not adopted and re-queued
+    assert [silence.key for silence in watch.advance(T0 + 60_400.0, T0 + 60_400.0)] == ["s"]  # reported once
+    assert len(watch._heap) == 1
