@@ -15,9 +15,12 @@ not make every series "missing". A silent series is reported again every `refres
 
 Deadlines live in a heap with lazy invalidation (one entry per series, re-queued when popped early; an
 entry carries a ticket, so one left behind by a forgotten or replaced record is dropped, never adopted), so
-`advance` costs O(log n) per series whose deadline passed, not O(live series). A series overdue while the
-input paused waits in a second heap until the input's newest event time passes its deadline. Memory: one
-small record and one heap entry per series. It does not build signals (the episode tracker does) nor evict series.
+`advance` costs O(log n) per series whose deadline passed, not O(live series). A series whose deadline came
+much nearer than its entry (its usual gap shrank after a long one, or a silence ended) is re-queued once the
+distance halved: found at most one allowed silence late, with O(log) stale entries. A series overdue while
+the input paused waits in a second heap until the input's newest event time passes its deadline. Memory:
+one small record and about one heap entry per series. It does not build signals (the episode tracker
+does) nor evict series.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class Cadence:
     queued: bool = False
     ticket: int = 0
     """Ticket of its valid heap entry (others for its key are stale)."""
+    due: float = 0.0
+    """Event time of its valid heap entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +116,8 @@ class SilenceWatch:
         cadence.last_ts = ts
         cadence.points += 1
         cadence.suspected_at = None
-        if not cadence.queued:
-            self._queue(key, cadence)
+        if not cadence.queued or self.deadline(cadence) - ts < (cadence.due - ts) / 2:
+            self._queue(key, cadence)  # re-queued when its deadline came much nearer than its entry (a shrunk gap)
         return before
 
     def resume(self, key: str) -> None:
@@ -167,7 +172,7 @@ class SilenceWatch:
         self._push(self._heap, self.deadline(cadence), key, cadence)
 
     def _push(self, heap: list[tuple[float, str, int]], when: float, key: str, cadence: Cadence) -> None:
-        cadence.queued = True
+        cadence.queued, cadence.due = True, when
         cadence.ticket = next(self._tickets)
         heapq.heappush(heap, (when, key, cadence.ticket))
 

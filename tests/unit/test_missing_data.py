@@ -161,3 +161,14 @@ def test_a_series_forgotten_and_seen_again_or_imported_while_live_keeps_one_heap
     assert len(watch._heap) == 1  # stale entries are dropped when popped, not adopted and re-queued
     assert [silence.key for silence in watch.advance(T0 + 60_400.0, T0 + 60_400.0)] == ["s"]  # reported once
     assert len(watch._heap) == 1
+
+
+def test_a_series_that_stops_after_its_usual_gap_shrank_again_is_reported_in_time() -> None:
+    stage = _stage()
+    _feed(stage, 0, 600, ("cpu", "mem"))
+    _feed(stage, 20_000, 34_400, ("cpu", "mem"))  # both resume after a jump: a huge gap, decaying over 4 h
+    cadence = stage.metrics.silence.cadence("svc|h1|cpu") if stage.metrics.silence is not None else None
+    assert cadence is not None
+    assert cadence.gap < 2 * STEP
+    signals = _missing(_feed(stage, 34_400, 34_700, ("mem",)))  # cpu stops
+    assert {signal.name for signal in signals if signal.status == "firing"} == {"cpu"}
