@@ -283,7 +283,7 @@ class SeasonalColumns(MemberColumns):
 
     fields = (
         "first_ts", "last_ts", "offset", "scale", "seasoned",
-        "daily_error", "weekly_error", "open_block", "open_day_mean", "open_sum", "open_count",
+        "daily_error", "weekly_error", "open_block", "open_day_mean", "open_sum", "open_count", "week_from",
     )  # fmt: skip
     int_fields = frozenset({"seasoned", "open_block", "open_count"})
     outside_fields = frozenset({"profile", "visits", "week", "week_visits"})
@@ -317,7 +317,7 @@ class SeasonalColumns(MemberColumns):
 
     def _weekly(self, block: Array) -> Mask:
         """`SeasonalDetector.weekly` of every column (`_weekly_fits` of its state)."""
-        span = block[self.rows["last_ts"]] - block[self.rows["first_ts"]]
+        span = block[self.rows["last_ts"]] - block[self.rows["week_from"]]
         errors = block[self.rows["weekly_error"]] < self.weekly_gain * block[self.rows["daily_error"]]
         weekly: Mask = (span >= WEEKS_BEFORE_WEEKLY * WEEK_SECONDS) & errors
         return weekly
@@ -370,6 +370,7 @@ class SeasonalColumns(MemberColumns):
         clipped = where(clip & (cap < clipped), cap, clipped)
         block[self.rows["scale"]] = old + _at_least(self.scale_alpha, 1.0 / (count + 1)) * (clipped - old)
         block[self.rows["first_ts"]] = first_ts
+        block[self.rows["week_from"]] = where(first, ts, block[self.rows["week_from"]])
         block[self.rows["last_ts"]] = ts
         block[self.rows["offset"]] = offset
         block[self.count] = count + 1

@@ -11,7 +11,8 @@ Weekly seasonality is a correction on top, turned on only where the data shows i
 block (`week_buckets`, 7 days x 3 hours by default) the mean of the daily model's residuals, folded in
 once per finished visit (so it only holds earlier weeks). Two out-of-sample errors are tracked: the
 daily residual against the weekly correction, and against the same correction averaged over the days
-of the week (what a correction without day-of-week knows). After two weeks, while the first is at most
+of the week (what a correction without day-of-week knows). After two weeks of it (from the first point,
+or from restoring a snapshot taken before it existed), while the first is at most
 `weekly_gain` of the second, the weekly correction joins the expected value (a weekend dip stops looking
 unusual and the band tightens). A series without a weekly pattern never turns it on. Memory: one float
 per daily bucket and two per weekly block. It does not detect other periods.
@@ -41,6 +42,7 @@ _ADDED_FIELDS = {  # state fields added after the first snapshots, with the valu
     "open_day_mean": 0.0,
     "open_sum": 0.0,
     "open_count": 0,
+    "week_from": None,
 }
 
 
@@ -64,6 +66,7 @@ class SeasonalDetector(CalibratedDetector):
         "open_day_mean",
         "open_sum",
         "open_count",
+        "week_from",
     )
     lazy_statistic: ClassVar[bool] = True
 
@@ -117,6 +120,9 @@ class SeasonalDetector(CalibratedDetector):
         self.open_sum = 0.0
         self.open_count = 0
         """The weekly block being visited and its daily residuals so far (folded in when the visit ends)."""
+        self.week_from = 0.0
+        """Event time the weekly correction started learning (the first point, or the restore of a snapshot
+        from before it): the two weeks count from here."""
         self.weekly = False
         """The weekly correction is part of the expected value (derived; refreshed after every change)."""
         self.ready = False
@@ -155,6 +161,7 @@ class SeasonalDetector(CalibratedDetector):
         self.last_ts = ts
         if count == 0:
             self.first_ts = ts
+            self.week_from = ts
             self.offset = value
         offset = self.offset
         profile = self.profile
@@ -186,7 +193,7 @@ class SeasonalDetector(CalibratedDetector):
         self.count = count + 1
         self.ready = covered and seasoned  # and count > 0
         self.weekly = (  # `_weekly_fits`, inlined (once per point)
-            ts - self.first_ts >= _WEEKLY_AFTER and self.weekly_error < self.weekly_gain * self.daily_error
+            ts - self.week_from >= _WEEKLY_AFTER and self.weekly_error < self.weekly_gain * self.daily_error
         )
         self._cache = None
 
@@ -253,7 +260,9 @@ class SeasonalDetector(CalibratedDetector):
 
     def _weekly_fits(self) -> bool:
         """Two weeks seen and the weekly correction predicts clearly better than the day-of-week-blind one."""
-        return self.last_ts - self.first_ts >= _WEEKLY_AFTER and self.weekly_error < self.weekly_gain * self.daily_error
+        return (
+            self.last_ts - self.week_from >= _WEEKLY_AFTER and self.weekly_error < self.weekly_gain * self.daily_error
+        )
 
     def load(self, snapshot: dict[str, Any]) -> None:
         """`CalibratedDetector.load`, accepting snapshots from before the weekly correction (none learnt yet)."""
@@ -269,6 +278,8 @@ class SeasonalDetector(CalibratedDetector):
                 state["week"] = [0.0] * self.week_buckets
             if state["week_visits"] is None:
                 state["week_visits"] = [0] * self.week_buckets
+            if state["week_from"] is None:  # a snapshot without the weekly fields has learnt none: from now
+                state["week_from"] = state["first_ts"] if "week" in snapshot["state"] else state["last_ts"]
             snapshot = {**snapshot, "state": state}
         if len(snapshot["state"]["week"]) != self.week_buckets:
             raise ValueError(

@@ -23,6 +23,7 @@ import pytest
 from aiops.detectors.base import PointScore
 from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ensemble_bank import EnsembleBank
+from aiops.detectors.seasonal import _ADDED_FIELDS
 
 KINDS = 11
 FIELDS = ("score", "expected", "lower", "upper", "warm", "detail", "undamped")
@@ -147,6 +148,70 @@ def test_bank_equals_the_scalar_ensemble_once_the_weekly_correction_is_on() -> N
         stamp = float(ts.max()) + 3600.0
         assert _same_point(back.process(np.array([index]), np.array([stamp]), np.array([100.0])).point(0),
                            scalar.score(stamp, 100.0))  # fmt: skip
+
+
+def _adversarial_weekly(seed: int, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weekly gauges until the correction is on, then repeated timestamps, time going backwards, gaps of
+    a week (same block again) and more, and odd finite values; series interleaved, each in its own order."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(series):
+        step = (3600.0, 1800.0)[index % 2]
+        start = (1_400_000_000.0, -3 * 86400.0 + 900.0)[index % 2]  # negative event times too
+        clean = start + step * np.arange(int(3 * 7 * 86400 / step))
+        jumps = rng.choice([step, 0.0, -86400.0, 7 * 86400.0, 15 * 86400.0 + 1800.0], 500,
+                           p=[0.85, 0.05, 0.03, 0.04, 0.03])  # fmt: skip
+        ts = np.concatenate([clean, clean[-1] + np.cumsum(jumps)])
+        values = _weekly_gauge(ts, rng)
+        odd = clean.size + rng.integers(0, 500, 15)
+        values[odd] = rng.choice([0.0, -1e6, 1e12, 5e-324], odd.size)
+        rows.append((np.full(ts.size, index), ts, values))
+    order = np.concatenate([np.full(row[0].size, index) for index, row in enumerate(rows)])
+    rng.shuffle(order)
+    taken = np.zeros(series, int)
+    picked = []
+    for index in order.tolist():
+        picked.append(tuple(row[taken[index]] for row in rows[index]))
+        taken[index] += 1
+    flat = np.array(picked)
+    return flat[:, 0].astype(np.intp), flat[:, 1], flat[:, 2]
+
+
+def test_bank_equals_the_scalar_ensemble_with_the_weekly_correction_on_under_adversarial_time() -> None:
+    series, ts, values = _adversarial_weekly(11, series=4)
+    _assert_bank_equals_scalars(series, ts, values, np.random.default_rng(11))
+
+
+def test_older_snapshots_restored_into_bank_and_scalar_continue_identically() -> None:
+    """A snapshot from before the weekly fields, restored mid-stream into the bank (next to live series)
+    and into the scalar ensemble: both continue bit-identically, through the weekly correction turning on,
+    and a released then reallocated index starts fresh."""
+    rng = np.random.default_rng(5)
+    ts = 1_400_000_000.0 + 3600.0 * np.arange(6 * 7 * 24)
+    values = _weekly_gauge(ts, rng)
+    cut = 2 * 7 * 24
+    source = MetricEnsemble()
+    for stamp, value in zip(ts[:cut].tolist(), values[:cut].tolist(), strict=True):
+        source.score(stamp, value)
+        source.learn(stamp, value)
+    state = json.loads(json.dumps(source.snapshot()))
+    for field in _ADDED_FIELDS:
+        del state["components"]["seasonal"]["state"][field]
+    scalar = MetricEnsemble.restore(state)
+    bank = EnsembleBank()
+    bank.add(3)
+    bank.process(np.arange(3), np.full(3, 1e9), np.ones(3))
+    bank.restore(1, state)
+    for stamp, value in zip(ts[cut:].tolist(), values[cut:].tolist(), strict=True):
+        scores = bank.process(np.array([0, 1, 2, 1]), np.array([stamp, stamp, stamp, stamp]),
+                              np.array([value, value, value, value + 1.0]))  # fmt: skip
+        for offset, seen in ((1, value), (3, value + 1.0)):
+            assert _same_point(scores.point(offset), scalar.score(stamp, seen)), stamp
+            scalar.learn(stamp, seen)
+    assert scalar.components["seasonal"].weekly  # type: ignore[attr-defined]
+    assert json.dumps(bank.snapshot(1)) == json.dumps(scalar.snapshot())
+    bank.release(1)
+    assert json.dumps(bank.snapshot(bank.allocate())) == json.dumps(MetricEnsemble().snapshot())
 
 
 def _assert_bank_equals_scalars(

@@ -108,3 +108,39 @@ def test_weekly_state_round_trips_and_older_snapshots_load() -> None:
     assert not legacy.weekly
     assert legacy.week == [0.0] * legacy.week_buckets
     assert legacy.score(float(ts[100]), 120.0) == older.score(float(ts[100]), 120.0)
+
+
+def test_an_older_snapshot_waits_two_weeks_of_weekly_learning_before_the_correction() -> None:
+    """Restored from before the weekly fields, the correction has learnt nothing yet: 'after two weeks'
+    counts from the restore, not from the series' first point (else one week's noisy blocks and a handful
+    of scored residuals could turn it on for a series without a weekly pattern)."""
+    ts = START + 3600.0 * np.arange(6 * 7 * 24)
+    values = _daily(ts, seed=1)  # no weekly pattern: a fresh detector never turns the correction on
+    cut = 3 * 7 * 24
+    older = SeasonalDetector()
+    _scores(older, ts[:cut], values[:cut])
+    assert not older.weekly
+    snapshot = json.loads(json.dumps(older.snapshot()))
+    for field in _ADDED_FIELDS:
+        del snapshot["state"][field]
+    legacy = SeasonalDetector.restore(snapshot)
+    for stamp, value in zip(ts[cut:].tolist(), values[cut:].tolist(), strict=True):
+        legacy.learn(stamp, value)
+        assert not legacy.weekly or stamp - float(ts[cut]) >= 2 * WEEK_SECONDS, stamp
+
+
+@pytest.mark.parametrize("week_buckets", [0, -7, 10])
+def test_week_buckets_must_be_a_positive_multiple_of_seven(week_buckets: int) -> None:
+    with pytest.raises(ValueError, match="week_buckets"):
+        SeasonalDetector(week_buckets=week_buckets)
+
+
+@pytest.mark.parametrize("week_buckets", [7, 168])
+def test_other_weekly_resolutions_learn_and_round_trip(week_buckets: int) -> None:
+    ts = START + 3600.0 * np.arange(4 * 7 * 24)
+    detector = SeasonalDetector(week_buckets=week_buckets)
+    _scores(detector, ts, _weekly(ts))
+    assert sum(detector.week_visits) > 0
+    restored = SeasonalDetector.restore(json.loads(json.dumps(detector.snapshot())), week_buckets=week_buckets)
+    assert restored.snapshot() == detector.snapshot()
+    assert restored.weekly == detector.weekly
