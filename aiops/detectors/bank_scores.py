@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiops.detectors.bank_layout import Array, Index, Mask
-from aiops.detectors.base import PointScore
+from aiops.detectors.base import NON_FINITE_DETAIL, PointScore
 from aiops.detectors.ensemble import (  # _point_score: the ensemble's fast `PointScore` maker, same objects
     COUNTER,
     GAUGE,
@@ -42,8 +42,12 @@ class BankScores:
     mode: Index
     labels: tuple[str, ...]
     """Source names by code (0: none)."""
+    ignored: Mask
+    """The value was NaN/inf: not scored nor learnt (`non_finite_point`)."""
 
     def detail(self, point: int) -> str:
+        if self.ignored[point]:
+            return NON_FINITE_DETAIL
         return f"{self.labels[self.source[point]]} surprise={self.surprise[point]:.2f} mode={MODES[self.mode[point]]}"
 
     def point(self, point: int) -> PointScore:
@@ -65,13 +69,13 @@ class BankScores:
         labels, make = self.labels, _point_score
         columns = (
             self.score, self.expected, self.has_expected, self.lower, self.upper, self.has_band, self.warm,
-            self.source, self.surprise, self.mode, self.undamped, self.has_undamped,
+            self.source, self.surprise, self.mode, self.undamped, self.has_undamped, self.ignored,
         )  # fmt: skip
         points: list[PointScore] = []
         append = points.append
         for row in zip(*(column.tolist() for column in columns), strict=True):
-            score, expected, has_expected, lower, upper, band, warm, source, surprise, mode, undamped, damped = row
-            detail = f"{labels[source]} surprise={surprise:.2f} mode={MODES[mode]}"
+            score, expected, has_expected, lower, upper, band, warm, source, surprise, mode, undamped, damped, nan = row
+            detail = NON_FINITE_DETAIL if nan else f"{labels[source]} surprise={surprise:.2f} mode={MODES[mode]}"
             if not has_expected:
                 expected = None
             if not band:
@@ -87,5 +91,5 @@ def empty_scores(size: int, labels: tuple[str, ...]) -> BankScores:
     return BankScores(
         score=floats[0], undamped=floats[1], has_undamped=masks[0], warm=masks[1], expected=floats[2],
         has_expected=masks[2], lower=floats[3], upper=floats[4], has_band=masks[3], surprise=floats[5],
-        source=np.zeros(size, np.intp), mode=np.zeros(size, np.intp), labels=labels,
+        source=np.zeros(size, np.intp), mode=np.zeros(size, np.intp), labels=labels, ignored=np.zeros(size, bool),
     )  # fmt: skip

@@ -37,7 +37,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiops.detectors.base import PointScore
+from aiops.detectors.base import PointScore, non_finite_point
 from aiops.detectors.tail import score_to_surprise, surprise_to_score
 
 SENSOR_BASE = 65536
@@ -297,7 +297,9 @@ class CadOseDetector:
         self.range = step.value_range
 
     def score(self, ts: float, value: float) -> PointScore:
-        if not math.isfinite(value) or not self.warm:
+        if not math.isfinite(value):
+            return non_finite_point(self.warm)
+        if not self.warm:
             return PointScore(score=0.0, warm=self.warm, detail="cad_ose probation")
         step = self.plan(ts, value)
         calibrated = surprise_to_score(self.scale * step.reported)

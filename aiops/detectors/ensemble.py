@@ -31,7 +31,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from aiops.detectors.base import PointScore, SeriesDetector
+from aiops.detectors.base import PointScore, SeriesDetector, non_finite_point
 from aiops.detectors.calibrated import CalibratedDetector
 from aiops.detectors.drift import DriftDetector
 from aiops.detectors.flatline import FlatLineDetector
@@ -106,6 +106,7 @@ def _point_score_factory() -> _PointMaker:
 
 _point_score = _point_score_factory()
 _log1p = math.log1p
+_isfinite = math.isfinite
 _LOG10_E = math.log10(math.e)
 
 _Members = tuple[
@@ -242,6 +243,8 @@ class MetricEnsemble:
         return ts, value, (0.0 if combined < 0.0 else combined), source, centre, spread, persistence, seen, statistics
 
     def score(self, ts: float, value: float) -> PointScore:
+        if not _isfinite(value):  # a NaN/inf sample is not scored nor learnt (it would poison every member)
+            return non_finite_point(self.warm)
         cached = self._cache
         if cached is None or cached[0] != ts or cached[1] != value:
             cached = self._cache = self._combine(ts, value)
@@ -271,6 +274,8 @@ class MetricEnsemble:
         )
 
     def learn(self, ts: float, value: float) -> None:
+        if not _isfinite(value):
+            return
         cached = self._cache
         if cached is None or cached[0] != ts or cached[1] != value:
             cached = self._combine(ts, value)

@@ -101,10 +101,23 @@ class EnsembleBank:
         if series.size and (series.min() < 0 or series.max() >= self.size):
             raise IndexError("series index out of range")
         out = empty_scores(series.size, self.labels)
+        finite = np.isfinite(values)
         with np.errstate(all="ignore"):
             for positions in _rounds(series):
-                self._round(series[positions], ts[positions], values[positions], out, positions)
+                if not finite[positions].all():  # NaN/inf: not scored nor learnt, like `MetricEnsemble`
+                    self._ignore(series[positions[~finite[positions]]], out, positions[~finite[positions]])
+                    positions = positions[finite[positions]]  # noqa: PLW2901 - the round's finite points
+                if positions.size:
+                    self._round(series[positions], ts[positions], values[positions], out, positions)
         return out
+
+    def _ignore(self, series: Index, out: BankScores, positions: Index) -> None:
+        """`non_finite_point(warm)` for these points: score 0, no baseline, the series' current warm."""
+        block = self.state[:, series]
+        members = [member.ready(block) & (block[member.tail.fitted] != 0) if member.tail is not None
+                   else member.ready(block) for member in self.members]  # fmt: skip
+        out.warm[positions] = (block[self.rows["mode"]] != 0) & np.logical_or.reduce(members)
+        out.ignored[positions] = True
 
     def _round(self, series: Index, ts: Array, values: Array, out: BankScores, positions: Index) -> None:
         block = self.state[:, series]

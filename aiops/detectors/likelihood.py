@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.base import PointScore, SeriesDetector
+from aiops.detectors.base import PointScore, SeriesDetector, non_finite_point
 
 RED, YELLOW = 1e-5, 1e-3
 NULL = (0.5, 1e3)
@@ -156,10 +156,14 @@ class LikelihoodDetector:
         return raw, likelihood, fit
 
     def score(self, ts: float, value: float) -> PointScore:
+        if not math.isfinite(value):  # not scored nor learnt, by the wrapper or the inner detector
+            return non_finite_point(self.warm)
         raw, likelihood, _ = self._evaluate(ts, value)
         return PointScore(score=1.0 - likelihood, warm=self.warm, detail=f"raw={raw:.4f} likelihood={likelihood:.3g}")
 
     def learn(self, ts: float, value: float) -> None:
+        if not math.isfinite(value):
+            return
         raw, _, fit = self._evaluate(ts, value)
         if self.inner.warm:
             self.likelihood.commit(raw, value, fit)

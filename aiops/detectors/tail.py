@@ -203,5 +203,5 @@ def _upper_tail_cv(batch: list[float]) -> float:
     mean = sum(excesses) / len(excesses)
     if not mean > 0.0 or not math.isfinite(mean):
         return 0.0
-    variance = sum((excess - mean) ** 2 for excess in excesses) / len(excesses)
+    variance = sum((excess - mean) * (excess - mean) for excess in excesses) / len(excesses)  # `**` raises on overflow
     return math.sqrt(variance) / mean

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from aiops.detectors.base import SeriesDetector
+from aiops.detectors.base import NON_FINITE_DETAIL, SeriesDetector
 from aiops.detectors.cad_ose import CadOseDetector
 from aiops.detectors.drift import DriftDetector
 from aiops.detectors.ensemble import MetricEnsemble
@@ -124,3 +124,24 @@ def test_state_round_trips_through_its_json_snapshot(name: str) -> None:
     rest = stream[800:]
     assert np.array_equal(np.array(run(original, rest)), np.array(run(copy, rest)), equal_nan=True)
     assert state(copy) == state(original)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_non_finite_sample_is_a_data_quality_verdict_and_changes_nothing(name: str) -> None:
+    clean = [(ts, value) for ts, value in adversarial_stream(8) if math.isfinite(value)]
+    with_bad: list[tuple[float, float]] = []
+    for index, (ts, value) in enumerate(clean):
+        if index % 97 == 5:
+            with_bad.append((ts, (math.nan, math.inf, -math.inf)[index % 3]))
+        with_bad.append((ts, value))
+    reference, detector = DETECTORS[name][0](), DETECTORS[name][0]()
+    expected = iter(run(reference, clean))
+    for ts, value in with_bad:
+        verdict = detector.score(ts, value)
+        detector.learn(ts, value)
+        if math.isfinite(value):
+            assert verdict.score == next(expected), (name, ts)
+        else:
+            assert verdict.score == 0.0
+            assert verdict.detail == NON_FINITE_DETAIL, name
+    assert state(detector) == state(reference)
