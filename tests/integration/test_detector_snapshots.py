@@ -5,6 +5,7 @@ baseline and checkpoints (snapshot + commit); a second worker of the same group 
 first records and flags the very next spike, with no warm-up and without replaying what the snapshot
 already covers. The same holds for the log detector (learned templates and the service's warm-up survive)
 and for the multivariate detector (an entity's window of vectors survives, so it refits at once).
+With missing data on, the worker reports a series that stops while the others go on.
 """
 
 from __future__ import annotations
@@ -207,3 +208,36 @@ async def test_micro_batched_ensemble_worker_flags_a_shift_and_its_state_survive
     state = second.stage.metrics.export_series("api|h1|latency_ms")
     assert state is not None
     assert state["detector"]["count"] == 905
+
+
+async def test_worker_reports_a_series_that_stops_while_the_others_go_on(
+    kafka_bootstrap: str, unique_topic_prefix: str
+) -> None:
+    ingest = {"consumer_group": f"{unique_topic_prefix}g5", "idle_partition_seconds": 0.5}
+    raw = isolated_config(unique_topic_prefix, kafka_bootstrap, {"ingest": ingest})
+    raw["detection"] = {"metric": {"missing_data": {"enabled": True}}}
+    raw["correlation"] = {"allowed_lateness_seconds": 1}
+    config = AiopsConfig.model_validate(raw)
+    t = config.topics
+    await worker_topics(kafka_bootstrap, config)
+    rng = random.Random(5)
+    both = [sample(i, 100 + rng.gauss(0, 1), name) for i in range(30) for name in ("latency_ms", "errors")]
+    alone = [sample(i, 100.0) for i in range(30, 40)]  # "errors" stops; event time goes on past its deadline
+    await produce(kafka_bootstrap, t.events, both + alone, key=b"api|h1")
+    worker = DetectionWorker(config, kafka_bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="w")
+    await worker.start()
+    task = asyncio.create_task(worker.run())
+    missing: list[dict[str, object]] = []
+    try:
+        for _ in range(20):  # confirmed once the watermark passes the newest sample (idle input: on wall time)
+            await asyncio.sleep(1.0)
+            found = await signals(kafka_bootstrap, t.signals)
+            missing = [s for s in found if s["evidence"]["detector"] == "missing_data"]  # type: ignore[index]
+            if missing:
+                break
+    finally:
+        await worker.stop()
+        task.cancel()
+    assert {s["name"] for s in missing} == {"errors"}
+    assert {s["status"] for s in missing} == {"firing"}
+    assert str(missing[0]["started_at"]).startswith(dt_from_epoch(T0 + 60 * 29 + 300).isoformat()[:19])
