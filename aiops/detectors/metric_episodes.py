@@ -199,21 +199,8 @@ class MetricEpisodeTracker:
             },
         )
         verb = "no data for" if status == "firing" else "data again after"
-        return Signal(
-            origin="metric_anomaly",
-            fingerprint=f"{key}#missing#{since:.3f}",
-            name=event.name,
-            service=event.service,
-            host=event.host,
-            labels=event.labels,
-            status="firing" if status == "firing" else "resolved",
-            severity="warning",
-            ts=dt_from_epoch(now),
-            started_at=dt_from_epoch(since),
-            summary=f"{event.name}: {verb} {silent_for:.0f}s (usually every {cadence.gap:.3g}s)",
-            evidence=evidence,
-            source=event.source,
-        )
+        summary = f"{event.name}: {verb} {silent_for:.0f}s (usually every {cadence.gap:.3g}s)"
+        return _series_signal(event, f"{key}#missing#{since:.3f}", status, "warning", (since, now), summary, evidence)
 
     def _update_episode(
         self, key: str, series: _Series, event: MetricEvent, ts: float, verdict: PointScore, anomalous: bool
@@ -268,18 +255,28 @@ class MetricEpisodeTracker:
             details={"detail": peak.detail} if peak.detail else {},
         )
         expected = f"{peak.expected:.4g}" if peak.expected is not None else "n/a"
-        return Signal(
-            origin="metric_anomaly",
-            fingerprint=f"{key}#{episode.start:.3f}",
-            name=event.name,
-            service=event.service,
-            host=event.host,
-            labels=event.labels,
-            status="firing" if status == "firing" else "resolved",
-            severity=severity,
-            ts=dt_from_epoch(ts),
-            started_at=dt_from_epoch(episode.start),
-            summary=f"{event.name} {direction} baseline: {episode.peak_value:.4g} vs expected {expected}",
-            evidence=evidence,
-            source=event.source,
-        )
+        summary = f"{event.name} {direction} baseline: {episode.peak_value:.4g} vs expected {expected}"
+        fingerprint = f"{key}#{episode.start:.3f}"
+        return _series_signal(event, fingerprint, status, severity, (episode.start, ts), summary, evidence)
+
+
+def _series_signal(
+    event: MetricEvent, fingerprint: str, status: str, severity: str, times: tuple[float, float], summary: str,
+    evidence: Evidence,
+) -> Signal:
+    """A `metric_anomaly` signal of `event`'s series; `times` = (started at, now)."""
+    return Signal(
+        origin="metric_anomaly",
+        fingerprint=fingerprint,
+        name=event.name,
+        service=event.service,
+        host=event.host,
+        labels=event.labels,
+        status="firing" if status == "firing" else "resolved",
+        severity=severity,
+        ts=dt_from_epoch(times[1]),
+        started_at=dt_from_epoch(times[0]),
+        summary=summary,
+        evidence=evidence,
+        source=event.source,
+    )
