@@ -177,6 +177,7 @@ class DetectionStage:
             restorer=None if series_factory else restore,
             min_anomalous_points=config.metric.min_anomalous_points,
             silence=silence_watch(config.metric),
+            min_deviation_sigmas=config.metric.min_deviation_sigmas,
         )
         self._config = config
         # Log detector state per shard (the runtime uses the input partition), so it can move with it.

@@ -47,6 +47,10 @@ class MetricDetectorConfig(StrictModel):
         2, ge=1, description="Consecutive anomalous points before an episode fires (like Prometheus' `for:`)."
     )
     end_after_normal_points: int = Field(3, ge=1, description="Normal points that close an episode.")
+    min_deviation_sigmas: float | None = Field(
+        3.0, gt=0, description="A flagged point only counts when its value is at least this many of the series' "
+        "own point-to-point noise sigmas from the expected value (practical significance: a statistically "
+        "surprising drift of a few % does not open an episode); null: off.")  # fmt: skip
     refresh_seconds: float = Field(
         60.0,
         gt=0,

@@ -7,13 +7,17 @@ Prometheus' `for:`, so one noisy point never pages anyone; a point whose score i
 detector's own repeat damping counts while confirming, see `PointScore.undamped`), a `firing` signal dated
 at the onset and a
 `resolved` signal after `end_after_normal` normal points; an open episode re-sends `firing` every
-`refresh_seconds` of event time (so correlation can resolve it as stale if this state is lost). Live
+`refresh_seconds` of event time (so correlation can resolve it as stale if this state is lost). With
+`min_deviation_sigmas`, a flagged point only counts when its value is at least that many of the series' own
+point-to-point noise sigmas from the expected value (`NoiseScale`): a statistically surprising but tiny
+deviation (a drift of a few % on a noisy series) does not open an episode. Live
 series are capped; the least recently seen are evicted (counted).
 It does not decide what an anomaly means for an incident: that is correlation's job.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -43,11 +47,45 @@ class _Episode:
     confirmed: bool = False
 
 
+NOISE_WARMUP = 30
+"""Differences a series' noise scale needs before it gates anything."""
+_MEAN_ABS_DIFF_PER_SIGMA = 2.0 / math.sqrt(math.pi)
+"""E|x_t - x_t-1| / sigma for independent Gaussian noise."""
+_NOISE_CLIP = 6.0
+"""A difference counts at most this many times the current mean (a spike does not inflate the noise)."""
+
+
+@dataclass(slots=True)
+class NoiseScale:
+    """A series' point-to-point noise: EW mean absolute difference of consecutive values, as a sigma."""
+
+    mean_abs_diff: float = 0.0
+    count: int = 0
+    previous: float = 0.0
+
+    @property
+    def sigma(self) -> float | None:
+        """Noise sigma, or None while warming up."""
+        return self.mean_abs_diff / _MEAN_ABS_DIFF_PER_SIGMA if self.count > NOISE_WARMUP else None
+
+    def learn(self, value: float) -> None:
+        if self.count:
+            difference = abs(value - self.previous)
+            mean = self.mean_abs_diff
+            if self.count > 3 and mean > 0.0 and difference > _NOISE_CLIP * mean:
+                difference = _NOISE_CLIP * mean
+            rate = 1.0 / (self.count + 1)
+            self.mean_abs_diff = mean + (rate if rate > 0.01 else 0.01) * (difference - mean)
+        self.count += 1
+        self.previous = value
+
+
 @dataclass(slots=True)
 class _Series:
     detector: SeriesDetector
     episode: _Episode | None = None
     last_event: MetricEvent | None = field(default=None, repr=False)
+    noise: NoiseScale = field(default_factory=NoiseScale)
 
 
 class MetricEpisodeTracker:
@@ -63,7 +101,9 @@ class MetricEpisodeTracker:
         restorer: SeriesRestorer | None = None,
         min_anomalous_points: int = 1,
         silence: SilenceWatch | None = None,
+        min_deviation_sigmas: float | None = None,
     ) -> None:
+        self.min_deviation_sigmas = min_deviation_sigmas
         self.silence = silence
         self.pending: list[Signal] = []
         """Signals produced outside `observe`'s return value (a missing-data silence ended); callers drain it."""
@@ -105,7 +145,18 @@ class MetricEpisodeTracker:
         if not anomalous and verdict.warm and verdict.undamped is not None:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
             anomalous = episode is not None and not episode.confirmed and verdict.undamped >= self.threshold
+        if anomalous and self.min_deviation_sigmas is not None:
+            anomalous = self._significant(series.noise, event.value, verdict)
+        series.noise.learn(event.value)
         return self._update_episode(key, series, event, ts, verdict, anomalous)
+
+    def _significant(self, noise: NoiseScale, value: float, verdict: PointScore) -> bool:
+        """The value is at least `min_deviation_sigmas` noise sigmas from the expected one (True when
+        either is unknown: counters' rates, a noise scale still warming up)."""
+        sigma = noise.sigma
+        if sigma is None or verdict.expected is None or self.min_deviation_sigmas is None:
+            return True
+        return abs(value - verdict.expected) >= self.min_deviation_sigmas * sigma
 
     def detector_of(self, key: str) -> SeriesDetector | None:
         """The live detector of series `key`, if any (without touching its recency)."""
@@ -132,6 +183,7 @@ class MetricEpisodeTracker:
             "v": SNAPSHOT_VERSION,
             "detector": series.detector.snapshot(),
             "episode": None if episode is None else {**asdict(episode), "peak": asdict(episode.peak)},
+            "noise": asdict(series.noise),
         }
         cadence = self.silence.export(key) if self.silence is not None else None
         if cadence is not None and series.last_event is not None:  # a silence is reported with the series' identity
@@ -148,6 +200,9 @@ class MetricEpisodeTracker:
         episode = state.get("episode")
         if episode is not None:
             series.episode = _Episode(**{**episode, "peak": PointScore(**episode["peak"])})
+        noise = state.get("noise")  # absent in snapshots from before the significance gate: re-learnt
+        if noise is not None:
+            series.noise = NoiseScale(float(noise["mean_abs_diff"]), int(noise["count"]), float(noise["previous"]))
         cadence, last_event = state.get("cadence"), state.get("last_event")
         if cadence is not None and last_event is not None and self.silence is not None:
             series.last_event = MetricEvent.model_validate(last_event)
@@ -241,7 +296,12 @@ class MetricEpisodeTracker:
         peak = episode.peak
         severity = "high" if peak.score >= HIGH_SCORE else "warning"
         direction = "above" if peak.expected is not None and episode.peak_value > peak.expected else "below"
-        detector_name = getattr(self._series[key].detector, "name", "detector")
+        series = self._series[key]
+        detector_name = getattr(series.detector, "name", "detector")
+        details: dict[str, float | str] = {"detail": peak.detail} if peak.detail else {}
+        sigma = series.noise.sigma
+        if self.min_deviation_sigmas is not None and sigma is not None:
+            details["noise_sigma"] = sigma  # what the significance gate measured the deviation against
         evidence = Evidence(
             detector=detector_name,
             score=peak.score,
@@ -252,7 +312,7 @@ class MetricEpisodeTracker:
             upper=peak.upper,
             onset=dt_from_epoch(episode.start),
             peak_at=dt_from_epoch(episode.peak_ts),
-            details={"detail": peak.detail} if peak.detail else {},
+            details=details,
         )
         expected = f"{peak.expected:.4g}" if peak.expected is not None else "n/a"
         summary = f"{event.name} {direction} baseline: {episode.peak_value:.4g} vs expected {expected}"
