@@ -55,6 +55,15 @@ DRIFT_CONFIRM_POINTS = 15
 SHIFT_CONFIRM_POINTS = 15
 """The shift (slow level) member counts a deviation once it has held this many points; bursts are the spike's."""
 GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
+SHAPE_SOURCES = ("flatline", "variance")
+"""Members whose anomalies are about the series' shape (stuck, or noisier/quieter than usual), not about its
+distance from the expected value: the stream's significance gate does not measure them by that distance."""
+
+
+def is_shape_anomaly(point: PointScore) -> bool:
+    """The ensemble's verdict was decided by a shape member (its detail starts with the deciding source)."""
+    return point.detail.startswith(SHAPE_SOURCES)
+
 
 _Evaluation = tuple[
     float, float, float, str, float | None, float | None, float, float | None, list[float | None] | None

@@ -10,7 +10,8 @@ at the onset and a
 `refresh_seconds` of event time (so correlation can resolve it as stale if this state is lost). With
 `min_deviation_sigmas`, a flagged point only counts when its value is at least that many of the series' own
 point-to-point noise sigmas from the expected value (`NoiseScale`): a statistically surprising but tiny
-deviation (a drift of a few % on a noisy series) does not open an episode. Live
+deviation (a drift of a few % on a noisy series) does not open an episode; shape anomalies (a flat line, a
+variance change) are not measured that way. Live
 series are capped; the least recently seen are evicted (counted).
 It does not decide what an anomaly means for an incident: that is correlation's job.
 """
@@ -24,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
+from aiops.detectors.ensemble import is_shape_anomaly
 from aiops.detectors.missing_data import Cadence, SilenceWatch
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
@@ -152,9 +154,12 @@ class MetricEpisodeTracker:
 
     def _significant(self, noise: NoiseScale, value: float, verdict: PointScore) -> bool:
         """The value is at least `min_deviation_sigmas` noise sigmas from the expected one (True when
-        either is unknown: counters' rates, a noise scale still warming up)."""
+        either is unknown: counters' rates, a noise scale still warming up; and for shape anomalies:
+        flat lines, variance changes)."""
         sigma = noise.sigma
         if sigma is None or verdict.expected is None or self.min_deviation_sigmas is None:
+            return True
+        if is_shape_anomaly(verdict):  # a flat line sits at its expected value: distance says nothing
             return True
         return abs(value - verdict.expected) >= self.min_deviation_sigmas * sigma
 

@@ -12,9 +12,12 @@ import json
 import random
 from typing import Any
 
-from support.builders import metric_event
+from support.builders import T0, metric_event
 
+from aiops.config import DetectionConfig
+from aiops.detection import DetectionStage
 from aiops.detectors.base import PointScore
+from aiops.detectors.config import MetricDetectorConfig
 from aiops.detectors.metric_episodes import MetricEpisodeTracker
 from aiops.signals import Signal
 
@@ -99,3 +102,25 @@ def test_the_noise_scale_travels_in_the_series_snapshot() -> None:
     again = _tracker(3.0)
     assert again.import_series(key, older)
     assert _run(again, deviation=0.5, points=30, start=50)  # its noise scale warms up again first
+
+
+def test_a_flat_line_at_the_expected_value_still_opens_an_episode() -> None:
+    firing = {}
+    for sigmas in (None, 3.0):
+        stage = DetectionStage(
+            DetectionConfig(metric=MetricDetectorConfig(detector="ensemble", min_deviation_sigmas=sigmas))
+        )
+        rng = random.Random(2)
+        value = 50.0
+        signals = []
+        for index in range(2600):
+            if index < 2500:
+                value = 50.0 + rng.gauss(0.0, 2.0)  # from 2500 on, stuck at its last value: near the expected one
+            signals += stage.process(metric_event(60.0 * index, value))
+        firing[sigmas] = [
+            signal for signal in signals if signal.status == "firing" and signal.ts.timestamp() >= T0 + 60.0 * 2500
+        ]
+        assert firing[sigmas], sigmas
+        evidence = firing[sigmas][-1].evidence
+        assert evidence is not None
+        assert str(evidence.details["detail"]).startswith("flatline")  # the stuck series, found with the gate too
