@@ -147,9 +147,10 @@ class MetricEpisodeTracker:
         if not anomalous and verdict.warm and verdict.undamped is not None:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
             anomalous = episode is not None and not episode.confirmed and verdict.undamped >= self.threshold
-        if anomalous and self.min_deviation_sigmas is not None:
-            anomalous = self._significant(series.noise, event.value, verdict)
-        series.noise.learn(event.value)
+        if self.min_deviation_sigmas is not None:  # the noise scale serves only the gate
+            if anomalous:
+                anomalous = self._significant(series.noise, event.value, verdict)
+            series.noise.learn(event.value)
         return self._update_episode(key, series, event, ts, verdict, anomalous)
 
     def _significant(self, noise: NoiseScale, value: float, verdict: PointScore) -> bool:
