@@ -7,10 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-# Only what the build needs: pyproject reads README.md; the package ships aiops/ with its data files.
-COPY pyproject.toml README.md ./
+# Only what the build needs: pyproject reads README.md and LICENSE; the package ships aiops/ with its data
+# files; requirements.lock pins every dependency (the same versions CI tests).
+COPY pyproject.toml README.md LICENSE requirements.lock ./
 COPY aiops ./aiops
-RUN pip install . \
+RUN pip install -c requirements.lock . \
     && useradd --system --uid 10001 --no-create-home aiops \
     && mkdir -p /var/lib/aiops && chown aiops /var/lib/aiops \
     && rm -rf /src

@@ -17,6 +17,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:  # `support` must import the same way whatever pytest's rootdir/import mode
     sys.path.insert(0, _TESTS_DIR)
 
+from support.floats import rounding  # noqa: E402, F401  (fixture: native and one-ulp-off numpy rounding)
 from support.receiver import HttpReceiver  # noqa: E402
 
 from aiops.runtime.broker import EmbeddedBroker  # noqa: E402

@@ -4,7 +4,8 @@ Each `*Columns` class mirrors one `CalibratedDetector` subclass of the default e
 block of series (see `bank_layout.py`): `ready`, `judge` (statistic, centre, spread of every column against
 the current state, pure) and `update` (the state part of `absorb`; the caller feeds the tail). The
 formulas, their operation order and every ``max``/``min`` written as a comparison are the scalar
-detectors', so results are bit-identical given the same elementwise float operations. `export`/`load`
+detectors', so results agree with them to the last bits (exactly where numpy's transcendental functions
+round like `math`; see ensemble_bank.py). `export`/`load`
 move one series' state to and from a scalar detector (the snapshot path). Hyper-parameters come from the
 prototype detector. It does not fit tails (see `TailColumns`) nor combine members (see `ensemble_bank.py`).
 """

@@ -12,9 +12,9 @@ for key); both use the `MetricEnsemble` snapshot format, so a series can move be
 scalar detector. `allocate`/`release` recycle series indices.
 
 Equality with the scalar path: every formula, operation order and NaN-aware comparison is the scalar
-one, so scores and states are bit-identical as long as numpy's elementwise `log`, `log1p`, `log10` and
-`power` round like the C library's (true on this project's machines; checked by
-tests/unit/test_ensemble_bank.py). It supports the member set `build_components()` makes (checked at
+one, so verdicts are the same and floats agree within 1e-9 relative on any CPU, bit for bit where numpy's
+elementwise `log`, `log1p`, `log10` and `power` round like the C library's (not on AVX-512, where they
+differ by about one ulp); the contract is in docs/ARCHITECTURE.md and tests/unit/test_ensemble_bank.py. It supports the member set `build_components()` makes (checked at
 construction) and keeps no global state; it does no I/O.
 """
 

@@ -2,9 +2,11 @@
 
 A `DetectionStage(micro_batched=True)` with the ensemble configured keeps its series in one
 `EnsembleBank` and scores each batch's samples together (`prepare`) before the events are processed one
-by one. Compared with the plain stage on the same events: identical signals (including episodes, under
-eviction when the live-series cap is hit mid-batch, and for samples never prepared) and identical series
-snapshots, which restore into either kind of stage.
+by one. Compared with the plain stage on the same events, under the scalar/micro-batched contract of
+`support.floats` (same signals, episodes, strings and snapshot layout; floats within a relative 1e-9),
+also with numpy's transcendental functions forced one ulp off (`rounding`), as on AVX-512 CPUs: the same
+signals (including episodes, under eviction when the live-series cap is hit mid-batch, and for samples
+never prepared) and the same series snapshots, which restore into either kind of stage.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import orjson
 import pytest
 from support.builders import alert_event, log_event, metric_event
+from support.floats import assert_equivalent
 
 from aiops.config import DetectionConfig
 from aiops.detection import DetectionStage
@@ -25,6 +28,8 @@ from aiops.detectors.ensemble import build_components
 from aiops.detectors.ensemble_bank import EnsembleBank
 from aiops.detectors.level import LevelDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent, series_key
+
+pytestmark = pytest.mark.equivalence
 
 Event = MetricEvent | LogEvent | AlertEvent
 
@@ -67,38 +72,37 @@ def _run(stage: DetectionStage, events: list[Event], batch: int, prepare: bool =
     return out
 
 
-def test_micro_batched_stage_gives_the_scalar_signals_and_snapshots() -> None:
+def test_micro_batched_stage_gives_the_scalar_signals_and_snapshots(rounding: str) -> None:
     events = _events(12, 800)
     scalar, banked = DetectionStage(_config()), DetectionStage(_config(), micro_batched=True)
     expected = _run(scalar, events, 10**9, prepare=False)
     assert any(signal["origin"] == "metric_anomaly" for signal in expected)
-    assert _run(banked, events, 700) == expected
+    assert_equivalent(_run(banked, events, 700), expected)
     for event in events[:12]:
         assert isinstance(event, MetricEvent)
         key = series_key(event)
-        assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
+        assert_equivalent(banked.metrics.export_series(key), scalar.metrics.export_series(key))
 
 
-def test_eviction_mid_batch_and_unprepared_samples_match_the_scalar_stage() -> None:
+def test_eviction_mid_batch_and_unprepared_samples_match_the_scalar_stage(rounding: str) -> None:
     events = _events(9, 300, seed=1)
     expected = _run(DetectionStage(_config(max_series=6)), events, 10**9, prepare=False)
     banked = DetectionStage(_config(max_series=6), micro_batched=True)
-    assert _run(banked, events, 400) == expected
+    assert_equivalent(_run(banked, events, 400), expected)
     assert banked.metrics.evicted > 0
     unprepared = DetectionStage(_config(max_series=6), micro_batched=True)
-    assert _run(unprepared, events[:600], 600, prepare=False) == _run(
-        DetectionStage(_config(max_series=6)), events[:600], 600, prepare=False
-    )
+    assert_equivalent(_run(unprepared, events[:600], 600, prepare=False),
+                      _run(DetectionStage(_config(max_series=6)), events[:600], 600, prepare=False))
 
 
-def test_series_state_moves_between_micro_batched_and_scalar_stages() -> None:
+def test_series_state_moves_between_micro_batched_and_scalar_stages(rounding: str) -> None:
     events = _events(6, 600, seed=2)
     half = len(events) // 2
     reference = DetectionStage(_config())
     expected = _run(reference, events, 10**9, prepare=False)
     banked = DetectionStage(_config(), micro_batched=True)
     first = _run(banked, events[:half], 500)
-    assert first == expected[: len(first)]
+    assert_equivalent(first, expected[: len(first)])
     keys = [series_key(event) for event in events[:6] if isinstance(event, MetricEvent)]
     scalar = DetectionStage(_config())
     for key in keys:
@@ -107,13 +111,13 @@ def test_series_state_moves_between_micro_batched_and_scalar_stages() -> None:
         assert scalar.metrics.import_series(key, orjson.loads(orjson.dumps(state)))
     metrics_only = [event for event in events[half:] if isinstance(event, MetricEvent)]
     metric_signals = [signal for signal in expected[len(first) :] if signal["origin"] == "metric_anomaly"]
-    assert _run(scalar, metrics_only, 10**9, prepare=False) == metric_signals
+    assert_equivalent(_run(scalar, metrics_only, 10**9, prepare=False), metric_signals)
     back = DetectionStage(_config(), micro_batched=True)
     for key in keys:
         state = scalar.metrics.export_series(key)
         assert state is not None
         assert back.metrics.import_series(key, orjson.loads(orjson.dumps(state)))
-        assert back.metrics.export_series(key) == state
+        assert_equivalent(back.metrics.export_series(key), state)
 
 
 def test_dropped_series_give_their_bank_index_back() -> None:
@@ -137,7 +141,7 @@ def test_an_ensemble_the_bank_cannot_vectorise_runs_on_the_scalar_path(monkeypat
     stage = DetectionStage(_config(), micro_batched=True)
     assert stage._banked is None
     events = _events(3, 50)
-    assert _run(stage, events, 40) == _run(DetectionStage(_config()), events, 10**9, prepare=False)
+    assert_equivalent(_run(stage, events, 40), _run(DetectionStage(_config()), events, 10**9, prepare=False))
 
 
 class EwmaLike(LevelDetector):
@@ -163,15 +167,15 @@ def test_a_batch_with_few_series_and_many_points_each_is_not_scored_one_round_pe
     expected = _run(scalar, events, 10**9, prepare=False)
     assert any(signal["origin"] == "metric_anomaly" for signal in expected)
     banked = DetectionStage(_config(), micro_batched=True)
-    assert _run(banked, events, 1000) == expected
+    assert_equivalent(_run(banked, events, 1000), expected)
     assert rounds <= 2 * (len(events) // 1000 + 1)  # was one round per point of a series in a batch
     for event in events[:3]:
         assert isinstance(event, MetricEvent)
         key = series_key(event)
-        assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
+        assert_equivalent(banked.metrics.export_series(key), scalar.metrics.export_series(key))
 
 
-def test_batches_mixing_bank_rounds_and_scalar_tails_match_the_scalar_stage() -> None:
+def test_batches_mixing_bank_rounds_and_scalar_tails_match_the_scalar_stage(rounding: str) -> None:
     """Many series once per step and a few hot ones several times: the bank scores the wide rounds, the
     hot series' later points go through filled scalar ensembles; with evictions, same signals and state."""
     rng = np.random.default_rng(7)
@@ -189,7 +193,7 @@ def test_batches_mixing_bank_rounds_and_scalar_tails_match_the_scalar_stage() ->
         expected = _run(scalar, events, 10**9, prepare=False)
         assert max_series < 80 or any(signal["origin"] == "metric_anomaly" for signal in expected)
         banked = DetectionStage(_config(max_series=max_series), micro_batched=True)
-        assert _run(banked, events, 900) == expected
+        assert_equivalent(_run(banked, events, 900), expected)
         for index in range(80):
             key = series_key(metric_event(0.0, 0.0, name=f"m{index}"))
-            assert banked.metrics.export_series(key) == scalar.metrics.export_series(key)
+            assert_equivalent(banked.metrics.export_series(key), scalar.metrics.export_series(key))
