@@ -89,7 +89,9 @@ def test_dockerfile_runs_the_mounted_config() -> None:
     assert "FROM python:3.11-slim" in text
     assert "USER aiops" in text
     assert f'CMD ["aiops", "run", "--config", "{CONFIG_IN_CONTAINER}"]' in text
-    assert "pip install ." in text
+    assert "pip install -c requirements.lock ." in text  # the pinned versions CI tested
+    copied = next(line for line in text.splitlines() if line.startswith("COPY pyproject.toml"))
+    assert {"LICENSE", "requirements.lock", "README.md"} <= set(copied.split())  # all the build reads
 
 
 def test_mounted_config_validates_with_the_worker_environment(
