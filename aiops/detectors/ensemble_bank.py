@@ -14,8 +14,9 @@ scalar detector. `allocate`/`release` recycle series indices.
 Equality with the scalar path: every formula, operation order and NaN-aware comparison is the scalar
 one, so verdicts are the same and floats agree within 1e-9 relative on any CPU, bit for bit where numpy's
 elementwise `log`, `log1p`, `log10` and `power` round like the C library's (not on AVX-512, where they
-differ by about one ulp); the contract is in docs/ARCHITECTURE.md and tests/unit/test_ensemble_bank.py. It supports the member set `build_components()` makes (checked at
-construction) and keeps no global state; it does no I/O.
+differ by about one ulp); the contract is in docs/ARCHITECTURE.md and tests/unit/test_ensemble_bank.py.
+It supports the member set `build_components()` makes (checked at construction) and keeps no global
+state; it does no I/O.
 """
 
 from __future__ import annotations
