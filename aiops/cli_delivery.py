@@ -82,10 +82,12 @@ def cmd_deadletter_replay(args: argparse.Namespace) -> int:
 def cmd_deliver(args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry  # noqa: PLC0415
 
+    from aiops.config_secrets import check_delivery  # noqa: PLC0415
     from aiops.metrics import AiopsMetrics  # noqa: PLC0415
     from aiops.runtime.delivery import delivery_workers  # noqa: PLC0415
 
     config = _config(args)
+    check_delivery(config, args.config)  # every missing secret at once, as `aiops check-config` reports them
     if not config.kafka.bootstrap:
         raise ConfigError("no Kafka to talk to: pass --bootstrap HOST:PORT or set kafka.bootstrap")
     bootstrap = config.kafka.bootstrap

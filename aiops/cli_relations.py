@@ -15,9 +15,9 @@ import argparse
 import json
 import math
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
+from aiops.cli_common import open_input
 from aiops.config import AiopsConfig, load_config
 from aiops.correlation.engine import CorrelationEngine
 from aiops.errors import InvalidEventError
@@ -85,7 +85,7 @@ def _print_text(scopes: dict[str, list[dict[str, Any]]], skipped: int) -> None:
 
 def cmd_relations_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Path(args.file).open("rb") as handle:
+    with open_input(args.file) as handle:
         scopes, skipped = learned_relations(handle, config, args.min_confidence)
     if args.json:
         total = sum(len(edges) for edges in scopes.values())

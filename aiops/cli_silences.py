@@ -1,9 +1,9 @@
 """`aiops silence add|list|expire`: manage dynamic silences on the silences topic.
 
 `add_commands(subparsers)` registers the ``silence`` command group on the main parser's subparsers; each
-command resolves Kafka like ``aiops tail`` (``--config``, ``--bootstrap``, ``kafka.bootstrap``) and the
-topic from ``--topic``, else ``suppression.silences_topic`` (default ``aiops.silences``), the topic the
-worker follows.
+command resolves Kafka like ``aiops tail`` (``--bootstrap``, ``kafka.bootstrap``, else the embedded broker of
+an ``aiops run`` on this machine, found through its run-file) and the topic from ``--topic``, else
+``suppression.silences_topic`` (default ``aiops.silences``), the topic the worker follows.
 
 - ``add``: ``--matcher`` (repeatable, e.g. ``'service=~"check.*"'``), ``--duration 2h`` or ``--ends-at``
   RFC 3339, optional ``--starts-at`` (default now), ``--author``, ``--comment``; prints the new id.
@@ -24,6 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiops.cli_common import quiet_kafka_client_logs, require_bootstrap
 from aiops.correlation.matchers import Matcher, format_matchers
 from aiops.correlation.suppression import Silence
 from aiops.correlation.suppression_config import DEFAULT_SILENCES_TOPIC
@@ -77,10 +78,12 @@ def describe_silence(silence: Silence, at: float) -> str:
 
 def _target(args: argparse.Namespace) -> tuple[str, str]:
     """(bootstrap, topic) from --bootstrap/--config/--topic, like `aiops tail`."""
-    from aiops.cli import _config, _require_bootstrap  # noqa: PLC0415 (aiops.cli imports this module)
+    from aiops.cli import _config  # noqa: PLC0415 (aiops.cli imports this module)
 
     config = _config(args)
-    return _require_bootstrap(config), args.topic or config.suppression.silences_topic
+    bootstrap = require_bootstrap(config)
+    quiet_kafka_client_logs()
+    return bootstrap, args.topic or config.suppression.silences_topic
 
 
 def cmd_silence_add(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 Every section is a frozen pydantic model with ``extra="forbid"``, so a misspelt key is an error that
 names the key and its place in the file. Environment variables override file values: ``AIOPS_`` followed
 by the key path joined with ``__``, e.g. ``AIOPS_KAFKA__BOOTSTRAP=broker:9092`` or
-``AIOPS_CORRELATION__WINDOW_SECONDS=600``; values are parsed as YAML scalars. This module loads and
-validates only; it does not start anything.
+``AIOPS_CORRELATION__WINDOW_SECONDS=600``; values are parsed as YAML scalars. So every ``AIOPS_*`` variable
+is an override: secrets are read from variables with other names or from files (``${ENV:NAME}``,
+``file:/path``; see `aiops.config_secrets`). This module loads and validates only; it does not start anything.
 """
 
 from __future__ import annotations
@@ -32,10 +33,19 @@ __all__ = [
 ENV_PREFIX = "AIOPS_"
 
 
+DEFAULT_EMBEDDED_PORT = 9092
+
+
 class KafkaConfig(StrictModel):
     bootstrap: str | None = Field(None, description="host:port[,host:port]; null starts the embedded broker.")
+    embedded_port: int = Field(
+        DEFAULT_EMBEDDED_PORT, ge=0, le=65535,
+        description="Port of the embedded broker on 127.0.0.1 (used when bootstrap is null); 0 picks a free port. "
+                    "`aiops run` stops with an error naming this key when the port is taken.")
     client_id: str = "aiops"
-    request_timeout_ms: int = Field(30000, ge=1000)
+    request_timeout_ms: int = Field(
+        30000, ge=1000, description="Kafka request timeout; the CLI's clients also give up on an unreachable "
+                                    "broker after this long.")
 
 
 class TopicsConfig(StrictModel):
@@ -97,7 +107,9 @@ class FaustConfig(StrictModel):
 
 class LoggingConfig(StrictModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_format: bool = Field(True, alias="json")
+    json_format: bool | Literal["auto"] = Field(
+        "auto", alias="json", description="true: one JSON object per log line; false: plain text; auto: JSON "
+        "unless stderr is a terminal (people at a console read plain lines, log shippers get JSON).")
     library_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING", description="Level for faust, mode, aiokafka and aiohttp loggers (INFO shows rebalances and "
         "table recovery; DEBUG every fetch). Never below `level`.")
@@ -126,7 +138,9 @@ class AiopsConfig(StrictModel):
         return self
 
 
-def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Apply the ``AIOPS_*`` overrides to `data` in place; return {dotted key path: variable name}."""
+    applied: dict[str, str] = {}
     for key, raw in sorted(environ.items()):
         if not key.startswith(ENV_PREFIX) or key == "AIOPS_CONFIG":
             continue
@@ -138,15 +152,29 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, An
                 raise ConfigError(f"{key}: {'.'.join(path[:-1])} is not a section")
             node = child
         node[path[-1]] = yaml.safe_load(raw) if raw else None
-    return data
+        applied[".".join(path)] = key
+    return applied
 
 
-def _format(error: ValidationError, origin: str) -> str:
+def _env_hint(where: str, unknown: bool, from_env: Mapping[str, str]) -> str:
+    """Which ``AIOPS_*`` variable set `where` (if one did), and what to do about an unknown one."""
+    variable = next((name for path, name in from_env.items() if where == path or where.startswith(path + ".")),
+                    None)
+    if variable is None:
+        return ""
+    if unknown:
+        return (f" (set by environment variable {variable}: every AIOPS_* variable overrides a config key; "
+                "give secrets variables without the AIOPS_ prefix and refer to them as ${ENV:NAME})")
+    return f" (set by environment variable {variable})"
+
+
+def _format(error: ValidationError, origin: str, from_env: Mapping[str, str]) -> str:
     lines = [f"invalid configuration in {origin}:"]
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "<root>"
-        message = "unknown key (not allowed)" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"  {where}: {message}")
+        unknown = item["type"] == "extra_forbidden"
+        message = "unknown key (not allowed)" if unknown else item["msg"]
+        lines.append(f"  {where}: {message}{_env_hint(where, unknown, from_env)}")
     return "\n".join(lines)
 
 
@@ -166,8 +194,8 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping, got {type(loaded).__name__}")
         data = loaded or {}
-    data = _apply_env(data, environ)
+    from_env = _apply_env(data, environ)
     try:
         return AiopsConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_format(error, origin)) from None
+        raise ConfigError(_format(error, origin, from_env)) from None

@@ -25,6 +25,10 @@ class ConfigError(PermanentError):
     """The configuration file or environment overrides are invalid."""
 
 
+class UsageError(PermanentError):
+    """A command-line argument cannot be used: a file that cannot be read or written, an address in use."""
+
+
 class InvalidEventError(PermanentError):
     """An inbound message violates the event contract.
 

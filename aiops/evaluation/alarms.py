@@ -34,7 +34,8 @@ from typing import Any
 
 from aiops.config import AiopsConfig
 from aiops.correlation.cooccurrence import RelationModel
-from aiops.evaluation.alarms_data import AlarmDataset, dataset_dirs, load_dataset
+from aiops.evaluation.alarms_data import AlarmDataset, dag_file, dataset_dirs, load_dataset
+from aiops.evaluation.common import Progress, report_dataset_errors, require_dir, settings_text
 from aiops.events import AlertEvent
 from aiops.incidents import Incident
 from aiops.pipeline import Pipeline
@@ -43,6 +44,10 @@ from aiops.signals import dt_from_epoch
 THP_F1 = {"18V_55N_Wireless": 0.5765, "24V_439N_Microwave": 0.3719}
 EPOCH_OFFSET = 1_600_000_000.0
 """The datasets' clocks start near 0; alarms are shifted to a realistic epoch (differences unchanged)."""
+PROGRESS_EVERY_EVENTS = 1000
+"""Events between progress checks (the line itself is throttled by time)."""
+PIPELINE = "default configuration, correlation.scope component, devices as services with topology depends_on"
+"""What the incidents part runs (`dataset_config`), as the report names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +119,7 @@ def _coherence_pairs(dataset: AlarmDataset, members: dict[str, set[str]]) -> tup
     return linked, pairs
 
 
-def run_incidents(dataset: AlarmDataset) -> dict[str, Any]:
+def run_incidents(dataset: AlarmDataset, progress: Progress | None = None) -> dict[str, Any]:
     """Stream the alarms through the pipeline; incidents opened, compression, coherence and alarms/s.
 
     An incident's members are every member any of its versions carried or reported added (a large
@@ -124,8 +129,11 @@ def run_incidents(dataset: AlarmDataset) -> dict[str, Any]:
     members: dict[str, set[str]] = {}
     counts = Counter[str]()
     started = time.perf_counter()
-    for change in (c for event in events for c in pipeline.process(event)):
-        counts[_collect(change, members)] += 1
+    for done, event in enumerate(events, start=1):
+        for change in pipeline.process(event):
+            counts[_collect(change, members)] += 1
+        if progress is not None and (done % PROGRESS_EVERY_EVENTS == 0 or done == len(events)):
+            progress.step(done, len(events), "alarm events streamed", dataset.name)
     for change in pipeline.finish():
         counts[_collect(change, members)] += 1
     opened, merged = counts["open"], counts["merged"]
@@ -197,8 +205,10 @@ def run_relations(dataset: AlarmDataset, settings: RelationSettings) -> dict[str
     return figures
 
 
-def run_dataset(dataset: AlarmDataset, variants: list[str]) -> dict[str, Any]:
-    figures = run_incidents(dataset)
+def run_dataset(dataset: AlarmDataset, variants: list[str], progress: Progress | None = None) -> dict[str, Any]:
+    figures = run_incidents(dataset, progress)
+    if progress is not None:
+        progress.note(f"{dataset.name}: learning the causal graph ({1 + len(variants)} relation setting(s))")
     causal = run_relations(dataset, DEFAULT)
     types = dataset.types
     complete = {(a, b) for a in types for b in types if a != b}
@@ -219,6 +229,7 @@ def build_report(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "datasets": results,
         "settings": asdict(DEFAULT),
+        "pipeline": PIPELINE,
         "mean_causal_f1": _mean([fig["causal_f1"] for fig in results.values()]),
         "mean_compression": _mean([fig["compression"] for fig in results.values()]),
         "mean_coherence": _mean([fig["coherence"] for fig in results.values()]),
@@ -226,6 +237,8 @@ def build_report(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _print_table(report: dict[str, Any]) -> None:
+    print(f"incidents: {report['pipeline']}")
+    print(f"causal graph: relation settings {settings_text(report['settings'])}")
     for name, fig in report["datasets"].items():
         c = fig["causal"]
         print(f"{name}: {fig['alarms']} alarms -> {fig['incidents']} incidents (compression {fig['compression']};"
@@ -250,20 +263,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--all-variants", action="store_true", help="report every variant")
     parser.add_argument("--limit", type=int, default=None, help="only the first N alarms of each dataset")
     args = parser.parse_args(argv)
-    root: Path = args.directory
-    if not root.is_dir():
-        print(f"error: {root} is not a directory", file=sys.stderr)
-        return 2
+    return report_dataset_errors(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    root: Path = require_dir(args.directory, "telecom_alarm_causal: dataset folders holding Alarm.csv")
     dirs = [d for d in dataset_dirs(root) if not args.dataset or d.name in args.dataset]
     if not dirs:
         print(f"error: no dataset folder with Alarm.csv under {root}", file=sys.stderr)
         return 2
-    variants = sorted(VARIANTS) if args.all_variants else list(args.variant)
-    results: dict[str, dict[str, Any]] = {}
     for directory in dirs:
+        dag_file(directory)  # a missing causal graph is the one error line, before any progress
+    variants = sorted(VARIANTS) if args.all_variants else list(args.variant)
+    progress = Progress("alarms")
+    progress.note(f"{len(dirs)} dataset(s); incidents: {PIPELINE}; relation settings {settings_text(asdict(DEFAULT))}"
+                  + (f"; variants {', '.join(variants)}" if variants else ""))
+    results: dict[str, dict[str, Any]] = {}
+    for index, directory in enumerate(dirs, start=1):
         dataset = load_dataset(directory)
         dataset.alarms = dataset.alarms[: args.limit] if args.limit is not None else dataset.alarms
-        results[dataset.name] = run_dataset(dataset, variants)
+        progress.note(f"dataset {index}/{len(dirs)} {dataset.name}: {len(dataset.alarms)} alarms")
+        results[dataset.name] = run_dataset(dataset, variants, progress)
     report = build_report(results)
     if args.json:
         print(json.dumps(report, sort_keys=True))

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aiops.evaluation.common import DatasetError
+
 
 @dataclass(frozen=True, slots=True)
 class Alarm:
@@ -73,15 +75,19 @@ def read_alarms(path: Path) -> list[Alarm]:
     return [alarm for _, _, alarm in out]
 
 
+def dag_file(directory: Path) -> Path:
+    """The expert causal graph of a dataset folder (`dag_edges.csv`, else `DAG.npy`); `DatasetError` if none."""
+    for name in ("dag_edges.csv", "DAG.npy"):
+        if (directory / name).is_file():
+            return directory / name
+    raise DatasetError(f"{directory} has neither dag_edges.csv nor DAG.npy (the expert causal graph)")
+
+
 def load_dataset(directory: Path) -> AlarmDataset:
     """Read one dataset folder (see the module docstring for the files)."""
     alarms = read_alarms(directory / "Alarm.csv")
-    if (directory / "dag_edges.csv").is_file():
-        dag = set(_read_pairs(directory / "dag_edges.csv"))
-    elif (directory / "DAG.npy").is_file():
-        dag = set(_matrix_pairs(directory / "DAG.npy"))
-    else:
-        raise FileNotFoundError(f"{directory}: neither dag_edges.csv nor DAG.npy")
+    graph = dag_file(directory)
+    dag = set(_read_pairs(graph) if graph.suffix == ".csv" else _matrix_pairs(graph))
     edges: list[tuple[int, int]] | None = None
     if (directory / "topology_edges.csv").is_file():
         edges = _read_pairs(directory / "topology_edges.csv")

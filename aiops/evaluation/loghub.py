@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aiops.detectors.log_anomaly import LogAnomalyDetector
+from aiops.evaluation.common import Progress, report_dataset_errors, require_dir
 from aiops.events import LogEvent
 from aiops.logmining.drain_adapter import Drain3Miner
 from aiops.logmining.miner import MatchResult, TemplateMiner
@@ -139,13 +140,17 @@ def _final_templates(miner: Miner, ids: list[str]) -> list[str]:
     return [by_id.get(i, "") for i in ids]
 
 
-def evaluate(systems: list[SystemData], factory: Callable[[], Miner]) -> dict[str, Any]:
+def evaluate(systems: list[SystemData], factory: Callable[[], Miner],
+             progress: Progress | None = None) -> dict[str, Any]:
     """Scores of one miner over all systems: per system, means and overall lines/s."""
     per_system: dict[str, dict[str, Any]] = {}
     total_lines = 0
     total_seconds = 0.0
-    for system in systems:
+    for done, system in enumerate(systems, start=1):
         score = score_miner(factory, system)
+        if progress is not None:
+            progress.step(done, len(systems), f"systems mined with {getattr(factory, '__name__', 'miner')}",
+                          system.name)
         total_lines += len(system.contents)
         total_seconds += score.seconds
         per_system[system.name] = {
@@ -209,21 +214,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("directory", type=Path, help="folder holding <System>/<System>_2k.log* files")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
-    if not args.directory.is_dir():
-        print(f"error: {args.directory} is not a directory", file=sys.stderr)
-        return 2
-    systems = load_systems(args.directory)
+    return report_dataset_errors(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    systems = load_systems(require_dir(args.directory, "Loghub-2k: <System>/<System>_2k.log* folders"))
     if not systems:
         print(f"error: no <System>/<System>_2k.log + CSV under {args.directory}", file=sys.stderr)
         return 2
-    ours = evaluate(systems, TemplateMiner)
-    drain = evaluate(systems, Drain3Miner)
+    progress = Progress("loghub")
+    progress.note(f"{len(systems)} systems; miners: aiops TemplateMiner and drain3, both with default settings")
+    ours = evaluate(systems, TemplateMiner, progress)
+    drain = evaluate(systems, Drain3Miner, progress)
     ours["drain3"] = drain
     ours["speedup_vs_drain3"] = round(ours["lines_per_second"] / max(drain["lines_per_second"], 1e-9), 2)
     bgl = next((s for s in systems if s.name == "BGL"), None)
     if bgl is not None:
+        progress.note("BGL: scoring alert detection with LogAnomalyDetector (default settings)")
         ours["bgl"] = score_bgl_alerts(bgl.rows)
-    _print_table("aiops TemplateMiner", ours)
+    _print_table("aiops TemplateMiner (default settings)", ours)
     _print_table("drain3 (default settings)", drain)
     print(f"\nspeed-up vs drain3: {ours['speedup_vs_drain3']}x")
     if "bgl" in ours:

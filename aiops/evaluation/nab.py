@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import math
 import sys
@@ -28,9 +29,10 @@ import numpy as np
 
 from aiops.detectors.base import SeriesDetector
 from aiops.detectors.cad_ose import CadOseDetector
-from aiops.detectors.ensemble import DEFAULT_THRESHOLD, default_metric_detector
-from aiops.detectors.likelihood import LikelihoodDetector
+from aiops.detectors.ensemble import DEFAULT_THRESHOLD, MetricEnsemble, default_metric_detector
+from aiops.detectors.likelihood import AnomalyLikelihood, LikelihoodDetector
 from aiops.detectors.tail import MAX_SURPRISE, score_to_surprise
+from aiops.evaluation.common import Progress, report_dataset_errors, require_dir, require_file, settings_text
 from aiops.evaluation.nab_scoring import (
     MAX_TP,
     OUTSIDE,
@@ -116,6 +118,31 @@ DETECTORS: dict[str, Callable[[NabFile], SeriesDetector]] = {
 }
 """`--detector` choices: a fresh detector for one file. Only `*_lookahead` ones see the file (not streamable)."""
 
+_DETECTOR_PARTS: dict[str, dict[str, Callable[..., object]]] = {
+    "ensemble": {"ensemble": MetricEnsemble},
+    "ensemble_likelihood": {"ensemble": MetricEnsemble, "likelihood": AnomalyLikelihood},
+    "cad_ose": {"cad_ose": CadOseDetector},
+    "cad_ose_likelihood": {"cad_ose": CadOseDetector, "likelihood": AnomalyLikelihood},
+    "cad_ose_lookahead": {"cad_ose": CadOseDetector},
+}
+"""The classes each `DETECTORS` entry builds; the factories pass them no arguments (`default_metric_detector`
+passes the default threshold), except the look-ahead overrides below."""
+_LOOKAHEAD = {"value_range": "the file's min and max", "rest_period": "probation / 5"}
+
+
+def _constructor_defaults(cls: Callable[..., object]) -> dict[str, object]:
+    parameters = inspect.signature(cls).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+def detector_settings(detector: str) -> dict[str, dict[str, object]]:
+    """The settings `--detector` runs with, per part (e.g. ``cad_ose`` and ``likelihood``): what the report
+    names so a figure can be traced to the configuration that produced it."""
+    settings = {part: _constructor_defaults(cls) for part, cls in _DETECTOR_PARTS[detector].items()}
+    if detector.endswith("_lookahead"):
+        settings["cad_ose"].update(_LOOKAHEAD)
+    return settings
+
 
 def stream_scores(file: NabFile, factory: Callable[[], SeriesDetector]) -> FloatArray:
     """Anomaly score of every row, computed online: score the point, then learn it."""
@@ -172,16 +199,19 @@ def evaluate(
     default_threshold: float,
     per_file: bool = False,
     detector: str = "ensemble",
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Stream, sweep and normalise; the returned dict is the `--json` report."""
     make = DETECTORS[detector]
     scored: list[tuple[NabFile, FloatArray, FileSweep]] = []
     elapsed = 0.0
-    for file in files:
+    for done, file in enumerate(files, start=1):
         started = time.perf_counter()
         scores = stream_scores(file, lambda file=file: make(file))  # type: ignore[misc]
         elapsed += time.perf_counter() - started
         scored.append((file, scores, sweep_file(len(file.values), file.windows)))
+        if progress is not None:
+            progress.step(done, len(files), "files", file.key)
     pairs = [(scores, sweep) for _, scores, sweep in scored]
     n_windows = sum(sweep.n_windows for _, sweep in pairs)
     report: dict[str, Any] = {}
@@ -200,6 +230,7 @@ def evaluate(
         report["per_file"] = _per_file(scored, standard, at)
     report.update(
         detector=detector,
+        detector_settings=detector_settings(detector),
         files=len(files),
         windows=n_windows,
         points=points,
@@ -212,6 +243,7 @@ def evaluate(
 
 def _print_table(report: dict[str, Any]) -> None:
     print(f"NAB: {report['files']} files, {report['windows']} windows, {report['points']} points")
+    print(f"  detector {report['detector']}: {settings_text(report['detector_settings'])}")
     for profile in PROFILES:
         print(f"  {profile:<20} {report[profile]:7.2f}  (threshold {report['thresholds'][profile]:.6f})")
     default = report["thresholds"]["default"]
@@ -239,16 +271,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--per-file", action="store_true", help="add per-file raw score, FPs and window hits")
     parser.add_argument("--detector", choices=sorted(DETECTORS), default="ensemble", help="detector to stream")
     args = parser.parse_args(argv)
-    directory: Path = args.directory
-    if not (directory / "labels" / "combined_windows.json").is_file():
-        print(f"error: {directory} has no labels/combined_windows.json", file=sys.stderr)
-        return 2
-    profiles = json.loads((directory / "config" / "profiles.json").read_text())
+    return report_dataset_errors(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    directory: Path = require_dir(args.directory, "the NAB corpus: data/, labels/, config/")
+    require_file(directory / "labels" / "combined_windows.json", "NAB's label windows")
+    profiles = json.loads(require_file(directory / "config" / "profiles.json", "NAB's scoring profiles").read_text())
+    require_dir(directory / "data", "NAB's data files, data/<category>/<file>.csv")
+    progress = Progress("nab")
+    progress.note(f"reading {directory}")
     files = load_corpus(directory, args.only)
     if not files:
         print("error: no labelled data files selected", file=sys.stderr)
         return 2
-    report = evaluate(files, profiles, args.threshold, per_file=args.per_file, detector=args.detector)
+    settings = settings_text(detector_settings(args.detector))
+    progress.note(f"scoring {len(files)} files ({sum(len(f.values) for f in files)} points) with detector "
+                  f"{args.detector}: {settings}")
+    report = evaluate(files, profiles, args.threshold, per_file=args.per_file, detector=args.detector,
+                      progress=progress)
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:

@@ -57,10 +57,12 @@ from aiops.detectors.base import SeriesDetectorFactory
 from aiops.detectors.ensemble import default_metric_detector
 from aiops.detectors.ewma import EwmaZScore
 from aiops.evaluation import petshop_report
+from aiops.evaluation.common import Progress, report_dataset_errors, require_dir
 from aiops.evaluation.petshop_data import (
     Issue,
     MetricTable,
     Scenario,
+    check_layout,
     history_shift,
     load_scenario,
     row_events,
@@ -249,21 +251,31 @@ def run_issue(warm: Pipeline, issue: Issue, variant: Variant, result: ScenarioRe
                        hit_share(ranking, scores, issue.root_cause, 3))
 
 
-def run_scenario(directory: Path, variant: Variant, only: tuple[str, ...]) -> ScenarioResult:
+def run_scenario(directory: Path, variant: Variant, only: tuple[str, ...],
+                 progress: Progress | None = None) -> ScenarioResult:
     scenario = load_scenario(directory, only)
     result = ScenarioResult(scenario.name)
     started = time.perf_counter()
+    if progress is not None:
+        progress.note(f"{scenario.name}: streaming {len(scenario.normal.rows)} normal rows, then "
+                      f"{len(scenario.issues)} issue(s)")
     warm = warm_up(scenario, variant, result)
-    for issue in scenario.issues:
+    for done, issue in enumerate(scenario.issues, start=1):
         result.issues.append(run_issue(warm, issue, variant, result))
+        if progress is not None:
+            progress.step(done, len(scenario.issues), "issues", f"{scenario.name}/{issue.key}")
     result.seconds = time.perf_counter() - started
     return result
 
 
+def detector_name(variant: Variant) -> str:
+    """The per-series detector the variant streams with (the configured one unless it injects another)."""
+    return variant.detector or str(getattr(AiopsConfig().detection.metric, "detector", "ewma"))
+
+
 def build_report(results: list[ScenarioResult], variant: Variant) -> dict[str, Any]:
     """The `--json` report of `results` (see `petshop_report.build_report`)."""
-    detector = variant.detector or str(getattr(AiopsConfig().detection.metric, "detector", "ewma"))
-    return petshop_report.build_report(results, variant.name, detector, CORRELATION)
+    return petshop_report.build_report(results, variant.name, detector_name(variant), CORRELATION)
 
 
 def main(argv: list[str]) -> int:
@@ -275,16 +287,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", action="append", default=[], help="keep issues whose key contains this")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default=None, help="what-if variant (not default)")
     args = parser.parse_args(argv)
-    root: Path = args.directory
-    if not root.is_dir():
-        print(f"error: {root} is not a directory", file=sys.stderr)
-        return 2
+    return report_dataset_errors(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    root: Path = require_dir(args.directory, "PetShop: <scenario>/ folders with graph.csv, noissue/, train/, test/")
     dirs = [d for d in scenario_dirs(root) if not args.scenario or d.name in args.scenario]
     if not dirs:
         print(f"error: no scenario folder with graph.csv under {root}", file=sys.stderr)
         return 2
+    for directory in dirs:
+        check_layout(directory)  # a missing file is the one error line, before any progress
     variant = VARIANTS[args.variant] if args.variant else Variant()
-    results = [run_scenario(d, variant, tuple(args.only)) for d in dirs]
+    progress = Progress("petshop")
+    fed = "every series" if variant.keep is None else ", ".join(sorted(variant.keep))
+    progress.note(f"{len(dirs)} scenario(s), variant {variant.name}, detector {detector_name(variant)}, "
+                  f"correlation {CORRELATION}, feeding {fed}")
+    results = [run_scenario(d, variant, tuple(args.only), progress) for d in dirs]
     report = build_report(results, variant)
     if args.json:
         print(json.dumps(report, sort_keys=True))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiops.evaluation.common import require_file
+
 STEP_SECONDS = 300.0
 DAY_SECONDS = 86400.0
 SCENARIOS = ("low_traffic", "high_traffic", "temporal_traffic1", "temporal_traffic2")
@@ -137,12 +139,14 @@ def load_scenario(directory: Path, only: tuple[str, ...] = ()) -> Scenario:
             continue
         if (path / "metrics.csv").is_file() and (path / "target.json").is_file():
             issues.append(load_issue(path, key))
-    return Scenario(
-        name=directory.name,
-        calls=load_call_graph(directory / "graph.csv"),
-        normal=load_metrics(directory / "noissue" / "metrics.csv"),
-        issues=issues,
-    )
+    graph, normal = check_layout(directory)
+    return Scenario(name=directory.name, calls=load_call_graph(graph), normal=load_metrics(normal), issues=issues)
+
+
+def check_layout(directory: Path) -> tuple[Path, Path]:
+    """The scenario's call graph and normal-operation metrics files; `DatasetError` naming a missing one."""
+    return (require_file(directory / "graph.csv", "the scenario's call graph"),
+            require_file(directory / "noissue" / "metrics.csv", "normal-operation metrics"))
 
 
 def scenario_dirs(root: Path) -> list[Path]:

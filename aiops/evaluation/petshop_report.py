@@ -120,7 +120,7 @@ def build_report(results: list[ScenarioResult], variant: str, detector: str, cor
 
 
 def print_table(report: dict[str, Any]) -> None:
-    head = f"PetShop RCA ({report['variant']}, detector {report['detector']})"
+    head = f"PetShop RCA ({report['variant']}, detector {report['detector']}, correlation {report['correlation']})"
     print(f"{head}: {report['issues']} issues, {report['no_issue_runs']} no-issue runs")
     print(f"  overall   top1={report['top1']} top3={report['top3']} specificity={report['specificity']}")
     for name, fig in report["scenarios"].items():

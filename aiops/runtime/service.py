@@ -1,9 +1,11 @@
 """`aiops run`: wire broker, topics, detection, correlation (Faust), delivery and the HTTP endpoint.
 
-Starts the embedded tansu broker when `kafka.bootstrap` is not set (and stops it on exit), creates the
-topics, then runs one Faust worker whose extra service hosts the aiokafka detection loop, one delivery
-worker per webhook and the `/metrics` + `/healthz` endpoint. Extra runners (the demo's scenario feeder and
-incident printer) plug in through `extra_runners`. This is process wiring only; no pipeline logic here.
+Checks that its ports are free (`aiops.runtime.startup`), starts the embedded tansu broker on
+`kafka.embedded_port` when `kafka.bootstrap` is not set (and stops it on exit), creates the topics, then runs
+one Faust worker whose extra service hosts the aiokafka detection loop, one delivery worker per webhook and
+the `/metrics` + `/healthz` endpoint; once that listens it prints the start-up banner. Extra runners (the
+demo's scenario feeder and incident printer) plug in through `extra_runners`. This is process wiring only;
+no pipeline logic here.
 """
 
 from __future__ import annotations
@@ -28,15 +30,16 @@ from aiops.runtime.correlate_app import TABLE_NAME, create_app
 from aiops.runtime.delivery import delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.http_server import HttpEndpoint
-from aiops.runtime.logs import configure_logging
+from aiops.runtime.logs import JsonSetting, configure_logging
 from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import silences_topic_spec
+from aiops.runtime.startup import Announcement, check_ports
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 log = logging.getLogger("aiops.service")
 
 
-def _log_settings(config: AiopsConfig) -> tuple[str, bool, str]:
+def _log_settings(config: AiopsConfig) -> tuple[str, JsonSetting, str]:
     return config.logging.level, config.logging.json_format, config.logging.library_level
 
 
@@ -65,18 +68,21 @@ class SideServices(mode.Service):
     """Runs aiops' non-Faust runners inside the Faust worker's event loop."""
 
     def __init__(self, config: AiopsConfig, runners: list[Runner], http: HttpEndpoint, stop_after: float | None,
-                 **kw: Any) -> None:
+                 announcement: Announcement | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.config = config
         self.runners = runners
         self.http = http
         self.stop_after = stop_after
+        self.announcement = announcement
 
     async def on_start(self) -> None:
-        # Faust's worker installs its own log handlers while starting; put ours (JSON, explicit levels) back.
+        # Faust's worker installs its own log handlers while starting; put ours (format, explicit levels) back.
         configure_logging(*_log_settings(self.config))
         await self.http.start()
         log.info("http endpoint on %s (/metrics, /healthz)", self.http.url)
+        if self.announcement is not None:
+            self.announcement.ready(self.http.url)
         for runner in self.runners:
             await runner.start()
             self.add_future(runner.run())
@@ -98,20 +104,23 @@ def run_service(
 ) -> None:
     """Run until SIGINT/SIGTERM (or `stop_after` seconds). Blocks; raises SystemExit at the end."""
     configure_logging(*_log_settings(config))
+    check_ports(config)
     broker = None
     bootstrap = config.kafka.bootstrap
     if bootstrap is None:
-        broker = EmbeddedBroker()
+        broker = EmbeddedBroker(port=config.kafka.embedded_port)
         broker.start_sync()
         bootstrap = broker.bootstrap
         log.info("embedded tansu broker at %s", bootstrap)
+    announcement = Announcement(bootstrap, embedded=broker is not None)
     try:
         if on_broker is not None:
             on_broker(bootstrap)
         asyncio.run(ensure_topics(bootstrap, topic_specs(config), client_id=f"{config.kafka.client_id}-admin",
                                   request_timeout_ms=config.kafka.request_timeout_ms))
-        _run_worker(config, bootstrap, extra_runners, stop_after)
+        _run_worker(config, bootstrap, extra_runners, stop_after, announcement)
     finally:
+        announcement.withdraw()
         if broker is not None:
             broker.stop_sync()
 
@@ -121,6 +130,7 @@ def _run_worker(
     bootstrap: str,
     extra_runners: Callable[[str, AiopsConfig], list[Runner]] | None,
     stop_after: float | None,
+    announcement: Announcement,
 ) -> None:
     registry = CollectorRegistry()
     metrics = AiopsMetrics(registry)
@@ -138,8 +148,9 @@ def _run_worker(
                 "series": detection.stage.metrics.live_series, "correlation": correlation}
 
     http = HttpEndpoint(config.http.host, config.http.port, registry, health)
-    side = SideServices(config, runners, http, stop_after)
+    side = SideServices(config, runners, http, stop_after, announcement)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = faust.Worker(app, side, loglevel=config.logging.level, quiet=True, redirect_stdouts=False)
+    worker.spinner = None  # Faust's start-up spinner (on at logging.level WARNING+) writes escapes to stdout
     configure_logging(*_log_settings(config))
     worker.execute_from_commandline()

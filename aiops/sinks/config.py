@@ -119,7 +119,10 @@ class DeliveryConfig(StrictModel):
     )
     default_receivers: list[str] = Field(default_factory=list, description="Root route: nothing else matched.")
     min_priority: Priority = Field("P5", description="Root default of routes' min_priority.")
-    repeat_interval_seconds: float = Field(0.0, ge=0, description="Root default; 0 sends every version.")
+    repeat_interval_seconds: float = Field(
+        300.0, ge=0, description="Root default: an incident's `updated` versions reach a receiver at most once per "
+        "this much event time (like Alertmanager's group_interval, 5 min); `open`, `resolved` and a raised "
+        "priority always go out at once; 0 sends every version.")
     security: SecurityConfig = SecurityConfig()
     time_intervals: dict[str, TimeIntervalConfig] = Field(default_factory=dict)
     routes: list[RouteConfig] = Field(default_factory=list)

@@ -103,8 +103,10 @@ def legacy_reliability(hook: WebhookConfig) -> ReliabilityConfig:
 
 
 def legacy_routes(webhooks: Sequence[WebhookConfig]) -> list[RouteConfig]:
+    """One route per legacy `webhooks:` entry: matches everything and, as documented for that sink, sends
+    every incident version (no repeat interval)."""
     return [RouteConfig.model_validate({"name": f"webhooks[{hook.name}]", "receivers": [hook.name],
-                                        "continue": True}) for hook in webhooks]
+                                        "continue": True, "repeat_interval_seconds": 0.0}) for hook in webhooks]
 
 
 def build_receiver(name: str, delivery: DeliveryConfig, environ: Mapping[str, str] | None = None,

@@ -1,7 +1,8 @@
 """Secrets, destination allowlist and HMAC signing for receivers.
 
 - `resolve_secret`: a config value that is ``${ENV:NAME}`` (environment), ``file:/path`` (file content,
-  trailing newline stripped) or a literal. Errors name the config field, never the value.
+  trailing newline stripped) or a literal. Errors name the config field, never the value. NAME may not
+  start with ``AIOPS_``: every such variable is a config override (`aiops.config`), never a secret.
 - `check_destination`: a receiver URL must be http(s) and its host must match `security.allowed_hosts`
   (globs or CIDRs); loopback (127/8, ::1, ``localhost``) needs `allow_loopback`, link-local (169.254/16,
   fe80::/10, cloud metadata) is always refused. Only the literal host is checked: a DNS name that resolves
@@ -27,6 +28,7 @@ from aiops.sinks.config import SecurityConfig
 from aiops.sinks.webhook import redact_url
 
 _ENV_REF = re.compile(r"^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$")
+RESERVED_ENV_PREFIX = "AIOPS_"  # aiops.config.ENV_PREFIX: these variables are config overrides
 SIGNATURE_HEADER = "X-Aiops-Signature"
 TIMESTAMP_HEADER = "X-Aiops-Timestamp"
 
@@ -37,9 +39,16 @@ def resolve_secret(value: str, where: str, environ: Mapping[str, str] | None = N
     env = _ENV_REF.match(value)
     if env is not None:
         name = env.group(1)
+        if name.startswith(RESERVED_ENV_PREFIX):
+            raise ConfigError(f"{where}: ${{ENV:{name}}} uses the reserved {RESERVED_ENV_PREFIX} prefix (those "
+                              f"variables override config keys); rename the variable, e.g. "
+                              f"{name[len(RESERVED_ENV_PREFIX):]}")
         if name not in environ or not environ[name]:
             raise ConfigError(f"{where}: environment variable {name} is not set")
         return environ[name]
+    if value.startswith("${") and value.endswith("}"):
+        raise ConfigError(f"{where}: {value} is not a secret reference: write ${{ENV:NAME}} (NAME: letters, "
+                          "digits, _) or file:/path")
     if value.startswith("file:"):
         path = Path(value[len("file:"):])
         try:

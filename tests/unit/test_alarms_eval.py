@@ -69,6 +69,34 @@ def test_missing_directory_is_an_error(tmp_path: Path) -> None:
     assert main([str(tmp_path)]) == 2
 
 
+def test_a_dataset_without_its_causal_graph_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "5V_4N_Synthetic"
+    _write_dataset(folder)
+    (folder / "DAG.npy").unlink()
+    (folder / "dag_edges.csv").unlink()
+    assert main([str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [f"error: {folder} has neither dag_edges.csv nor DAG.npy (the expert causal graph)"]
+
+
+def test_progress_on_stderr_and_the_report_names_the_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_dataset(tmp_path / "5V_4N_Synthetic")
+    assert main([str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    assert err[0].startswith("alarms: 1 dataset(s); incidents: default configuration, correlation.scope component")
+    assert "relation settings window_seconds=120.0, " in err[0]
+    assert err[1] == "alarms: dataset 1/1 5V_4N_Synthetic: 450 alarms"
+    assert err[2].startswith("alarms: 900/900 alarm events streamed, 5V_4N_Synthetic, ")
+    assert err[3] == "alarms: 5V_4N_Synthetic: learning the causal graph (1 relation setting(s))"
+    assert captured.out.startswith("incidents: default configuration")
+    assert "causal graph: relation settings window_seconds=120.0" in captured.out
+
+
 @pytest.mark.dataset
 def test_real_dataset_quick_run(capsys: pytest.CaptureFixture[str]) -> None:
     if not (ALARMS_DIR / "18V_55N_Wireless" / "Alarm.csv").is_file():

@@ -36,7 +36,7 @@ def test_defaults_are_valid_without_file_or_env() -> None:
     assert config.detection.metric.threshold == 0.9999
     assert config.services == {}
     assert config.webhooks == []
-    assert config.logging.json_format is True
+    assert config.logging.json_format == "auto"
 
 
 def test_empty_file_means_defaults(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import BaseModel
+from support.example_config import example_header_variables
 
 import aiops.config as config_module
 from aiops.cli import main
@@ -111,7 +112,9 @@ def test_example_uses_defaults_for_plain_sections() -> None:
         assert shown == expected, f"{section}: example differs from the defaults"
 
 
-def test_check_config_accepts_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_config_accepts_example(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in example_header_variables().items():  # the secrets its header says to set
+        monkeypatch.setenv(name, value)
     assert main(["check-config", str(EXAMPLE)]) == 0
     assert "OK" in capsys.readouterr().out
 

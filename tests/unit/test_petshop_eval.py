@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import random
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from aiops.cli import main as cli_main
 from aiops.config import ServiceConfig
 from aiops.correlation.topology import ServiceGraph
 from aiops.evaluation.petshop import CORRELATION, VARIANTS, Variant, choose_incident, main, scenario_config
@@ -200,6 +202,33 @@ def test_scenario_config_adds_the_documented_correlation_settings(tmp_path: Path
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
     assert main([str(tmp_path / "absent")]) == 2
     assert main([str(tmp_path)]) == 2  # exists, but no scenario folder
+
+
+def test_a_scenario_without_noissue_is_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_dataset(tmp_path)
+    shutil.rmtree(tmp_path / "tiny_traffic" / "noissue")
+    assert cli_main(["eval", "petshop", str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    missing = tmp_path / "tiny_traffic" / "noissue" / "metrics.csv"
+    assert errors == [f"error: missing {missing} (normal-operation metrics)"]
+
+
+def test_progress_on_stderr_names_the_detector_and_each_issue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_dataset(tmp_path)
+    assert main([str(tmp_path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "petshop: 1 scenario(s), variant default, detector ewma, correlation {'topology_hops': 2}, "
+        "feeding availability_average, latency_average",
+        "petshop: tiny_traffic: streaming 600 normal rows, then 1 issue(s)",
+        captured.err.splitlines()[-1],
+    ]
+    assert captured.err.splitlines()[-1].startswith("petshop: 1/1 issues, tiny_traffic/test/issue_0, ")
+    assert json.loads(captured.out.splitlines()[-1])["detector"] == "ewma"
 
 
 @pytest.mark.dataset

@@ -1,0 +1,71 @@
+"""Start-up of ``aiops run``: fail fast on a taken port, then announce where the service can be reached.
+
+`check_ports` runs before anything starts: when the HTTP port or the embedded broker's port cannot be bound
+it raises `UsageError` with one line naming the config key to change (``http.port``,
+``kafka.embedded_port``), instead of a traceback from deep inside the worker. `Announcement.ready` prints the
+one-line start-up banner (broker address, metrics and health URLs) once the HTTP endpoint listens and, for
+the embedded broker, writes the run-file (`aiops.runtime.runfile`) that lets ``aiops produce``, ``tail`` and
+``silence`` find it without flags; `Announcement.withdraw` removes that file on exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from aiops.config import AiopsConfig
+from aiops.errors import UsageError
+from aiops.runtime.broker import LOOPBACK, bind_error
+from aiops.runtime.runfile import remove_run_file, write_run_file
+
+
+def embedded_port_error(port: int) -> str | None:
+    """Why the embedded broker cannot take `port` on loopback now, or None (port 0: any free port)."""
+    return bind_error(LOOPBACK, port) if port else None
+
+
+def check_ports(config: AiopsConfig) -> None:
+    """Raise `UsageError` naming the key to change when a port the service must listen on is taken."""
+    http = config.http
+    problem = bind_error(http.host, http.port) if http.port else None
+    if problem is not None:
+        raise UsageError(f"cannot serve http on {http.host}:{http.port}: {problem}; set http.port to a free "
+                         "port (0 = any free port, e.g. AIOPS_HTTP__PORT=0)")
+    port = config.kafka.embedded_port
+    problem = embedded_port_error(port) if config.kafka.bootstrap is None else None
+    if problem is not None:
+        raise UsageError(f"the embedded broker cannot listen on {LOOPBACK}:{port}: {problem} (another aiops run, "
+                         "or a Kafka broker?); set kafka.embedded_port to a free port (0 = any free port, e.g. "
+                         "AIOPS_KAFKA__EMBEDDED_PORT=0), or kafka.bootstrap to use the broker already there")
+
+
+def banner(bootstrap: str, embedded: bool, http_url: str) -> str:
+    """The start-up line: where Kafka is, where metrics and health are, how to follow incidents."""
+    if embedded:
+        where = f"embedded Kafka broker on {bootstrap}"
+        follow = "; `aiops tail` in another shell follows incidents"
+    else:
+        where, follow = f"Kafka at {bootstrap}", ""
+    return f"aiops ready: {where}, metrics {http_url}/metrics, health {http_url}/healthz{follow}"
+
+
+class Announcement:
+    """Prints the banner once and owns the run-file of an embedded broker."""
+
+    def __init__(self, bootstrap: str, embedded: bool, out: TextIO | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.embedded = embedded
+        self._out = out
+        self._wrote_run_file = False
+
+    def ready(self, http_url: str) -> None:
+        """Write the run-file (embedded broker), then print the banner: once it shows, clients find us."""
+        if self.embedded:
+            self._wrote_run_file = write_run_file(self.bootstrap, http_url) is not None
+        out = self._out if self._out is not None else sys.stdout
+        print(banner(self.bootstrap, self.embedded, http_url), file=out, flush=True)
+
+    def withdraw(self) -> None:
+        if self._wrote_run_file:
+            remove_run_file()
+            self._wrote_run_file = False

@@ -1,0 +1,119 @@
+"""Finding a local embedded broker (run-file), start-up port checks and the banner."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aiops.cli import _demo_broker_port
+from aiops.cli_common import require_bootstrap
+from aiops.config import AiopsConfig, load_config
+from aiops.errors import ConfigError, UsageError
+from aiops.runtime.broker import EmbeddedBroker
+from aiops.runtime.runfile import read_run_file, remove_run_file, run_file_path, write_run_file
+from aiops.runtime.startup import Announcement, banner, check_ports
+
+
+@pytest.fixture(autouse=True)
+def _private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own $TMPDIR, so no real run-file on this machine is read or replaced."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() caches; restored after the test
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A loopback port something already listens on."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield int(server.getsockname()[1])
+
+
+def test_run_file_round_trip_lives_in_a_private_directory(tmp_path: Path) -> None:
+    path = write_run_file("127.0.0.1:9092", "http://127.0.0.1:8080")
+    assert path == run_file_path() == tmp_path / f"aiops-{os.getuid()}" / "embedded-broker.json"
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    found = read_run_file()
+    assert found is not None
+    assert (found.bootstrap, found.pid) == ("127.0.0.1:9092", os.getpid())
+    remove_run_file()
+    assert not path.exists()
+    assert read_run_file() is None
+
+
+def test_a_run_file_of_a_dead_process_is_ignored_and_not_removed_by_others() -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    path = run_file_path()
+    path.parent.mkdir(mode=0o700, parents=True)
+    path.write_text(json.dumps({"bootstrap": "127.0.0.1:1", "http_url": "x", "pid": int(dead.stdout)}))
+    assert read_run_file() is None
+    remove_run_file()  # not ours: left alone
+    assert path.exists()
+    path.write_text("not json")
+    assert read_run_file() is None
+
+
+def test_clients_find_the_local_broker_through_the_run_file_unless_a_bootstrap_is_given() -> None:
+    defaults = load_config(None, environ={})
+    with pytest.raises(ConfigError, match=r"no Kafka to talk to: .*pass --bootstrap HOST:PORT"):
+        require_bootstrap(defaults)
+    write_run_file("127.0.0.1:39092", "http://127.0.0.1:8080")
+    assert require_bootstrap(defaults) == "127.0.0.1:39092"
+    assert require_bootstrap(load_config(None, environ={"AIOPS_KAFKA__BOOTSTRAP": "kafka:9092"})) == "kafka:9092"
+
+
+def test_taken_http_and_broker_ports_fail_naming_the_key_to_change(listening: int) -> None:
+    http_taken = AiopsConfig.model_validate({"http": {"port": listening}, "kafka": {"embedded_port": 0}})
+    with pytest.raises(UsageError, match=rf"cannot serve http on 127\.0\.0\.1:{listening}: .*set http\.port"):
+        check_ports(http_taken)
+    broker_taken = AiopsConfig.model_validate({"http": {"port": 0}, "kafka": {"embedded_port": listening}})
+    with pytest.raises(UsageError, match=rf"127\.0\.0\.1:{listening}: .*set kafka\.embedded_port"):
+        check_ports(broker_taken)
+    external = AiopsConfig.model_validate({"http": {"port": 0}, "kafka": {"embedded_port": listening,
+                                                                            "bootstrap": "kafka:9092"}})
+    check_ports(external)  # no embedded broker: its port does not matter
+
+
+def test_the_embedded_broker_refuses_a_taken_port_before_spawning(listening: int) -> None:
+    broker = EmbeddedBroker(port=listening, binary="/nonexistent/tansu")
+    with pytest.raises(UsageError, match=rf"cannot listen on 127\.0\.0\.1:{listening}"):
+        broker.start_sync()
+    assert broker.pid is None
+
+
+def test_the_demo_takes_a_free_port_when_the_default_is_busy_and_says_so(
+    listening: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = AiopsConfig.model_validate({"kafka": {"embedded_port": listening}})
+    assert _demo_broker_port(config).kafka.embedded_port == 0
+    assert f"127.0.0.1:{listening} is busy" in capsys.readouterr().out
+    free = AiopsConfig.model_validate({"kafka": {"embedded_port": 0}})
+    assert _demo_broker_port(free) is free
+
+
+def test_banner_is_one_line_and_the_announcement_owns_the_run_file(capsys: pytest.CaptureFixture[str]) -> None:
+    line = banner("127.0.0.1:9092", True, "http://127.0.0.1:8080")
+    assert "\n" not in line
+    assert "127.0.0.1:9092" in line
+    assert "http://127.0.0.1:8080/metrics" in line
+    assert "/healthz" in line
+    announcement = Announcement("127.0.0.1:9092", embedded=True)
+    announcement.ready("http://127.0.0.1:8080")
+    assert capsys.readouterr().out == line + "\n"
+    assert read_run_file() is not None
+    announcement.withdraw()
+    assert not run_file_path().exists()
+    external = Announcement("kafka:9092", embedded=False)
+    external.ready("http://127.0.0.1:8080")
+    assert "Kafka at kafka:9092" in capsys.readouterr().out
+    assert not run_file_path().exists()
