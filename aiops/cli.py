@@ -16,7 +16,14 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from aiops.cli_common import open_input, open_output, package_version, quiet_kafka_client_logs, require_bootstrap
+from aiops.cli_common import (
+    error_line,
+    open_input,
+    open_output,
+    package_version,
+    quiet_kafka_client_logs,
+    require_bootstrap,
+)
 from aiops.cli_delivery import add_commands as add_delivery_commands
 from aiops.cli_relations import add_commands as add_relations_commands
 from aiops.cli_silences import add_commands as add_silence_commands
@@ -47,9 +54,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     config = load_config(args.path)
     checked = check_delivery(config, args.path)  # exactly what `aiops run` checks before it starts
+    port = config.kafka.embedded_port
+    embedded = f"embedded on 127.0.0.1:{port}" if port else "embedded on a free 127.0.0.1 port"
     print(f"{args.path}: OK ({len(config.services)} services, {len(config.webhooks)} webhooks, "
           f"{checked.receivers} receivers, {checked.secrets} secret references resolved, "
-          f"bootstrap={config.kafka.bootstrap or f'embedded on 127.0.0.1:{config.kafka.embedded_port}'})")
+          f"bootstrap={config.kafka.bootstrap or embedded})")
     return 0
 
 
@@ -156,7 +165,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
     config = _config(args)
     with open_input(args.file) as handle:  # a missing file fails before any connection is tried
-        bootstrap = _require_bootstrap(config)
+        bootstrap = require_bootstrap(config)
         quiet_kafka_client_logs()
         sent = asyncio.run(produce_lines(bootstrap, args.topic or config.topics.events, handle,
                                          request_timeout_ms=config.kafka.request_timeout_ms))
@@ -165,10 +174,11 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    from aiops.runtime.kafka_io import IncidentNarrator, follow_incidents
+    from aiops.runtime.incident_text import IncidentNarrator
+    from aiops.runtime.kafka_io import follow_incidents
 
     config = _config(args)
-    bootstrap = _require_bootstrap(config)
+    bootstrap = require_bootstrap(config)
     quiet_kafka_client_logs()
     narrator = IncidentNarrator()  # says what changed since the previous version of each incident
 
@@ -179,10 +189,6 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
     asyncio.run(follow())
     return 0
-
-
-def _require_bootstrap(config: AiopsConfig) -> str:
-    return require_bootstrap(config)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -243,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except AiopsError as error:
-        print(f"aiops: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
     except BrokenPipeError:  # `aiops replay FILE | head`: the reader left; not an error
         sys.stderr.close()

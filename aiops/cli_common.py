@@ -1,11 +1,12 @@
 """Helpers shared by the `aiops` commands: files, finding Kafka, quiet clients, the package version.
 
-Every ordinary mistake becomes an `AiopsError` with one clear line (``aiops.cli.main`` prints it and exits
-non-zero), never a traceback: `open_input` / `open_output` turn a missing file or directory into
-`UsageError`; `require_bootstrap` finds Kafka from ``--bootstrap`` / ``kafka.bootstrap``, else from the
-run-file of an ``aiops run`` with an embedded broker on this machine (`aiops.runtime.runfile`), else says
-how to point the command at one. `quiet_kafka_client_logs` stops aiokafka's retry chatter: the client
-commands report connection failures themselves, once. Nothing here imports Kafka clients.
+Every ordinary mistake becomes an `AiopsError` with one clear line (``aiops.cli.main`` prints it with
+`error_line`, which keeps it one line, and exits non-zero), never a traceback: `open_input` / `open_output`
+turn a missing file or directory into `UsageError`; `require_bootstrap` finds Kafka from ``--bootstrap`` /
+``kafka.bootstrap``, else from the run-file of an ``aiops run`` with an embedded broker on this machine
+(`aiops.runtime.runfile`), else says how to point the command at one. `quiet_kafka_client_logs` stops
+aiokafka's retry chatter: the client commands report connection failures themselves, once. Nothing here
+imports Kafka clients.
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ def require_bootstrap(config: AiopsConfig) -> str:
         return found.bootstrap
     raise ConfigError(f"no Kafka to talk to: no aiops run with an embedded broker on this machine (no live "
                       f"{run_file_path()}); pass --bootstrap HOST:PORT or set kafka.bootstrap")
+
+
+def error_line(error: BaseException) -> str:
+    """``aiops: <message>`` on one line whatever the message (e.g. a broker's log tail): its lines joined by
+    "; " (by a space after a line ending in ":")."""
+    text = ""
+    for line in filter(None, (line.strip() for line in str(error).splitlines())):
+        text += line if not text else f"{' ' if text.endswith(':') else '; '}{line}"
+    return f"aiops: {text or type(error).__name__}"
 
 
 def quiet_kafka_client_logs() -> None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aiops.cli_common import error_line
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import AiopsError, ConfigError
 from aiops.incidents import Incident
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except AiopsError as error:
-        print(f"aiops: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
     return code
 

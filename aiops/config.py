@@ -151,7 +151,10 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, st
             if not isinstance(child, dict):
                 raise ConfigError(f"{key}: {'.'.join(path[:-1])} is not a section")
             node = child
-        node[path[-1]] = yaml.safe_load(raw) if raw else None
+        try:
+            node[path[-1]] = yaml.safe_load(raw) if raw else None
+        except yaml.YAMLError as error:  # the value is not echoed: it may be a secret
+            raise ConfigError(f"{key}: its value is not valid YAML: {_yaml_problem(error)}") from None
         applied[".".join(path)] = key
     return applied
 
@@ -169,13 +172,22 @@ def _env_hint(where: str, unknown: bool, from_env: Mapping[str, str]) -> str:
 
 
 def _format(error: ValidationError, origin: str, from_env: Mapping[str, str]) -> str:
-    lines = [f"invalid configuration in {origin}:"]
+    """Every problem on one line (the CLI prints one line per mistake), each naming its key."""
+    problems = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "<root>"
         unknown = item["type"] == "extra_forbidden"
         message = "unknown key (not allowed)" if unknown else item["msg"]
-        lines.append(f"  {where}: {message}{_env_hint(where, unknown, from_env)}")
-    return "\n".join(lines)
+        problems.append(f"{where}: {message}{_env_hint(where, unknown, from_env)}")
+    return f"invalid configuration in {origin}: {'; '.join(problems)}"
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong and where, on one line and without quoting the text (it may hold a secret)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return type(error).__name__
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> AiopsConfig:
@@ -190,7 +202,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         except OSError as error:
             raise ConfigError(f"cannot read {path}: {error.strerror}") from None
         except yaml.YAMLError as error:
-            raise ConfigError(f"{path} is not valid YAML: {error}") from None
+            raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(error)}") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping, got {type(loaded).__name__}")
         data = loaded or {}

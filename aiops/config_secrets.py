@@ -6,10 +6,11 @@ Receiver fields documented as secrets (URLs, keys, tokens, passwords, header val
 one. NAME may not start with ``AIOPS_``: every ``AIOPS_*`` variable is a config override (`aiops.config`).
 
 `check_delivery` is what ``aiops check-config``, ``aiops run`` and ``aiops deliver`` call before anything
-starts: it resolves every reference and raises one `ConfigError` naming each failing key with its variable
-or file, then builds the receivers exactly as the delivery workers will (destination allowlist, fallbacks),
-so a file that passes ``check-config`` does not fail on its secrets or receivers at run time. It reads the
-environment and secret files; it opens no connection and never puts a secret's value in a message.
+starts: it resolves every reference and raises one `ConfigError` (one line) naming each failing key with its
+variable or file, then builds the receivers exactly as the delivery workers will (destination allowlist,
+fallbacks; their errors name the same keys), so a file that passes ``check-config`` does not fail on its
+secrets or receivers at run time. It reads the environment and secret files; it opens no connection and
+never puts a secret's value in a message.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def secret_references(config: AiopsConfig) -> list[SecretReference]:
     receivers = config.delivery.receivers
     found: list[SecretReference] = []
     for name, receiver in receivers.by_name().items():
-        found.extend(_secret_values(receiver, f"delivery.receivers.{receivers.kind_of(name)}.{name}"))
+        found.extend(_secret_values(receiver, receivers.config_key(name)))
     return found
 
 
@@ -83,14 +84,15 @@ def unresolved_secrets(config: AiopsConfig, environ: Mapping[str, str] | None = 
 
 def check_delivery(config: AiopsConfig, origin: str | None = None,
                    environ: Mapping[str, str] | None = None) -> DeliveryCheck:
-    """Resolve every secret and build every receiver; one `ConfigError` listing all unresolved secrets."""
+    """Resolve every secret and build every receiver; one `ConfigError`, one line, naming every unresolved
+    secret."""
     problems = unresolved_secrets(config, environ)
     place = f" in {origin}" if origin else ""
     if len(problems) == 1:
         raise ConfigError(f"cannot resolve a secret{place}: {problems[0]}")
     if problems:
-        header = f"{len(problems)} secrets cannot be resolved{place} (set the variables, or create the files):"
-        raise ConfigError("\n".join([header, *(f"  {problem}" for problem in problems)]))
+        raise ConfigError(f"{len(problems)} secrets cannot be resolved{place} (set the variables, or create the "
+                          f"files): {'; '.join(problems)}")
     built = build_receivers(config.delivery, config.webhooks, environ)
     references = [reference for reference in secret_references(config) if reference.is_reference]
     return DeliveryCheck(receivers=len(built), secrets=len(references))

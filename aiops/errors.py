@@ -29,6 +29,10 @@ class UsageError(PermanentError):
     """A command-line argument cannot be used: a file that cannot be read or written, an address in use."""
 
 
+class DatasetError(UsageError):
+    """A dataset folder or file an evaluation (`aiops eval`) needs is missing or unreadable."""
+
+
 class InvalidEventError(PermanentError):
     """An inbound message violates the event contract.
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,12 @@ async def http_receiver() -> AsyncIterator[HttpReceiver]:
     """A started `HttpReceiver` on a free 127.0.0.1 port, stopped after the test."""
     async with HttpReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A free loopback port that something now listens on (for "port taken" tests; never a fixed port)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield int(server.getsockname()[1])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aiops.evaluation.common import DatasetError
+from aiops.errors import DatasetError
 
 
 @dataclass(frozen=True, slots=True)

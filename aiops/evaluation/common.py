@@ -3,9 +3,9 @@
 `Progress` writes ``<eval>: <text>`` lines to stderr (stdout keeps the report, and the `--json` line stays
 the last stdout line): `note` at once (what is being scored, with which detector and settings), `step`
 throttled to one line per `every_seconds` plus the last step, e.g. ``nab: 12/58 files,
-realKnownCause/nyc_taxi.csv, 41 s``. `DatasetError` is a missing or unreadable dataset folder or file;
-`report_dataset_errors` turns it (and any other `OSError` while reading) into one ``error: ...`` line on
-stderr and exit code 2 instead of a traceback. Neither reads nor scores data.
+realKnownCause/nyc_taxi.csv, 41 s``. `require_dir` / `require_file` raise `aiops.errors.DatasetError` for a
+missing dataset folder or file; `report_dataset_errors` turns it (and any other `OSError` while reading) into
+one ``error: ...`` line on stderr and exit code 2 instead of a traceback. Neither reads nor scores data.
 """
 
 from __future__ import annotations
@@ -16,13 +16,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from aiops.errors import AiopsError
+from aiops.errors import DatasetError
 
 EXIT_DATASET_ERROR = 2
-
-
-class DatasetError(AiopsError):
-    """A dataset folder or file an evaluation needs is missing or unreadable."""
 
 
 def require_dir(path: Path, what: str) -> Path:

@@ -21,9 +21,8 @@ from pydantic import ValidationError
 
 from aiops.errors import BrokerUnavailableError
 from aiops.incidents import Incident
-from aiops.runtime.incident_text import IncidentNarrator, describe
 
-__all__ = ["IncidentNarrator", "describe", "event_key", "follow_incidents", "produce_lines"]
+__all__ = ["event_key", "follow_incidents", "produce_lines"]
 
 DEFAULT_REQUEST_TIMEOUT_MS = 30000
 _POLL_MS = 500
@@ -53,10 +52,14 @@ def _why(error: BaseException, timeout_seconds: float) -> str:
 
 
 async def _stop(client: AIOKafkaProducer | AIOKafkaConsumer) -> None:
-    """Close `client`, also when its broker is gone (aiokafka's fetcher may re-raise its own cancellation)."""
+    """Close `client`, also when its broker is gone or we are being cancelled (Ctrl-C): a broker error while
+    closing is never raised (it would replace the cancellation or the error being handled); a cancellation
+    is, unless it is only aiokafka's fetcher re-raising its own."""
     try:
         await client.stop()
-    except (KafkaError, OSError, asyncio.CancelledError):
+    except (KafkaError, OSError):
+        pass
+    except asyncio.CancelledError:
         task = asyncio.current_task()
         if task is not None and task.cancelling():  # we are being cancelled ourselves: let it through
             raise
@@ -69,6 +72,9 @@ async def _start(client: AIOKafkaProducer | AIOKafkaConsumer, bootstrap: str, ti
     except (KafkaError, OSError, ValueError, TimeoutError) as error:
         await _stop(client)
         raise BrokerUnavailableError(f"cannot reach Kafka at {bootstrap}: {_why(error, timeout_seconds)}") from None
+    except asyncio.CancelledError:  # Ctrl-C while connecting: close what was opened, then stop
+        await _stop(client)
+        raise
 
 
 async def produce_lines(
@@ -145,15 +151,14 @@ async def follow_incidents(
     )
     await _start(consumer, bootstrap, request_timeout_ms / 1000)
     reachability = _Reachability(consumer, bootstrap, request_timeout_ms / 1000)
+    loop = asyncio.get_running_loop()
     try:
-        idle = 0.0
-        while idle_timeout is None or idle < idle_timeout:
+        last_batch = loop.time()  # idle time is measured, not counted in polls (a probe may take seconds)
+        while idle_timeout is None or loop.time() - last_batch < idle_timeout:
             batch = await consumer.getmany(timeout_ms=_POLL_MS)
             if not batch:
-                idle += _POLL_MS / 1000
                 await reachability.check()
                 continue
-            idle = 0.0
             reachability.reached()
             for records in batch.values():
                 for record in records:
@@ -161,5 +166,6 @@ async def follow_incidents(
                         yield Incident.model_validate_json(record.value)
                     except ValidationError:
                         continue
+            last_batch = loop.time()
     finally:
         await _stop(consumer)

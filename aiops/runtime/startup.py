@@ -56,16 +56,16 @@ class Announcement:
         self.bootstrap = bootstrap
         self.embedded = embedded
         self._out = out
-        self._wrote_run_file = False
 
     def ready(self, http_url: str) -> None:
         """Write the run-file (embedded broker), then print the banner: once it shows, clients find us."""
         if self.embedded:
-            self._wrote_run_file = write_run_file(self.bootstrap, http_url) is not None
+            write_run_file(self.bootstrap, http_url)
         out = self._out if self._out is not None else sys.stdout
         print(banner(self.bootstrap, self.embedded, http_url), file=out, flush=True)
 
     def withdraw(self) -> None:
-        if self._wrote_run_file:
+        """Remove the run-file if it is still this process's (safe to call whether `ready` ran or not, and
+        also when an interrupt landed between writing the file and recording that it was written)."""
+        if self.embedded:
             remove_run_file()
-            self._wrote_run_file = False

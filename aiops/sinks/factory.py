@@ -45,22 +45,25 @@ class Receiver:
 
 
 class _Resolver:
-    def __init__(self, name: str, security: SecurityConfig, environ: Mapping[str, str] | None) -> None:
-        self.name = name
+    """Resolves one receiver's secrets; errors name the key as written in the file
+    (``delivery.receivers.<kind>.<name>.<field>``, as `aiops.config_secrets` does)."""
+
+    def __init__(self, key: str, security: SecurityConfig, environ: Mapping[str, str] | None) -> None:
+        self.key = key
         self.security = security
         self.environ = environ
 
     def secret(self, field: str, value: str) -> str:
-        return resolve_secret(value, f"delivery.receivers.{self.name}.{field}", self.environ)
+        return resolve_secret(value, f"{self.key}.{field}", self.environ)
 
     def url(self, field: str, value: str) -> str:
         url = self.secret(field, value)
-        check_destination(url, self.security, f"delivery.receivers.{self.name}.{field}")
+        check_destination(url, self.security, f"{self.key}.{field}")
         return url
 
 
 def _sink(name: str, config: ReceiverConfig, delivery: DeliveryConfig, environ: Mapping[str, str] | None) -> Sink:
-    r = _Resolver(name, delivery.security, environ)
+    r = _Resolver(delivery.receivers.config_key(name), delivery.security, environ)
     lt, tls = delivery.link_template, delivery.security.verify_tls
     if isinstance(config, WebhookReceiverConfig):
         secret = r.secret("signing_secret", config.signing_secret) if config.signing_secret else None

@@ -173,3 +173,7 @@ class ReceiversConfig(StrictModel):
 
     def kind_of(self, name: str) -> str:
         return next(kind for kind in KINDS if name in getattr(self, kind))
+
+    def config_key(self, name: str) -> str:
+        """The receiver's config key path, ``delivery.receivers.<kind>.<name>``, as errors name it."""
+        return f"delivery.receivers.{self.kind_of(name)}.{name}"

@@ -28,6 +28,7 @@ from aiops.sinks.config import SecurityConfig
 from aiops.sinks.webhook import redact_url
 
 _ENV_REF = re.compile(r"^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$")
+_SHELL_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")  # ${NAME}: a reference in shell syntax, not a secret
 RESERVED_ENV_PREFIX = "AIOPS_"  # aiops.config.ENV_PREFIX: these variables are config overrides
 SIGNATURE_HEADER = "X-Aiops-Signature"
 TIMESTAMP_HEADER = "X-Aiops-Timestamp"
@@ -47,7 +48,8 @@ def resolve_secret(value: str, where: str, environ: Mapping[str, str] | None = N
             raise ConfigError(f"{where}: environment variable {name} is not set")
         return environ[name]
     if value.startswith("${") and value.endswith("}"):
-        raise ConfigError(f"{where}: {value} is not a secret reference: write ${{ENV:NAME}} (NAME: letters, "
+        shown = value if _SHELL_REF.match(value) else "a ${...} value"  # anything else might be the secret itself
+        raise ConfigError(f"{where}: {shown} is not a secret reference: write ${{ENV:NAME}} (NAME: letters, "
                           "digits, _) or file:/path")
     if value.startswith("file:"):
         path = Path(value[len("file:"):])

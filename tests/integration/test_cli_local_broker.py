@@ -6,18 +6,22 @@ Every process gets a private $TMPDIR (run-file location) and no AIOPS_* variable
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.incidents import make_incident
+from support.process_output import ProcessOutput
 
 from aiops.runtime.broker import EmbeddedBroker
+from aiops.runtime.kafka_io import produce_lines
 
 pytestmark = [pytest.mark.integration]
 
@@ -27,14 +31,32 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**env, "TMPDIR": str(tmp_path), **extra}
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left_behind() -> Iterator[None]:
+    """A test that fails half-way does not leave its `aiops` processes running."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
 def _aiops(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "aiops", *argv], stdout=subprocess.PIPE,  # our own CLI
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    process = subprocess.Popen([sys.executable, "-m", "aiops", *argv], stdout=subprocess.PIPE,  # our own CLI
+                               stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    _STARTED.append(process)
+    return process
 
 
-def _stopped(process: subprocess.Popen[str], seconds: float) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=seconds)
-    return process.returncode, out, err
+def _publish_incident(bootstrap: str) -> str:
+    """Put one incident on the incidents topic: a `tail` prints it once it is connected and following."""
+    incident = make_incident()
+    asyncio.run(produce_lines(bootstrap, "aiops.incidents", [incident.model_dump_json().encode()]))
+    return incident.id
 
 
 def _assert_one_line(err: str, fragment: str) -> None:
@@ -45,11 +67,11 @@ def _assert_one_line(err: str, fragment: str) -> None:
 
 def test_ctrl_c_on_tail_ends_with_one_line(tmp_path: Path) -> None:
     with EmbeddedBroker() as broker:
-        tail = _aiops(["tail", "--bootstrap", broker.bootstrap], _env(tmp_path))
-        time.sleep(3)  # connected and following an empty topic
-        assert tail.poll() is None
-        tail.send_signal(signal.SIGINT)
-        code, _out, err = _stopped(tail, 15)
+        incident_id = _publish_incident(broker.bootstrap)
+        tail = ProcessOutput(_aiops(["tail", "--bootstrap", broker.bootstrap], _env(tmp_path)))
+        tail.line_with(incident_id, 60)  # connected and following (however long the start-up took)
+        tail.process.send_signal(signal.SIGINT)
+        code, err = tail.finish(30)
     assert code == 130
     _assert_one_line(err, "aiops: interrupted")
 
@@ -58,42 +80,29 @@ def test_tail_gives_up_with_one_line_when_the_broker_stays_unreachable(tmp_path:
     broker = EmbeddedBroker()
     broker.start_sync()
     try:
-        env = _env(tmp_path, AIOPS_KAFKA__REQUEST_TIMEOUT_MS="2000")
-        tail = _aiops(["tail", "--bootstrap", broker.bootstrap], env)
-        time.sleep(3)
-        assert tail.poll() is None
+        incident_id = _publish_incident(broker.bootstrap)
+        env = _env(tmp_path, AIOPS_KAFKA__REQUEST_TIMEOUT_MS="5000")
+        tail = ProcessOutput(_aiops(["tail", "--bootstrap", broker.bootstrap], env))
+        tail.line_with(incident_id, 60)  # connected and following before the broker goes away
     finally:
         broker.stop_sync()
     gone = time.monotonic()
-    code, _out, err = _stopped(tail, 30)
-    assert code != 0
-    _assert_one_line(err, "unreachable for 2 s")
-    assert time.monotonic() - gone < 15
-
-
-def _read_banner(run: subprocess.Popen[str], seconds: float) -> str:
-    assert run.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(run.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and run.poll() is None:
-        if selector.select(timeout=1.0):
-            line = run.stdout.readline()
-            if line.startswith("aiops ready:"):
-                return line.strip()
-    raise AssertionError(f"no banner within {seconds}s (exit code {run.poll()})")
+    code, err = tail.finish(60)
+    assert code == 2
+    _assert_one_line(err, "unreachable for 5 s")
+    assert time.monotonic() - gone < 45  # 5 s unreachable, plus probing and closing on a busy machine
 
 
 @pytest.mark.slow
 def test_run_announces_its_embedded_broker_and_clients_find_it_without_flags(tmp_path: Path) -> None:
     env = _env(tmp_path, AIOPS_KAFKA__EMBEDDED_PORT="0", AIOPS_HTTP__PORT="0", AIOPS_LOGGING__LEVEL="WARNING",
                AIOPS_FAUST__APP_ID=f"cli-{os.getpid()}")
-    run = _aiops(["run"], env, cwd=tmp_path)
+    run = ProcessOutput(_aiops(["run"], env, cwd=tmp_path))
     try:
-        banner = _read_banner(run, 90)
+        banner = run.line_with("aiops ready:", 90)
         run_file = tmp_path / f"aiops-{os.getuid()}" / "embedded-broker.json"
         published = json.loads(run_file.read_text())
-        assert published["pid"] == run.pid
+        assert published["pid"] == run.process.pid
         assert f"embedded Kafka broker on {published['bootstrap']}" in banner
         assert f"{published['http_url']}/metrics" in banner
         events = tmp_path / "events.jsonl"
@@ -106,6 +115,6 @@ def test_run_announces_its_embedded_broker_and_clients_find_it_without_flags(tmp
                               capture_output=True, text=True, timeout=60, check=False)
         assert (tail.returncode, tail.stderr) == (0, "")
     finally:
-        run.send_signal(signal.SIGTERM)
-        run.communicate(timeout=60)
+        run.process.send_signal(signal.SIGTERM)
+        run.finish(60)
     assert not run_file.exists()

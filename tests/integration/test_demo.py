@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
+from support.process_output import ProcessOutput
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,31 +26,27 @@ WEBHOOK_LINE = re.compile(r"^webhook: (inc-[0-9a-f]+) received \d+ of (\d+) vers
 ALL_RESOLVED = re.compile(r"^demo: all (\d+) incidents resolved; the webhook received \d+ notifications, (.*)$")
 
 
-def _read_until_done(process: subprocess.Popen[str], seconds: float) -> list[str]:
+def _read_until_done(output: ProcessOutput, seconds: float) -> list[str]:
     """Output lines until the demo says every incident resolved (or the time is up)."""
-    assert process.stdout is not None
     lines: list[str] = []
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        if not selector.select(timeout=1.0):
-            continue
-        line = process.stdout.readline().rstrip("\n")
+    for line in output.lines(seconds):
         lines.append(line)
         if ALL_RESOLVED.match(line):
             break
     return lines
 
 
-def test_demo_prints_each_version_once_in_order_and_the_signed_webhook_gets_open_and_resolve() -> None:
+def test_demo_prints_each_version_once_in_order_and_the_signed_webhook_gets_open_and_resolve(tmp_path: Path) -> None:
+    # The README's command, but its broker on a free port (not 9092, which may be in use or be someone's) and
+    # its run-file in a private $TMPDIR (not the one a developer's `aiops run` published).
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
-    process = subprocess.Popen(  # our own CLI, the README's command
+    env.update(AIOPS_KAFKA__EMBEDDED_PORT="0", TMPDIR=str(tmp_path))
+    process = subprocess.Popen(  # our own CLI
         [sys.executable, "-m", "aiops", "demo", "--duration", "240"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )
     try:
-        lines = _read_until_done(process, 200)
+        lines = _read_until_done(ProcessOutput(process), 200)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)

@@ -99,13 +99,16 @@ def test_unknown_key_anywhere_names_its_dotted_path(tmp_path: Path, text: str, d
 )
 def test_wrong_type_or_range_is_an_error_at_its_path(tmp_path: Path, text: str, dotted: str) -> None:
     message = config_error(write_yaml(tmp_path, text))
-    assert f"  {dotted}: " in message
+    assert f" {dotted}: " in message
+    assert "\n" not in message
 
 
-def test_all_errors_are_reported_together(tmp_path: Path) -> None:
-    message = config_error(write_yaml(tmp_path, "kafka:\n  nope: 1\nhttp:\n  port: -1\n"))
-    assert "kafka.nope" in message
-    assert "http.port" in message
+def test_all_errors_are_reported_together_on_one_line(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, "kafka:\n  nope: 1\nhttp:\n  port: -1\n")
+    message = config_error(path)
+    assert message.startswith(f"invalid configuration in {path}: ")
+    assert "kafka.nope: unknown key (not allowed); http.port: " in message
+    assert "\n" not in message
 
 
 def test_env_overrides_kafka_bootstrap_and_beats_the_file(tmp_path: Path) -> None:
@@ -185,6 +188,19 @@ def test_non_mapping_top_level_is_an_error(tmp_path: Path, text: str, type_name:
 
 def test_invalid_yaml_is_an_error(tmp_path: Path) -> None:
     assert "is not valid YAML" in config_error(write_yaml(tmp_path, "kafka: [unclosed\n"))
+
+
+def test_invalid_yaml_is_one_line_with_the_place_and_without_the_text(tmp_path: Path) -> None:
+    message = config_error(write_yaml(tmp_path, "kafka:\n  client_id: hunter2: x\n"))  # PyYAML quotes the line
+    assert message.endswith("is not valid YAML: mapping values are not allowed here (line 2, column 21)")
+    assert "\n" not in message
+    assert "hunter2" not in message
+
+
+def test_an_override_that_is_not_yaml_names_its_variable_not_its_value() -> None:
+    message = config_error(None, {"AIOPS_HTTP__HOST": "{s3cret: ["})
+    assert message.startswith("AIOPS_HTTP__HOST: its value is not valid YAML: ")
+    assert "s3cret" not in message
 
 
 def test_missing_file_is_an_error(tmp_path: Path) -> None:

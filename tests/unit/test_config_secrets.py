@@ -40,8 +40,15 @@ def test_reserved_aiops_prefix_is_refused_with_the_key_and_a_new_name() -> None:
 
 
 def test_a_shell_style_reference_is_an_error_not_a_literal_secret() -> None:
-    with pytest.raises(ConfigError, match=r"not a secret reference: write \$\{ENV:NAME\}"):
+    with pytest.raises(ConfigError, match=r"\$\{SLACK_URL\} is not a secret reference: write \$\{ENV:NAME\}"):
         resolve_secret("${SLACK_URL}", "delivery.receivers.slack.s.url", {"SLACK_URL": "x"})
+
+
+def test_a_braced_value_that_is_no_reference_is_refused_without_being_shown() -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_secret("${pa55 w0rd!}", "delivery.receivers.servicenow.n.password", {})
+    assert "a ${...} value is not a secret reference" in str(caught.value)
+    assert "pa55" not in str(caught.value)
 
 
 def test_every_missing_secret_is_reported_at_once_naming_key_and_variable(tmp_path: Path) -> None:
@@ -53,21 +60,28 @@ def test_every_missing_secret_is_reported_at_once_naming_key_and_variable(tmp_pa
     })
     with pytest.raises(ConfigError) as caught:
         check_delivery(config, "aiops.yaml", environ={"SNOW_USER": "u"})
-    lines = str(caught.value).splitlines()
-    assert lines[0] == "3 secrets cannot be resolved in aiops.yaml (set the variables, or create the files):"
-    assert lines[1:] == [
-        "  delivery.receivers.webhook.w.headers.Authorization: environment variable HOOK_AUTH is not set",
-        f"  delivery.receivers.teams.t.url: cannot read secret file {tmp_path}/absent: No such file or directory",
-        "  delivery.receivers.servicenow.snow.password: environment variable SNOW_PASSWORD is not set",
-    ]
+    assert str(caught.value) == (
+        "3 secrets cannot be resolved in aiops.yaml (set the variables, or create the files): "
+        "delivery.receivers.webhook.w.headers.Authorization: environment variable HOOK_AUTH is not set; "
+        f"delivery.receivers.teams.t.url: cannot read secret file {tmp_path}/absent: No such file or directory; "
+        "delivery.receivers.servicenow.snow.password: environment variable SNOW_PASSWORD is not set")
 
 
 def test_resolved_secrets_still_pass_the_destination_check_as_at_run_time() -> None:
     config = _with_receivers({"slack": {"s": {"url": "${ENV:SLACK_URL}"}}},
                              security={"allowed_hosts": ["hooks.slack.com"]})
     assert check_delivery(config, environ={"SLACK_URL": "https://hooks.slack.com/services/x"}).secrets == 1
-    with pytest.raises(ConfigError, match=r"not in delivery\.security\.allowed_hosts"):
+    with pytest.raises(ConfigError, match=r"^delivery\.receivers\.slack\.s\.url: .*not in .*allowed_hosts"):
         check_delivery(config, environ={"SLACK_URL": "https://evil.example/x"})
+
+
+def test_the_receivers_name_a_failing_secret_by_the_same_key_as_the_check() -> None:
+    """Built at run time (`build_receivers`), a receiver names the key as written in the file, kind included."""
+    config = _with_receivers({"pagerduty": {"p": {"routing_key": "${ENV:PD_KEY}"}}})
+    with pytest.raises(ConfigError) as built:
+        build_receivers(config.delivery, config.webhooks, {})
+    assert [str(built.value)] == unresolved_secrets(config, {})
+    assert str(built.value).startswith("delivery.receivers.pagerduty.p.routing_key: ")
 
 
 class _Recording(Mapping[str, str]):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from aiops.cli import _demo_broker_port
 from aiops.cli_common import require_bootstrap
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import ConfigError, UsageError
+from aiops.runtime import runfile
 from aiops.runtime.broker import EmbeddedBroker
 from aiops.runtime.runfile import read_run_file, remove_run_file, run_file_path, write_run_file
 from aiops.runtime.startup import Announcement, banner, check_ports
@@ -27,15 +27,6 @@ def _private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test gets its own $TMPDIR, so no real run-file on this machine is read or replaced."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() caches; restored after the test
-
-
-@pytest.fixture
-def listening() -> Iterator[int]:
-    """A loopback port something already listens on."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        yield int(server.getsockname()[1])
 
 
 def test_run_file_round_trip_lives_in_a_private_directory(tmp_path: Path) -> None:
@@ -61,6 +52,58 @@ def test_a_run_file_of_a_dead_process_is_ignored_and_not_removed_by_others() -> 
     assert path.exists()
     path.write_text("not json")
     assert read_run_file() is None
+
+
+def test_a_pid_now_owned_by_another_user_is_not_the_service_that_wrote_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_run_file("127.0.0.1:9092", "http://127.0.0.1:8080")
+
+    def signal_refused(pid: int, sig: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", signal_refused)
+    assert read_run_file() is None
+
+
+@pytest.mark.skipif(runfile.start_time(os.getpid()) is None, reason="no /proc start times here")
+def test_a_pid_reused_by_a_later_process_is_ignored() -> None:
+    path = write_run_file("127.0.0.1:9092", "http://127.0.0.1:8080")
+    assert path is not None
+    assert read_run_file() is not None
+    published = json.loads(path.read_text())
+    path.write_text(json.dumps({**published, "started": published["started"] - 1}))  # our pid, an older process
+    assert read_run_file() is None
+
+
+def test_a_directory_others_may_write_to_is_not_trusted_until_the_service_makes_it_private() -> None:
+    path = write_run_file("127.0.0.1:9092", "http://127.0.0.1:8080")
+    assert path is not None
+    path.parent.chmod(0o777)
+    assert read_run_file() is None  # anyone could have put that file there
+    write_run_file("127.0.0.1:9092", "http://127.0.0.1:8080")
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert read_run_file() is not None
+
+
+def test_writing_waits_while_another_service_removes_or_writes_the_file() -> None:
+    """Remove reads the pid and unlinks under one lock: a service replacing the file in between would be lost."""
+    directory = run_file_path().parent
+    directory.mkdir(mode=0o700)
+    written = threading.Event()
+
+    def write() -> None:
+        write_run_file("127.0.0.1:1", "http://x")
+        written.set()
+
+    with runfile._locked(directory):
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not written.wait(0.3)  # blocked on the lock: it cannot finish early, however loaded the box
+        assert not run_file_path().exists()
+    writer.join(timeout=30)
+    assert written.is_set()
+    assert read_run_file() is not None
 
 
 def test_clients_find_the_local_broker_through_the_run_file_unless_a_bootstrap_is_given() -> None:
@@ -113,6 +156,7 @@ def test_banner_is_one_line_and_the_announcement_owns_the_run_file(capsys: pytes
     assert read_run_file() is not None
     announcement.withdraw()
     assert not run_file_path().exists()
+    Announcement("127.0.0.1:9092", embedded=True).withdraw()  # never ready (e.g. interrupted): nothing to do
     external = Announcement("kafka:9092", embedded=False)
     external.ready("http://127.0.0.1:8080")
     assert "Kafka at kafka:9092" in capsys.readouterr().out
