@@ -28,9 +28,10 @@ from aiops.cli_delivery import add_commands as add_delivery_commands
 from aiops.cli_relations import add_commands as add_relations_commands
 from aiops.cli_silences import add_commands as add_silence_commands
 from aiops.config import AiopsConfig, load_config
-from aiops.errors import AiopsError
+from aiops.errors import AiopsError, UsageError
 
 EVALUATIONS = ("nab", "loghub", "petshop", "alarms")
+NEEDS_EVAL_EXTRA = "aiops eval needs the eval extra: pip install 'aiops[eval]'"
 
 
 def _config(args: argparse.Namespace, **overrides: Any) -> AiopsConfig:
@@ -192,7 +193,18 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"aiops.evaluation.{args.name}")
+    """Run an evaluation from `aiops_eval`, loaded by name so the service never imports it; without the
+    ``eval`` extra (the package or one of its modules missing) one `UsageError` line says how to get it."""
+    try:
+        extra = importlib.import_module("aiops_eval")
+    except ModuleNotFoundError as error:
+        if error.name != "aiops_eval":
+            raise
+        raise UsageError(NEEDS_EVAL_EXTRA) from None
+    missing = extra.missing_extra_modules()
+    if missing:
+        raise UsageError(f"{NEEDS_EVAL_EXTRA} ({', '.join(missing)} missing)")
+    module = importlib.import_module(f"aiops_eval.{args.name}")
     result: int = module.main(args.rest)
     return result
 

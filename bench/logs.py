@@ -22,8 +22,8 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 
-from aiops.logmining.drain_adapter import Drain3Miner
 from aiops.logmining.miner import TemplateMiner
+from aiops_eval.baselines.drain_adapter import Drain3Miner
 
 _VERBS = ["opened", "closed", "reset", "refused", "accepted", "timed out", "retried", "dropped"]
 

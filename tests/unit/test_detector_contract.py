@@ -21,15 +21,15 @@ import numpy as np
 import pytest
 
 from aiops.detectors.base import NON_FINITE_DETAIL, SeriesDetector
-from aiops.detectors.cad_ose import CadOseDetector
 from aiops.detectors.drift import DriftDetector
 from aiops.detectors.ensemble import MetricEnsemble
 from aiops.detectors.ewma import EwmaZScore
 from aiops.detectors.flatline import FlatLineDetector
 from aiops.detectors.level import LevelDetector
-from aiops.detectors.likelihood import LikelihoodDetector
 from aiops.detectors.seasonal import SeasonalDetector
 from aiops.detectors.variance import VarianceDetector
+from aiops_eval.baselines.cad_ose import CadOseDetector
+from aiops_eval.baselines.likelihood import LikelihoodDetector
 
 Make = Callable[[], SeriesDetector]
 Restore = Callable[[dict[str, Any]], SeriesDetector] | None

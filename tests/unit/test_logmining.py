@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from aiops.evaluation.loghub import evaluate, load_systems
 from aiops.logmining.masking import VariableMasker, mask_secrets, sanitize_line
 from aiops.logmining.miner import TemplateMiner
+from aiops_eval.loghub import evaluate, load_systems
 
 DATASET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "loghub_2k"
 

@@ -1,4 +1,4 @@
-"""Scoring and reporting of `aiops eval petshop` (`aiops.evaluation.petshop` runs the pipeline).
+"""Scoring and reporting of `aiops eval petshop` (`aiops_eval.petshop` runs the pipeline).
 
 Per issue: the labelled node's position in the judged incident's `root_cause` list and the expected top-k
 hit when candidates with equal scores are taken as an unordered group (`hit_share`); per scenario: hit

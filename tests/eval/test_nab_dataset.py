@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aiops.evaluation.nab import main
+from aiops_eval.nab import main
 
 NAB_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "nab"
 

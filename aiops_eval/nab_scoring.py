@@ -9,7 +9,7 @@ the full ``fpWeight`` before any window). The corpus threshold is swept over eve
 as NAB's optimiser does (a point is a detection when its score is >= the threshold), and raw scores are
 normalised so that the null detector gets 0 and the perfect detector 100.
 
-It does not read files, run detectors or parse timestamps: see `aiops.evaluation.nab` for the runner.
+It does not read files, run detectors or parse timestamps: see `aiops_eval.nab` for the runner.
 """
 
 from __future__ import annotations

@@ -56,9 +56,12 @@ from aiops.detection import DetectionStage
 from aiops.detectors.base import SeriesDetectorFactory
 from aiops.detectors.ensemble import default_metric_detector
 from aiops.detectors.ewma import EwmaZScore
-from aiops.evaluation import petshop_report
-from aiops.evaluation.common import Progress, report_dataset_errors, require_dir
-from aiops.evaluation.petshop_data import (
+from aiops.events import EVENT_ADAPTER
+from aiops.incidents import Incident
+from aiops.pipeline import Pipeline
+from aiops_eval import petshop_report
+from aiops_eval.common import Progress, report_dataset_errors, require_dir
+from aiops_eval.petshop_data import (
     Issue,
     MetricTable,
     Scenario,
@@ -69,10 +72,7 @@ from aiops.evaluation.petshop_data import (
     scenario_dirs,
     service_catalogue,
 )
-from aiops.evaluation.petshop_report import IssueResult, ScenarioResult, hit_share
-from aiops.events import EVENT_ADAPTER
-from aiops.incidents import Incident
-from aiops.pipeline import Pipeline
+from aiops_eval.petshop_report import IssueResult, ScenarioResult, hit_share
 
 AVERAGES = frozenset({"latency_average", "availability_average"})
 """The golden signals fed by default: each node's mean latency and availability (the dataset's alerts are

@@ -7,7 +7,7 @@ Every `metrics.csv` has 4 header rows (node, metric, statistic, the literal `uni
 row per 5-minute step: the Unix timestamp followed by one cell per node x metric x statistic (empty =
 missing). This module parses those files, turns the call graph into a service catalogue (callers
 `depends_on` their callees, as the call graph's edge direction says) and turns rows into `metric` event
-dicts. It does not run the pipeline or score anything (`aiops.evaluation.petshop` does) and never writes.
+dicts. It does not run the pipeline or score anything (`aiops_eval.petshop` does) and never writes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiops.evaluation.common import require_file
+from aiops_eval.common import require_file
 
 STEP_SECONDS = 300.0
 DAY_SECONDS = 86400.0

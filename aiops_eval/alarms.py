@@ -34,12 +34,12 @@ from typing import Any
 
 from aiops.config import AiopsConfig
 from aiops.correlation.cooccurrence import RelationModel
-from aiops.evaluation.alarms_data import AlarmDataset, dag_file, dataset_dirs, load_dataset
-from aiops.evaluation.common import Progress, report_dataset_errors, require_dir, settings_text
 from aiops.events import AlertEvent
 from aiops.incidents import Incident
 from aiops.pipeline import Pipeline
 from aiops.signals import dt_from_epoch
+from aiops_eval.alarms_data import AlarmDataset, dag_file, dataset_dirs, load_dataset
+from aiops_eval.common import Progress, report_dataset_errors, require_dir, settings_text
 
 THP_F1 = {"18V_55N_Wireless": 0.5765, "24V_439N_Microwave": 0.3719}
 EPOCH_OFFSET = 1_600_000_000.0

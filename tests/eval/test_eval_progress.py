@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from aiops.cli import main as cli_main
-from aiops.evaluation.common import Progress, report_dataset_errors
-from aiops.evaluation.loghub import main as loghub_main
-from aiops.evaluation.nab import detector_settings
-from aiops.evaluation.nab import main as nab_main
+from aiops_eval.common import Progress, report_dataset_errors
+from aiops_eval.loghub import main as loghub_main
+from aiops_eval.nab import detector_settings
+from aiops_eval.nab import main as nab_main
 
 COST = {"tpWeight": 1.0, "fnWeight": 1.0, "fpWeight": 0.11, "tnWeight": 1.0}
 NAB_FILES = ("cat/one.csv", "cat/two.csv")

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from aiops.evaluation.nab import file_figures
-from aiops.evaluation.nab_scoring import (
+from aiops_eval.nab import file_figures
+from aiops_eval.nab_scoring import (
     MAX_TP,
     CostMatrix,
     best_threshold,

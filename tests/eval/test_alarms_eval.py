@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aiops.evaluation.alarms import _collect, main, score_edges
 from aiops.incidents import Change, Incident
+from aiops_eval.alarms import _collect, main, score_edges
 
 ALARMS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "telecom_alarm_causal"
 

@@ -1,4 +1,4 @@
-"""drain3 behind the `TemplateMiner` interface, for side-by-side measurement (and as a fallback).
+"""drain3 behind the `TemplateMiner` interface, for side-by-side measurement (`aiops eval loghub`, bench/logs.py).
 
 Wraps `drain3.TemplateMiner` with its default settings (no masking instructions, similarity 0.4,
 depth 4) and returns the same `MatchResult` as `aiops.logmining.miner.TemplateMiner`. It does not add

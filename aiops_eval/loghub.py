@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aiops.detectors.log_anomaly import LogAnomalyDetector
-from aiops.evaluation.common import Progress, report_dataset_errors, require_dir
 from aiops.events import LogEvent
-from aiops.logmining.drain_adapter import Drain3Miner
 from aiops.logmining.miner import MatchResult, TemplateMiner
+from aiops_eval.baselines.drain_adapter import Drain3Miner
+from aiops_eval.common import Progress, report_dataset_errors, require_dir
 
 _SPACES = re.compile(r"\s+")
 

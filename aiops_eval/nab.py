@@ -3,7 +3,7 @@
 Reads `DIR/data/<category>/<file>.csv`, `DIR/labels/combined_windows.json` and `DIR/config/profiles.json`,
 feeds every file point by point to a fresh `default_metric_detector()` exactly as the stream would (score
 then learn, no look-ahead, one configuration for every file), and scores the anomaly scores with NAB's
-rules (`aiops.evaluation.nab_scoring`): per profile the corpus threshold is swept as NAB's optimiser does,
+rules (`aiops_eval.nab_scoring`): per profile the corpus threshold is swept as NAB's optimiser does,
 and the standard profile is also scored at the detector's default threshold. Prints a table, or with
 `--json` one JSON object as the last stdout line; `--per-file` adds, per file at both standard
 thresholds, the raw score, the false-positive count and the reward of each window (null when missed).
@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from aiops.detectors.base import SeriesDetector
-from aiops.detectors.cad_ose import CadOseDetector
 from aiops.detectors.ensemble import DEFAULT_THRESHOLD, MetricEnsemble, default_metric_detector
-from aiops.detectors.likelihood import AnomalyLikelihood, LikelihoodDetector
 from aiops.detectors.tail import MAX_SURPRISE, score_to_surprise
-from aiops.evaluation.common import Progress, report_dataset_errors, require_dir, require_file, settings_text
-from aiops.evaluation.nab_scoring import (
+from aiops_eval.baselines.cad_ose import CadOseDetector
+from aiops_eval.baselines.likelihood import AnomalyLikelihood, LikelihoodDetector
+from aiops_eval.common import Progress, report_dataset_errors, require_dir, require_file, settings_text
+from aiops_eval.nab_scoring import (
     MAX_TP,
     OUTSIDE,
     PROBATIONARY,

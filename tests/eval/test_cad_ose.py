@@ -6,7 +6,7 @@ import json
 import math
 import random
 
-from aiops.detectors.cad_ose import CadOseDetector, py2_tuple_hash
+from aiops_eval.baselines.cad_ose import CadOseDetector, py2_tuple_hash
 
 
 def _pattern(n: int, period: int = 12) -> list[float]:

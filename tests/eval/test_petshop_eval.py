@@ -14,8 +14,10 @@ import pytest
 from aiops.cli import main as cli_main
 from aiops.config import ServiceConfig
 from aiops.correlation.topology import ServiceGraph
-from aiops.evaluation.petshop import CORRELATION, VARIANTS, Variant, choose_incident, main, scenario_config
-from aiops.evaluation.petshop_data import (
+from aiops.incidents import Incident, Member
+from aiops.signals import dt_from_epoch
+from aiops_eval.petshop import CORRELATION, VARIANTS, Variant, choose_incident, main, scenario_config
+from aiops_eval.petshop_data import (
     DAY_SECONDS,
     STEP_SECONDS,
     history_shift,
@@ -25,9 +27,7 @@ from aiops.evaluation.petshop_data import (
     row_events,
     service_catalogue,
 )
-from aiops.evaluation.petshop_report import hit_share
-from aiops.incidents import Incident, Member
-from aiops.signals import dt_from_epoch
+from aiops_eval.petshop_report import hit_share
 
 PETSHOP_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "petshop_rca"
 

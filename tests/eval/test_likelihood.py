@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from aiops.detectors.base import PointScore
-from aiops.detectors.likelihood import AnomalyLikelihood, LikelihoodDetector, tail_probability
+from aiops_eval.baselines.likelihood import AnomalyLikelihood, LikelihoodDetector, tail_probability
 
 
 class _Echo:

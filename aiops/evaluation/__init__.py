@@ -1,1 +1,0 @@
-"""Offline evaluation of the detectors against public benchmarks (NAB); reads files, not in the stream."""
