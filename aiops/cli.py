@@ -57,7 +57,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     checked = check_delivery(config, args.path)  # exactly what `aiops run` checks before it starts
     port = config.kafka.embedded_port
     embedded = f"embedded on 127.0.0.1:{port}" if port else "embedded on a free 127.0.0.1 port"
-    print(f"{args.path}: OK ({len(config.services)} services, {len(config.webhooks)} webhooks, "
+    print(f"{args.path}: OK ({len(config.services)} services, "
           f"{checked.receivers} receivers, {checked.secrets} secret references resolved, "
           f"bootstrap={config.kafka.bootstrap or embedded})")
     return 0

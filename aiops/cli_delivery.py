@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from aiops.cli_common import error_line
+from aiops.clock import utc_now
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import AiopsError, ConfigError
 from aiops.incidents import Incident
-from aiops.sinks.notifications import utc_now
 
 
 def _incident(args: argparse.Namespace) -> Incident:
@@ -52,7 +52,6 @@ def _config(args: argparse.Namespace) -> AiopsConfig:
 
 
 def cmd_routes_test(args: argparse.Namespace) -> int:
-    from aiops.sinks.factory import legacy_routes  # noqa: PLC0415
     from aiops.sinks.routing import explain  # noqa: PLC0415
 
     config = _config(args)
@@ -62,7 +61,7 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
     incident = _incident(args)
     print(f"incident {incident.idempotency_key} {incident.status} {incident.priority} "
           f"services={','.join(incident.services)} at {at.isoformat()}")
-    for line in explain(config.delivery, incident, at, legacy_routes(config.webhooks)):
+    for line in explain(config.delivery, incident, at):
         print(f"  {line}")
     return 0
 

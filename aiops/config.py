@@ -23,11 +23,11 @@ from aiops.correlation.config import CorrelationConfig, ServiceConfig
 from aiops.correlation.suppression_config import SuppressionConfig
 from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
-from aiops.sinks.config import DeliveryConfig, WebhookConfig
+from aiops.sinks.config import DeliveryConfig
 
 __all__ = [
     "AiopsConfig", "CorrelationConfig", "DetectionConfig", "LogDetectorConfig", "MetricDetectorConfig",
-    "ServiceConfig", "WebhookConfig", "load_config",
+    "ServiceConfig", "load_config",
 ]
 
 ENV_PREFIX = "AIOPS_"
@@ -123,7 +123,6 @@ class AiopsConfig(StrictModel):
     correlation: CorrelationConfig = CorrelationConfig()
     suppression: SuppressionConfig = SuppressionConfig()
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
-    webhooks: list[WebhookConfig] = Field(default_factory=list)
     delivery: DeliveryConfig = DeliveryConfig()
     http: HttpConfig = HttpConfig()
     faust: FaustConfig = FaustConfig()

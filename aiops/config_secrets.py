@@ -93,6 +93,6 @@ def check_delivery(config: AiopsConfig, origin: str | None = None,
     if problems:
         raise ConfigError(f"{len(problems)} secrets cannot be resolved{place} (set the variables, or create the "
                           f"files): {'; '.join(problems)}")
-    built = build_receivers(config.delivery, config.webhooks, environ)
+    built = build_receivers(config.delivery, environ)
     references = [reference for reference in secret_references(config) if reference.is_reference]
     return DeliveryCheck(receivers=len(built), secrets=len(references))

@@ -1,4 +1,4 @@
-"""Outbound incident contract: the versioned JSON published on the incidents topic and to webhooks.
+"""Outbound incident contract: the versioned JSON published on the incidents topic and to receivers.
 
 Each message is the full current state of one incident plus what changed (`change`), keyed by incident
 id. `version` increases by one per change, and `idempotency_key` (``<id>:<version>``) lets receivers

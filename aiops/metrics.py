@@ -108,12 +108,6 @@ class AiopsMetrics:
         self.webhook_delivery_attempts_total.labels(sink=sink).inc(attempts)
         self.webhook_delivery_seconds.labels(sink=sink).observe(elapsed_seconds)
 
-    def record_notification(self, receiver: str, outcome: str, latency_seconds: float | None = None) -> None:
-        """Count one notification record; observe the end-to-end latency of deliveries when given."""
-        self.notifications_total.labels(receiver=receiver, outcome=outcome).inc()
-        if latency_seconds is not None:
-            self.notification_latency_seconds.labels(receiver=receiver).observe(max(latency_seconds, 0.0))
-
     def set_circuit_state(self, receiver: str, value: int) -> None:
         self.circuit_state.labels(receiver=receiver).set(value)
 

@@ -16,66 +16,50 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from aiops.config import AiopsConfig, WebhookConfig
+from aiops.clock import Wall, utc_now
+from aiops.config import AiopsConfig
 from aiops.deadletter import dead_letter
 from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.notifications import NotificationPublisher
-from aiops.sinks.base import Sink
 from aiops.sinks.circuit import CIRCUIT_STATE_VALUES, CircuitState
-from aiops.sinks.factory import Receiver, build_receiver, build_receivers, guard, legacy_reliability, legacy_routes
+from aiops.sinks.factory import Receiver, build_receiver, build_receivers
 from aiops.sinks.notifications import NotificationOutcome, RepeatThrottle
-from aiops.sinks.receiver_config import ReliabilityConfig
 from aiops.sinks.retry import DeliveryOutcome, deliver_with_retry
 from aiops.sinks.routing import RouteDecision, route_incident
 
 log = logging.getLogger("aiops.delivery")
-Wall = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(tz=UTC)
 
 
 class DeliveryWorker:
-    """Consumes incident changes and delivers those routed to one receiver, in order per partition.
-
-    The legacy form ``DeliveryWorker(config, bootstrap, sink, webhook_config, metrics)`` still works (the
-    sink gets every incident); `delivery_workers` builds the routed form from `config.delivery`.
-    """
+    """Consumes incident changes and delivers those routed to its receiver, in order per partition."""
 
     def __init__(
         self,
         config: AiopsConfig,
         bootstrap: str,
-        sink: Sink | Receiver,
-        policy: WebhookConfig | None,
+        receiver: Receiver,
         metrics: AiopsMetrics,
+        *,
         rng: random.Random | None = None,
-        wall: Wall = _utc_now,
+        wall: Wall = utc_now,
         fallback: Receiver | None = None,
     ) -> None:
-        if isinstance(sink, Receiver):
-            self.receiver = sink
-        else:
-            reliability = legacy_reliability(policy) if policy is not None else ReliabilityConfig()
-            self.receiver = Receiver(sink.name, "webhook_legacy", guard(sink, reliability), reliability, None)
+        self.receiver = receiver
         self.config = config
         self.bootstrap = bootstrap
         self.metrics = metrics
         self.rng = rng or random.Random()
         self.wall = wall
         self.fallback = fallback
-        self.extra_routes = legacy_routes(config.webhooks)
         self.throttle = RepeatThrottle()
         self.group_id = f"{config.faust.app_id}-deliver-{self.receiver.name}"
         self.delivered = 0
@@ -87,10 +71,6 @@ class DeliveryWorker:
     @property
     def name(self) -> str:
         return self.receiver.name
-
-    @property
-    def sink(self) -> Sink:
-        return self.receiver.sink
 
     async def start(self) -> None:
         faust = self.config.faust
@@ -168,7 +148,7 @@ class DeliveryWorker:
                    error=str(outcome.last_error))
 
     def _decision(self, incident: Incident) -> RouteDecision | None:
-        decisions = route_incident(self.config.delivery, incident, self.wall(), self.extra_routes)
+        decisions = route_incident(self.config.delivery, incident, self.wall())
         return next((d for d in decisions if d.receiver == self.name), None)
 
     def _delivered(self, incident: Incident, record: Any) -> None:
@@ -183,7 +163,7 @@ class DeliveryWorker:
 
         async def on_attempt(attempt: int, error: DeliveryError | DeliveryRejectedError | None, took: float) -> None:
             if error is None:
-                status = getattr(receiver.sink, "last_status", None)
+                status = receiver.sink.last_status
                 self._note(incident, "delivered", receiver=receiver, attempt=attempt, status=status, took=took,
                            route=route)
                 return
@@ -233,25 +213,26 @@ def _detail(receiver: Receiver, outcome: DeliveryOutcome) -> str:
 
 
 def delivery_workers(
-    config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *, wall: Wall = _utc_now,
+    config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *, wall: Wall = utc_now,
     only: Sequence[str] | None = None,
 ) -> list[DeliveryWorker]:
-    """One worker per receiver (legacy `webhooks:` included), each with its own fallback sink instance."""
+    """One worker per receiver of `delivery.receivers`, each with its own fallback sink instance; `wall`
+    reaches the workers and every sink they build."""
 
     def on_circuit(name: str, state: CircuitState) -> None:
         metrics.set_circuit_state(name, CIRCUIT_STATE_VALUES[state])
         log.warning("receiver %s circuit %s", name, state)
 
-    receivers = build_receivers(config.delivery, config.webhooks, on_circuit=on_circuit)
+    receivers = build_receivers(config.delivery, on_circuit=on_circuit, wall=wall)
     workers = []
     for name, receiver in receivers.items():
         if only is not None and name not in only:
             continue
         fallback = None
         if receiver.fallback is not None:
-            fallback = build_receiver(receiver.fallback, config.delivery, on_circuit=on_circuit)
+            fallback = build_receiver(receiver.fallback, config.delivery, on_circuit=on_circuit, wall=wall)
         metrics.set_circuit_state(name, 0)
-        workers.append(DeliveryWorker(config, bootstrap, receiver, None, metrics, wall=wall, fallback=fallback))
+        workers.append(DeliveryWorker(config, bootstrap, receiver, metrics, wall=wall, fallback=fallback))
     return workers
 
 

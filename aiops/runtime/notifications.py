@@ -16,11 +16,12 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from aiops.clock import Wall, utc_now
 from aiops.config import AiopsConfig
 from aiops.deadletter import DeadLetter, dead_letter
 from aiops.incidents import Incident
@@ -82,9 +83,10 @@ def _receiver_of(letter: DeadLetter) -> str | None:
 async def replay_dead_letters(
     config: AiopsConfig, bootstrap: str, *, receivers: Sequence[str] = (), dry_run: bool = False,
     idle_seconds: float = 3.0, group_id: str | None = None, out: Callable[[str], None] = print,
+    wall: Wall = utc_now,
 ) -> ReplaySummary:
     """Re-send delivery dead letters (all receivers, or only `receivers`); see the module docstring."""
-    built = build_receivers(config.delivery, config.webhooks)
+    built = build_receivers(config.delivery, wall=wall)
     summary = ReplaySummary()
     consumer = AIOKafkaConsumer(
         config.topics.deadletter, bootstrap_servers=bootstrap, enable_auto_commit=False,
@@ -109,7 +111,8 @@ async def replay_dead_letters(
                 for record in records:
                     if record.offset >= ends[tp]:
                         break
-                    await _replay_one(record, built, receivers, dry_run, summary, publisher, producer, config, out)
+                    await _replay_one(record, built, receivers, dry_run, summary, publisher, producer, config, out,
+                                      wall)
                     await publisher.flush()
                     if not dry_run:
                         await consumer.commit({tp: record.offset + 1})
@@ -123,7 +126,7 @@ async def replay_dead_letters(
 
 async def _replay_one(record: Any, built: dict[str, Receiver], only: Sequence[str], dry_run: bool,
                       summary: ReplaySummary, publisher: NotificationPublisher, producer: AIOKafkaProducer,
-                      config: AiopsConfig, out: Callable[[str], None]) -> None:
+                      config: AiopsConfig, out: Callable[[str], None], wall: Wall) -> None:
     letter = DeadLetter.model_validate_json(record.value)
     name = _receiver_of(letter)
     receiver = built.get(name or "")
@@ -142,7 +145,7 @@ async def _replay_one(record: Any, built: dict[str, Receiver], only: Sequence[st
         receiver.sink, incident, deadline_seconds=policy.deadline_seconds,
         initial_backoff=policy.initial_backoff_seconds, max_backoff=policy.max_backoff_seconds, rng=random.Random(),
     )
-    now = datetime.now(tz=UTC)
+    now = wall()
     outcome: NotificationOutcome = "delivered" if result.delivered else "dead_lettered"
     publisher.publish(incident, name, receiver.kind, outcome, now, attempt=result.attempts,
                       error=None if result.delivered else str(result.last_error), route="deadletter-replay")

@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from aiops.clock import utc_now  # re-exported: the CLI takes its wall clock from here
 from aiops.correlation.suppression import Silence
 from aiops.correlation.suppression_config import DEFAULT_SILENCES_TOPIC
 from aiops.errors import BrokerUnavailableError, PermanentError
@@ -45,11 +46,6 @@ _METADATA_ATTEMPTS = 20
 
 class SilenceNotFoundError(PermanentError):
     """No silence with that id on the silences topic."""
-
-
-def utc_now() -> datetime:
-    """The wall clock, for the CLI (the adapter reads the clock so the CLI module need not)."""
-    return datetime.now(tz=UTC)
 
 
 def silences_topic_spec(topic: str = DEFAULT_SILENCES_TOPIC) -> TopicSpec:

@@ -1,5 +1,6 @@
-"""Incident sinks: deliver `Incident` versions to receivers (webhooks, in-memory recorders) with retry.
+"""Incident sinks: deliver `Incident` versions to receivers (webhook, Slack, Teams, PagerDuty, ServiceNow,
+Jira, and an in-memory recorder for tests) with retry.
 
-Sinks classify failures as retryable (`DeliveryError`) or permanent (`DeliveryRejectedError`); the retry
-policy lives in `aiops.sinks.retry`, not in the sinks themselves.
+Sinks classify failures as retryable (`DeliveryError`) or permanent (`DeliveryRejectedError`), over HTTP in
+`aiops.sinks.http`; the retry policy lives in `aiops.sinks.retry`, not in the sinks themselves.
 """

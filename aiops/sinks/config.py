@@ -1,4 +1,4 @@
-"""Configuration of delivery: the legacy `webhooks:` list and the `delivery:` section (routes, receivers).
+"""Configuration of delivery: the `delivery:` section (routes, receivers).
 
 `DeliveryConfig` holds the notifications topic, security (destination allowlist, TLS), weekly time
 intervals, the routing tree (`routes`, two levels under a root whose receivers are `default_receivers`)
@@ -21,18 +21,6 @@ from aiops.sinks.receiver_config import ReceiverConfig, ReceiversConfig
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
-
-
-class WebhookConfig(StrictModel):
-    """Legacy webhook sink: gets every incident version, unsigned (prefer `delivery.receivers.webhook`)."""
-
-    name: str = "webhook"
-    url: str
-    timeout_seconds: float = Field(5.0, gt=0)
-    deadline_seconds: float = Field(60.0, gt=0, description="Give up (dead-letter) after this long.")
-    initial_backoff_seconds: float = Field(0.2, gt=0)
-    max_backoff_seconds: float = Field(10.0, gt=0)
-    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class SecurityConfig(StrictModel):
@@ -153,5 +141,4 @@ class DeliveryConfig(StrictModel):
 
 __all__ = [
     "DeliveryConfig", "LeafRouteConfig", "RouteConfig", "RouteFields", "SecurityConfig", "TimeIntervalConfig",
-    "WebhookConfig",
 ]

@@ -1,22 +1,20 @@
 """Build the receivers of a configuration: resolve secrets, check destinations, wrap in guards.
 
-`build_receivers` turns `DeliveryConfig.receivers` (and the legacy `webhooks:` list) into `Receiver`
-plans: the guarded sink (rate limit + circuit breaker), its reliability policy, kind and fallback name.
-Secrets are resolved here (``${ENV:NAME}``, ``file:``), and every destination must pass
-`delivery.security` (legacy `webhooks:` entries are exempt, as before; prefer `delivery.receivers`).
-`legacy_routes` makes each legacy webhook receive every incident (a leading ``continue`` route).
+`build_receivers` turns `DeliveryConfig.receivers` into `Receiver` plans: the guarded sink (rate limit +
+circuit breaker), its reliability policy, kind and fallback name. Secrets are resolved here (``${ENV:NAME}``,
+``file:``) and every destination must pass `delivery.security`; the injected wall clock reaches every sink.
 It starts no I/O: HTTP sessions open on first delivery. Errors are `ConfigError` naming the field only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from aiops.errors import ConfigError
+from aiops.clock import Wall, utc_now
 from aiops.sinks.base import Sink
 from aiops.sinks.circuit import CircuitBreaker, CircuitState, GuardedSink, TokenBucket
-from aiops.sinks.config import DeliveryConfig, RouteConfig, SecurityConfig, WebhookConfig
+from aiops.sinks.config import DeliveryConfig, SecurityConfig
 from aiops.sinks.itsm import JiraSink, ServiceNowSink
 from aiops.sinks.receiver_config import (
     JiraReceiverConfig,
@@ -28,9 +26,8 @@ from aiops.sinks.receiver_config import (
     TeamsReceiverConfig,
     WebhookReceiverConfig,
 )
-from aiops.sinks.receivers import PagerDutySink, SignedWebhookSink, SlackSink, TeamsSink
+from aiops.sinks.receivers import PagerDutySink, SignedWebhookSink, SinkOptions, SlackSink, TeamsSink
 from aiops.sinks.security import check_destination, resolve_secret
-from aiops.sinks.webhook import WebhookSink
 
 OnCircuit = Callable[[str, CircuitState], None]
 
@@ -62,29 +59,28 @@ class _Resolver:
         return url
 
 
-def _sink(name: str, config: ReceiverConfig, delivery: DeliveryConfig, environ: Mapping[str, str] | None) -> Sink:
+def _sink(name: str, config: ReceiverConfig, delivery: DeliveryConfig, environ: Mapping[str, str] | None,
+          wall: Wall) -> Sink:
     r = _Resolver(delivery.receivers.config_key(name), delivery.security, environ)
-    lt, tls = delivery.link_template, delivery.security.verify_tls
+    options = SinkOptions(delivery.link_template, delivery.security.verify_tls, wall)
     if isinstance(config, WebhookReceiverConfig):
         secret = r.secret("signing_secret", config.signing_secret) if config.signing_secret else None
         headers = {key: r.secret(f"headers.{key}", value) for key, value in config.headers.items()}
-        return SignedWebhookSink(name, config, url=r.url("url", config.url), secret=secret, headers=headers,
-                                 link_template=lt, verify_tls=tls)
+        return SignedWebhookSink(name, config, options, url=r.url("url", config.url), secret=secret, headers=headers)
     if isinstance(config, SlackReceiverConfig):
-        return SlackSink(name, config, url=r.url("url", config.url), link_template=lt, verify_tls=tls)
+        return SlackSink(name, config, options, url=r.url("url", config.url))
     if isinstance(config, TeamsReceiverConfig):
-        return TeamsSink(name, config, url=r.url("url", config.url), link_template=lt, verify_tls=tls)
+        return TeamsSink(name, config, options, url=r.url("url", config.url))
     if isinstance(config, PagerDutyReceiverConfig):
         r.url("url", config.url)
-        return PagerDutySink(name, config, routing_key=r.secret("routing_key", config.routing_key),
-                             link_template=lt, verify_tls=tls)
+        return PagerDutySink(name, config, options, routing_key=r.secret("routing_key", config.routing_key))
     if isinstance(config, ServiceNowReceiverConfig):
-        return ServiceNowSink(name, config, instance_url=r.url("instance_url", config.instance_url),
+        return ServiceNowSink(name, config, options, instance_url=r.url("instance_url", config.instance_url),
                               username=r.secret("username", config.username),
-                              password=r.secret("password", config.password), link_template=lt, verify_tls=tls)
+                              password=r.secret("password", config.password))
     assert isinstance(config, JiraReceiverConfig)
-    return JiraSink(name, config, base_url=r.url("base_url", config.base_url), email=r.secret("email", config.email),
-                    api_token=r.secret("api_token", config.api_token), link_template=lt, verify_tls=tls)
+    return JiraSink(name, config, options, base_url=r.url("base_url", config.base_url),
+                    email=r.secret("email", config.email), api_token=r.secret("api_token", config.api_token))
 
 
 def guard(sink: Sink, reliability: ReliabilityConfig, on_circuit: OnCircuit | None = None) -> GuardedSink:
@@ -99,39 +95,15 @@ def guard(sink: Sink, reliability: ReliabilityConfig, on_circuit: OnCircuit | No
     return GuardedSink(sink, breaker, TokenBucket(reliability.rate_limit_per_second, reliability.rate_limit_burst))
 
 
-def legacy_reliability(hook: WebhookConfig) -> ReliabilityConfig:
-    return ReliabilityConfig(timeout_seconds=hook.timeout_seconds, deadline_seconds=hook.deadline_seconds,
-                             initial_backoff_seconds=hook.initial_backoff_seconds,
-                             max_backoff_seconds=hook.max_backoff_seconds)
-
-
-def legacy_routes(webhooks: Sequence[WebhookConfig]) -> list[RouteConfig]:
-    """One route per legacy `webhooks:` entry: matches everything and, as documented for that sink, sends
-    every incident version (no repeat interval)."""
-    return [RouteConfig.model_validate({"name": f"webhooks[{hook.name}]", "receivers": [hook.name],
-                                        "continue": True, "repeat_interval_seconds": 0.0}) for hook in webhooks]
-
-
 def build_receiver(name: str, delivery: DeliveryConfig, environ: Mapping[str, str] | None = None,
-                   on_circuit: OnCircuit | None = None) -> Receiver:
+                   on_circuit: OnCircuit | None = None, wall: Wall = utc_now) -> Receiver:
     config = delivery.receiver(name)
     return Receiver(name, delivery.receivers.kind_of(name),
-                    guard(_sink(name, config, delivery, environ), config.reliability, on_circuit),
+                    guard(_sink(name, config, delivery, environ, wall), config.reliability, on_circuit),
                     config.reliability, config.fallback)
 
 
-def build_receivers(
-    delivery: DeliveryConfig, webhooks: Sequence[WebhookConfig] = (), environ: Mapping[str, str] | None = None,
-    on_circuit: OnCircuit | None = None,
-) -> dict[str, Receiver]:
-    """Every configured receiver by name (legacy webhooks included, kind ``webhook_legacy``)."""
-    receivers: dict[str, Receiver] = {}
-    for hook in webhooks:
-        reliability = legacy_reliability(hook)
-        receivers[hook.name] = Receiver(hook.name, "webhook_legacy", guard(WebhookSink(hook), reliability, on_circuit),
-                                        reliability, None)
-    for name in delivery.receivers.by_name():
-        if name in receivers:
-            raise ConfigError(f"receiver name {name!r} is also used by webhooks:")
-        receivers[name] = build_receiver(name, delivery, environ, on_circuit)
-    return receivers
+def build_receivers(delivery: DeliveryConfig, environ: Mapping[str, str] | None = None,
+                    on_circuit: OnCircuit | None = None, wall: Wall = utc_now) -> dict[str, Receiver]:
+    """Every configured receiver by name."""
+    return {name: build_receiver(name, delivery, environ, on_circuit, wall) for name in delivery.receivers.by_name()}

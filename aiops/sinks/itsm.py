@@ -18,7 +18,7 @@ from urllib.parse import quote
 from aiops.errors import DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.sinks.receiver_config import JiraReceiverConfig, ServiceNowReceiverConfig
-from aiops.sinks.receivers import ReceiverSink
+from aiops.sinks.receivers import ReceiverSink, SinkOptions
 
 JIRA_PROPERTY = "aiops"
 
@@ -39,9 +39,9 @@ def servicenow_fields(incident: Incident, config: ServiceNowReceiverConfig, titl
 
 
 class ServiceNowSink(ReceiverSink):
-    def __init__(self, name: str, config: ServiceNowReceiverConfig, *, instance_url: str, username: str,
-                 password: str, link_template: str = "", verify_tls: bool = True) -> None:
-        super().__init__(name, config, link_template, verify_tls)
+    def __init__(self, name: str, config: ServiceNowReceiverConfig, options: SinkOptions, *, instance_url: str,
+                 username: str, password: str) -> None:
+        super().__init__(name, config, options)
         self.config = config
         self.table_url = f"{instance_url.rstrip('/')}/api/now/table/{config.table}"
         self.auth = (username, password)
@@ -77,9 +77,9 @@ def _int(value: Any) -> int:
 
 
 class JiraSink(ReceiverSink):
-    def __init__(self, name: str, config: JiraReceiverConfig, *, base_url: str, email: str, api_token: str,
-                 link_template: str = "", verify_tls: bool = True) -> None:
-        super().__init__(name, config, link_template, verify_tls)
+    def __init__(self, name: str, config: JiraReceiverConfig, options: SinkOptions, *, base_url: str, email: str,
+                 api_token: str) -> None:
+        super().__init__(name, config, options)
         self.config = config
         self.api = f"{base_url.rstrip('/')}/rest/api/2"
         self.auth = (email, api_token)

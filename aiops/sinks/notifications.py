@@ -11,7 +11,7 @@ worker; after a restart it errs on the side of sending). Publishing is `aiops.ru
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,11 +24,6 @@ NotificationOutcome = Literal[
     "delivered", "attempt_failed", "rejected", "expired", "dead_lettered", "fallback_delivered", "muted",
     "suppressed",
 ]
-
-
-def utc_now() -> datetime:
-    """Wall clock (aware UTC) for delivery callers outside the adapter (the CLI)."""
-    return datetime.now(tz=UTC)
 
 
 class NotificationRecord(BaseModel):

@@ -3,7 +3,7 @@
 Each receiver has reliability settings (deadline, backoff, rate limit, circuit breaker), an optional
 fallback receiver and `string.Template` title/body templates checked against `TEMPLATE_VARIABLES`.
 Fields documented as *secret* take a literal, ``${ENV:NAME}`` or ``file:/path`` (resolved when the sink
-is built by `aiops.sinks.secrets`). Models only; no I/O.
+is built, by `aiops.sinks.security`). Models only; no I/O.
 """
 
 from __future__ import annotations

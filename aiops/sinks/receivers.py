@@ -9,11 +9,11 @@ or a key. Retrying, rate limiting and circuit breaking are done around these sin
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiops import __version__
+from aiops.clock import Wall, utc_now
 from aiops.incidents import Incident
 from aiops.sinks.http import HttpClient
 from aiops.sinks.receiver_config import (
@@ -27,16 +27,27 @@ from aiops.sinks.security import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from aiops.sinks.templates import incident_link, render, root_cause_text, template_context
 
 WEBHOOK_PAYLOAD_VERSION = 1
+PROTOCOL_HEADERS = ("Content-Type", "User-Agent", "Idempotency-Key", "X-Aiops-Incident", "X-Aiops-Version",
+                    TIMESTAMP_HEADER, SIGNATURE_HEADER)
+
+
+@dataclass(frozen=True)
+class SinkOptions:
+    """What every receiver shares from `delivery`: the incident link, TLS verification and the wall clock."""
+
+    link_template: str = ""
+    verify_tls: bool = True
+    wall: Wall = utc_now
 
 
 class ReceiverSink:
     """Shared plumbing: name, rendered title/body, one `HttpClient`, idempotent close."""
 
-    def __init__(self, name: str, config: ReceiverBase, link_template: str, verify_tls: bool) -> None:
+    def __init__(self, name: str, config: ReceiverBase, options: SinkOptions) -> None:
         self._name = name
         self.base = config
-        self.link_template = link_template
-        self.client = HttpClient(name, config.reliability.timeout_seconds, verify_tls)
+        self.link_template = options.link_template
+        self.client = HttpClient(name, config.reliability.timeout_seconds, options.verify_tls, options.wall)
 
     @property
     def name(self) -> str:
@@ -62,23 +73,25 @@ def webhook_payload(incident: Incident, receiver: str, title: str, body: str, li
 
 
 class SignedWebhookSink(ReceiverSink):
-    """POST JSON, ``Idempotency-Key: <id>:<version>``, HMAC-SHA256 signature over ``timestamp.body``."""
+    """POST JSON, ``Idempotency-Key: <id>:<version>``, HMAC-SHA256 signature over ``timestamp.body``.
 
-    def __init__(self, name: str, config: WebhookReceiverConfig, *, url: str, secret: str | None,
-                 headers: dict[str, str], link_template: str = "", verify_tls: bool = True,
-                 clock: Callable[[], float] = time.time) -> None:
-        super().__init__(name, config, link_template, verify_tls)
+    Configured `headers` cannot replace the protocol headers (`PROTOCOL_HEADERS`, any letter case)."""
+
+    def __init__(self, name: str, config: WebhookReceiverConfig, options: SinkOptions, *, url: str,
+                 secret: str | None, headers: dict[str, str]) -> None:
+        super().__init__(name, config, options)
         self.url = url
         self.secret = secret
-        self.headers = headers
-        self.clock = clock
+        protocol = {header.lower() for header in PROTOCOL_HEADERS}
+        self.headers = {key: value for key, value in headers.items() if key.lower() not in protocol}
+        self.wall = options.wall
 
     def request_headers(self, incident: Incident, body: bytes) -> dict[str, str]:
-        headers = {**self.headers, "User-Agent": f"aiops/{__version__}",
+        headers = {**self.headers, "Content-Type": "application/json", "User-Agent": f"aiops/{__version__}",
                    "Idempotency-Key": incident.idempotency_key, "X-Aiops-Incident": incident.id,
                    "X-Aiops-Version": str(incident.version)}
         if self.secret:
-            timestamp = str(int(self.clock()))
+            timestamp = str(int(self.wall().timestamp()))
             headers[TIMESTAMP_HEADER] = timestamp
             headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
         return headers
@@ -109,9 +122,8 @@ def slack_payload(incident: Incident, title: str, body: str, link: str) -> dict[
 
 
 class SlackSink(ReceiverSink):
-    def __init__(self, name: str, config: SlackReceiverConfig, *, url: str, link_template: str = "",
-                 verify_tls: bool = True) -> None:
-        super().__init__(name, config, link_template, verify_tls)
+    def __init__(self, name: str, config: SlackReceiverConfig, options: SinkOptions, *, url: str) -> None:
+        super().__init__(name, config, options)
         self.url = url
 
     async def deliver(self, incident: Incident) -> None:
@@ -137,9 +149,8 @@ def teams_payload(incident: Incident, title: str, body: str, link: str) -> dict[
 
 
 class TeamsSink(ReceiverSink):
-    def __init__(self, name: str, config: TeamsReceiverConfig, *, url: str, link_template: str = "",
-                 verify_tls: bool = True) -> None:
-        super().__init__(name, config, link_template, verify_tls)
+    def __init__(self, name: str, config: TeamsReceiverConfig, options: SinkOptions, *, url: str) -> None:
+        super().__init__(name, config, options)
         self.url = url
 
     async def deliver(self, incident: Incident) -> None:
@@ -176,9 +187,8 @@ def pagerduty_event(incident: Incident, config: PagerDutyReceiverConfig, routing
 class PagerDutySink(ReceiverSink):
     """Events API v2: dedup_key = incident id, so one PagerDuty incident per aiops incident."""
 
-    def __init__(self, name: str, config: PagerDutyReceiverConfig, *, routing_key: str, link_template: str = "",
-                 verify_tls: bool = True) -> None:
-        super().__init__(name, config, link_template, verify_tls)
+    def __init__(self, name: str, config: PagerDutyReceiverConfig, options: SinkOptions, *, routing_key: str) -> None:
+        super().__init__(name, config, options)
         self.config = config
         self.routing_key = routing_key
 

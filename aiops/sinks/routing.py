@@ -7,7 +7,8 @@ the root delivers to `default_receivers`. A route with no receivers inherits its
 `min_priority` and `repeat_interval_seconds`; time intervals are not inherited. `min_priority` is part of
 matching, except that `resolved` versions pass it (a receiver told about an incident must hear it end).
 A muted route still yields a decision, marked muted, so callers can record the mute. Each receiver is
-reported once (its first decision). This module does not deliver or throttle (see `aiops.sinks.throttle`).
+reported once (its first decision). This module does not deliver or throttle (see
+`aiops.sinks.notifications.RepeatThrottle`).
 """
 
 from __future__ import annotations
@@ -141,15 +142,13 @@ def _walk_children(
     return found or _decisions(node, reason, _muted(route, delivery, now))
 
 
-def route_incident(
-    delivery: DeliveryConfig, incident: Incident, now: datetime, extra_routes: Sequence[RouteConfig] = ()
-) -> list[RouteDecision]:
+def route_incident(delivery: DeliveryConfig, incident: Incident, now: datetime) -> list[RouteDecision]:
     """Every receiver the incident version reaches (muted ones included, marked), first decision each."""
     root = _Inherited("root", tuple(delivery.default_receivers), delivery.min_priority,
                       delivery.repeat_interval_seconds)
     found: list[RouteDecision] = []
     matched = False
-    for index, route in enumerate([*extra_routes, *delivery.routes]):
+    for index, route in enumerate(delivery.routes):
         node = _inherit(root, route, index)
         ok, why = _match(route, incident, node.min_priority)
         if not ok:
@@ -166,11 +165,10 @@ def route_incident(
     return list(unique.values())
 
 
-def explain(delivery: DeliveryConfig, incident: Incident, now: datetime,
-            extra_routes: Sequence[RouteConfig] = ()) -> list[str]:
+def explain(delivery: DeliveryConfig, incident: Incident, now: datetime) -> list[str]:
     """One line per receiver for `aiops routes test`."""
     lines = []
-    for decision in route_incident(delivery, incident, now, extra_routes):
+    for decision in route_incident(delivery, incident, now):
         state = f"MUTED ({decision.muted})" if decision.muted else "SEND"
         lines.append(f"{decision.receiver}: {state} via {decision.reason} "
                      f"[min_priority={decision.min_priority}, repeat_interval={decision.repeat_interval_seconds:g}s]")

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from aiops.errors import ConfigError
 from aiops.sinks.config import SecurityConfig
-from aiops.sinks.webhook import redact_url
+from aiops.sinks.http import redact_url
 
 _ENV_REF = re.compile(r"^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SHELL_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")  # ${NAME}: a reference in shell syntax, not a secret

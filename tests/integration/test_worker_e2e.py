@@ -38,6 +38,14 @@ def metric(ts: float, service: str = "api", value: float = 10.0) -> bytes:
                  name="latency_ms", value=value)
 
 
+def webhooks(**hooks: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A `delivery` section of webhook receivers (name: (url, reliability)) that each get every version."""
+    return {"delivery": {"default_receivers": list(hooks), "repeat_interval_seconds": 0,
+                         "security": {"allow_loopback": True},
+                         "receivers": {"webhook": {name: {"url": url, "reliability": reliability}
+                                                   for name, (url, reliability) in hooks.items()}}}}
+
+
 async def _scrape(worker: WorkerProcess, path: str) -> str:
     """GET a path of the worker's HTTP endpoint (its URL is in the worker's log)."""
     match = re.search(r"http endpoint on (http://127\.0\.0\.1:\d+)", worker.output())
@@ -61,7 +69,7 @@ async def test_incident_opens_and_resolves_on_topic_and_webhook_and_bad_input_is
     kafka_bootstrap: str, unique_topic_prefix: str, http_receiver: HttpReceiver, tmp_path: Path
 ) -> None:
     config = isolated_config(unique_topic_prefix, kafka_bootstrap,
-                             {"webhooks": [{"name": "hook", "url": http_receiver.url, "deadline_seconds": 20}]})
+                             webhooks(hook=(http_receiver.url, {"deadline_seconds": 20})))
     await _prepare(config)
     worker = WorkerProcess(config, tmp_path)
     worker.start()
@@ -84,7 +92,7 @@ async def test_incident_opens_and_resolves_on_topic_and_webhook_and_bad_input_is
         requests = await http_receiver.wait_for_requests(len(records), within_seconds=30)
         keys = [req.headers["Idempotency-Key"] for req in requests]
         assert keys == [r["idempotency_key"] for r in records]
-        assert requests[-1].json()["status"] == "resolved"
+        assert requests[-1].json()["incident"]["status"] == "resolved"
 
         dead = await collect(kafka_bootstrap, topics["deadletter"], lambda r: len(r) >= 4, 30)
         assert sorted(d["reason"] for d in dead) == ["invalid_json", "not_utf8", "oversized", "schema"]
@@ -152,12 +160,12 @@ async def test_hanging_webhook_neither_stalls_detection_nor_other_sinks_and_ends
 ) -> None:
     async with HttpReceiver() as stuck, HttpReceiver() as healthy:
         stuck.hang_next(1000, seconds=60)
-        hooks = [
-            {"name": "stuck", "url": stuck.url, "timeout_seconds": 1, "deadline_seconds": 3,
-             "initial_backoff_seconds": 0.2, "max_backoff_seconds": 0.5},
-            {"name": "healthy", "url": healthy.url, "deadline_seconds": 20},
-        ]
-        config = isolated_config(unique_topic_prefix, kafka_bootstrap, {"webhooks": hooks})
+        hooks = webhooks(
+            stuck=(stuck.url, {"timeout_seconds": 1, "deadline_seconds": 3, "initial_backoff_seconds": 0.2,
+                               "max_backoff_seconds": 0.5}),
+            healthy=(healthy.url, {"deadline_seconds": 20}),
+        )
+        config = isolated_config(unique_topic_prefix, kafka_bootstrap, hooks)
         await _prepare(config)
         topics = config["topics"]
         worker = WorkerProcess(config, tmp_path)
@@ -169,7 +177,7 @@ async def test_hanging_webhook_neither_stalls_detection_nor_other_sinks_and_ends
             assert statuses(opened).count("open") == 3, worker.output()
             # The healthy sink gets every incident while the stuck one is still hanging on the first.
             delivered = await healthy.wait_for_requests(3, within_seconds=10)
-            assert sorted(r.json()["services"][0] for r in delivered) == ["svc0", "svc1", "svc2"]
+            assert sorted(r.json()["incident"]["services"][0] for r in delivered) == ["svc0", "svc1", "svc2"]
             dead = await collect(kafka_bootstrap, topics["deadletter"],
                                  lambda r: len([d for d in r if d["stage"] == "delivery:stuck"]) >= 1, 30)
             letter = next(d for d in dead if d["stage"] == "delivery:stuck")

@@ -35,7 +35,7 @@ def test_defaults_are_valid_without_file_or_env() -> None:
     assert config.correlation.scope == "component"
     assert config.detection.metric.threshold == 0.9999
     assert config.services == {}
-    assert config.webhooks == []
+    assert config.delivery.receivers.by_name() == {}
     assert config.logging.json_format == "auto"
 
 
@@ -53,8 +53,10 @@ correlation:
 services:
   db: {tier: 1}
   api: {depends_on: [db], owner: team-api}
-webhooks:
-  - url: http://example.invalid/hook
+delivery:
+  receivers:
+    webhook:
+      hook: {url: http://example.invalid/hook}
 logging:
   json: false
 """)
@@ -64,7 +66,7 @@ logging:
     assert config.correlation.scope == "service"
     assert config.services["api"].depends_on == ["db"]
     assert config.services["db"].tier == 1
-    assert config.webhooks[0].url == "http://example.invalid/hook"
+    assert config.delivery.receivers.webhook["hook"].url == "http://example.invalid/hook"
     assert config.logging.json_format is False
 
 
@@ -75,7 +77,9 @@ logging:
         pytest.param("kafka:\n  bootstrapp: x\n", "kafka.bootstrapp", id="section"),
         pytest.param("detection:\n  metric:\n    treshold: 0.9\n", "detection.metric.treshold", id="nested"),
         pytest.param("services:\n  api:\n    teir: 1\n", "services.api.teir", id="service-entry"),
-        pytest.param("webhooks:\n  - url: http://x\n    retries: 3\n", "webhooks.0.retries", id="list-item"),
+        pytest.param("delivery:\n  routes:\n    - name: x\n      retries: 3\n", "delivery.routes.0.retries",
+                     id="list-item"),
+        pytest.param("webhooks:\n  - url: http://x\n", "webhooks", id="removed-webhooks-list"),
     ],
 )
 def test_unknown_key_anywhere_names_its_dotted_path(tmp_path: Path, text: str, dotted: str) -> None:
@@ -94,7 +98,8 @@ def test_unknown_key_anywhere_names_its_dotted_path(tmp_path: Path, text: str, d
         pytest.param("kafka: [1, 2]\n", "kafka", id="section-not-mapping"),
         pytest.param("detection:\n  metric:\n    threshold: 1.5\n", "detection.metric.threshold", id="range"),
         pytest.param("services:\n  api:\n    tier: 9\n", "services.api.tier", id="tier-range"),
-        pytest.param("webhooks:\n  - name: x\n", "webhooks.0.url", id="missing-required"),
+        pytest.param("delivery:\n  receivers:\n    webhook:\n      x: {}\n", "delivery.receivers.webhook.x.url",
+                     id="missing-required"),
     ],
 )
 def test_wrong_type_or_range_is_an_error_at_its_path(tmp_path: Path, text: str, dotted: str) -> None:
@@ -129,9 +134,9 @@ def test_env_overrides_nested_numbers_as_numbers() -> None:
 
 
 def test_env_overrides_lists_and_booleans_with_yaml_syntax() -> None:
-    hooks = "[{name: a, url: 'http://127.0.0.1:9/x'}]"
-    config = load_config(None, {"AIOPS_WEBHOOKS": hooks, "AIOPS_LOGGING__JSON": "false"})
-    assert [hook.name for hook in config.webhooks] == ["a"]
+    topics = "[{topic: a, service: 'web'}]"
+    config = load_config(None, {"AIOPS_INGEST__RAW_LOGS": topics, "AIOPS_LOGGING__JSON": "false"})
+    assert [raw.topic for raw in config.ingest.raw_logs] == ["a"]
     assert config.logging.json_format is False
 
 

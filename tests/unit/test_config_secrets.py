@@ -79,7 +79,7 @@ def test_the_receivers_name_a_failing_secret_by_the_same_key_as_the_check() -> N
     """Built at run time (`build_receivers`), a receiver names the key as written in the file, kind included."""
     config = _with_receivers({"pagerduty": {"p": {"routing_key": "${ENV:PD_KEY}"}}})
     with pytest.raises(ConfigError) as built:
-        build_receivers(config.delivery, config.webhooks, {})
+        build_receivers(config.delivery, {})
     assert [str(built.value)] == unresolved_secrets(config, {})
     assert str(built.value).startswith("delivery.receivers.pagerduty.p.routing_key: ")
 
@@ -116,7 +116,7 @@ def test_the_references_checked_are_exactly_those_the_receivers_resolve_at_run_t
                        "api_token": "${ENV:J_TOKEN}"}},
     })
     environ = _Recording()
-    build_receivers(config.delivery, config.webhooks, environ)
+    build_receivers(config.delivery, environ)
     found = {reference.value[len("${ENV:"):-1] for reference in secret_references(config)}
     assert found == environ.read
     assert len(found) == 13

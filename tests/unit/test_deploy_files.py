@@ -106,6 +106,7 @@ def test_mounted_config_validates_with_the_worker_environment(
         assert config.kafka.bootstrap == "kafka:9092", name
         assert config.http.host == "0.0.0.0", name
         assert config.topics.replication_factor == 1, f"{name}: single-node Kafka cannot replicate"
+        assert config.delivery.receivers.by_name() == {}, f"{name}: the example's placeholder receivers stay off"
 
 
 def test_prometheus_scrapes_every_worker_on_the_http_port(services: dict[str, Any], workers: dict[str, Any]) -> None:

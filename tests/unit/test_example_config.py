@@ -84,7 +84,7 @@ def _example_data() -> dict[str, Any]:
 def test_example_validates() -> None:
     config = load_config(EXAMPLE, environ={})
     assert config.services, "the example should show a services catalogue"
-    assert config.webhooks, "the example should show a webhook"
+    assert config.delivery.receivers.webhook, "the example should show a webhook"
     assert any(service.depends_on for service in config.services.values())
     assert all(service.owner and service.runbook for service in config.services.values())
 

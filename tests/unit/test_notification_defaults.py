@@ -1,5 +1,5 @@
 """Default notification pacing: one incident pages on open, on escalation, at most every 5 min (event time)
-while it changes, and when it ends; the legacy `webhooks:` sinks and repeat_interval 0 still get every version."""
+while it changes, and when it ends; repeat_interval 0 (at the root or on a route) still gets every version."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from support.incidents import make_incident
 
 from aiops.config import AiopsConfig
 from aiops.incidents import Incident
-from aiops.sinks.config import DeliveryConfig, WebhookConfig
-from aiops.sinks.factory import legacy_routes
+from aiops.sinks.config import DeliveryConfig
 from aiops.sinks.notifications import RepeatThrottle
 from aiops.sinks.routing import route_incident
 
@@ -32,12 +31,12 @@ def _cascade() -> list[Incident]:
     return [*versions, _version(19, "resolved", "P1", 600)]
 
 
-def _sent(config: DeliveryConfig, versions: list[Incident], extra_routes: list[object] | None = None) -> list[int]:
+def _sent(config: DeliveryConfig, versions: list[Incident]) -> list[int]:
     """Versions the receiver `ops` gets, as the delivery worker decides (route, then repeat throttle)."""
     throttle = RepeatThrottle()
     sent = []
     for incident in versions:
-        (decision,) = route_incident(config, incident, NOW, extra_routes or [])  # type: ignore[arg-type]
+        (decision,) = route_incident(config, incident, NOW)
         if throttle.allows(incident, decision.repeat_interval_seconds):
             throttle.sent(incident)
             sent.append(incident.version)
@@ -65,7 +64,9 @@ def test_zero_sends_every_version() -> None:
     assert _sent(_ops(repeat_interval_seconds=0), _cascade()) == list(range(1, 20))
 
 
-def test_legacy_webhooks_still_get_every_version() -> None:
-    hook = WebhookConfig.model_validate({"name": "ops", "url": "https://hooks.example.com/legacy"})
-    config = DeliveryConfig.model_validate({})
-    assert _sent(config, _cascade(), legacy_routes([hook])) == list(range(1, 20))
+def test_a_route_with_zero_gets_every_version_under_the_default_root() -> None:
+    """What the removed `webhooks:` list did (every version), written as a catch-all route with 0."""
+    config = _ops(routes=[{"name": "every-version", "receivers": ["ops"], "continue": True,
+                           "repeat_interval_seconds": 0}])
+    assert config.repeat_interval_seconds == 300.0
+    assert _sent(config, _cascade()) == list(range(1, 20))

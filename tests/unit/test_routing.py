@@ -12,8 +12,7 @@ from support.incidents import make_incident
 
 from aiops.cli_delivery import main as delivery_cli
 from aiops.incidents import Incident
-from aiops.sinks.config import DeliveryConfig, TimeIntervalConfig, WebhookConfig
-from aiops.sinks.factory import legacy_routes
+from aiops.sinks.config import DeliveryConfig, TimeIntervalConfig
 from aiops.sinks.notifications import RepeatThrottle
 from aiops.sinks.routing import in_interval, route_incident
 
@@ -24,7 +23,7 @@ def delivery(**extra: Any) -> DeliveryConfig:
     data: dict[str, Any] = {
         "default_receivers": ["ops"],
         "receivers": {"webhook": {name: {"url": f"https://hooks.example.com/{name}"}
-                                  for name in ("ops", "pd", "chat", "db", "itsm")}},
+                                  for name in ("ops", "pd", "chat", "db", "itsm", "old")}},
         "time_intervals": {"lunch": {"timezone": "Europe/Berlin", "weekdays": ["wed"], "start": "13:00",
                                      "end": "15:00"}},
         **extra,
@@ -95,10 +94,10 @@ def test_interval_spanning_midnight() -> None:
     assert not in_interval(nights, datetime(2024, 4, 30, 23, 0, tzinfo=UTC))  # Tuesday not listed
 
 
-def test_legacy_webhooks_get_everything_in_addition() -> None:
-    config = delivery(routes=TREE)
-    extra = legacy_routes([WebhookConfig(name="old", url="http://127.0.0.1:1/x")])
-    names = [d.receiver for d in route_incident(config, incident("P1"), NOW, extra)]
+def test_a_leading_catch_all_continue_route_gets_everything_in_addition() -> None:
+    """What the removed `webhooks:` list did, written as a route: first, no matchers, `continue`."""
+    config = delivery(routes=[{"name": "webhooks[old]", "receivers": ["old"], "continue": True}, *TREE])
+    names = [d.receiver for d in route_incident(config, incident("P1"), NOW)]
     assert names == ["old", "pd", "chat"]
 
 

@@ -1,4 +1,5 @@
-"""Contract every `Sink` implementation must honour, run against WebhookSink and RecordingSink."""
+"""Contract every `Sink` implementation must honour, run against the webhook receiver (`SignedWebhookSink`) and
+`RecordingSink`."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import pytest
 from support.incidents import make_incident
 from support.receiver import HttpReceiver
 
-from aiops.config import WebhookConfig
 from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.sinks.base import Sink
 from aiops.sinks.memory import RecordingSink
+from aiops.sinks.receiver_config import WebhookReceiverConfig
+from aiops.sinks.receivers import SignedWebhookSink, SinkOptions
 from aiops.sinks.retry import deliver_with_retry
-from aiops.sinks.webhook import WebhookSink
 
 
 @dataclass
@@ -39,7 +40,9 @@ def _memory_harness() -> Harness:
 
 
 def _webhook_harness(receiver: HttpReceiver) -> Harness:
-    sink = WebhookSink(WebhookConfig(name="contract", url=receiver.url, timeout_seconds=2.0))
+    config = WebhookReceiverConfig.model_validate({"url": receiver.url, "reliability": {"timeout_seconds": 2.0}})
+    sink = SignedWebhookSink("contract", config, SinkOptions(), url=receiver.url, secret="contract-secret",
+                             headers={})
     failed_indices: list[int] = []  # requests the receiver was scripted to fail
 
     def keys() -> list[str]:
