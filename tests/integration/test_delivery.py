@@ -1,6 +1,6 @@
 """Delivery on the real broker (tansu) against emulated receiver APIs with injected faults.
 
-Delivery workers run in-process (`delivery_workers`) or as a subprocess (`aiops.cli_delivery deliver`,
+Delivery workers run in-process (`delivery_workers`) or as a subprocess (`aiops deliver`,
 for the SIGKILL test); incidents are produced straight to the incidents topic, except in the end-to-end
 test where `aiops run` turns events into incidents.
 """
@@ -171,7 +171,7 @@ async def test_worker_killed_mid_delivery_restarted_nothing_lost(
         config = await make_config(kafka_bootstrap, unique_topic_prefix, section)
         path = tmp_path / "deliver.yaml"
         path.write_text(yaml.safe_dump(config.model_dump(by_alias=True)))
-        command = [sys.executable, "-m", "aiops.cli_delivery", "deliver", "--config", str(path)]
+        command = [sys.executable, "-m", "aiops", "deliver", "--config", str(path)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
         sent = incidents(6, "kill")
         emu.hang_next("webhook", 1, seconds=60)  # the first delivery is in flight when we kill

@@ -10,8 +10,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from support.cli import run_commands
 
-from aiops import cli
-from aiops.cli_silences import add_commands
+from aiops.cli import app as cli
+from aiops.cli.silences import add_commands
 from aiops.correlation.matchers import Matcher
 from aiops.correlation.suppression import Silence
 from aiops.errors import AiopsError

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support.example_config import EXAMPLE, example_header_variables
 
-from aiops.cli_common import error_line, package_version
+from aiops.cli.common import error_line, package_version
 from aiops.errors import BrokerUnavailableError
 from aiops.runtime.broker import free_loopback_port
 

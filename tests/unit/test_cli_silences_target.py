@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aiops.cli_silences import _target
+from aiops.cli.silences import _target
 
 
 def test_the_configured_silences_topic_is_used_unless_topic_is_given(tmp_path: Path) -> None:

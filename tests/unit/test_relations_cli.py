@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support.cli import run_commands
 
-from aiops.cli_relations import add_commands, learned_relations
+from aiops.cli.relations import add_commands, learned_relations
 from aiops.config import AiopsConfig
 
 T0 = 1_700_000_000.0

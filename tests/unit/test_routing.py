@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 from support.incidents import make_incident
 
-from aiops.cli_delivery import main as delivery_cli
+from aiops.cli import main as delivery_cli
 from aiops.incidents import Incident
 from aiops.sinks.config import DeliveryConfig, TimeIntervalConfig
 from aiops.sinks.notifications import RepeatThrottle

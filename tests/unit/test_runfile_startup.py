@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from aiops.cli import _demo_broker_port
-from aiops.cli_common import require_bootstrap
+from aiops.cli.common import require_bootstrap
+from aiops.cli.service import _demo_broker_port
 from aiops.config import AiopsConfig, load_config
 from aiops.errors import ConfigError, UsageError
 from aiops.runtime import runfile

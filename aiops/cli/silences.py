@@ -11,7 +11,7 @@ an ``aiops run`` on this machine, found through its run-file) and the topic from
 - ``expire ID``: ends the silence now.
 
 Only argument handling and printing live here; Kafka access (and the wall clock) is in
-`aiops.runtime.silences`, imported lazily (like `aiops.cli`) so the parser builds without Kafka clients.
+`aiops.runtime.silences`, imported when a command runs, so the parser builds without Kafka clients.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiops.cli_common import quiet_kafka_client_logs, require_bootstrap
+from aiops.cli.common import config_from_args, quiet_kafka_client_logs, require_bootstrap
 from aiops.correlation.matchers import Matcher, format_matchers
 from aiops.correlation.suppression import Silence
 from aiops.correlation.suppression_config import DEFAULT_SILENCES_TOPIC
@@ -78,16 +78,14 @@ def describe_silence(silence: Silence, at: float) -> str:
 
 def _target(args: argparse.Namespace) -> tuple[str, str]:
     """(bootstrap, topic) from --bootstrap/--config/--topic, like `aiops tail`."""
-    from aiops.cli import _config  # noqa: PLC0415 (aiops.cli imports this module)
-
-    config = _config(args)
+    config = config_from_args(args)
     bootstrap = require_bootstrap(config)
     quiet_kafka_client_logs()
     return bootstrap, args.topic or config.suppression.silences_topic
 
 
 def cmd_silence_add(args: argparse.Namespace) -> int:
-    from aiops.runtime.silences import publish_silence, utc_now  # noqa: PLC0415 (keep Kafka out of start-up)
+    from aiops.runtime.silences import publish_silence, utc_now  # keeps Kafka out of start-up
 
     silence = build_silence(args, utc_now())
     bootstrap, topic = _target(args)
@@ -97,7 +95,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
-    from aiops.runtime.silences import load_silences, utc_now  # noqa: PLC0415 (keep Kafka out of start-up)
+    from aiops.runtime.silences import load_silences, utc_now  # keeps Kafka out of start-up
 
     bootstrap, topic = _target(args)
     at = utc_now().timestamp()
@@ -111,7 +109,7 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_expire(args: argparse.Namespace) -> int:
-    from aiops.runtime.silences import expire_silence, utc_now  # noqa: PLC0415 (keep Kafka out of start-up)
+    from aiops.runtime.silences import expire_silence, utc_now  # keeps Kafka out of start-up
 
     bootstrap, topic = _target(args)
     expired = asyncio.run(expire_silence(bootstrap, topic, args.id, utc_now()))

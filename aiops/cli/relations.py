@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from aiops.cli_common import open_input
+from aiops.cli.common import open_input
 from aiops.config import AiopsConfig, load_config
 from aiops.correlation.engine import CorrelationEngine
 from aiops.errors import InvalidEventError

@@ -1,10 +1,10 @@
 """Delivery commands: `aiops routes test`, `aiops deadletter replay` and `aiops deliver`.
 
-`add_commands(subparsers)` registers them on the main parser (`aiops/cli.py`); `main(argv)` runs them
-standalone (``python -m aiops.cli_delivery ...``). `routes test` is pure: it loads the config and prints
-which receivers an incident (a JSON file, or built from --label/--priority/--service/--team/--status)
-would reach, and why. `deadletter replay` and `deliver` (delivery workers only, no detection) talk to
-Kafka; their modules are imported lazily so `routes test` needs no broker.
+`routes test` is pure: it loads the config and prints which receivers an incident (a JSON file, or built
+from --label/--priority/--service/--team/--status) would reach, and why. `deadletter replay` re-sends
+delivery dead letters and `deliver` runs the delivery workers only (no detection or correlation); both talk
+to Kafka through `aiops.runtime`, imported when they run, so `routes test` needs no broker. Sending,
+retrying and routing themselves live in `aiops.sinks` and `aiops.runtime.delivery`, not here.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiops.cli_common import error_line
+from aiops.cli.common import config_from_args
 from aiops.clock import utc_now
-from aiops.config import AiopsConfig, load_config
-from aiops.errors import AiopsError, ConfigError
+from aiops.errors import ConfigError
 from aiops.incidents import Incident
 
 
@@ -42,19 +40,10 @@ def _incident(args: argparse.Namespace) -> Incident:
     })
 
 
-def _config(args: argparse.Namespace) -> AiopsConfig:
-    config = load_config(args.config)
-    if getattr(args, "bootstrap", None):
-        data = config.model_dump(by_alias=True)
-        data["kafka"]["bootstrap"] = args.bootstrap
-        config = AiopsConfig.model_validate(data)
-    return config
-
-
 def cmd_routes_test(args: argparse.Namespace) -> int:
-    from aiops.sinks.routing import explain  # noqa: PLC0415
+    from aiops.sinks.routing import explain
 
-    config = _config(args)
+    config = config_from_args(args)
     at = datetime.fromisoformat(args.at) if args.at else utc_now()
     if at.tzinfo is None:
         raise ConfigError("--at needs a UTC offset, e.g. 2024-05-01T09:30:00+02:00")
@@ -67,9 +56,9 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
 
 
 def cmd_deadletter_replay(args: argparse.Namespace) -> int:
-    from aiops.runtime.notifications import replay_dead_letters  # noqa: PLC0415
+    from aiops.runtime.notifications import replay_dead_letters
 
-    config = _config(args)
+    config = config_from_args(args)
     if not config.kafka.bootstrap:
         raise ConfigError("no Kafka to talk to: pass --bootstrap HOST:PORT or set kafka.bootstrap")
     summary = asyncio.run(replay_dead_letters(config, config.kafka.bootstrap, receivers=args.receiver,
@@ -80,13 +69,13 @@ def cmd_deadletter_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
-    from prometheus_client import CollectorRegistry  # noqa: PLC0415
+    from prometheus_client import CollectorRegistry
 
-    from aiops.config_secrets import check_delivery  # noqa: PLC0415
-    from aiops.metrics import AiopsMetrics  # noqa: PLC0415
-    from aiops.runtime.delivery import delivery_workers  # noqa: PLC0415
+    from aiops.config_secrets import check_delivery
+    from aiops.metrics import AiopsMetrics
+    from aiops.runtime.delivery import delivery_workers
 
-    config = _config(args)
+    config = config_from_args(args)
     check_delivery(config, args.config)  # every missing secret at once, as `aiops check-config` reports them
     if not config.kafka.bootstrap:
         raise ConfigError("no Kafka to talk to: pass --bootstrap HOST:PORT or set kafka.bootstrap")
@@ -141,21 +130,3 @@ def add_commands(subparsers: Any) -> None:
     deliver.add_argument("--config")
     deliver.add_argument("--bootstrap", metavar="HOST:PORT")
     deliver.add_argument("--receiver", action="append", default=[], help="only this receiver (repeatable)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="aiops")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.handler(args)
-    except AiopsError as error:
-        print(error_line(error), file=sys.stderr)
-        return 2
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-__all__ = ["add_commands", "main"]
