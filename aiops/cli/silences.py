@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiops.cli.common import config_from_args, quiet_kafka_client_logs, require_bootstrap
-from aiops.correlation.matchers import Matcher, format_matchers
-from aiops.correlation.suppression import Silence
-from aiops.correlation.suppression_config import DEFAULT_SILENCES_TOPIC
+from aiops.correlation.suppression.config import DEFAULT_SILENCES_TOPIC
+from aiops.correlation.suppression.matchers import Matcher, format_matchers
+from aiops.correlation.suppression.rules import Silence
 from aiops.errors import ConfigError
 
 DEFAULT_TOPIC = DEFAULT_SILENCES_TOPIC

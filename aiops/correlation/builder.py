@@ -22,11 +22,11 @@ from typing import Literal, cast
 
 from aiops.correlation.digest import IncidentDigest
 from aiops.correlation.learned import ModelFactory, model_of
+from aiops.correlation.priority import assess_priority
 from aiops.correlation.root_cause import Precedence, rank_root_causes
 from aiops.correlation.state import IncidentState, MemberState, ScopeState
 from aiops.correlation.topology import ServiceGraph
 from aiops.incidents import Change, Explanation, Incident, IncidentContext, Member, RootCauseCandidate
-from aiops.priority import assess_priority
 from aiops.signals import dt_from_epoch
 
 MAX_MEMBERS = 100

@@ -3,7 +3,7 @@
 Covers dedup and grouping keys, windows and Alertmanager-style timers, lifecycle (quiet resolve, stale
 members, reopen), topology (catalogue `depends_on` plus an optional edge-list file), learned co-occurrence
 and the storm summary interval. Suppression (silences, maintenance, inhibition, flapping, storm) is configured
-by the top-level `suppression:` section (`suppression_config`). It does not load files or build anything.
+by the top-level `suppression:` section (`suppression.config`). It does not load files or build anything.
 """
 
 from __future__ import annotations

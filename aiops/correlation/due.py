@@ -27,7 +27,7 @@ from typing import cast
 
 from aiops.correlation.config import CorrelationConfig
 from aiops.correlation.state import IncidentState, MemberState, ScopeState
-from aiops.correlation.suppression_config import FlappingConfig
+from aiops.correlation.suppression.config import FlappingConfig
 
 ALWAYS = -math.inf
 NEVER = math.inf

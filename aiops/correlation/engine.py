@@ -26,14 +26,14 @@ from aiops.correlation.attrs import attributes, dedup_key, group_key
 from aiops.correlation.builder import BuildContext
 from aiops.correlation.config import CorrelationConfig
 from aiops.correlation.due import due_index, reschedule
-from aiops.correlation.guards import SuppressionPolicyLike, count_new_member, record_transition, storm_over
 from aiops.correlation.index import index_of
 from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, export_edges, model_of, observed, persist
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.lifecycle import Lifecycle
 from aiops.correlation.merge import Join, absorb, bridge_links, merge_plan
 from aiops.correlation.state import IncidentState, MemberState, ScopeState
-from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.suppression.config import SuppressionConfig
+from aiops.correlation.suppression.guards import SuppressionPolicyLike, count_new_member, record_transition, storm_over
 from aiops.correlation.topology import ServiceGraph
 from aiops.decisions import Decision
 from aiops.incidents import Incident

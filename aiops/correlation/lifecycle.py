@@ -23,11 +23,11 @@ from aiops.correlation.attrs import attributes
 from aiops.correlation.builder import BuildContext, build_incident
 from aiops.correlation.config import CorrelationConfig
 from aiops.correlation.due import due_index
-from aiops.correlation.guards import SuppressionPolicyLike, settle_flapping
 from aiops.correlation.index import index_of
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.state import IncidentState, ScopeState
-from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.suppression.config import SuppressionConfig
+from aiops.correlation.suppression.guards import SuppressionPolicyLike, settle_flapping
 from aiops.incidents import Incident
 
 FiringAttrs = Callable[[], Sequence[Mapping[str, str]]]

@@ -28,8 +28,8 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from aiops.clock import utc_now  # re-exported: the CLI takes its wall clock from here
-from aiops.correlation.suppression import Silence
-from aiops.correlation.suppression_config import DEFAULT_SILENCES_TOPIC
+from aiops.correlation.suppression.config import DEFAULT_SILENCES_TOPIC
+from aiops.correlation.suppression.rules import Silence
 from aiops.errors import BrokerUnavailableError, PermanentError
 from aiops.runtime.topics import TopicSpec, ensure_topics
 

@@ -12,8 +12,8 @@ from support.cli import run_commands
 
 from aiops.cli import app as cli
 from aiops.cli.silences import add_commands
-from aiops.correlation.matchers import Matcher
-from aiops.correlation.suppression import Silence
+from aiops.correlation.suppression.matchers import Matcher
+from aiops.correlation.suppression.rules import Silence
 from aiops.errors import AiopsError
 from aiops.runtime.silences import (
     SilenceNotFoundError,

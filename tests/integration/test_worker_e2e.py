@@ -18,7 +18,7 @@ import pytest
 from support.receiver import HttpReceiver
 from support.worker import WorkerProcess, collect, event, isolated_config, produce
 
-from aiops.correlation.suppression import Silence
+from aiops.correlation.suppression.rules import Silence
 from aiops.runtime.silences import publish_silence
 from aiops.runtime.topics import TopicSpec, ensure_topics
 

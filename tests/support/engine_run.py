@@ -9,7 +9,7 @@ from typing import Any
 
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.state import ScopeState
-from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.suppression.config import SuppressionConfig
 from aiops.decisions import Decision
 from aiops.incidents import Incident
 from aiops.signals import Signal

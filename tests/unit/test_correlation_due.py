@@ -17,7 +17,7 @@ from support.builders import T0, correlation_config, graph, random_signals, sign
 from aiops.correlation.due import ALWAYS, DueIndex, due_index, next_due
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.state import ScopeState
-from aiops.correlation.suppression_config import FlappingConfig, SuppressionConfig
+from aiops.correlation.suppression.config import FlappingConfig, SuppressionConfig
 
 EDGES = {"a": ["b"], "b": ["c"], "c": [], "d": [], "e": ["d"]}
 SUPPRESSION: dict[str, Any] = {

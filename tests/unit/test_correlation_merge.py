@@ -20,7 +20,7 @@ from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.index import index_of
 from aiops.correlation.merge import bridge_links
 from aiops.correlation.state import ScopeState
-from aiops.correlation.suppression import Silence, SuppressionPolicy
+from aiops.correlation.suppression.rules import Silence, SuppressionPolicy
 from aiops.incidents import Incident
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
 from aiops.signals import dt_from_epoch

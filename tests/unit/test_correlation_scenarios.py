@@ -13,7 +13,7 @@ from typing import Any
 from support.builders import T0, signal
 from support.engine_run import EngineRun
 
-from aiops.correlation.suppression import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy
+from aiops.correlation.suppression.rules import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy
 
 SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": ["postgres"], "postgres": [],
         "search": ["elastic"], "elastic": []}

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from aiops.correlation.flapping import FlapDetector
-from aiops.correlation.storm import StormGuard
-from aiops.correlation.suppression_config import FlappingConfig, StormConfig
+from aiops.correlation.suppression.config import FlappingConfig, StormConfig
+from aiops.correlation.suppression.flapping import FlapDetector
+from aiops.correlation.suppression.storm import StormGuard
 
 # --- flapping -------------------------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from aiops.config_base import StrictModel
-from aiops.correlation.matchers import Matcher, MatcherSyntaxError, member_attributes, parse_matchers
 from aiops.correlation.state import MemberState
+from aiops.correlation.suppression.matchers import Matcher, MatcherSyntaxError, member_attributes, parse_matchers
 from aiops.errors import ConfigError
 from aiops.signals import Signal
 

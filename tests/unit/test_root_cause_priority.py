@@ -6,10 +6,10 @@ import pytest
 from support.builders import T0, graph
 from support.builders import incident_state as incident
 
+from aiops.correlation.priority import assess_priority
 from aiops.correlation.root_cause import rank_root_causes
 from aiops.correlation.state import MemberState
 from aiops.correlation.topology import ServiceGraph
-from aiops.priority import assess_priority
 from aiops.signals import Evidence, dt_from_epoch
 
 SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": ["postgres"], "postgres": []}

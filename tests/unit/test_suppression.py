@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from aiops.correlation.matchers import Matcher
-from aiops.correlation.suppression import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy, Verdict
-from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.suppression.config import SuppressionConfig
+from aiops.correlation.suppression.matchers import Matcher
+from aiops.correlation.suppression.rules import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy, Verdict
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -1,4 +1,4 @@
-"""Configuration of suppression (`correlation.suppression:`): static silences, maintenance windows,
+"""Configuration of suppression (`suppression:`): static silences, maintenance windows,
 inhibition rules, flap detection, storm detection and the dynamic silences topic. Models and builders only.
 
 Example::
@@ -16,8 +16,8 @@ Example::
       flapping: {window_seconds: 600, max_transitions: 4, calm_seconds: 900}
       storm: {bucket_seconds: 60, ratio: 10, min_rate: 100}
 
-Matchers are strings (see `aiops.correlation.matchers`) or ``{name, op, value}`` mappings. This module
-does not apply any of it (see `suppression`, `flapping`, `storm`) and does not read the silences topic.
+Matchers are strings (see `matchers`) or ``{name, op, value}`` mappings. This module
+does not apply any of it (see `rules`, `flapping`, `storm`, `guards`) and does not read the silences topic.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from collections.abc import Iterable
 from pydantic import Field
 
 from aiops.config_base import StrictModel
-from aiops.correlation.flapping import FlapDetector
-from aiops.correlation.storm import StormGuard
-from aiops.correlation.suppression import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy
+from aiops.correlation.suppression.flapping import FlapDetector
+from aiops.correlation.suppression.rules import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy
+from aiops.correlation.suppression.storm import StormGuard
 
 DEFAULT_SILENCES_TOPIC = "aiops.silences"
 

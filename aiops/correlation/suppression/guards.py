@@ -1,6 +1,6 @@
 """Guards on notifications: suppression verdicts, flapping members and storm detection (integration).
 
-- Suppression: the engine asks the `SuppressionPolicy` (`aiops.correlation.suppression`: silences,
+- Suppression: the engine asks the `SuppressionPolicy` (`rules`: silences,
   maintenance windows, inhibition) about each firing member of an incident whose notification is due; an
   incident whose firing members are all suppressed is held.
 - Flapping (`suppression.flapping`): same rule as `FlapDetector` (more than `max_transitions` status
@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol, cast
 
 from aiops.correlation.state import MemberState, ScopeState
-from aiops.correlation.storm import StormGuard
-from aiops.correlation.suppression_config import FlappingConfig, StormConfig
+from aiops.correlation.suppression.config import FlappingConfig, StormConfig
+from aiops.correlation.suppression.storm import StormGuard
 
 
 class VerdictLike(Protocol):

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from aiops.config_base import StrictModel
-from aiops.correlation.matchers import Matcher, all_match, format_matchers
+from aiops.correlation.suppression.matchers import Matcher, all_match, format_matchers
 from aiops.events import UtcDatetime
 
 SuppressedBy = Literal["silence", "maintenance", "inhibition"]

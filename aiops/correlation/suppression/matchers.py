@@ -15,7 +15,7 @@ the string mapping matchers see: its labels, then the fixed keys ``service``, ``
 ``alertname`` (same as ``name``), ``origin``, ``severity`` and ``status``. The fixed keys win: a label
 called ``service`` cannot hide the signal's real service.
 
-Pure: no I/O, no clock. This module does not decide what to suppress (see `suppression`).
+Pure: no I/O, no clock. This module does not decide what to suppress (see `rules`).
 """
 
 from __future__ import annotations
