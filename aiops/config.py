@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from aiops.config_base import StrictModel
 from aiops.correlation.config import CorrelationConfig, ServiceConfig
-from aiops.correlation.suppression_config import SuppressionConfig
+from aiops.correlation.suppression.config import SuppressionConfig
 from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
 from aiops.sinks.config import DeliveryConfig
@@ -80,9 +80,14 @@ class IngestConfig(StrictModel):
     max_message_bytes: int = Field(65536, ge=256, description="Larger messages are dead-lettered.")
     batch_max_records: int = Field(5000, ge=1)
     batch_timeout_ms: int = Field(50, ge=1)
-    watermark_interval_seconds: float = Field(1.0, gt=0, description="Wall time between watermark sends.")
+    watermark_interval_seconds: float = Field(
+        1.0, gt=0, description="While every input partition is idle, wall time between sends of the "
+        "processing-time fallback's watermarks (one per whole second of event time)."
+    )
     idle_partition_seconds: float = Field(
-        10.0, gt=0, description="An input partition silent this long (wall time) stops holding back event time."
+        10.0, gt=0, description="An input partition silent this long (wall time, counted from its last record, its "
+        "assignment or the end of a pause of the whole input) stops holding back the others; once every partition "
+        "is idle, event time advances with wall time."
     )
 
 

@@ -3,12 +3,16 @@
 `Pipeline` composes detection (events -> signals) and correlation (signals -> incidents) over an
 in-memory state store. It is what `aiops replay`, `aiops eval` and unit tests run; the streaming worker
 runs the same two stages split across Kafka (detection in batches on aiokafka, correlation in Faust) with
-the same classes. Event time: the watermark is the highest `ts` seen minus the allowed lateness; timers
-(log windows, group wait, quiet resolve) fire when the watermark passes them. `finish()` advances event
-time past every pending timer, as at the end of a replayed file.
+the same classes and the same event clock (`aiops.eventtime.EventClock`). Event time: the watermark is the
+highest `ts` seen minus the allowed lateness, advanced after every event that moved it by a tick (1 s);
+timers (log windows, group wait, quiet resolve) fire when the watermark passes them. `finish()` (end of a
+replayed file) moves event time on in whole seconds until every pending timer has fired, exactly as the
+live worker's processing-time fallback does once its input is idle.
 """
 
 from __future__ import annotations
+
+import math
 
 from aiops.config import AiopsConfig
 from aiops.correlation.engine import CorrelationEngine
@@ -17,6 +21,7 @@ from aiops.correlation.state import InMemoryStore, StateStore
 from aiops.correlation.topology import ServiceGraph, load_edges
 from aiops.detection import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent
+from aiops.eventtime import EventClock
 from aiops.incidents import Incident
 
 
@@ -38,29 +43,31 @@ class Pipeline:
         self.detection = DetectionStage(config.detection)
         self.correlation = CorrelationStage(build_correlator(config), store or InMemoryStore())
         self.lateness = config.correlation.allowed_lateness_seconds
-        self._watermark = float("-inf")
-        self.tick_seconds = 1.0
+        self.clock = EventClock(self.lateness)
 
     @property
     def watermark(self) -> float:
-        return self._watermark
+        return self.clock.watermark
 
     def process(self, event: MetricEvent | LogEvent | AlertEvent) -> list[Incident]:
         """One event in; incident changes out (including timers the new watermark makes due)."""
         out: list[Incident] = []
         for signal in self.detection.process(event):
             out.extend(self.correlation.process(signal))
-        watermark = self.detection.max_event_time - self.lateness
-        if watermark - self._watermark >= self.tick_seconds:
-            out.extend(self.advance(watermark))
+        watermark = self.clock.observe(event.epoch)
+        if watermark is not None:
+            out.extend(self._fire(watermark))
         return out
 
     def advance(self, now: float, *, input_ended: bool = False) -> list[Incident]:
         """Move the watermark to `now` (never backwards) and fire due timers (`input_ended`: past the end of
         the input, where no series is "missing")."""
-        if now <= self._watermark:
+        if not self.clock.advance_to(now):
             return []
-        self._watermark = now
+        return self._fire(now, input_ended=input_ended)
+
+    def _fire(self, now: float, *, input_ended: bool = False) -> list[Incident]:
+        """Event time is now `now`: detection timers, their signals, then correlation timers."""
         out: list[Incident] = []
         for signal in self.detection.advance(now, input_ended=input_ended):
             out.extend(self.correlation.process(signal))
@@ -68,13 +75,13 @@ class Pipeline:
         return out
 
     def finish(self) -> list[Incident]:
-        """End of input: advance event time past every window, wait and quiet period."""
+        """End of input: event time goes on in whole seconds from the last event's watermark (`EventClock.
+        idle_ticks`, what the live worker does once its input is idle) until every window, wait, quiet and
+        stale period has passed, so each open incident resolves at its own time."""
         cfg = self.config.correlation
         horizon = max(cfg.resolve_quiet_seconds, cfg.group_wait_seconds, cfg.window_seconds)
         horizon = max(horizon, self.config.detection.logs.window_seconds) * 2 + self.lateness
-        last = self.detection.max_event_time
-        if last == float("-inf"):
-            return []
-        out = self.advance(last + horizon, input_ended=True)
-        out.extend(self.advance(last + horizon + cfg.stale_seconds + 1, input_ended=True))
+        out: list[Incident] = []
+        for tick in self.clock.idle_ticks(math.ceil(self.lateness + horizon + cfg.stale_seconds + 1)):
+            out.extend(self._fire(tick, input_ended=True))
         return out

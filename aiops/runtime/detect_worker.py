@@ -2,10 +2,16 @@
 
 `DetectionWorker` is a consumer-group member on the input topic. Per batch (`getmany`): decode each
 record against the event contract (bad ones become dead letters with the original bytes, reason and
-source topic/partition/offset), run the pure `DetectionStage`, publish signals keyed by correlation scope,
-advance event time and publish watermarks to every signals partition, and wait until every output is
-acknowledged. Offsets are committed only after that (at-least-once), and, when detector snapshots are on,
-only together with a snapshot of every series that changed since the previous one (written to the
+source topic/partition/offset) and queue them per partition; release them in event-time order across the
+partitions (`watermarks.InputAlignment`), run each through the pure `DetectionStage` and advance event time
+exactly as replay does (`aiops.eventtime.EventClock`: after every event that moved the watermark by a tick,
+detection timers fire and a watermark goes to every signals partition, right after the event's signals),
+publish signals keyed by correlation scope, and wait until every output is acknowledged. So the signals
+and watermarks each correlation partition reads are those a replay of the same events applies, whatever
+the batch sizes and fetch timing. Once every input partition is idle, event time goes on in whole seconds
+of wall time (processing-time fallback, replay's end-of-file ticks) so open incidents still resolve.
+Offsets of processed records are committed only after that (at-least-once), and, when detector snapshots
+are on, only together with a snapshot of every series that changed since the previous one (written to the
 detector-state topic, partition = input partition): a restarted worker restores the snapshot and resumes
 from exactly the offsets it covers, so it neither re-warms nor raises a burst of false alarms. Log lines
 go to a log detector per input topic-partition, whose whole state (templates, counters, episodes) is
@@ -33,23 +39,28 @@ from aiops.deadletter import dead_letter
 from aiops.detection import DetectionStage
 from aiops.errors import InvalidEventError
 from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
+from aiops.eventtime import EventClock
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.rawlogs import log_event_from_line
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
 from aiops.runtime.topics import TopicSpec, ensure_topics
-from aiops.runtime.watermarks import PartitionWatermarks
+from aiops.runtime.watermarks import InputAlignment
 from aiops.signals import Signal, Watermark, dt_from_epoch
 
 log = logging.getLogger("aiops.detect")
 Event = MetricEvent | LogEvent | AlertEvent
 Decoded = Event | InvalidEventError
 """A record decoded, or why it could not be."""
+Fetched = tuple[ConsumerRecord[Any, Any], Decoded]
 
 WATERMARK_KEY = b"__watermark__"
 FETCH_MAX_WAIT_MS = 20
 """Long-poll bound of a fetch; small so an idle consumer sees a new event at once (tansu can otherwise hold
 a multi-partition fetch for the whole wait)."""
+QUEUED_BATCHES_BEFORE_PAUSE = 2
+"""A partition with this many `batch_max_records` queued (ahead in event time of a partition that holds
+the release back) stops being fetched until half of them were released."""
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -61,13 +72,15 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.worker.checkpoint(force=True)
         finally:  # a failed last commit must not leave the partitions' state live here
             self.worker.checkpoints.release(revoked)
-            self.worker.watermarks.forget(revoked)
+            self.worker.alignment.forget(revoked)
             for tp in revoked:  # not committed: the next owner reprocesses them (at-least-once)
                 self.worker._uncommitted.pop(tp, None)
+                self.worker._fetched.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         # Restoring happens lazily, before the first records of each partition are processed (aiokafka may
         # hand out records before a listener coroutine has finished).
+        self.worker.alignment.assigned(assigned, self.worker.wall())
         log.info("detection assigned %s", sorted(tp.partition for tp in assigned))
 
 
@@ -92,14 +105,14 @@ class DetectionWorker:
         self.wall = wall
         self.stage = DetectionStage(config.detection, micro_batched=micro_batched)
         self.scope_of = build_correlator(config).scope_of
-        self.watermarks = PartitionWatermarks(
-            config.correlation.allowed_lateness_seconds, config.ingest.idle_partition_seconds
-        )
+        self.clock = EventClock(config.correlation.allowed_lateness_seconds)
+        self.alignment: InputAlignment[TopicPartition, Fetched] = InputAlignment(config.ingest.idle_partition_seconds)
+        self._fetched: dict[TopicPartition, int] = {}
+        """Per input partition, the offset after the last record fetched (to tell a backlog from idleness)."""
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._signal_partitions: list[int] = []
-        self._last_watermark_sent = 0.0
-        self._sent_watermark = float("-inf")
+        self._last_idle_advance = float("-inf")
         self._stopping = asyncio.Event()
         self.batches = 0
         self.snapshots_written = 0
@@ -160,36 +173,82 @@ class DetectionWorker:
             await self.process_batch(batch)
 
     async def process_batch(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        """Queue a fetched batch, process what the event-time order releases, publish, commit what was processed."""
         started = time.perf_counter()
         wall = self.wall()
         outputs: list[Output] = []
-        count = 0
-        unrestored = self.checkpoints.unrestored(tp.partition for tp in batch)
-        if unrestored:
-            assignment = self._consumer.assignment() if self._consumer is not None else None
-            await self.checkpoints.restore(self.bootstrap, unrestored, assignment)
-            if self._consumer is not None:  # partitions revoked meanwhile: their records are the new owner's
-                assignment = self._consumer.assignment()
-                batch = {tp: records for tp, records in batch.items() if tp in assignment}
-        decoded = [(tp, records, [self._try_decode(record) for record in records]) for tp, records in batch.items()]
-        self._prepare(decoded)
-        for tp, records, events in decoded:
-            count += len(records)
-            shard = self.checkpoints.log_shard(tp.topic, tp.partition)
-            for record, event in zip(records, events, strict=True):
-                self._process_record(record, wall, outputs, shard, event)
-        self._advance(wall, outputs)
+        batch = await self._restore_before_processing(batch)
+        for tp, records in batch.items():
+            self._queue(tp, records, wall)
+        released = self.alignment.release(wall, self._backlog)
+        self._prepare([event for _, _, (_, event) in released if not isinstance(event, InvalidEventError)])
+        processed: dict[TopicPartition, int] = {}
+        for tp, event_time, (record, event) in released:
+            self._process_record(record, wall, outputs, self.checkpoints.log_shard(tp.topic, tp.partition), event)
+            if event_time > float("-inf") and (watermark := self.clock.observe(event_time)) is not None:
+                self._tick(watermark, outputs)
+            processed[tp] = record.offset + 1
+        self._advance_idle(wall, outputs)
+        self._flow_control()
         if outputs:
             await self._publish(outputs)
         assigned = self._consumer.assignment() if self._consumer is not None else None
-        for tp, records in batch.items():
+        for tp, offset in processed.items():
             if assigned is None or tp in assigned:  # revoked while publishing: committing it would raise
-                self._uncommitted[tp] = records[-1].offset + 1
+                self._uncommitted[tp] = offset
         interval = self.config.detection.snapshot_interval_seconds
         if interval <= 0 or wall - self._last_checkpoint >= interval:
             await self.checkpoint()
         if batch:
+            count = sum(len(records) for records in batch.values())
             self._record_batch_metrics(batch, count, wall, time.perf_counter() - started)
+
+    async def _restore_before_processing(
+        self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """Restore the detector state of partitions seen for the first time; drop records of partitions revoked
+        meanwhile (they are the new owner's)."""
+        unrestored = self.checkpoints.unrestored(tp.partition for tp in batch)
+        if not unrestored:
+            return batch
+        assignment = self._consumer.assignment() if self._consumer is not None else None
+        await self.checkpoints.restore(self.bootstrap, unrestored, assignment)
+        if self._consumer is None:
+            return batch
+        assignment = self._consumer.assignment()
+        return {tp: records for tp, records in batch.items() if tp in assignment}
+
+    def _queue(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], wall: float) -> None:
+        """Decode a partition's fetched records and queue them for release in event-time order."""
+        items: list[tuple[float | None, Fetched]] = []
+        for record in records:
+            event = self._try_decode(record)
+            items.append((None if isinstance(event, InvalidEventError) else event.epoch, (record, event)))
+        self.alignment.add(tp, items, wall, self._backlog)
+        if records:
+            self._fetched[tp] = records[-1].offset + 1
+
+    def _backlog(self, partition: TopicPartition) -> bool:
+        """Whether the broker reported more records for this partition than were fetched."""
+        if self._consumer is None:
+            return False
+        highwater = self._consumer.highwater(partition)
+        fetched = self._fetched.get(partition)
+        return highwater is not None and fetched is not None and highwater > fetched
+
+    def _flow_control(self) -> None:
+        """Stop fetching partitions whose queue is long (they are ahead in event time), resume them once it
+        halved, so holding records back for the event-time order cannot grow without bound."""
+        if self._consumer is None:
+            return
+        limit = QUEUED_BATCHES_BEFORE_PAUSE * self.config.ingest.batch_max_records
+        paused = self._consumer.paused()
+        for tp in self._consumer.assignment():
+            queued = self.alignment.queued(tp)
+            if tp not in paused and queued >= limit:
+                self._consumer.pause(tp)
+            elif tp in paused and queued < limit // 2:
+                self._consumer.resume(tp)
 
     def _record_batch_metrics(
         self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]], count: int, wall: float, seconds: float
@@ -219,9 +278,9 @@ class DetectionWorker:
             log.exception("decoding failed", extra=self._where(record))
             return InvalidEventError("internal_error", repr(error))
 
-    def _prepare(self, decoded: list[tuple[TopicPartition, list[ConsumerRecord[Any, Any]], list[Decoded]]]) -> None:
-        """Let the stage score the batch's metric samples as one micro-batch (micro-batched ensemble)."""
-        events = (event for _, _, events in decoded for event in events if not isinstance(event, InvalidEventError))
+    def _prepare(self, events: list[Event]) -> None:
+        """Let the stage score the released events' metric samples as one micro-batch (micro-batched
+        ensemble); `events` in the order they are processed next."""
         try:
             self.stage.prepare(events)
         except Exception:  # never fatal: unprepared samples are scored one by one
@@ -239,7 +298,6 @@ class DetectionWorker:
             log.exception("detection failed", extra=self._where(record))
             self._dead(record, "internal_error", repr(error), outputs, wall)
             return
-        self.watermarks.observe(record.partition, event.epoch, wall)
         self.checkpoints.track(record.topic, record.partition, event)
         for signal in signals:
             outputs.append(self._signal_output(signal))
@@ -270,19 +328,25 @@ class DetectionWorker:
     def _where(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
         return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
-    def _advance(self, wall: float, outputs: list[Output]) -> None:
-        watermark = self.watermarks.current(wall)
-        if watermark == float("-inf"):
-            return
-        for signal in self.stage.advance(watermark):
+    def _tick(self, watermark: float, outputs: list[Output], *, input_ended: bool = False) -> None:
+        """Event time reached `watermark`: detection timers' signals, then the watermark to every signals
+        partition (the order `Pipeline` applies them in)."""
+        for signal in self.stage.advance(watermark, input_ended=input_ended):
             outputs.append(self._signal_output(signal))
-        interval = self.config.ingest.watermark_interval_seconds
-        if watermark > self._sent_watermark and wall - self._last_watermark_sent >= interval:
-            self._last_watermark_sent = wall
-            self._sent_watermark = watermark
-            body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id).model_dump_json().encode()
-            for partition in self._signal_partitions:
-                outputs.append((self.config.topics.signals, WATERMARK_KEY, body, partition))
+        body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id).model_dump_json().encode()
+        for partition in self._signal_partitions:
+            outputs.append((self.config.topics.signals, WATERMARK_KEY, body, partition))
+
+    def _advance_idle(self, wall: float, outputs: list[Output]) -> None:
+        """Processing-time fallback: while every input partition is idle, event time goes on in whole seconds
+        per second of wall time (replay's end-of-file ticks; like replay's end, no series counts as missing),
+        published every `ingest.watermark_interval_seconds`."""
+        idle = self.alignment.idle_for(wall, self._backlog)
+        if idle is None or wall - self._last_idle_advance < self.config.ingest.watermark_interval_seconds:
+            return
+        self._last_idle_advance = wall
+        for tick in self.clock.idle_ticks(idle):
+            self._tick(tick, outputs, input_ended=True)
 
     async def _publish(self, outputs: list[Output]) -> None:
         """Send every output and wait for the acks; on broker errors retry the whole set (duplicates are

@@ -1,47 +1,117 @@
-"""Event-time watermark of one detection worker over the input partitions it owns.
+"""Event-time order over the input partitions of one detection worker, and when the input counts as idle.
 
-Each input partition contributes the highest event time seen on it. The watermark is the minimum over
-partitions that delivered something in the last `idle_seconds` of wall time (an idle partition must not
-hold event time back forever, as in Flink's `withIdleness`), minus the allowed lateness. When every owned
-partition is idle, event time advances with wall time from the last event seen (processing-time
-fallback), so open incidents still resolve after traffic stops. Never moves backwards.
+Replay sees one stream in file order; a worker sees several partitions, fetched in batches whose sizes and
+timing depend on the broker, the producer and the load. `InputAlignment` turns them back into one stream in
+event-time order: each partition's records wait in a queue, and the record with the lowest event time at
+the head of a queue is released only while every other partition either has a queued record or is
+**idle**. A partition is idle when its queue is empty, the broker holds nothing more for it (no known
+backlog), and it has delivered nothing for `idle_seconds` of wall time counted from its last record or from
+the moment the whole input resumed after being idle (or the partition was assigned), whichever is later.
+So a bulk drain, a pause shorter than `idle_seconds` and partitions at different event times all release
+the same sequence; a partition that stays silent longer stops holding the others back (as Flink's
+`withIdleness`). Records that cannot be decoded have no event time: they leave as soon as they reach
+the head of their queue.
+
+When every partition is idle, `idle_for(wall)` says how long the input has been idle beyond
+`idle_seconds`: the worker's processing-time fallback turns that into whole seconds of event time
+(`aiops.eventtime.EventClock.idle_ticks`, the ticks replay's end of file uses), so open incidents still
+resolve after traffic stops. This is the only place wall time enters, and it is in the adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
+Item = TypeVar("Item")
+Backlog = Callable[[Key], bool]
+"""Whether the broker is known to hold more records for a partition than were fetched."""
 
 
-class PartitionWatermarks:
-    def __init__(self, lateness: float, idle_seconds: float) -> None:
-        self.lateness = lateness
+def _no_backlog(partition: Hashable) -> bool:
+    return False
+
+
+class InputAlignment(Generic[Key, Item]):
+    """Per-partition queues of records released in event-time order (see the module docstring)."""
+
+    def __init__(self, idle_seconds: float) -> None:
         self.idle_seconds = idle_seconds
-        self._max_event: dict[Hashable, float] = {}
-        self._last_wall: dict[Hashable, float] = {}
-        self._current = float("-inf")
+        self._queues: dict[Key, deque[tuple[float, int, Item]]] = {}
+        self._last_arrival: dict[Key, float] = {}
+        self._resumed = -math.inf
+        self._sequence = 0
 
-    def observe(self, partition: Hashable, event_time: float, wall: float) -> None:
-        if event_time > self._max_event.get(partition, float("-inf")):
-            self._max_event[partition] = event_time
-        self._last_wall[partition] = wall
-
-    def forget(self, partitions: Iterable[Hashable]) -> None:
+    def assigned(self, partitions: Iterable[Key], wall: float) -> None:
+        """Partitions now owned: each holds the others back until it delivered or was idle for a while."""
         for partition in partitions:
-            self._max_event.pop(partition, None)
-            self._last_wall.pop(partition, None)
+            self._queues.setdefault(partition, deque())
+            self._last_arrival.setdefault(partition, wall)
 
-    def current(self, wall: float) -> float:
-        """The watermark at wall time `wall` (-inf before any event)."""
-        if not self._max_event:
-            return self._current
-        active = [
-            event_time for partition, event_time in self._max_event.items()
-            if wall - self._last_wall[partition] < self.idle_seconds
-        ]
-        if active:
-            base = min(active)
-        else:
-            newest = max(self._max_event.values())
-            base = newest + max(0.0, wall - max(self._last_wall.values()) - self.idle_seconds)
-        self._current = max(self._current, base - self.lateness)
-        return self._current
+    def forget(self, partitions: Iterable[Key]) -> None:
+        """Partitions given up: their queued records are dropped (uncommitted, the next owner reads them)."""
+        for partition in partitions:
+            self._queues.pop(partition, None)
+            self._last_arrival.pop(partition, None)
+
+    def add(self, partition: Key, items: Iterable[tuple[float | None, Item]], wall: float,
+            backlog: Backlog[Key] = _no_backlog) -> None:
+        """Queue a partition's fetched records in their order; `None` event time: undecodable."""
+        queued = [(-math.inf if event_time is None else event_time, item) for event_time, item in items]
+        if not queued:
+            return
+        if self.is_idle(wall, backlog):  # the input resumes: every partition gets a fresh grace period
+            self._resumed = wall
+        first = self._sequence
+        self._sequence += len(queued)
+        self._queues.setdefault(partition, deque()).extend(
+            (event_time, sequence, item) for sequence, (event_time, item) in enumerate(queued, first))
+        self._last_arrival[partition] = wall
+
+    def release(self, wall: float, backlog: Backlog[Key] = _no_backlog) -> list[tuple[Key, float, Item]]:
+        """The records that may be processed now, in event-time order (ties: arrival order), each with its
+        partition and event time (-inf: undecodable)."""
+        heads = [(queue[0][0], queue[0][1], partition) for partition, queue in self._queues.items() if queue]
+        heapq.heapify(heads)
+        waiting = {partition for partition, queue in self._queues.items()
+                   if not queue and not self._partition_idle(partition, wall, backlog)}
+        out: list[tuple[Key, float, Item]] = []
+        while heads and not (waiting and heads[0][0] > -math.inf):
+            _, _, partition = heapq.heappop(heads)
+            queue = self._queues[partition]
+            # A run: this partition's records up to the next partition's head leave without heap operations.
+            bound = (heads[0][0], heads[0][1]) if heads else (math.inf, 0)
+            while queue and (queue[0][0], queue[0][1]) < bound and not (waiting and queue[0][0] > -math.inf):
+                event_time, _, item = queue.popleft()
+                out.append((partition, event_time, item))
+            if queue:
+                heapq.heappush(heads, (queue[0][0], queue[0][1], partition))
+            elif not self._partition_idle(partition, wall, backlog):
+                waiting.add(partition)  # it may deliver an earlier record next
+        return out
+
+    def _partition_idle(self, partition: Key, wall: float, backlog: Backlog[Key]) -> bool:
+        if self._queues[partition] or backlog(partition):
+            return False
+        return wall - max(self._last_arrival[partition], self._resumed) >= self.idle_seconds
+
+    def is_idle(self, wall: float, backlog: Backlog[Key] = _no_backlog) -> bool:
+        """Whether every owned partition is idle (and at least one is owned)."""
+        return bool(self._queues) and all(self._partition_idle(p, wall, backlog) for p in self._queues)
+
+    def idle_for(self, wall: float, backlog: Backlog[Key] = _no_backlog) -> float | None:
+        """Seconds the whole input has been idle beyond `idle_seconds`, or None while it is not idle."""
+        if not self.is_idle(wall, backlog):
+            return None
+        return wall - max(self._resumed, *self._last_arrival.values()) - self.idle_seconds
+
+    def queued(self, partition: Key | None = None) -> int:
+        """Records of `partition` (None: of every partition) waiting for release."""
+        if partition is None:
+            return sum(len(queue) for queue in self._queues.values())
+        queue = self._queues.get(partition)
+        return len(queue) if queue is not None else 0

@@ -36,13 +36,16 @@ def sample(i: int, value: float, name: str = "latency_ms") -> bytes:
 
 
 async def drain(worker: DetectionWorker, until_batches: int = 1, seconds: float = 20.0) -> None:
-    """Run the worker loop until it has processed some batches and the input is idle."""
+    """Run the worker loop until it has processed some batches and the input is idle (nothing fetched is
+    still held back for the event-time order: the silent partition has been idle long enough)."""
     task = asyncio.create_task(worker.run())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     seen = worker.batches
     while loop.time() < deadline:
         await asyncio.sleep(0.5)
+        if worker.alignment.queued():
+            continue
         if worker.batches >= seen + until_batches and worker.batches == seen + until_batches:
             break
         seen_now = worker.batches

@@ -26,12 +26,14 @@ from aiops.runtime.detector_checkpoints import Output
 RAW = "raw.nginx"
 
 
-def _worker(micro_batched: bool = True) -> tuple[DetectionWorker, list[Output]]:
+def _worker(micro_batched: bool = True, wall: list[float] | None = None) -> tuple[DetectionWorker, list[Output]]:
+    """A worker whose wall clock reads `wall[0]` (2e9 when not given)."""
     config = AiopsConfig.model_validate({
         "detection": {"metric": {"detector": "ensemble"}, "snapshot_interval_seconds": 0},
         "ingest": {"raw_logs": [{"topic": RAW, "service": "nginx"}]},
     })
-    worker = DetectionWorker(config, "unused:9092", AiopsMetrics(CollectorRegistry()), "p0", wall=lambda: 2e9,
+    clock = wall if wall is not None else [2e9]
+    worker = DetectionWorker(config, "unused:9092", AiopsMetrics(CollectorRegistry()), "p0", wall=lambda: clock[0],
                              micro_batched=micro_batched)
     worker.checkpoints._restored |= set(range(8))
     published: list[Output] = []
@@ -48,7 +50,8 @@ def _record(topic: str, offset: int, value: bytes, timestamp_ms: int = 1_700_000
 
 
 def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_batch_goes_on() -> None:
-    worker, published = _worker()
+    wall = [2e9]
+    worker, published = _worker(wall=wall)
     events = [metric_event(60.0 * step, 100.0 + step % 3, name="rps") for step in range(3)]
     metrics = [_record(worker.config.topics.events, at, e.model_dump_json().encode()) for at, e in enumerate(events)]
     lines = [
@@ -58,6 +61,8 @@ def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_ba
     ]
     batch = {TopicPartition(worker.config.topics.events, 0): metrics, TopicPartition(RAW, 0): lines}
     asyncio.run(worker.process_batch(batch))
+    wall[0] += worker.config.ingest.idle_partition_seconds  # the partition drained first waited for the other
+    asyncio.run(worker.process_batch({}))
     letters = [json.loads(value) for topic, _, value, _ in published if topic == worker.config.topics.deadletter]
     assert [(letter["reason"], letter["source_topic"], letter["source_offset"]) for letter in letters] == [
         ("internal_error", RAW, 1)]
@@ -67,11 +72,21 @@ def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_ba
 
 class _Consumer:
     """The consumer calls the worker makes while processing: assignment, commit (refusing partitions not
-    assigned, as aiokafka does) and highwater."""
+    assigned, as aiokafka does), highwater and pausing."""
 
     def __init__(self, assigned: set[TopicPartition]) -> None:
         self.assigned = assigned
         self.committed: dict[TopicPartition, int] = {}
+        self.paused_partitions: set[TopicPartition] = set()
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self.paused_partitions)
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused_partitions.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused_partitions.difference_update(partitions)
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.assigned)

@@ -1,4 +1,4 @@
-"""The pure pipeline end to end: built-in scenario, replay, out-of-order input, partition watermarks."""
+"""The pure pipeline end to end: built-in scenario, replay, out-of-order input, watermark, end of input."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support.builders import T0, log_event
+from support.builders import T0, alert_event, at, log_event
 
 from aiops.config import AiopsConfig
 from aiops.events import EVENT_ADAPTER, AlertEvent, LogEvent, MetricEvent
 from aiops.incidents import Incident
 from aiops.pipeline import Pipeline
 from aiops.replay import replay_lines
-from aiops.runtime.watermarks import PartitionWatermarks
 from aiops.scenario import SCENARIO_SERVICES, scenario_events
 
 FAILED_AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -215,44 +214,13 @@ def test_finish_without_events_is_empty() -> None:
     assert Pipeline(scenario_config()).finish() == []
 
 
-# --- partition watermarks -----------------------------------------------------------------------------------
-
-def test_partition_watermark_is_min_over_active_partitions_minus_lateness() -> None:
-    marks = PartitionWatermarks(lateness=5.0, idle_seconds=10.0)
-    assert marks.current(0.0) == float("-inf")
-    marks.observe(0, 100.0, wall=0.0)
-    marks.observe(1, 80.0, wall=0.0)
-    marks.observe(1, 70.0, wall=1.0)  # older event on a partition does not lower its max
-    assert marks.current(2.0) == 75.0
-
-
-def test_idle_partition_does_not_hold_the_watermark_back() -> None:
-    marks = PartitionWatermarks(lateness=0.0, idle_seconds=10.0)
-    marks.observe("p0", 100.0, wall=0.0)
-    marks.observe("p1", 50.0, wall=0.0)
-    assert marks.current(5.0) == 50.0
-    marks.observe("p0", 120.0, wall=8.0)
-    assert marks.current(12.0) == 120.0  # p1 silent for 12 s: ignored
-    marks.observe("p1", 60.0, wall=13.0)  # p1 back, behind: the watermark does not go backwards
-    assert marks.current(13.0) == 120.0
-
-
-def test_all_idle_partitions_advance_with_wall_time() -> None:
-    marks = PartitionWatermarks(lateness=2.0, idle_seconds=10.0)
-    marks.observe(0, 100.0, wall=0.0)
-    marks.observe(1, 90.0, wall=5.0)
-    assert marks.current(14.0) == 88.0  # partition 1 (max 90) still active, 0 idle
-    assert marks.current(15.0) == 98.0  # all idle: newest (100) + (15 - 5 - 10) - 2
-    assert marks.current(25.0) == 108.0
-    assert marks.current(20.0) == 108.0  # never backwards, even if wall time does
-
-
-def test_forgotten_partitions_stop_counting() -> None:
-    marks = PartitionWatermarks(lateness=0.0, idle_seconds=10.0)
-    marks.observe(0, 100.0, wall=0.0)
-    marks.observe(1, 10.0, wall=0.0)
-    assert marks.current(1.0) == 10.0
-    marks.forget([1])
-    assert marks.current(1.0) == 100.0
-    marks.forget([0])
-    assert marks.current(50.0) == 100.0  # no partitions: keeps the last value
+def test_finish_resolves_each_open_incident_after_its_own_quiet_period() -> None:
+    """At the end of input event time goes on in whole seconds from the last watermark (what the live worker's
+    idle fallback does), so incidents still open resolve at their own due time, not at one common horizon."""
+    config = scenario_config(correlation={"allowed_lateness_seconds": 30, "resolve_quiet_seconds": 120})
+    events = [alert_event(0, service="checkout"), alert_event(5, service="search"),
+              alert_event(10, service="checkout", status="resolved"),
+              alert_event(40, service="search", status="resolved")]
+    incidents = run(events, config)
+    resolved = {i.services[0]: i.resolved_at for i in incidents if i.status == "resolved"}
+    assert resolved == {"checkout": at(10 + 120), "search": at(40 + 120)}
