@@ -1,4 +1,4 @@
-"""Member attributes and the keys derived from them: dedup key, group key, member type.
+"""Member attributes and the keys derived from them: dedup key and group key.
 
 A member's attributes are its labels plus `service`, `host`, `name` (also as `alertname`), `origin` and
 `severity`; grouping rules (`group_by`), dedup rules (`dedup_by`) and suppression matchers all read this
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from aiops.correlation.state import MemberState
+from aiops.correlation.incident_state import MemberState
 from aiops.signals import Signal
 
 
@@ -43,7 +43,3 @@ def group_key(attrs: dict[str, str], group_by: Sequence[str]) -> str:
         return ""
     return key_of(attrs, group_by)
 
-
-def fallback_member_type(item: Signal | MemberState) -> str:
-    """What kind of member this is, independent of episode: service, origin and name."""
-    return f"{item.service}:{item.origin}:{item.name}"

@@ -18,13 +18,14 @@ Incidents within the bound are built exactly as before (every member, ranked on 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 from aiops.correlation.digest import IncidentDigest
-from aiops.correlation.learned import ModelFactory, model_of
+from aiops.correlation.incident_state import IncidentState, MemberState
+from aiops.correlation.learned import ModelFactory
 from aiops.correlation.priority import assess_priority
 from aiops.correlation.root_cause import Precedence, rank_root_causes
-from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.state import ScopeState, model_of
 from aiops.correlation.topology import ServiceGraph
 from aiops.incidents import Change, Explanation, Incident, IncidentContext, Member, RootCauseCandidate
 from aiops.signals import dt_from_epoch
@@ -36,11 +37,11 @@ MAX_MEMBERS = 100
 def _member(member: MemberState) -> Member:
     """The outbound (frozen) member; reused while its mutable fields (status, last_seen, evidence) are unchanged."""
     key = (member.status, member.last_seen, id(member.evidence))
-    cached = member._built
+    cached = member.built
     if cached is not None and cached[0] == key and cached[2] is member.evidence:
-        return cast(Member, cached[1])
+        return cached[1]
     built = _new_member(member)
-    member._built = (key, built, member.evidence)
+    member.built = (key, built, member.evidence)
     return built
 
 
@@ -142,7 +143,7 @@ def _digest_parts(incident: IncidentState, facts: ScopeFacts, digest: IncidentDi
                   bound: int) -> _Parts:
     view = digest.view()
     if digest.ranked is not None and digest.ranked[0] == digest.generation:
-        root_cause = cast(list[RootCauseCandidate], digest.ranked[1])
+        root_cause = digest.ranked[1]
     else:
         root_cause = rank_root_causes(view, facts.graph, facts.precedence)
         digest.ranked = (digest.generation, root_cause)

@@ -14,6 +14,9 @@ from pydantic import Field
 
 from aiops.config_base import StrictModel
 
+ScopeKind = Literal["component", "service", "global"]
+"""What a correlation scope is: a connected component of the topology, one service, or everything."""
+
 
 class LearnedConfig(StrictModel):
     enabled: bool = Field(True, description="Learn which member types fire together and group them.")
@@ -26,7 +29,7 @@ class LearnedConfig(StrictModel):
 
 
 class CorrelationConfig(StrictModel):
-    scope: Literal["component", "service", "global"] = Field(
+    scope: ScopeKind = Field(
         "component",
         description="Partition key of correlation: the service's connected component in the dependency "
         "graph (topology grouping stays inside one partition), the service alone, or one global scope.",

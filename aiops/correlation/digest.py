@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import islice
 
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.root_cause import member_strength
-from aiops.correlation.state import IncidentState, MemberState
+from aiops.incidents import RootCauseCandidate
 from aiops.signals import severity_rank
 
 Role = tuple[str, str, str]  # (role, service, member type or "")
@@ -43,7 +44,7 @@ class IncidentDigest:
         self.hosts: set[str] = set()
         self.services: set[str] = set()
         self.order: dict[str, int] = {}
-        self.ranked: tuple[int, object] | None = None
+        self.ranked: tuple[int, list[RootCauseCandidate]] | None = None
         """(generation, root causes) of the last ranking, for builders that re-rank on change only."""
 
     def refresh(self) -> IncidentDigest:

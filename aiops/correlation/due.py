@@ -9,7 +9,8 @@ Visiting an incident early is harmless (nothing is due, nothing changes); late w
 
 `DueIndex` is a lazy min-heap of (due time, incident id) plus each incident's insertion rank, so due
 incidents are visited in the scope's incident order, exactly as a full scan would. It is derived state:
-rebuilt (every incident due once) on first use after a load, never stored. No rules are decided here.
+rebuilt (every incident due once) on first use after a load (`state.due_index`), never stored. No rules
+are decided here.
 
 `DueIndex.live` also keeps, per incident, a superset of its live (firing or flapping) members, so timers,
 stale checks, flapping settles and suppression read O(live members), not O(members): the engine `mark`s
@@ -22,11 +23,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Iterable, Mapping, Sequence
 
 from aiops.correlation.config import CorrelationConfig
-from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.suppression.config import FlappingConfig
 
 ALWAYS = -math.inf
@@ -89,6 +89,14 @@ class DueIndex:
         self._live: dict[str, tuple[dict[str, int], dict[str, MemberState]]] = {}
         """incident id -> (join order of its members, members that may be live)."""
 
+    @classmethod
+    def build(cls, incident_ids: Iterable[str]) -> DueIndex:
+        """The index of a scope's incidents (after a load): every one due now, in the given order."""
+        index = cls()
+        for incident_id in incident_ids:
+            index.added(incident_id)
+        return index
+
     def _tracked(self, incident: IncidentState) -> tuple[dict[str, int], dict[str, MemberState]]:
         tracked = self._live.get(incident.id)
         if tracked is None:
@@ -127,8 +135,8 @@ class DueIndex:
         """Whether some incident may be due at `now` (stale heap entries may make this early-true)."""
         return bool(self.heap) and self.heap[0][0] <= now
 
-    def pop_due(self, state: ScopeState, now: float) -> list[IncidentState]:
-        """Incidents due at `now`, in the scope's incident order; forgotten ones are dropped."""
+    def pop_due(self, incidents: Mapping[str, IncidentState], now: float) -> list[IncidentState]:
+        """The scope's `incidents` due at `now`, in the scope's incident order; forgotten ones are dropped."""
         ids: set[str] = set()
         while self.heap and self.heap[0][0] <= now:
             at, incident_id = heapq.heappop(self.heap)
@@ -137,32 +145,19 @@ class DueIndex:
                 ids.add(incident_id)
         out: list[IncidentState] = []
         for incident_id in sorted(ids, key=lambda i: self.rank.get(i, -1)):
-            incident = state.incidents.get(incident_id)
+            incident = incidents.get(incident_id)
             if incident is None:
                 self.rank.pop(incident_id, None)
             else:
                 out.append(incident)
         return out
 
+    def reschedule(self, incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig) -> None:
+        """Recompute the due time of an incident of the scope after it changed."""
+        self.schedule(incident.id, next_due(incident, config, flapping, self.live(incident)))
 
-def due_index(state: ScopeState) -> DueIndex:
-    """The scope's due index; built with every incident due once if this state object has none yet."""
-    index = cast(DueIndex | None, state._due)
-    if index is None:
-        index = DueIndex()
-        for incident_id in state.incidents:
-            index.added(incident_id)
-        state._due = index
-    return index
-
-
-def reschedule(state: ScopeState, incident: IncidentState, config: CorrelationConfig,
-               flapping: FlappingConfig) -> None:
-    """Recompute the incident's due time after it changed; drop it when it was forgotten."""
-    index = due_index(state)
-    if incident.id in state.incidents:
-        index.schedule(incident.id, next_due(incident, config, flapping, index.live(incident)))
-    else:
-        index.due_at.pop(incident.id, None)
-        index.rank.pop(incident.id, None)
-        index._live.pop(incident.id, None)
+    def forget(self, incident_id: str) -> None:
+        """The incident left the scope: drop its timer and live members."""
+        self.due_at.pop(incident_id, None)
+        self.rank.pop(incident_id, None)
+        self._live.pop(incident_id, None)

@@ -20,21 +20,22 @@ Notifications (open/updated/resolved, held or summarised) are decided by `Lifecy
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from aiops.correlation.attrs import attributes, dedup_key, group_key
 from aiops.correlation.builder import BuildContext
 from aiops.correlation.config import CorrelationConfig
-from aiops.correlation.due import due_index, reschedule
-from aiops.correlation.index import index_of
-from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, export_edges, model_of, observed, persist
+from aiops.correlation.incident_state import IncidentState, MemberState
+from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, export_edges
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.lifecycle import Lifecycle
 from aiops.correlation.merge import Join, absorb, bridge_links, merge_plan
-from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.state import ScopeState, due_index, index_of, model_of, observed, persist
 from aiops.correlation.suppression.config import SuppressionConfig
-from aiops.correlation.suppression.guards import SuppressionPolicyLike, count_new_member, record_transition, storm_over
-from aiops.correlation.topology import ServiceGraph
+from aiops.correlation.suppression.guards import count_new_member, record_transition, storm_over
+from aiops.correlation.suppression.rules import SuppressionPolicy
+from aiops.correlation.topology import ServiceGraph, scope_of
 from aiops.decisions import Decision
 from aiops.incidents import Incident
 from aiops.signals import Signal
@@ -62,19 +63,15 @@ class CorrelationEngine:
         self.policy = self.suppression.policy()
 
     @property
-    def policy(self) -> SuppressionPolicyLike | None:
+    def policy(self) -> SuppressionPolicy | None:
         return self.lifecycle.policy
 
     @policy.setter
-    def policy(self, policy: SuppressionPolicyLike | None) -> None:
+    def policy(self, policy: SuppressionPolicy | None) -> None:
         self.lifecycle.policy = policy
 
     def scope_of(self, signal: Signal) -> str:
-        if self.config.scope == "global":
-            return "global"
-        if self.config.scope == "service":
-            return signal.service
-        return self.graph.component_of(signal.service)
+        return scope_of(signal, self.config.scope, self.graph)
 
     def drain_decisions(self) -> list[Decision]:
         return self.ledger.drain()
@@ -92,7 +89,7 @@ class CorrelationEngine:
         else:
             incident, out = self._join_or_create(state, key, signal)
         out.extend(self.lifecycle.emit_due(state, incident, max(state.clock, signal.epoch)))
-        reschedule(state, incident, self.config, self.suppression.flapping)
+        self._reschedule(state, incident)
         return out
 
     def advance(self, state: ScopeState, now: float) -> list[Incident]:
@@ -102,23 +99,30 @@ class CorrelationEngine:
         order, so an advance costs O(due incidents), not O(incidents); the outcome is that of a full scan."""
         state.clock = max(state.clock, now)
         index = due_index(state)
-        if not (index.busy(state.clock) or state.storm.active or state._learn_pending):
+        if not (index.busy(state.clock) or state.storm.active or state.derived.learn_pending):
             return []  # idle scope: only its clock moved
         state.dirty.meta = True
         if storm_over(state, state.clock, self.suppression.storm):
             self._storm_decision(state, "storm over: notifications back to group_interval")
         persist(state)
         out = []
-        for incident in index.pop_due(state, state.clock):
+        for incident in index.pop_due(state.incidents, state.clock):
             self.lifecycle.settle(state, incident, state.clock)
             self._expire_stale(state, incident, state.clock)
             out.extend(self.lifecycle.emit_due(state, incident, state.clock))
-            reschedule(state, incident, self.config, self.suppression.flapping)
+            self._reschedule(state, incident)
         return out
 
     def export_relations(self, state: ScopeState, min_confidence: float | None = None) -> list[dict[str, Any]]:
         threshold = self.config.learned.min_confidence if min_confidence is None else min_confidence
-        return export_edges(state, self.model_factory, threshold)
+        return export_edges(model_of(state, self.model_factory), state.scope, threshold)
+
+    def _reschedule(self, state: ScopeState, incident: IncidentState) -> None:
+        """Recompute the incident's due time after it changed; drop its timer when it was forgotten."""
+        if incident.id in state.incidents:
+            due_index(state).reschedule(incident, self.config, self.suppression.flapping)
+        else:
+            due_index(state).forget(incident.id)
 
     def _update_member(self, state: ScopeState, incident: IncidentState, key: str, signal: Signal) -> None:
         member = incident.members[key]
@@ -152,13 +156,13 @@ class CorrelationEngine:
         mtype = self.member_type(signal)
         found = self._joins(state, signal, attrs, gkey, mtype)
         plan = self._merge_plan(state, signal, found) if self.config.merge_incidents else None
-        best = plan[0] if plan is not None else min(found) if found else None
+        best = plan[0] if plan is not None else min(found, key=Join.order) if found else None
         if best is None:
             incident = self._create(state, signal, gkey)
             reason, rule, score = "first member", "new incident", 1.0
         else:
-            incident = state.incidents[best[3]]
-            rule, reason, score = best[4], best[5], -best[1]
+            incident = state.incidents[best.incident_id]
+            rule, reason, score = best.rule, best.reason, best.score
             if len(incident.grouping) < MAX_GROUPING_LINES:
                 incident.grouping.append(f"{signal.name}@{signal.service}: {reason}")
         member = MemberState(
@@ -180,7 +184,7 @@ class CorrelationEngine:
         return incident, self._merge(state, incident, plan[1], member) if plan is not None else []
 
     def _merge_plan(self, state: ScopeState, signal: Signal, found: list[Join]) -> tuple[Join, list[Join]] | None:
-        if len({join[3] for join in found}) < 2:
+        if len({join.incident_id for join in found}) < 2:
             return None
         hops = min(MERGE_HOPS, self.config.topology_hops)
         links = bridge_links(self.graph, sorted({signal.service, signal.host} - {""}), hops)
@@ -191,16 +195,16 @@ class CorrelationEngine:
         """Merge the incidents `joins` reached into `survivor`, which `bridge` just joined (see `merge`)."""
         now = max(state.clock, bridge.last_seen)
         out: list[Incident] = []
-        for _, negative, _, incident_id, rule, why in joins:
-            merged = state.incidents[incident_id]
+        for join in joins:
+            merged = state.incidents[join.incident_id]
             reason = (f"merged {merged.id} ({len(merged.members)} member(s)) into {survivor.id}: "
-                      f"{bridge.name}@{bridge.service} reaches both ({why})")
+                      f"{bridge.name}@{bridge.service} reaches both ({join.reason})")
             out.extend(self.lifecycle.close_merged(state, merged, survivor, now, reason))
             absorb(state, survivor, merged, MAX_GROUPING_LINES)
             self.lifecycle.forget(state, merged)
-            reschedule(state, merged, self.config, self.suppression.flapping)
-            self.ledger.record(survivor, "merged", rule, now, reason, member=bridge.fingerprint, score=-negative,
-                               ref=merged.id)
+            self._reschedule(state, merged)
+            self.ledger.record(survivor, "merged", join.rule, now, reason, member=bridge.fingerprint,
+                               score=join.score, ref=merged.id)
         self.lifecycle.context.forget(survivor.id)  # its digest is rebuilt from all members
         return out
 
@@ -244,7 +248,7 @@ class CorrelationEngine:
             for incident_id in ids:
                 incident = state.incidents.get(incident_id)
                 if incident is not None and self._joinable(incident, epoch):
-                    found.append((rank, -score, -incident.last_seen, incident_id, rule, why))
+                    found.append(Join(rank, score, incident.last_seen, incident_id, rule, why))
 
         if gkey:
             same = " ".join(f"{name} {attrs.get(name, '')}" for name in self.config.group_by)
@@ -261,7 +265,8 @@ class CorrelationEngine:
             self._learned_candidates(state, mtype, consider)
         return found
 
-    def _learned_candidates(self, state: ScopeState, mtype: str, consider: Any) -> None:
+    def _learned_candidates(self, state: ScopeState, mtype: str,
+                            consider: Callable[[set[str], int, float, str, str], None]) -> None:
         model = model_of(state, self.model_factory)
         if model is None:
             return

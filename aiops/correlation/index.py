@@ -1,15 +1,15 @@
 """Derived lookup indexes of one scope: group key, topology node and member type -> incident ids.
 
 They make finding the incidents a new member may join independent of how many incidents the scope holds.
-Rebuilt from the scope's incidents on first use after a load (never stored) and kept up to date by the
-engine as members join, incidents merge and incidents are forgotten. No rules here.
+Built from the scope's incidents on first use after a load (`state.index_of`; never stored) and kept up to
+date by the engine as members join, incidents merge and incidents are forgotten. No rules here.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Iterable
 
-from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.incident_state import IncidentState, MemberState
 
 
 class ScopeIndex:
@@ -17,6 +17,16 @@ class ScopeIndex:
         self.by_key: dict[str, set[str]] = {}
         self.by_node: dict[str, set[str]] = {}
         self.by_type: dict[str, set[str]] = {}
+
+    @classmethod
+    def build(cls, incidents: Iterable[IncidentState]) -> ScopeIndex:
+        """The index of `incidents` (a scope's, after a load)."""
+        index = cls()
+        for incident in incidents:
+            index.add_keys(incident)
+            for member in incident.members.values():
+                index.add(incident, member)
+        return index
 
     def add(self, incident: IncidentState, member: MemberState) -> None:
         self.add_keys(incident)
@@ -43,15 +53,3 @@ class ScopeIndex:
                 if not ids:
                     del table[key]
 
-
-def index_of(state: ScopeState) -> ScopeIndex:
-    """The scope's index, built from its incidents if this state object has none yet."""
-    index = cast(ScopeIndex | None, state._derived)
-    if index is None:
-        index = ScopeIndex()
-        for incident in state.incidents.values():
-            index.add_keys(incident)
-            for member in incident.members.values():
-                index.add(incident, member)
-        state._derived = index
-    return index

@@ -8,7 +8,7 @@ the incident's explanation. No rules here.
 
 from __future__ import annotations
 
-from aiops.correlation.state import IncidentState
+from aiops.correlation.incident_state import IncidentState
 from aiops.decisions import Decision, DecisionKind, decision_id
 from aiops.signals import dt_from_epoch
 

@@ -22,12 +22,12 @@ from typing import Literal
 from aiops.correlation.attrs import attributes
 from aiops.correlation.builder import BuildContext, build_incident
 from aiops.correlation.config import CorrelationConfig
-from aiops.correlation.due import due_index
-from aiops.correlation.index import index_of
+from aiops.correlation.incident_state import IncidentState
 from aiops.correlation.ledger import Ledger
-from aiops.correlation.state import IncidentState, ScopeState
+from aiops.correlation.state import ScopeState, due_index, index_of
 from aiops.correlation.suppression.config import SuppressionConfig
-from aiops.correlation.suppression.guards import SuppressionPolicyLike, settle_flapping
+from aiops.correlation.suppression.guards import settle_flapping
+from aiops.correlation.suppression.rules import SuppressionPolicy
 from aiops.incidents import Incident
 
 FiringAttrs = Callable[[], Sequence[Mapping[str, str]]]
@@ -40,7 +40,7 @@ class Lifecycle:
         self.suppression = suppression
         self.context = context
         self.ledger = ledger
-        self.policy: SuppressionPolicyLike | None = None
+        self.policy: SuppressionPolicy | None = None
 
     def emit_due(self, state: ScopeState, incident: IncidentState, now: float) -> list[Incident]:
         if incident.status == "resolved" and not self._reopen(state, incident, now):

@@ -3,7 +3,7 @@
 Without it, the order in which members arrive can split one failure: A opens an incident, C (out of A's
 reach) opens another, then B, within reach of both, could only join one of them. With
 `correlation.merge_incidents` (default on), the engine hands every join the grouping rules found for a new
-member (`Join`: rule rank, -score, -last_seen, incident id, rule, reason) to `merge_plan`:
+member (`Join`: rule rank, score, the incident's last_seen, its id, rule, reason) to `merge_plan`:
 - only live incidents (pending or open) take part; a resolved one, even within its reopen window, never
   merges (nor is it reopened by a member that merges others);
 - only incidents the member links directly and causally: one reached by group key or learned
@@ -30,15 +30,32 @@ bridges them. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
-from aiops.correlation.due import due_index
-from aiops.correlation.index import index_of
-from aiops.correlation.state import IncidentState, ScopeState
+from aiops.correlation.incident_state import IncidentState
+from aiops.correlation.state import ScopeState, due_index, index_of
 from aiops.correlation.topology import ServiceGraph
 
-Join = tuple[int, float, float, str, str, str]
-"""rule rank, -score, -last_seen, incident id, rule, reason."""
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """An incident a new member may join by one grouping rule; the best join has the least `order`."""
+
+    rank: int
+    """Rule rank: 0 group_by, 1 topology, 2 co-occurrence."""
+    score: float
+    last_seen: float
+    """The incident's."""
+    incident_id: str
+    rule: str
+    reason: str
+
+    def order(self) -> tuple[int, float, float, str, str, str]:
+        """Rule rank, then the highest score, then the most recently active incident (then id, rule, reason)."""
+        return (self.rank, -self.score, -self.last_seen, self.incident_id, self.rule, self.reason)
+
+
 Link = Literal["linked", "effect"]
 _RANK = {"linked": 2, "effect": 1}
 
@@ -86,12 +103,12 @@ def merge_plan(state: ScopeState, found: list[Join], links: dict[str, Link]) -> 
     incidents are within reach or none is "linked" (`bridge_links`; a group key or learned co-occurrence
     links, topology per the bridge's `links`). Each incident is represented by its best join."""
     best: dict[str, Join] = {}
-    for join in sorted(found):
-        best.setdefault(join[3], join)
+    for join in sorted(found, key=Join.order):
+        best.setdefault(join.incident_id, join)
     live = {i: j for i, j in best.items() if state.incidents[i].status != "resolved"}
     if len(live) < 2:
         return None
-    kind = {i: "linked" for i, join in live.items() if join[4] != "topology"}
+    kind = {i: "linked" for i, join in live.items() if join.rule != "topology"}
     by_node = index_of(state).by_node
     for node, link in links.items():
         for incident_id in by_node.get(node, ()):
@@ -100,7 +117,7 @@ def merge_plan(state: ScopeState, found: list[Join], links: dict[str, Link]) -> 
     group = [join for i, join in live.items() if i in kind]
     if len(group) < 2 or "linked" not in kind.values():
         return None
-    group.sort(key=lambda join: survivor_key(state.incidents[join[3]]))
+    group.sort(key=lambda join: survivor_key(state.incidents[join.incident_id]))
     return group[0], group[1:]
 
 

@@ -9,8 +9,8 @@ returned with its value and contribution so the incident's explanation can say w
 
 from __future__ import annotations
 
+from aiops.correlation.incident_state import IncidentState
 from aiops.correlation.root_cause import member_strength
-from aiops.correlation.state import IncidentState
 from aiops.correlation.topology import ServiceGraph
 from aiops.incidents import Priority, PriorityFactor
 from aiops.signals import severity_rank

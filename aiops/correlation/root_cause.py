@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from aiops.correlation.state import IncidentState, MemberState
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.incidents import RootCauseCandidate
 from aiops.signals import severity_rank

@@ -1,81 +1,30 @@
-"""Correlation state: the serialisable working set of one correlation scope.
+"""Correlation state: the serialisable working set of one correlation scope, and what is derived from it.
 
 `ScopeState` holds the live (and recently resolved, reopenable) incidents of one scope, a fingerprint
 index for dedup, the member types seen (novelty), the learned relation model's snapshot and the storm
 guard's rate. It records which incidents and members changed (`dirty`), so a store can write only those
-(O(1)-sized values per signal) and derived lookup indexes (`derived`) that are rebuilt, never stored.
-Plain data with JSON round-trip; the rules that change it live in the correlator.
+(O(1)-sized values per signal). Its `Derived` companion (lookup index, due index, live relation model,
+storm guard) is rebuilt after a load, never stored; this module alone creates and fills it, each part on
+first use (`index_of`, `due_index`, `model_of`, `storm_guard`). `dirty`, `derived` and the saved clock sit
+in plain slots, not pydantic private attributes (a read of those costs microseconds: this is the hot path).
+The rules that change the state live in the engine, the lifecycle and the guards; stores live here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 
-from aiops.signals import Evidence
-
-
-class MemberState(BaseModel):
-    fingerprint: str
-    origin: Literal["metric_anomaly", "log_anomaly", "alert"]
-    name: str
-    service: str
-    host: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    status: Literal["firing", "resolved"]
-    severity: str
-    first_seen: float
-    last_seen: float
-    summary: str = ""
-    annotations: dict[str, str] = Field(default_factory=dict)
-    evidence: Evidence | None = None
-    joined_because: str = ""
-    member_type: str = ""
-    transitions: list[float] = Field(default_factory=list, description="Recent status-change times.")
-    flapping: bool = False
-    suppressed_by: str = Field("", description="rule:ref of the suppression holding this member, if any.")
-    _built: Any = PrivateAttr(default=None)
-
-
-class IncidentState(BaseModel):
-    id: str
-    scope: str
-    status: Literal["pending", "open", "resolved"] = "pending"
-    version: int = 0
-    first_seen: float
-    last_seen: float
-    last_resolve: float = 0.0
-    last_notified: float = 0.0
-    resolved_at: float | None = None
-    opened_at: float | None = Field(None, description="Event time its first `open` was sent (None: not yet).")
-    members: dict[str, MemberState] = Field(default_factory=dict)
-    pending_added: list[str] = Field(default_factory=list)
-    pending_resolved: list[str] = Field(default_factory=list)
-    grouping: list[str] = Field(default_factory=list)
-    group_key: str = ""
-    merged_keys: list[str] = Field(default_factory=list, description="Group keys of incidents merged into this one.")
-    notified: bool = Field(False, description="Receivers know this incident (its open was sent).")
-    held_by: str = Field("", description="Suppression currently holding its notifications (rule:ref).")
-    reopened: int = 0
-    notes: list[str] = Field(default_factory=list, description="Decision summaries for the explanation.")
-
-    @property
-    def active_members(self) -> int:
-        return sum(1 for member in self.members.values() if member.status == "firing")
-
-    @property
-    def services(self) -> list[str]:
-        return sorted({member.service for member in self.members.values()})
-
-    @property
-    def nodes(self) -> set[str]:
-        """Topology nodes the incident touches: its services and hosts."""
-        found = {member.service for member in self.members.values()}
-        found.update(member.host for member in self.members.values() if member.host)
-        return found
+from aiops.correlation.cooccurrence import RelationModel
+from aiops.correlation.due import DueIndex
+from aiops.correlation.incident_state import IncidentState
+from aiops.correlation.index import ScopeIndex
+from aiops.correlation.learned import ModelFactory
+from aiops.correlation.suppression.config import StormConfig
+from aiops.correlation.suppression.storm import StormGuard
 
 
 class StormState(BaseModel):
@@ -110,7 +59,29 @@ class Dirty:
         self.meta = self.types = self.relations = False
 
 
+@dataclass(slots=True)
+class Derived:
+    """What a scope's state implies, kept beside it: rebuilt after a load, never stored (see the module)."""
+
+    index: ScopeIndex | None = None
+    """Group key / node / member type -> incident ids."""
+    due: DueIndex | None = None
+    """Each incident's next-due time and live members."""
+    model: RelationModel | None = None
+    """The live learned relation model, restored from `ScopeState.relations`."""
+    learn_pending: bool = False
+    """The model learned something since its snapshot was last copied into the state."""
+    storm: StormGuard | None = None
+    """The storm guard, restored from `ScopeState.storm.snapshot`."""
+
+
 class ScopeState(BaseModel):
+    __slots__ = ("_derived", "_dirty", "_saved_clock")
+    if TYPE_CHECKING:
+        _derived: Derived
+        _dirty: Dirty
+        _saved_clock: float | None
+
     scope: str
     clock: float = 0.0
     incidents: dict[str, IncidentState] = Field(default_factory=dict)
@@ -118,13 +89,6 @@ class ScopeState(BaseModel):
     seen_types: dict[str, float] = Field(default_factory=dict, description="member type -> first seen")
     relations: dict[str, Any] | None = Field(None, description="Learned relation model snapshot.")
     storm: StormState = Field(default_factory=StormState)
-    _dirty: Dirty = PrivateAttr(default_factory=Dirty)
-    _derived: Any = PrivateAttr(default=None)
-    _model: Any = PrivateAttr(default=None)
-    _storm: Any = PrivateAttr(default=None)
-    _due: Any = PrivateAttr(default=None)
-    _learn_pending: bool = PrivateAttr(default=False)
-    _saved_clock: float | None = PrivateAttr(default=None)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScopeState):
@@ -136,24 +100,97 @@ class ScopeState(BaseModel):
     @property
     def saved_clock(self) -> float:
         """The clock value last written to the store (the loaded one until the first save)."""
-        return self.clock if self._saved_clock is None else self._saved_clock
+        try:
+            saved = self._saved_clock
+        except AttributeError:  # the slots start empty (and a copy starts without them)
+            saved = None
+        return self.clock if saved is None else saved
 
     @saved_clock.setter
     def saved_clock(self, value: float) -> None:
-        self._saved_clock = value
+        object.__setattr__(self, "_saved_clock", value)
 
     @property
     def dirty(self) -> Dirty:
-        return self._dirty
+        try:
+            return self._dirty
+        except AttributeError:
+            dirty = Dirty()
+            object.__setattr__(self, "_dirty", dirty)
+            return dirty
+
+    @property
+    def derived(self) -> Derived:
+        try:
+            return self._derived
+        except AttributeError:
+            derived = Derived()
+            object.__setattr__(self, "_derived", derived)
+            return derived
 
     def touch(self, incident_id: str, fingerprint: str | None = None) -> None:
-        self._dirty.incidents.add(incident_id)
+        dirty = self.dirty
+        dirty.incidents.add(incident_id)
         if fingerprint is not None:
-            self._dirty.members[(incident_id, fingerprint)] = None
+            dirty.members[(incident_id, fingerprint)] = None
 
     def meta_fields(self) -> dict[str, Any]:
         """The scope's own small fields (clock, storm), stored under the scope key."""
         return self.model_dump(mode="json", exclude={"incidents", "index", "seen_types", "relations"})
+
+
+def index_of(state: ScopeState) -> ScopeIndex:
+    """The scope's lookup index, built from its incidents on first use."""
+    derived = state.derived
+    if derived.index is None:
+        derived.index = ScopeIndex.build(state.incidents.values())
+    return derived.index
+
+
+def due_index(state: ScopeState) -> DueIndex:
+    """The scope's due index, built with every incident due once on first use."""
+    derived = state.derived
+    if derived.due is None:
+        derived.due = DueIndex.build(state.incidents)
+    return derived.due
+
+
+def model_of(state: ScopeState, factory: ModelFactory | None) -> RelationModel | None:
+    """The scope's live relation model (None: learning is off), restored from its snapshot on first use; a
+    restored model keeps the parameters it was built with."""
+    if factory is None:
+        return None
+    derived = state.derived
+    if derived.model is None:
+        derived.model = factory() if state.relations is None else RelationModel.restore(state.relations)
+    return derived.model
+
+
+def observed(state: ScopeState) -> None:
+    """The live model learned something since its last snapshot."""
+    state.derived.learn_pending = True
+
+
+def persist(state: ScopeState) -> None:
+    """Copy the live model's snapshot into the state, only when it learned something since the last copy.
+
+    Done on event-time advance, not per signal. The model changes only when it observes a new member, so
+    skipping unchanged snapshots stores exactly what copying on every advance stored."""
+    derived = state.derived
+    if derived.model is not None and derived.learn_pending:
+        derived.learn_pending = False
+        state.relations = derived.model.snapshot()
+        state.dirty.relations = True
+
+
+def storm_guard(state: ScopeState, config: StormConfig) -> StormGuard | None:
+    """The scope's storm guard (None: storm detection is off), restored from its snapshot on first use."""
+    derived = state.derived
+    if derived.storm is None:
+        derived.storm = config.build()
+        if derived.storm is not None and state.storm.snapshot:
+            derived.storm.restore(state.storm.snapshot)
+    return derived.storm
 
 
 class StateStore(Protocol):

@@ -3,9 +3,10 @@
 Nodes are services, and also hosts or devices when the edge list names them (CSV `source,target`: source
 depends on target; `load_edges` reads it at build time, the only I/O here). Answers the questions
 correlation and ranking ask of the topology: how many `depends_on` hops separate two nodes (edges taken
-both ways), which nodes lie within N hops, which connected component a service is in (the default scope, so related
-services always meet in one partition), which services transitively depend on a service (its blast
-radius), and how deep a service sits below others. Read-only; built once from config.
+both ways), which nodes lie within N hops, which connected component a service is in (the default scope, so
+related services always meet in one partition), which services transitively depend on a service (its blast
+radius), and how deep a service sits below others. Read-only; built once from config. `scope_of` maps a
+signal to its correlation scope from the graph alone (the detection worker's partition key: no engine).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from aiops.config import ServiceConfig
+from aiops.correlation.config import ScopeKind, ServiceConfig
+from aiops.signals import Signal
 
 
 class ServiceGraph:
@@ -131,3 +133,13 @@ def load_edges(path: str | Path) -> list[tuple[str, str]]:
                 continue
             edges.append((cells[0], cells[1]))
     return edges
+
+
+def scope_of(signal: Signal, kind: ScopeKind, graph: ServiceGraph) -> str:
+    """The correlation scope of `signal` (its partition key on the signals topic): the connected component
+    of its service in `graph` (a service outside it is its own component), the service, or "global"."""
+    if kind == "global":
+        return "global"
+    if kind == "service":
+        return signal.service
+    return graph.component_of(signal.service)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.incident_state import IncidentState, MemberState
+from aiops.correlation.state import ScopeState
 
 
 class ScopeCache:

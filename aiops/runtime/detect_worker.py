@@ -35,13 +35,14 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from aiops.config import AiopsConfig
+from aiops.correlation.topology import scope_of
 from aiops.deadletter import dead_letter
 from aiops.detection import DetectionStage
 from aiops.errors import InvalidEventError
 from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
 from aiops.eventtime import EventClock
 from aiops.metrics import AiopsMetrics
-from aiops.pipeline import build_correlator
+from aiops.pipeline import build_graph
 from aiops.rawlogs import log_event_from_line
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
 from aiops.runtime.topics import TopicSpec, ensure_topics
@@ -104,7 +105,7 @@ class DetectionWorker:
         self.producer_id = producer_id
         self.wall = wall
         self.stage = DetectionStage(config.detection, micro_batched=micro_batched)
-        self.scope_of = build_correlator(config).scope_of
+        self.graph = build_graph(config)
         self.clock = EventClock(config.correlation.allowed_lateness_seconds)
         self.alignment: InputAlignment[TopicPartition, Fetched] = InputAlignment(config.ingest.idle_partition_seconds)
         self._fetched: dict[TopicPartition, int] = {}
@@ -311,7 +312,7 @@ class DetectionWorker:
 
     def _signal_output(self, signal: Signal) -> Output:
         self.metrics.signals_emitted_total.labels(origin=signal.origin).inc()
-        scope = self.scope_of(signal).encode()
+        scope = scope_of(signal, self.config.correlation.scope, self.graph).encode()
         return (self.config.topics.signals, scope, signal.model_dump_json().encode(), None)
 
     def _dead(self, record: ConsumerRecord[Any, Any], reason: str, detail: str, outputs: list[Output],

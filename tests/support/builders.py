@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiops.config import CorrelationConfig, ServiceConfig
-from aiops.correlation.state import IncidentState, MemberState
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.signals import Evidence, Signal

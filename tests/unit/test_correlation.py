@@ -8,10 +8,10 @@ import pytest
 from support.builders import T0, at, correlation_config, graph, signal
 
 from aiops.config import CorrelationConfig
+from aiops.correlation.config import ScopeKind
 from aiops.correlation.engine import CorrelationEngine
-from aiops.correlation.learned import persist
-from aiops.correlation.state import ScopeState
-from aiops.correlation.topology import ServiceGraph
+from aiops.correlation.state import ScopeState, persist
+from aiops.correlation.topology import ServiceGraph, scope_of
 from aiops.incidents import Incident
 from aiops.signals import Signal
 
@@ -349,22 +349,29 @@ def test_state_json_round_trip_mid_stream_gives_identical_outputs() -> None:
     assert [i.status for i in reference.out][-1] == "resolved"
 
 
-@pytest.mark.parametrize(
-    ("scope", "service", "expected"),
-    [
-        ("component", "a", "a"),
-        ("component", "c", "a"),  # component label is the smallest name in it
-        ("component", "y", "x"),
-        ("component", "unknown", "unknown"),
-        ("service", "c", "c"),
-        ("global", "c", "global"),
-    ],
-)
+SCOPES = [
+    ("component", "a", "a"),
+    ("component", "c", "a"),  # component label is the smallest name in it
+    ("component", "y", "x"),
+    ("component", "unknown", "unknown"),
+    ("service", "c", "c"),
+    ("global", "c", "global"),
+]
+
+
+@pytest.mark.parametrize(("scope", "service", "expected"), SCOPES)
 def test_scope_of(scope: str, service: str, expected: str) -> None:
     correlator = CorrelationEngine(
         correlation_config(scope=scope), graph({"a": ["b"], "b": ["c"], "c": [], "y": ["x"], "x": []})
     )
     assert correlator.scope_of(signal("n", service, 0)) == expected
+
+
+@pytest.mark.parametrize(("scope", "service", "expected"), SCOPES)
+def test_scope_of_needs_only_the_graph(scope: ScopeKind, service: str, expected: str) -> None:
+    """The detection worker's partition key: the same scope as the engine's, without building an engine."""
+    topology = graph({"a": ["b"], "b": ["c"], "c": [], "y": ["x"], "x": []})
+    assert scope_of(signal("n", service, 0), scope, topology) == expected
 
 
 def test_incident_carries_scope_times_and_grouping_explanation() -> None:

@@ -17,9 +17,10 @@ from support.builders import T0, correlation_config, graph, random_signals
 from aiops.correlation.builder import BuildContext
 from aiops.correlation.digest import IncidentDigest
 from aiops.correlation.engine import CorrelationEngine
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.priority import assess_priority
 from aiops.correlation.root_cause import rank_root_causes
-from aiops.correlation.state import IncidentState, MemberState, ScopeState
+from aiops.correlation.state import ScopeState
 from aiops.incidents import Incident
 from aiops.signals import Evidence, dt_from_epoch
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from support.builders import T0, correlation_config, graph, random_signals, signal
 
-from aiops.correlation.due import ALWAYS, DueIndex, due_index, next_due
+from aiops.correlation.due import ALWAYS, DueIndex, next_due
 from aiops.correlation.engine import CorrelationEngine
-from aiops.correlation.state import ScopeState
+from aiops.correlation.state import ScopeState, due_index
 from aiops.correlation.suppression.config import FlappingConfig, SuppressionConfig
 
 EDGES = {"a": ["b"], "b": ["c"], "c": [], "d": [], "e": ["d"]}
@@ -42,12 +42,12 @@ def _run(seed: int, full_scan: bool) -> list[str]:
         changes = engine.process(state, item)
         if rng.random() < 0.5:
             if full_scan:
-                state._due = None
+                state.derived.due = None
             changes += engine.advance(state, T0 + offset)
         out += [c.model_dump_json() for c in changes] + [d.model_dump_json() for d in engine.drain_decisions()]
     for step in range(1, 40):
         if full_scan:
-            state._due = None
+            state.derived.due = None
         out += [c.model_dump_json() for c in engine.advance(state, T0 + offset + 30 * step)]
         out += [d.model_dump_json() for d in engine.drain_decisions()]
     return out
@@ -64,7 +64,7 @@ def test_an_idle_scope_visits_no_incident_and_a_due_timer_still_fires() -> None:
     engine = CorrelationEngine(correlation_config(group_wait_seconds=30), graph(EDGES), learned=False)
     state = ScopeState(scope="x")
     engine.process(state, signal("cpu", "a", 0.0))
-    index = state._due
+    index = state.derived.due
     assert isinstance(index, DueIndex)
     assert engine.advance(state, T0 + 10) == []
     assert index.busy(T0 + 29) is False

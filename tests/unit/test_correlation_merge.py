@@ -15,11 +15,9 @@ from typing import Any
 from support.builders import T0, correlation_config, graph, signal
 from support.engine_run import EngineRun
 
-from aiops.correlation.due import due_index
 from aiops.correlation.engine import CorrelationEngine
-from aiops.correlation.index import index_of
 from aiops.correlation.merge import bridge_links
-from aiops.correlation.state import ScopeState
+from aiops.correlation.state import ScopeState, due_index, index_of
 from aiops.correlation.suppression.rules import Silence, SuppressionPolicy
 from aiops.incidents import Incident
 from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from aiops.config_base import StrictModel
-from aiops.correlation.state import MemberState
+from aiops.correlation.incident_state import MemberState
 from aiops.correlation.suppression.matchers import Matcher, MatcherSyntaxError, member_attributes, parse_matchers
 from aiops.errors import ConfigError
 from aiops.signals import Signal

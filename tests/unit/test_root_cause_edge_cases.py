@@ -10,8 +10,8 @@ from support.builders import T0, graph
 from support.builders import incident_state as incident
 
 from aiops.correlation.digest import IncidentDigest
+from aiops.correlation.incident_state import MemberState
 from aiops.correlation.root_cause import member_strength, rank_root_causes, symptoms_of
-from aiops.correlation.state import MemberState
 from aiops.signals import Evidence, dt_from_epoch
 
 

@@ -6,9 +6,9 @@ import pytest
 from support.builders import T0, graph
 from support.builders import incident_state as incident
 
+from aiops.correlation.incident_state import MemberState
 from aiops.correlation.priority import assess_priority
 from aiops.correlation.root_cause import rank_root_causes
-from aiops.correlation.state import MemberState
 from aiops.correlation.topology import ServiceGraph
 from aiops.signals import Evidence, dt_from_epoch
 

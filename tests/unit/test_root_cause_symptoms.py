@@ -14,8 +14,8 @@ from support.builders import T0, graph
 from support.builders import incident_state as incident
 
 from aiops.correlation.digest import IncidentDigest
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.root_cause import MIN_SHARE, explains, rank_root_causes, symptoms_of
-from aiops.correlation.state import IncidentState, MemberState
 from aiops.signals import Evidence, dt_from_epoch
 
 SHOP = {"frontend": ["checkout", "cache"], "checkout": ["payments"], "payments": ["postgres"], "postgres": [],

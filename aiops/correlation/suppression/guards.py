@@ -13,29 +13,9 @@ Pure functions over the state; deciding what to emit is the lifecycle's job.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Protocol, cast
-
-from aiops.correlation.state import MemberState, ScopeState
+from aiops.correlation.incident_state import MemberState
+from aiops.correlation.state import ScopeState, storm_guard
 from aiops.correlation.suppression.config import FlappingConfig, StormConfig
-from aiops.correlation.suppression.storm import StormGuard
-
-
-class VerdictLike(Protocol):
-    @property
-    def suppressed(self) -> bool: ...
-    @property
-    def by(self) -> str | None: ...
-    @property
-    def ref(self) -> str | None: ...
-    @property
-    def reason(self) -> str: ...
-
-
-class SuppressionPolicyLike(Protocol):
-    def check(
-        self, attrs: Mapping[str, str], at: float, firing_attrs: Iterable[Mapping[str, str]] = ...
-    ) -> VerdictLike: ...
 
 
 def record_transition(member: MemberState, at: float, config: FlappingConfig) -> bool:
@@ -59,19 +39,9 @@ def settle_flapping(member: MemberState, now: float, config: FlappingConfig) -> 
     return False
 
 
-def _guard(state: ScopeState, config: StormConfig) -> StormGuard | None:
-    guard = cast(StormGuard | None, state._storm)
-    if guard is None:
-        guard = config.build()
-        if guard is not None and state.storm.snapshot:
-            guard.restore(state.storm.snapshot)
-        state._storm = guard
-    return guard
-
-
 def count_new_member(state: ScopeState, at: float, config: StormConfig) -> bool:
     """Count one new member of the scope; True when that starts a storm."""
-    guard = _guard(state, config)
+    guard = storm_guard(state, config)
     if guard is None:
         return False
     verdict = guard.observe_new_member("scope", at)
@@ -88,7 +58,7 @@ def count_new_member(state: ScopeState, at: float, config: StormConfig) -> bool:
 
 def storm_over(state: ScopeState, now: float, config: StormConfig) -> bool:
     """End a storm once a whole bucket passed without one; True when it ended now."""
-    guard = _guard(state, config)
+    guard = storm_guard(state, config)
     if guard is None or not state.storm.active:
         return False
     if guard.state("scope", now).active or now < state.storm.last_active + config.bucket_seconds:
