@@ -19,7 +19,7 @@ from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.stage import CorrelationStage
 from aiops.correlation.state import InMemoryStore, StateStore
 from aiops.correlation.topology import ServiceGraph, load_edges
-from aiops.detection import DetectionStage
+from aiops.detectors.stage import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.eventtime import EventClock
 from aiops.incidents import Incident

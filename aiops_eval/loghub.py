@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from aiops.detectors.log_anomaly import LogAnomalyDetector
+from aiops.detectors.logs.anomaly import LogAnomalyDetector
 from aiops.events import LogEvent
 from aiops.logmining.miner import MatchResult, TemplateMiner
 from aiops_eval.baselines.drain_adapter import Drain3Miner

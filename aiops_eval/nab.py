@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from aiops.detectors.base import SeriesDetector
-from aiops.detectors.ensemble import DEFAULT_THRESHOLD, MetricEnsemble, default_metric_detector
-from aiops.detectors.tail import MAX_SURPRISE, score_to_surprise
+from aiops.detectors.metric.ensemble import DEFAULT_THRESHOLD, MetricEnsemble, default_metric_detector
+from aiops.detectors.metric.tail import MAX_SURPRISE, score_to_surprise
 from aiops_eval.baselines.cad_ose import CadOseDetector
 from aiops_eval.baselines.likelihood import AnomalyLikelihood, LikelihoodDetector
 from aiops_eval.common import Progress, report_dataset_errors, require_dir, require_file, settings_text

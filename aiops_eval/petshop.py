@@ -52,10 +52,10 @@ from typing import Any
 
 from aiops.config import AiopsConfig
 from aiops.correlation.topology import ServiceGraph
-from aiops.detection import DetectionStage
 from aiops.detectors.base import SeriesDetectorFactory
-from aiops.detectors.ensemble import default_metric_detector
-from aiops.detectors.ewma import EwmaZScore
+from aiops.detectors.metric.ensemble import default_metric_detector
+from aiops.detectors.metric.ewma import EwmaZScore
+from aiops.detectors.stage import DetectionStage
 from aiops.events import EVENT_ADAPTER
 from aiops.incidents import Incident
 from aiops.pipeline import Pipeline

@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.drift import DriftDetector
-from aiops.detectors.ensemble import MetricEnsemble, default_metric_detector
-from aiops.detectors.ensemble_bank import EnsembleBank
-from aiops.detectors.flatline import FlatLineDetector
-from aiops.detectors.level import LevelDetector
-from aiops.detectors.seasonal import SeasonalDetector
-from aiops.detectors.variance import VarianceDetector
+from aiops.detectors.metric.bank.ensemble_bank import EnsembleBank
+from aiops.detectors.metric.drift import DriftDetector
+from aiops.detectors.metric.ensemble import MetricEnsemble, default_metric_detector
+from aiops.detectors.metric.flatline import FlatLineDetector
+from aiops.detectors.metric.level import LevelDetector
+from aiops.detectors.metric.seasonal import SeasonalDetector
+from aiops.detectors.metric.variance import VarianceDetector
 
 STEP = 300.0
 DETECTORS: dict[str, Callable[[], Any]] = {

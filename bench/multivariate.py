@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from aiops.detectors.multivariate import MultivariateDetector, fit_model
+from aiops.detectors.multivariate.detector import MultivariateDetector, fit_model
 from aiops.events import MetricEvent
 
 STEP = 60.0

@@ -10,7 +10,7 @@ from aiops.config_base import StrictModel
 
 
 class MissingDataConfig(StrictModel):
-    """A metric series that stops reporting (see `aiops/detectors/missing_data.py`)."""
+    """A metric series that stops reporting (see `aiops/detectors/episodes/missing_data.py`)."""
 
     enabled: bool = Field(
         False, description="Report series that stop reporting. Off by default: where series come and go "

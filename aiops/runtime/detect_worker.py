@@ -37,7 +37,7 @@ from aiokafka.structs import ConsumerRecord
 from aiops.config import AiopsConfig
 from aiops.correlation.topology import scope_of
 from aiops.deadletter import dead_letter
-from aiops.detection import DetectionStage
+from aiops.detectors.stage import DetectionStage
 from aiops.errors import InvalidEventError
 from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
 from aiops.eventtime import EventClock

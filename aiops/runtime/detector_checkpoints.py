@@ -19,8 +19,8 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from aiops.config import AiopsConfig
-from aiops.detection import DetectionStage
-from aiops.detectors.multivariate import entity_of
+from aiops.detectors.multivariate.detector import entity_of
+from aiops.detectors.stage import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.detector_state import (

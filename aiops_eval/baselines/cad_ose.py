@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiops.detectors.base import PointScore, non_finite_point
-from aiops.detectors.tail import score_to_surprise, surprise_to_score
+from aiops.detectors.metric.tail import score_to_surprise, surprise_to_score
 
 SENSOR_BASE = 65536
 NEURON_BASE = 2**31

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aiops.detectors.ensemble import SUSTAINED_FIT_FRACTION, MetricEnsemble
-from aiops.detectors.tail import PeaksOverThreshold
+from aiops.detectors.metric.ensemble import SUSTAINED_FIT_FRACTION, MetricEnsemble
+from aiops.detectors.metric.tail import PeaksOverThreshold
 
 NOMINAL_AT_4 = 1e-4
 """Probability of a surprise >= 4 for a calibrated tail."""

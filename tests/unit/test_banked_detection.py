@@ -21,12 +21,12 @@ from support.builders import alert_event, log_event, metric_event
 from support.floats import assert_equivalent
 
 from aiops.config import DetectionConfig
-from aiops.detection import DetectionStage
-from aiops.detectors import ensemble
-from aiops.detectors.calibrated import CalibratedDetector
-from aiops.detectors.ensemble import build_components
-from aiops.detectors.ensemble_bank import EnsembleBank
-from aiops.detectors.level import LevelDetector
+from aiops.detectors.metric import ensemble
+from aiops.detectors.metric.bank.ensemble_bank import EnsembleBank
+from aiops.detectors.metric.calibrated import CalibratedDetector
+from aiops.detectors.metric.ensemble import build_components
+from aiops.detectors.metric.level import LevelDetector
+from aiops.detectors.stage import DetectionStage
 from aiops.events import AlertEvent, LogEvent, MetricEvent, series_key
 
 pytestmark = pytest.mark.equivalence

@@ -11,10 +11,10 @@ import pytest
 from support.builders import T0, alert_event, at, log_event, metric_event
 
 from aiops.config import DetectionConfig
-from aiops.detection import DetectionStage, alert_fingerprint, alert_to_signal
 from aiops.detectors.base import PointScore
-from aiops.detectors.ewma import EwmaZScore
-from aiops.detectors.metric_episodes import MetricEpisodeTracker
+from aiops.detectors.episodes.tracker import MetricEpisodeTracker
+from aiops.detectors.metric.ewma import EwmaZScore
+from aiops.detectors.stage import DetectionStage, alert_fingerprint, alert_to_signal
 from aiops.events import MetricEvent
 from aiops.signals import Signal
 

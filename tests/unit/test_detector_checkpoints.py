@@ -12,7 +12,7 @@ from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
 from aiops.config import AiopsConfig
-from aiops.detection import DetectionStage
+from aiops.detectors.stage import DetectionStage
 from aiops.events import MetricEvent
 from aiops.metrics import AiopsMetrics
 from aiops.runtime import detector_checkpoints

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 
 from aiops.detectors.base import NON_FINITE_DETAIL, SeriesDetector
-from aiops.detectors.drift import DriftDetector
-from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.ewma import EwmaZScore
-from aiops.detectors.flatline import FlatLineDetector
-from aiops.detectors.level import LevelDetector
-from aiops.detectors.seasonal import SeasonalDetector
-from aiops.detectors.variance import VarianceDetector
+from aiops.detectors.metric.drift import DriftDetector
+from aiops.detectors.metric.ensemble import MetricEnsemble
+from aiops.detectors.metric.ewma import EwmaZScore
+from aiops.detectors.metric.flatline import FlatLineDetector
+from aiops.detectors.metric.level import LevelDetector
+from aiops.detectors.metric.seasonal import SeasonalDetector
+from aiops.detectors.metric.variance import VarianceDetector
 from aiops_eval.baselines.cad_ose import CadOseDetector
 from aiops_eval.baselines.likelihood import LikelihoodDetector
 

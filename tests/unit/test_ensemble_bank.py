@@ -24,9 +24,9 @@ import pytest
 from support.floats import assert_equivalent, equivalent, numpy_rounding_one_ulp_off
 
 from aiops.detectors.base import PointScore
-from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.ensemble_bank import EnsembleBank
-from aiops.detectors.seasonal import _ADDED_FIELDS
+from aiops.detectors.metric.bank.ensemble_bank import EnsembleBank
+from aiops.detectors.metric.ensemble import MetricEnsemble
+from aiops.detectors.metric.seasonal import _ADDED_FIELDS
 
 pytestmark = pytest.mark.equivalence
 

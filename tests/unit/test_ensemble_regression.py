@@ -21,8 +21,8 @@ import zlib
 
 import numpy as np
 
-from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.seasonal import _ADDED_FIELDS as _SEASONAL_ADDED
+from aiops.detectors.metric.ensemble import MetricEnsemble
+from aiops.detectors.metric.seasonal import _ADDED_FIELDS as _SEASONAL_ADDED
 
 STEP = 300.0
 START = 1_400_000_000.0

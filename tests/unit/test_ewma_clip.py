@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from aiops.config import AiopsConfig
-from aiops.detection import series_detector_codec
-from aiops.detectors.ewma import EwmaZScore
+from aiops.detectors.metric.ewma import EwmaZScore
+from aiops.detectors.stage import series_detector_codec
 
 THRESHOLD = 0.9999
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from aiops.detectors.log_anomaly import LogAnomalyDetector
+from aiops.detectors.logs.anomaly import LogAnomalyDetector
 from aiops.events import LogEvent
 from aiops.signals import Signal
 

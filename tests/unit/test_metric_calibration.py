@@ -12,9 +12,9 @@ import json
 import numpy as np
 
 from aiops.detectors.base import SeriesDetector
-from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.flatline import FlatLineDetector
-from aiops.detectors.tail import PeaksOverThreshold
+from aiops.detectors.metric.ensemble import MetricEnsemble
+from aiops.detectors.metric.flatline import FlatLineDetector
+from aiops.detectors.metric.tail import PeaksOverThreshold
 
 STEP = 300.0
 START = 1_400_000_000.0

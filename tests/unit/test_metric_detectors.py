@@ -12,14 +12,14 @@ import pytest
 from support.builders import at, metric_event
 
 from aiops.detectors.base import SeriesDetector
-from aiops.detectors.calibrated import Baseline, CalibratedDetector
-from aiops.detectors.drift import DriftDetector
-from aiops.detectors.ensemble import COUNTER, MetricEnsemble, default_metric_detector
-from aiops.detectors.flatline import FlatLineDetector
-from aiops.detectors.level import LevelDetector
-from aiops.detectors.metric_episodes import MetricEpisodeTracker
-from aiops.detectors.seasonal import SeasonalDetector
-from aiops.detectors.variance import VarianceDetector
+from aiops.detectors.episodes.tracker import MetricEpisodeTracker
+from aiops.detectors.metric.calibrated import Baseline, CalibratedDetector
+from aiops.detectors.metric.drift import DriftDetector
+from aiops.detectors.metric.ensemble import COUNTER, MetricEnsemble, default_metric_detector
+from aiops.detectors.metric.flatline import FlatLineDetector
+from aiops.detectors.metric.level import LevelDetector
+from aiops.detectors.metric.seasonal import SeasonalDetector
+from aiops.detectors.metric.variance import VarianceDetector
 
 STEP = 300.0
 THRESHOLD = 0.9999

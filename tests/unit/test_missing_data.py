@@ -9,9 +9,9 @@ import json
 from support.builders import T0, metric_event
 
 from aiops.config import DetectionConfig
-from aiops.detection import DetectionStage
 from aiops.detectors.config import MetricDetectorConfig, MissingDataConfig
-from aiops.detectors.missing_data import SilenceWatch
+from aiops.detectors.episodes.missing_data import SilenceWatch
+from aiops.detectors.stage import DetectionStage
 from aiops.signals import Signal
 
 STEP = 10.0

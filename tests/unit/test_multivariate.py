@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import IsolationForest
 
-from aiops.detectors.multivariate import EntityVectorizer, MultivariateDetector
+from aiops.detectors.multivariate.detector import EntityVectorizer, MultivariateDetector
 from aiops.events import MetricEvent
 from aiops.signals import Signal
 

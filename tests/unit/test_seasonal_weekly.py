@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from aiops.detectors.seasonal import _ADDED_FIELDS, WEEK_SECONDS, SeasonalDetector
+from aiops.detectors.metric.seasonal import _ADDED_FIELDS, WEEK_SECONDS, SeasonalDetector
 
 START = 1_400_000_000.0  # a Tuesday, 16:53 UTC
 THRESHOLD = 0.9999

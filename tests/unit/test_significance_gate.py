@@ -15,10 +15,10 @@ from typing import Any
 from support.builders import T0, metric_event
 
 from aiops.config import DetectionConfig
-from aiops.detection import DetectionStage
 from aiops.detectors.base import PointScore
 from aiops.detectors.config import MetricDetectorConfig
-from aiops.detectors.metric_episodes import MetricEpisodeTracker
+from aiops.detectors.episodes.tracker import MetricEpisodeTracker
+from aiops.detectors.stage import DetectionStage
 from aiops.signals import Signal
 
 EXPECTED = 100.0

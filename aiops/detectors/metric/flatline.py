@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from aiops.detectors.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.metric.calibrated import CalibratedDetector, Judgement
 
 _REL_TOLERANCE = 1e-9
 

@@ -19,7 +19,7 @@ import math
 from typing import Any, ClassVar, Self
 
 from aiops.detectors.base import PointScore, non_finite_point
-from aiops.detectors.tail import PeaksOverThreshold, surprise_to_score
+from aiops.detectors.metric.tail import PeaksOverThreshold, surprise_to_score
 
 Judgement = tuple[float, float | None, float | None]
 """(statistic, baseline centre, baseline half-width) of one point."""

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.bank_layout import Index
 from aiops.detectors.base import PointScore, SeriesDetector
-from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.ensemble_bank import EnsembleBank, ranks
+from aiops.detectors.metric.bank.ensemble_bank import EnsembleBank, ranks
+from aiops.detectors.metric.bank.layout import Index
+from aiops.detectors.metric.ensemble import MetricEnsemble
 from aiops.events import MetricEvent, series_key
 
 ROUND_COST, BANK_POINT_COST, FILL_COST = 45.0, 0.1, 4.0

@@ -15,14 +15,14 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 from aiops.config import DetectionConfig, MetricDetectorConfig
-from aiops.detectors.banked import BankedEnsembles
 from aiops.detectors.base import LogDetector, SeriesDetector, SeriesDetectorFactory
-from aiops.detectors.ensemble import MetricEnsemble
-from aiops.detectors.ewma import EwmaZScore
-from aiops.detectors.log_anomaly import LogAnomalyDetector
-from aiops.detectors.metric_episodes import MetricEpisodeTracker, SeriesRestorer
-from aiops.detectors.missing_data import SilenceWatch
-from aiops.detectors.multivariate import MultivariateDetector
+from aiops.detectors.episodes.missing_data import SilenceWatch
+from aiops.detectors.episodes.tracker import MetricEpisodeTracker, SeriesRestorer
+from aiops.detectors.logs.anomaly import LogAnomalyDetector
+from aiops.detectors.metric.bank.banked import BankedEnsembles
+from aiops.detectors.metric.ensemble import MetricEnsemble
+from aiops.detectors.metric.ewma import EwmaZScore
+from aiops.detectors.multivariate.detector import MultivariateDetector
 from aiops.events import AlertEvent, LogEvent, MetricEvent
 from aiops.logmining.miner import TemplateMiner
 from aiops.signals import Signal

@@ -4,7 +4,7 @@
 metric, bounded carry-forward, new metrics append a column). `_Window` is the bounded ring buffer of an
 entity's recent vectors; `fit_model` fits an IsolationForest on it over robust and conditional z-scores and
 returns a `_Model` that scores batches and explains anomalies. Pure (no I/O, no clock); the episode logic,
-calibration thresholds and signals live in `aiops.detectors.multivariate`.
+calibration thresholds and signals live in `aiops.detectors.multivariate.detector`.
 """
 
 from __future__ import annotations

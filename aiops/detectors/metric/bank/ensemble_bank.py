@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.bank_layout import Array, Index, Layout, Mask, TailColumns, where
-from aiops.detectors.bank_members import MEMBER_COLUMNS, MemberColumns
-from aiops.detectors.bank_scores import MODES, BankScores, empty_scores
-from aiops.detectors.ensemble import DEFAULT_THRESHOLD, MetricEnsemble
-from aiops.detectors.tail import MAX_SURPRISE, score_to_surprise
+from aiops.detectors.metric.bank.layout import Array, Index, Layout, Mask, TailColumns, where
+from aiops.detectors.metric.bank.members import MEMBER_COLUMNS, MemberColumns
+from aiops.detectors.metric.bank.scores import MODES, BankScores, empty_scores
+from aiops.detectors.metric.ensemble import DEFAULT_THRESHOLD, MetricEnsemble
+from aiops.detectors.metric.tail import MAX_SURPRISE, score_to_surprise
 
 _BONFERRONI = np.array([math.log10(warm + 1) for warm in range(64)])
 Judgement = tuple[Array, Array | None, Array | None, Mask, Mask]

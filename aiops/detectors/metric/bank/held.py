@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.bank_layout import Array, Column, Index, Layout, Mask, where
+from aiops.detectors.metric.bank.layout import Array, Column, Index, Layout, Mask, where
 
 
 class HeldColumns:

@@ -32,13 +32,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, non_finite_point
-from aiops.detectors.calibrated import CalibratedDetector
-from aiops.detectors.drift import DriftDetector
-from aiops.detectors.flatline import FlatLineDetector
-from aiops.detectors.level import LevelDetector
-from aiops.detectors.seasonal import SeasonalDetector
-from aiops.detectors.tail import MAX_SURPRISE, PeaksOverThreshold, score_to_surprise
-from aiops.detectors.variance import VarianceDetector
+from aiops.detectors.metric.calibrated import CalibratedDetector
+from aiops.detectors.metric.drift import DriftDetector
+from aiops.detectors.metric.flatline import FlatLineDetector
+from aiops.detectors.metric.level import LevelDetector
+from aiops.detectors.metric.seasonal import SeasonalDetector
+from aiops.detectors.metric.tail import MAX_SURPRISE, PeaksOverThreshold, score_to_surprise
+from aiops.detectors.metric.variance import VarianceDetector
 
 DEFAULT_THRESHOLD = 0.9999
 SPIKE_AUTO_LOG_CV = 1.2

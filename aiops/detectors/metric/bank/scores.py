@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aiops.detectors.bank_layout import Array, Index, Mask
 from aiops.detectors.base import NON_FINITE_DETAIL, PointScore
-from aiops.detectors.ensemble import (  # _point_score: the ensemble's fast `PointScore` maker, same objects
+from aiops.detectors.metric.bank.layout import Array, Index, Mask
+from aiops.detectors.metric.ensemble import (  # _point_score: the ensemble's fast `PointScore` maker, same objects
     COUNTER,
     GAUGE,
     UNKNOWN,

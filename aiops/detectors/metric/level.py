@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from aiops.detectors.calibrated import CalibratedDetector, Judgement
-from aiops.detectors.confirm import HeldStatistic
-from aiops.detectors.tail import PeaksOverThreshold
+from aiops.detectors.metric.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.metric.confirm import HeldStatistic
+from aiops.detectors.metric.tail import PeaksOverThreshold
 
 _MAD_TO_SIGMA = 1.2533
 """Mean absolute deviation to standard deviation of a Gaussian."""

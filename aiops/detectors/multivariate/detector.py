@@ -17,7 +17,7 @@ Calibration: p = tail probability of the raw score (-score_samples) among the tr
 exp(-distance beyond the training envelope in z units) because trees cannot split outside the range they
 were grown on; score = 1 - p, so one threshold serves every entity (in-sample reference: slightly optimistic).
 Explanation, for anomalous vectors only (O(d^2)): a metric's share of max(|marginal z|, |conditional z|).
-Episodes as in `metric_episodes` (`min_anomalous_points` fire at onset, `end_after_normal` resolve,
+Episodes as in `episodes.tracker` (`min_anomalous_points` fire at onset, `end_after_normal` resolve,
 `refresh_seconds` re-send). Snapshots (whole detector, or one entity with `export_entity`, which the worker
 writes per entity) hold vectorizers, windows (zlib-compressed float32) and episodes but no model: a restored entity
 is refitted from its window (seeded by seed, entity, fit number) on the next advances, so its model may
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from aiops.detectors.multivariate_model import (
+from aiops.detectors.multivariate.model import (
     EntityVectorizer,
     Vector,
     _Model,

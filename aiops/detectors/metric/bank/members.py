@@ -1,7 +1,7 @@
 """Vectorised ensemble members: level, variance, drift, seasonal and flat-line detectors over a block.
 
 Each `*Columns` class mirrors one `CalibratedDetector` subclass of the default ensemble on a `[fields, m]`
-block of series (see `bank_layout.py`): `ready`, `judge` (statistic, centre, spread of every column against
+block of series (see `layout.py`): `ready`, `judge` (statistic, centre, spread of every column against
 the current state, pure) and `update` (the state part of `absorb`; the caller feeds the tail). The
 formulas, their operation order and every ``max``/``min`` written as a comparison are the scalar
 detectors', so results agree with them to the last bits (exactly where numpy's transcendental functions
@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from aiops.detectors.bank_held import HeldColumns
-from aiops.detectors.bank_layout import Array, Index, Layout, Mask, TailColumns, where
-from aiops.detectors.calibrated import CalibratedDetector
-from aiops.detectors.flatline import _REL_TOLERANCE
-from aiops.detectors.level import ABS_SCALE_FLOOR, BAND, REL_SCALE_FLOOR
-from aiops.detectors.seasonal import WEEK_SECONDS, WEEKS_BEFORE_WEEKLY
+from aiops.detectors.metric.bank.held import HeldColumns
+from aiops.detectors.metric.bank.layout import Array, Index, Layout, Mask, TailColumns, where
+from aiops.detectors.metric.calibrated import CalibratedDetector
+from aiops.detectors.metric.flatline import _REL_TOLERANCE
+from aiops.detectors.metric.level import ABS_SCALE_FLOOR, BAND, REL_SCALE_FLOOR
+from aiops.detectors.metric.seasonal import WEEK_SECONDS, WEEKS_BEFORE_WEEKLY
 
 Judged = tuple[Array, Array | None, Array | None]
 """(statistic, centre or None when the member gives none, spread or None)."""

@@ -7,7 +7,7 @@ boolean fields are kept as float64 too (exact below 2**53), so one gather moves 
 `TailColumns` is the vectorised `PeaksOverThreshold` (surprise and learn on a block) plus a pool for the
 initial batches of tails that are not fitted yet; the batch fit itself runs the scalar
 `PeaksOverThreshold` per series (once per tail and series), so it is identical by construction.
-This module does not know the ensemble's members (see `bank_members.py`) and does no I/O.
+This module does not know the ensemble's members (see `members.py`) and does no I/O.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aiops.detectors.tail import MAX_SURPRISE, PeaksOverThreshold
+from aiops.detectors.metric.tail import MAX_SURPRISE, PeaksOverThreshold
 
 Array = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from aiops.detectors.calibrated import CalibratedDetector, Judgement
-from aiops.detectors.confirm import HeldStatistic
-from aiops.detectors.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
-from aiops.detectors.tail import PeaksOverThreshold
+from aiops.detectors.metric.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.metric.confirm import HeldStatistic
+from aiops.detectors.metric.level import ABS_SCALE_FLOOR, REL_SCALE_FLOOR
+from aiops.detectors.metric.tail import PeaksOverThreshold
 
 _NAN = float("nan")
 

@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
-from aiops.detectors.ensemble import is_shape_anomaly
-from aiops.detectors.missing_data import Cadence, SilenceWatch
+from aiops.detectors.episodes.missing_data import Cadence, SilenceWatch
+from aiops.detectors.metric.ensemble import is_shape_anomaly
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from aiops.detectors.calibrated import CalibratedDetector, Judgement
-from aiops.detectors.level import ABS_SCALE_FLOOR, BAND, REL_SCALE_FLOOR
-from aiops.detectors.tail import PeaksOverThreshold
+from aiops.detectors.metric.calibrated import CalibratedDetector, Judgement
+from aiops.detectors.metric.level import ABS_SCALE_FLOOR, BAND, REL_SCALE_FLOOR
+from aiops.detectors.metric.tail import PeaksOverThreshold
 
 WEEK_SECONDS = 7 * 86400.0
 WEEKS_BEFORE_WEEKLY = 2
