@@ -33,7 +33,8 @@ from aiops.correlation.lifecycle import Lifecycle
 from aiops.correlation.merge import Join, absorb, bridge_links, merge_plan
 from aiops.correlation.state import ScopeState, due_index, index_of, model_of, observed, persist
 from aiops.correlation.suppression.config import SuppressionConfig
-from aiops.correlation.suppression.guards import count_new_member, record_transition, storm_over
+from aiops.correlation.suppression.flapping import record_transition
+from aiops.correlation.suppression.guards import count_new_member, storm_over
 from aiops.correlation.suppression.rules import SuppressionPolicy
 from aiops.correlation.topology import ServiceGraph, scope_of
 from aiops.decisions import Decision

@@ -26,7 +26,7 @@ from aiops.correlation.incident_state import IncidentState
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.state import ScopeState, due_index, index_of
 from aiops.correlation.suppression.config import SuppressionConfig
-from aiops.correlation.suppression.guards import settle_flapping
+from aiops.correlation.suppression.flapping import settle_flapping
 from aiops.correlation.suppression.rules import SuppressionPolicy
 from aiops.incidents import Incident
 

@@ -1,100 +1,108 @@
-"""FlapDetector and StormGuard: thresholds, calm-down, event-time only, bounded memory, snapshot/restore."""
+"""Flapping (the member rule the engine runs) and StormGuard: thresholds, calm-down, event time only, bounded
+memory, snapshot/restore."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from pydantic import ValidationError
+from support.builders import T0, signal
+from support.engine_run import EngineRun
 
+from aiops.correlation.incident_state import MemberState
 from aiops.correlation.suppression.config import FlappingConfig, StormConfig
-from aiops.correlation.suppression.flapping import FlapDetector
+from aiops.correlation.suppression.flapping import record_transition, settle_flapping
 from aiops.correlation.suppression.storm import StormGuard
 
 # --- flapping -------------------------------------------------------------------------------------------
 
 
-def _flap(detector: FlapDetector, fingerprint: str, start: float, changes: int, step: float = 10.0) -> list[bool]:
-    """Report firing, then `changes` alternating statuses `step` seconds apart."""
-    results = [detector.record(fingerprint, "firing", start)]
-    status = "firing"
-    for index in range(1, changes + 1):
-        status = "resolved" if status == "firing" else "firing"
-        results.append(detector.record(fingerprint, status, start + index * step))
-    return results
+def _member() -> MemberState:
+    return MemberState(fingerprint="a", origin="alert", name="disk", service="svc", status="firing",
+                       severity="warning", first_seen=0.0, last_seen=0.0)
+
+
+def _flap(member: MemberState, config: FlappingConfig, start: float, changes: int, step: float = 10.0) -> list[bool]:
+    """`changes` status changes `step` seconds apart from `start` + `step`: whether each made it flapping."""
+    return [record_transition(member, start + index * step, config) for index in range(1, changes + 1)]
 
 
 def test_flapping_starts_after_more_than_max_transitions_in_window() -> None:
-    detector = FlapDetector(window_seconds=600, max_transitions=4, calm_seconds=900)
-    assert _flap(detector, "a", 0.0, 5) == [False, False, False, False, False, True]
-    assert detector.is_flapping("a")
+    config, member = FlappingConfig(window_seconds=600, max_transitions=4, calm_seconds=900), _member()
+    assert _flap(member, config, 0.0, 5) == [False, False, False, False, True]
+    assert member.flapping
+    assert _flap(member, config, 50.0, 3) == [False, False, False]  # reported once, stays flapping
+    assert member.flapping
 
 
 def test_repeated_same_status_is_not_a_transition() -> None:
-    detector = FlapDetector(max_transitions=2)
-    assert not any(detector.record("a", "firing", float(t)) for t in range(100))
+    run = EngineRun({"svc": []}, suppression={"flapping": {"max_transitions": 2}})
+    for offset in range(100):
+        run.send(signal("disk", "svc", float(offset)))
+    member = run.state.incidents[run.out[0].id].members["svc/disk"]
+    assert member.transitions == []
+    assert not member.flapping
+    assert "flapping" not in [d.kind for d in run.decisions]
 
 
 def test_transitions_outside_window_do_not_count() -> None:
-    detector = FlapDetector(window_seconds=100, max_transitions=4, calm_seconds=900)
-    assert not any(_flap(detector, "a", 0.0, 20, step=30.0))  # at most 4 changes per 100 s
+    config, member = FlappingConfig(window_seconds=100, max_transitions=4, calm_seconds=900), _member()
+    assert not any(_flap(member, config, 0.0, 20, step=30.0))  # at most 4 changes per 100 s
 
 
 def test_flapping_stops_after_calm_and_stays_while_changing() -> None:
-    detector = FlapDetector(window_seconds=600, max_transitions=4, calm_seconds=900)
-    _flap(detector, "a", 0.0, 5)  # last change at 50 ("resolved")
-    assert detector.record("a", "firing", 500.0)  # still changing: flapping
-    assert detector.record("a", "firing", 1399.0)  # 899 s calm
-    assert detector.is_flapping("a", at=1399.0)
-    assert not detector.is_flapping("a", at=1400.0)
-    assert not detector.record("a", "firing", 1400.0)  # 900 s without change
-    assert not detector.record("a", "resolved", 1410.0)  # history cleared: one change is not flapping
+    config, member = FlappingConfig(window_seconds=600, max_transitions=4, calm_seconds=900), _member()
+    _flap(member, config, 0.0, 5)  # last change at 50
+    record_transition(member, 500.0, config)  # still changing: flapping, calm counted from here
+    assert not settle_flapping(member, 1399.0, config)  # 899 s calm
+    assert member.flapping
+    assert settle_flapping(member, 1400.0, config)  # 900 s without change
+    assert not member.flapping
+    assert member.transitions == []
+    assert not record_transition(member, 1410.0, config)  # history cleared: one change is not flapping
 
 
-def test_late_report_never_moves_the_clock_back() -> None:
-    detector = FlapDetector(window_seconds=600, max_transitions=2, calm_seconds=900)
-    detector.record("a", "firing", 1000.0)
-    detector.record("a", "resolved", 1010.0)
-    detector.record("a", "firing", 1020.0)
-    assert detector.record("a", "resolved", 990.0)  # late, but within the window: third transition
-    assert detector.is_flapping("a", at=1500.0)
+def test_late_signal_is_never_a_transition() -> None:
+    run = EngineRun({"svc": []}, suppression={"flapping": {"window_seconds": 600, "max_transitions": 2}})
+    run.send(signal("disk", "svc", 1000.0))
+    run.send(signal("disk", "svc", 1010.0, status="resolved"))
+    run.send(signal("disk", "svc", 1020.0))
+    run.send(signal("disk", "svc", 990.0, status="resolved"))  # older than the member: no status change
+    member = run.state.incidents[run.out[0].id].members["svc/disk"]
+    assert (member.status, member.last_seen) == ("firing", T0 + 1020.0)
+    assert member.transitions == [T0 + 1010.0, T0 + 1020.0]
+    assert not member.flapping
 
 
-def test_flapping_memory_is_bounded_and_expires() -> None:
-    detector = FlapDetector(max_tracked=3, window_seconds=60, calm_seconds=120)
-    for index in range(10):
-        detector.record(f"m{index}", "firing", float(index))
-    assert len(detector) == 3
-    _flap(detector, "busy", 0.0, 50, step=1.0)
-    assert all(len(m.transitions) <= detector.max_transitions + 1 for m in detector._members.values())
-    assert sorted(detector.snapshot()["members"]) == ["busy", "m8", "m9"]  # least recently reported evicted
-    assert detector.expire(now=170.0) == 2  # m8, m9 idle > max(window, calm) = 120 s; busy seen at 50
-    assert len(detector) == 1
-    assert detector.expire(now=170.5) == 1
-    assert len(detector) == 0
+def test_flapping_memory_is_bounded() -> None:
+    config, member = FlappingConfig(window_seconds=60, max_transitions=4, calm_seconds=120), _member()
+    _flap(member, config, 0.0, 50, step=1.0)
+    assert len(member.transitions) == config.max_transitions + 1
+    assert member.transitions == [46.0, 47.0, 48.0, 49.0, 50.0]
+    record_transition(member, 200.0, config)  # the window has passed: older changes are dropped
+    assert member.transitions == [200.0]
 
 
-def test_flap_snapshot_round_trips_through_json() -> None:
-    detector = FlapDetector(window_seconds=600, max_transitions=4, calm_seconds=900)
-    _flap(detector, "a", 0.0, 5)
-    _flap(detector, "b", 0.0, 2)
-    restored = FlapDetector(window_seconds=600, max_transitions=4, calm_seconds=900)
-    restored.restore(json.loads(json.dumps(detector.snapshot())))
-    assert restored.snapshot() == detector.snapshot()
-    assert restored.is_flapping("a")
-    assert not restored.is_flapping("b")
-    assert restored.record("b", "firing", 100.0) is False
-    assert restored.record("b", "resolved", 110.0) is False
-    assert restored.record("b", "firing", 120.0) is False
-    assert restored.record("b", "resolved", 130.0) is True  # fifth transition of b, counted across restore
+def test_flapping_survives_a_json_round_trip_of_the_member() -> None:
+    config = FlappingConfig(window_seconds=600, max_transitions=4, calm_seconds=900)
+    a, b = _member(), _member()
+    _flap(a, config, 0.0, 5)
+    _flap(b, config, 0.0, 2)
+    a, b = (MemberState.model_validate(json.loads(m.model_dump_json())) for m in (a, b))
+    assert a.flapping
+    assert not b.flapping
+    assert record_transition(b, 100.0, config) is False
+    assert record_transition(b, 110.0, config) is False
+    assert record_transition(b, 130.0, config) is True  # fifth transition of b, counted across the round trip
 
 
-def test_flap_detector_rejects_bad_settings() -> None:
-    with pytest.raises(ValueError, match="FlapDetector"):
-        FlapDetector(max_transitions=0)
-    detector = FlappingConfig(max_transitions=2).build()
-    assert detector is not None
-    assert detector.max_transitions == 2
-    assert FlappingConfig(enabled=False).build() is None
+def test_flapping_rejects_bad_settings_and_can_be_off() -> None:
+    with pytest.raises(ValidationError, match="max_transitions"):
+        FlappingConfig(max_transitions=0)
+    member = _member()
+    assert not any(_flap(member, FlappingConfig(enabled=False, max_transitions=1), 0.0, 10))
+    assert member.transitions == []
 
 
 # --- storm ----------------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from pydantic import Field
 
 from aiops.config_base import StrictModel
-from aiops.correlation.suppression.flapping import FlapDetector
 from aiops.correlation.suppression.rules import InhibitionRule, MaintenanceWindow, Silence, SuppressionPolicy
 from aiops.correlation.suppression.storm import StormGuard
 
@@ -39,12 +38,6 @@ class FlappingConfig(StrictModel):
     window_seconds: float = Field(600.0, gt=0, description="Transitions are counted over this much event time.")
     max_transitions: int = Field(4, ge=1, description="More transitions than this within the window = flapping.")
     calm_seconds: float = Field(900.0, gt=0, description="Flapping ends after this long without a transition.")
-    max_tracked: int = Field(100_000, ge=1, description="Members tracked at most (least recent evicted).")
-
-    def build(self) -> FlapDetector | None:
-        if not self.enabled:
-            return None
-        return FlapDetector(self.window_seconds, self.max_transitions, self.calm_seconds, self.max_tracked)
 
 
 class StormConfig(StrictModel):
