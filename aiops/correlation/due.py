@@ -8,9 +8,8 @@ held by suppression, whose verdict depends on time and on dynamic silences), it 
 Visiting an incident early is harmless (nothing is due, nothing changes); late would change outcomes.
 
 `DueIndex` is a lazy min-heap of (due time, incident id) plus each incident's insertion rank, so due
-incidents are visited in the scope's incident order, exactly as a full scan would. It is derived state:
-rebuilt (every incident due once) on first use after a load (`state.due_index`), never stored. No rules
-are decided here.
+incidents are visited in the scope's incident order, exactly as a full scan would. Derived state, rebuilt
+(every incident due once) after a load by `state.due_index`, never stored. No rules are decided here.
 
 `DueIndex.live` also keeps, per incident, a superset of its live (firing or flapping) members, so timers,
 stale checks, flapping settles and suppression read O(live members), not O(members): the engine `mark`s
