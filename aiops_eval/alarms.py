@@ -1,20 +1,11 @@
 """`aiops eval alarms DIR [--json]`: incidents and learned alarm-type relations on real telecom alarms.
 
 DIR is the `telecom_alarm_causal` folder (or one dataset folder in it; layout in `alarms_data`). Per dataset:
-1. incidents: every alarm is streamed, in time order, through a default `Pipeline` as an `alert` event
-   (``service = host = dev<device>``, ``name = alarm<type>``, firing at `start_timestamp`, resolved at
-   `end_timestamp`); the service catalogue is the devices, each `depends_on` its topology neighbours of
-   lower id (so topology grouping works both ways), scope `component`. Reported: incidents opened,
-   compression (alarms / incidents opened), incidents merged into another (`merged`) and the compression of
-   the incidents left (`compression_after_merge`), coherence (share of member pairs of distinct types inside
-   an incident whose types are linked, either way, in the expert DAG, a merged incident counted only in its
-   survivor; `coherence_chance` is the same share over all pairs of distinct types, i.e. what random grouping
-   scores) and alarms/s of the pipeline;
-2. causal graph: the same alarm stream feeds a `RelationModel` (what the engine holds) directly, with the
-   device as context and its topology neighbours as neighbouring contexts. Its edges (pairs with enough
-   co-occurrences; by default without the significance test, see `RelationSettings`), oriented by
-   precedence, are compared with the expert DAG (directed precision / recall / F1). When the precedence of
-   an edge is within `ambiguous_margin` of 1/2 the order says nothing, so both directions are predicted.
+1. incidents (`run_incidents`): every alarm streamed, in time order, through a default `Pipeline` as an
+   `alert` event, the devices as services along their topology; reported: incidents opened and merged,
+   compression, coherence with the expert DAG (and what random grouping scores) and alarms/s;
+2. causal graph (`run_relations`): the same alarms feed a `RelationModel` (what the engine holds) directly;
+   its edges, oriented by precedence, are compared with the expert DAG (directed precision / recall / F1).
 One configuration (`DEFAULT`) for every dataset. `--variant` adds documented what-if rows to the report
 (`VARIANTS`), and `complete_graph_f1` is the trivial baseline that predicts every ordered pair. Published
 offline batch reference (THP): F1 0.5765 (18V_55N_Wireless), 0.3719 (24V_439N_Microwave). It never writes
@@ -83,7 +74,8 @@ VARIANTS: dict[str, RelationSettings] = {
 
 
 def dataset_config(dataset: AlarmDataset) -> AiopsConfig:
-    """Default configuration with the devices as services and the topology as `depends_on`."""
+    """Default configuration with the devices as services (``dev<device>``), each `depends_on` its topology
+    neighbours of lower id (so topology grouping works both ways), and scope `component`."""
     services: dict[str, dict[str, Any]] = {}
     for device in dataset.devices:
         near = sorted(n for n in (dataset.topology or {}).get(device, set()) if n < device)
@@ -92,7 +84,9 @@ def dataset_config(dataset: AlarmDataset) -> AiopsConfig:
 
 
 def alarm_events(dataset: AlarmDataset) -> list[AlertEvent]:
-    """Firing and resolved alert events of every alarm, in event-time order (a resolve after its firing)."""
+    """Firing and resolved alert events of every alarm, in event-time order (a resolve after its firing):
+    ``service = host = dev<device>``, ``name = alarm<type>``, firing at `start_timestamp`, resolved at
+    `end_timestamp`."""
     keyed: list[tuple[float, int, int, AlertEvent]] = []
     for index, alarm in enumerate(dataset.alarms):
         for phase, status, ts in ((0, "firing", alarm.start), (1, "resolved", alarm.end)):
@@ -122,8 +116,13 @@ def _coherence_pairs(dataset: AlarmDataset, members: dict[str, set[str]]) -> tup
 def run_incidents(dataset: AlarmDataset, progress: Progress | None = None) -> dict[str, Any]:
     """Stream the alarms through the pipeline; incidents opened, compression, coherence and alarms/s.
 
-    An incident's members are every member any of its versions carried or reported added (a large
-    incident's version carries only some of its members, `members_truncated`)."""
+    `compression` = alarms / incidents opened; `merged` = incidents merged into another, and
+    `compression_after_merge` the compression of the incidents left. `coherence` = the share of member pairs
+    of distinct types inside an incident whose types are linked, either way, in the expert DAG (a merged
+    incident counted only in its survivor); `coherence_chance` = the same share over all pairs of distinct
+    types, i.e. what random grouping scores. An incident's members are every member any of its versions
+    carried or reported added (a large incident's version carries only some of its members,
+    `members_truncated`)."""
     pipeline = Pipeline(dataset_config(dataset))
     events = alarm_events(dataset)
     members: dict[str, set[str]] = {}
@@ -199,6 +198,11 @@ def score_edges(predicted: set[tuple[int, int]], truth: set[tuple[int, int]]) ->
 
 
 def run_relations(dataset: AlarmDataset, settings: RelationSettings) -> dict[str, Any]:
+    """Learn the relation model (device = context, its topology neighbours the neighbouring contexts unless
+    `topology` is off) and score its edges against the expert DAG. An edge is a pair with enough
+    co-occurrences (by default without the significance test, see `RelationSettings`), oriented by
+    precedence; when the precedence is within `ambiguous_margin` of 1/2 the order says nothing, so both
+    directions are predicted."""
     model, rate = learn_relations(dataset, settings)
     figures: dict[str, Any] = score_edges(predicted_edges(model, settings), dataset.dag)
     figures["observations_per_second"] = round(rate)

@@ -1,40 +1,16 @@
 """`aiops eval petshop DIR [--json]`: root-cause accuracy of the real pipeline on the PetShop dataset.
 
-DIR holds traffic scenarios (`low_traffic/`, `high_traffic/`, ...; layout in `petshop_data`). Per scenario:
-1. the service catalogue is the call graph, callers `depends_on` callees (graph.csv row -> column);
-2. the normal-operation metrics are streamed once through a fresh `Pipeline` (`scenario_config`)
-   as `metric` events, row by row in event-time order. That stream is also the no-issue run: from its
-   second half on, every block of 5 rows (the length of an issue file) is one no-issue run, and it is a
-   false alarm when an incident opens while its rows are streamed. `specificity` = clean runs / runs.
-   `specificity_paper_splits` mimics the dataset authors' protocol (history = first s rows, s from 50 %
-   in 10 % steps; a split fails when any incident opens after row s);
-3. for every issue, a copy of that warmed pipeline gets the issue's 5 rows (no look-ahead: scores are
-   computed online, the ranking read is the last incident version emitted while streaming). The incident
-   judged is, of those opened during the issue rows, the one that contains the alerted `target.node`,
-   else the one nearest to it in the call graph; ties go to the one that started closest to the alert's
-   `timestamp`, then to the larger one (`choose_incident`; the alert is what the dataset authors' baseline
-   is given too; the label is only scored). top-k = the labelled `root_cause.node` is among its first k
-   `root_cause` candidates; candidates with equal scores are an unordered group (the pipeline lists them
-   by name), so a label tied with others counts as the expected hit of a random order within its group
-   (`hit_share`; e.g. 1/2 for top-1 when tied first with one other). No incident at all counts as a miss.
-One configuration for every scenario and issue: the defaults plus `CORRELATION` (topology hops 2, why
-below); nothing is tuned per scenario.
-
-Mapping of the dataset's metrics to events (our choice, not the dataset's): every node x metric x
-statistic column is one series, event `service` = node, `name` = ``<metric>_<statistic>`` (e.g.
-``latency_p99``, ``availability_average``, ``requests_sum``), `value` = the cell; empty cells send nothing.
-By default only the golden signals are sent, each node's ``latency_average`` and ``availability_average``
-(what a user would configure to page on, and the statistics the dataset alerts on); `--variant
-all_series` sends all 287 series (the earlier default; figures of both in docs/benchmarks.md).
-Event time: the normal-operation data was recorded months after the issues, so its timestamps are shifted
-by whole days (time of day kept) to end just before the scenario's first issue; issue rows keep their
-real timestamps. The alert in `target.json` only selects the incident; it is not sent as an event.
-
-Reference: the dataset authors' anomaly-traversal baseline reports top-1 0.57-0.83 and top-3 0.57-1.0
-depending on scenario and target metric. It is an offline method given the alerted node/metric, a median
--deviation detector fitted on all normal data and the reversed call graph, so it is a reference, not a
-like-for-like comparison. `--variant` runs documented what-if variants (never the default) to measure
-proposed changes (see `VARIANTS`). It never writes files.
+DIR holds traffic scenarios (`low_traffic/`, `high_traffic/`, ...; layout in `petshop_data`). Per scenario
+the call graph is the service catalogue (callers `depends_on` callees), the normal-operation metrics are
+streamed once through a fresh `Pipeline` (`warm_up`; also the no-issue run `specificity` is measured on),
+and each issue's 5 rows go into a copy of the warmed pipeline (`run_issue`: online, no look-ahead). The
+incident judged is the one about the dataset's alert (`choose_incident`; the label is only scored); top-k =
+the labelled `root_cause.node` is among its first k `root_cause` candidates, a label tied with others
+counted as the expected hit of a random order within its group (`hit_share`); no incident is a miss.
+One configuration for every scenario and issue, the defaults plus `CORRELATION`; by default only each
+node's golden signals are sent (`AVERAGES`). Protocol, the dataset authors' reference figures and results:
+docs/benchmarks.md ("Root-cause analysis: PetShop"). `--variant` runs documented what-if variants (never
+the default; `VARIANTS`). It never writes files.
 """
 
 from __future__ import annotations
@@ -126,7 +102,9 @@ def _upstream_through(graph: ServiceGraph, service: str, affected: set[str]) -> 
 def traversal_ranking(incident: Incident, graph: ServiceGraph) -> list[str]:
     """What-if ranking like the dataset authors' traversal: affected services none of whose dependencies
     is affected first, then by how many affected services reach them through affected services only,
-    then earliest onset."""
+    then earliest onset. (Their baseline itself is offline: given the alerted node and metric, a
+    median-deviation detector fitted on all normal data and the reversed call graph; a reference, not a
+    like-for-like comparison.)"""
     affected = {member.service for member in incident.members}
     onset: dict[str, float] = {}
     for member in incident.members:
@@ -152,6 +130,8 @@ VARIANTS: dict[str, Variant] = {
 RUN_ROWS = 5
 """Rows of one no-issue run: the length of an issue file."""
 SPLIT_FRACTIONS = (0.5, 0.6, 0.7, 0.8, 0.9)
+"""`specificity_paper_splits` mimics the dataset authors' protocol: history = the first s normal rows, s from
+50 % in 10 % steps; a split fails when any incident opens after row s."""
 
 
 CORRELATION = {"topology_hops": 2}
@@ -188,7 +168,12 @@ def stream_rows(
 
 
 def warm_up(scenario: Scenario, variant: Variant, result: ScenarioResult) -> Pipeline:
-    """Stream the normal data (the no-issue run); record false alarms; return the warmed pipeline."""
+    """Stream the normal data (the no-issue run); record false alarms; return the warmed pipeline.
+
+    Rows go in event-time order as `metric` events, shifted by whole days to end just before the first issue
+    (`history_shift`; issue rows keep their real timestamps). From the second half on, every block of
+    `RUN_ROWS` rows is one no-issue run, a false alarm when an incident opens while its rows are streamed:
+    `specificity` = clean runs / runs."""
     pipeline = variant.make_pipeline(scenario_config(scenario))
     normal = scenario.normal
     first_issue = min((issue.table.rows[0][0] for issue in scenario.issues), default=normal.rows[-1][0])
@@ -229,7 +214,10 @@ def choose_incident(
 
 
 def run_issue(warm: Pipeline, issue: Issue, variant: Variant, result: ScenarioResult) -> IssueResult:
-    """Stream one issue's rows into a copy of the warmed pipeline and judge the incident's ranking."""
+    """Stream one issue's rows into a copy of the warmed pipeline and judge the incident's ranking.
+
+    Scores are computed online; the ranking read is the last version, emitted while streaming, of the
+    incident `choose_incident` picks among those opened during the issue rows."""
     pipeline = copy.deepcopy(warm)
     opened: set[str] = set()
     latest: dict[str, Incident] = {}

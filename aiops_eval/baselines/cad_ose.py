@@ -1,33 +1,15 @@
 """Contextual Anomaly Detector, Open Source Edition (CAD OSE), ported as a streaming `SeriesDetector`.
 
-Algorithm by Mikhail Smirnov and Yuriy Yatsyshin (https://github.com/smirmik/CAD, as run in numenta/NAB
-`nab/detectors/context_ose/`; AGPL-3.0 there). This is a re-implementation from the algorithm's
-description in our own structure, not a copy of their code. Each value is quantised into
-`num_norm_value_bits` bits over the value range; each bit position/value is a "fact". A context is a pair
-(left facts = previous step's facts plus the ids of the contexts that fired, right facts = current facts).
-Per step the detector (1) remembers the zero-level context (previous facts, current facts), (2) counts, over
-the contexts whose left part fully matched last step, how many also had their right part fully matched
-("active") and how many new contexts the step creates, (3) predicts the next facts from the best-weighted
-contexts. The raw anomaly is 0 when every current fact was predicted, else
-(1 - active/selected + new/candidate) / 2; after a raw score >= `base_threshold` the output is 0 for
-`rest_period` points. Parameters are the published ones (0.75, 7, 15, 3 bits; NAB's rest period is
-probation/5).
-
-Faithfulness notes. Python 2 details that decide the outcome are kept: the fact weights use integer
-division, ties among active contexts are broken by Python 2's 64-bit tuple hash, and context id 0 is skipped
-in the update whenever no zero-level context was created (the original compares the id against `False`).
-Dictionary iteration uses insertion order instead of Python 2's hash order, so ids of contexts created in the
-same step may be numbered differently. Differences by design: (a) NAB passes the whole file's min/max
-(look-ahead); here, unless `value_range` is given, the first `probation_points` values are buffered, their
-range is fixed and they are replayed, after which the range grows to include each new value (re-quantising
-later points); (b) at most `max_contexts` contexts are stored (the original grows without bound), after
-which no new context or semi-context is created; (c) non-finite values are ignored.
-
-`score` is pure: it computes a plan of the step (right-side matching, counter updates, active contexts,
-candidate contexts) without mutating anything and caches it keyed by (ts, value); `learn` applies the
-cached plan of the same point (or computes it) and then does the left-side matching that prepares the next
-prediction. The reported score maps the raw score monotonically onto the service's scale so that
-raw = `alert_level` lands exactly on `threshold` (it is not a tail probability). No I/O, no clock.
+A published baseline for `aiops eval nab`, not a detector the service can select. Algorithm by Mikhail
+Smirnov and Yuriy Yatsyshin (https://github.com/smirmik/CAD, as run in numenta/NAB
+`nab/detectors/context_ose/`; AGPL-3.0 there); this is a re-implementation from the algorithm's description
+in our own structure, not a copy of their code. Each value is quantised into `num_norm_value_bits` bits over
+the value range; each bit position/value is a "fact", and contexts pair the previous step's facts (plus
+the contexts that fired) with the current ones. The raw anomaly is 0 when every current fact was
+predicted, else (1 - active/selected + new/candidate) / 2; after a raw score >= `base_threshold` the
+output is 0 for `rest_period` points. Parameters are the published ones. What is kept from the Python 2
+original and what differs by design (no look-ahead range, bounded contexts, non-finite values ignored):
+`CadOseDetector`. No I/O, no clock.
 """
 
 from __future__ import annotations
@@ -175,7 +157,32 @@ class ContextMemory:
 
 
 class CadOseDetector:
-    """CAD OSE over one series (see the module docstring for what differs from the NAB run)."""
+    """CAD OSE over one series.
+
+    A context is a pair (left facts = the previous step's facts plus the ids of the contexts that fired,
+    right facts = the current facts). Per step the detector (1) remembers the zero-level context (previous
+    facts, current facts), (2) counts, over the contexts whose left part fully matched last step, how many
+    also had their right part fully matched ("active") and how many new contexts the step creates, (3)
+    predicts the next facts from the best-weighted contexts. Published parameters: 0.75, 7, 15, 3 bits;
+    NAB's rest period is probation/5.
+
+    Faithfulness notes. Python 2 details that decide the outcome are kept: the fact weights use integer
+    division, ties among active contexts are broken by Python 2's 64-bit tuple hash, and context id 0 is
+    skipped in the update whenever no zero-level context was created (the original compares the id against
+    `False`). Dictionary iteration uses insertion order instead of Python 2's hash order, so ids of contexts
+    created in the same step may be numbered differently. Differences by design: (a) NAB passes the whole
+    file's min/max (look-ahead); here, unless `value_range` is given, the first `probation_points` values
+    are buffered, their range is fixed and they are replayed, after which the range grows to include each
+    new value (re-quantising later points); (b) at most `max_contexts` contexts are stored (the original
+    grows without bound), after which no new context or semi-context is created; (c) non-finite values are
+    ignored.
+
+    `score` is pure: it computes a plan of the step (right-side matching, counter updates, active contexts,
+    candidate contexts) without mutating anything and caches it keyed by (ts, value); `learn` applies the
+    cached plan of the same point (or computes it) and then does the left-side matching that prepares the
+    next prediction. The reported score maps the raw score monotonically onto the service's scale so that
+    raw = `alert_level` lands exactly on `threshold` (it is not a tail probability).
+    """
 
     name = "cad_ose"
 

@@ -1,21 +1,15 @@
 """HTM-style anomaly likelihood: turns any raw anomaly score stream into a tail probability.
 
-Re-implements the algorithm of Numenta's anomaly likelihood (nupic `anomaly_likelihood.py`, as run by
-numenta/NAB's `numenta` detector; Ahmad, Lavin, Purdy & Agha 2017) in our own code. Per point: the raw
-score joins a short moving average (`averaging_window`, 10); that average is judged against a normal
-distribution fitted to the moving averages of the last `historic_window` raw scores (re-fitted every
-`reestimation_period` points, mean floored at 0.03 and variance at 0.0003, the first `learning_period`
-points skipped while still in the window); the likelihood is the Gaussian upper-tail probability (values
-below the mean are mirrored). A second consecutive "red" likelihood (<= 1e-5) is raised to 1e-3, and a
-series whose metric values are flat (variance < 1.5e-5) gets the null distribution. Until
-`learning_period + estimation_samples` points were seen the likelihood is 0.5.
-
-The reported score is 1 - likelihood, i.e. on the service's calibrated scale (threshold 0.9999 =
-likelihood 1e-4; NAB's log score 0.5 = likelihood 1e-5). `LikelihoodDetector` wraps any `SeriesDetector`;
-`raw` chooses which number of the inner detector feeds it (default: its score); points scored while the
-inner detector is not warm are not fed (so a probation of zeros does not become the baseline). `score` is pure (the
-re-fit it may need is cached keyed by (ts, value) and committed by `learn`). Memory is bounded by
-`historic_window` pairs of floats per series. No I/O, no clock.
+A published baseline for `aiops eval nab`, not part of the service. Re-implements the algorithm of
+Numenta's anomaly likelihood (nupic `anomaly_likelihood.py`, as run by numenta/NAB's `numenta` detector;
+Ahmad, Lavin, Purdy & Agha 2017) in our own code: a short moving average of the raw score is judged against
+a normal distribution fitted to recent averages (`AnomalyLikelihood` gives the details). The reported score
+is 1 - likelihood, i.e. on the service's calibrated scale (threshold 0.9999 = likelihood 1e-4; NAB's log
+score 0.5 = likelihood 1e-5). `LikelihoodDetector` wraps any `SeriesDetector`; `raw` chooses which number
+of the inner detector feeds it (default: its score); points scored while the inner detector is not warm
+are not fed (so a probation of zeros does not become the baseline). `score` is pure (the re-fit it may
+need is cached keyed by (ts, value) and committed by `learn`). Memory is bounded by `historic_window`
+pairs of floats per series. No I/O, no clock.
 """
 
 from __future__ import annotations
@@ -61,7 +55,16 @@ def _normal(sample: np.ndarray[Any, np.dtype[np.float64]], floor: bool = True) -
 
 
 class AnomalyLikelihood:
-    """Likelihood state of one series (see the module docstring)."""
+    """Likelihood state of one series.
+
+    Per point: the raw score joins a short moving average (`averaging_window`, 10); that average is judged
+    against a normal distribution fitted to the moving averages of the last `historic_window` raw scores
+    (re-fitted every `reestimation_period` points, mean floored at 0.03 and variance at 0.0003, the first
+    `learning_period` points skipped while still in the window); the likelihood is the Gaussian upper-tail
+    probability (values below the mean are mirrored). A second consecutive "red" likelihood (<= 1e-5) is
+    raised to 1e-3, and a series whose metric values are flat (variance < 1.5e-5) gets the null
+    distribution. Until `learning_period + estimation_samples` points were seen the likelihood is 0.5.
+    """
 
     def __init__(
         self,
