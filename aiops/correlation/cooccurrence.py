@@ -3,37 +3,11 @@
 `RelationModel` watches the stream of member starts (`observe(type, ts)`) and learns which member types
 fire together more often than chance, and which one usually comes first, so the correlation engine can
 group members that have no topology path between them. It is pure (no I/O, no clock: time is the `ts`
-given), deterministic, bounded in memory and JSON-snapshottable.
-
-Counting. Each observation x at `ts` is paired once with every *distinct* other type a whose latest
-start lies in ``[ts - window_seconds, ts]`` in the same context (or, optionally, in neighbouring
-contexts, e.g. adjacent devices): ``C(a before x) += 1`` (a tie at the same `ts` counts 1/2 each way).
-Per type we also keep ``N(a)`` (starts) and ``D(a)`` (starts of *other* types preceded by a), and the
-total ``N``. Cost is O(k) per observation, k = distinct types in the window (ordered dict per context).
-
-Significance test (why this one). The null hypothesis is "type labels are exchangeable": b's starts are a
-random subset of all starts, so the chance that a given b-start has an a in its window is the same as for
-any start of another type, ``p(a) = D(a) / (N - N(a))``. This empirical baseline needs no Poisson-rate
-assumption, so it absorbs bursts, storms and busy contexts that would make a rate-based test (or a 2x2
-Fisher table over arbitrary time bins) flag everything. Under the null ``C(a before b) ~ Binomial(N(b),
-p(a))``; we take the exact one-sided upper tail (regularised incomplete beta, valid for the non-integer
-counts decay produces) in both directions, keep the smaller, double it (two directions) and multiply by the
-number of tracked pairs (Bonferroni), so `significance` bounds the family-wise rate of false edges among
-independent types. An edge also needs ``support >= min_support`` co-occurrences.
-
-Figures of an edge a-b: ``support = C(a before b) + C(b before a)``; ``lift = support / expected``;
-``precedence = C(source before target) / support``; ``confidence`` = the larger "causal power" of the two
-directions, ``(C(a before b)/N(b) - p(a)) / (1 - p(a))``: the share of b-starts explained by a beyond
-chance (0 = chance level, 1 = every b follows an a that would otherwise not be there).
-
-Decay: every count is weighted by ``2 ** ((ts - now) / half_life_seconds)`` (exact, lazy: counts are
-stored on a moving scale that is renormalised every 16 half-lives). Memory: at most `max_types` types (the
-least frequent are evicted with their pairs) and `max_pairs` pairs (the weakest 20 % are pruned when the
-cap is hit). Out of order: a start up to `window_seconds` late pairs exactly with earlier starts (windows
-keep 2 x `window_seconds`); a later one pairs only with what is still kept. Only each type's latest start per
-context is kept. Needs background traffic: with only two types in a stream, the exchangeable null cannot
-tell them apart (every start of the other type is the baseline). Not done here: grouping decisions,
-topology, persistence.
+given), deterministic, bounded in memory and JSON-snapshottable. Its test's null hypothesis is "type
+labels are exchangeable", an empirical baseline that absorbs bursts, storms and busy contexts, which would
+make a rate-based test flag everything; so it needs background traffic (with only two types in a stream
+the null cannot tell them apart). Counting, the test, an edge's figures, decay and memory bounds:
+`RelationModel`. Not done here: grouping decisions, topology, persistence.
 """
 
 from __future__ import annotations
@@ -109,7 +83,37 @@ def binomial_upper_tail(k: float, n: float, p: float) -> float:
 
 
 class RelationModel:
-    """Online, decayed co-occurrence statistics between member types (see the module docstring)."""
+    """Online, decayed co-occurrence statistics between member types.
+
+    Counting. Each observation x at `ts` is paired once with every *distinct* other type a whose latest
+    start lies in ``[ts - window_seconds, ts]`` in the same context (or, optionally, in neighbouring
+    contexts, e.g. adjacent devices): ``C(a before x) += 1`` (a tie at the same `ts` counts 1/2 each way).
+    Per type we also keep ``N(a)`` (starts) and ``D(a)`` (starts of *other* types preceded by a), and the
+    total ``N``. Cost is O(k) per observation, k = distinct types in the window (ordered dict per context).
+
+    Significance test (why this one). The null hypothesis is "type labels are exchangeable": b's starts are a
+    random subset of all starts, so the chance that a given b-start has an a in its window is the same as for
+    any start of another type, ``p(a) = D(a) / (N - N(a))``. This empirical baseline needs no Poisson-rate
+    assumption, so it absorbs bursts, storms and busy contexts that would make a rate-based test (or a 2x2
+    Fisher table over arbitrary time bins) flag everything. Under the null ``C(a before b) ~ Binomial(N(b),
+    p(a))``; we take the exact one-sided upper tail (regularised incomplete beta, valid for the non-integer
+    counts decay produces) in both directions, keep the smaller, double it (two directions) and multiply by the
+    number of tracked pairs (Bonferroni), so `significance` bounds the family-wise rate of false edges among
+    independent types. An edge also needs ``support >= min_support`` co-occurrences.
+
+    Figures of an edge a-b: ``support = C(a before b) + C(b before a)``; ``lift = support / expected``;
+    ``precedence = C(source before target) / support``; ``confidence`` = the larger "causal power" of the two
+    directions, ``(C(a before b)/N(b) - p(a)) / (1 - p(a))``: the share of b-starts explained by a beyond
+    chance (0 = chance level, 1 = every b follows an a that would otherwise not be there).
+
+    Decay: every count is weighted by ``2 ** ((ts - now) / half_life_seconds)`` (exact, lazy: counts are
+    stored on a moving scale that is renormalised every 16 half-lives). Memory: at most `max_types` types (the
+    least frequent are evicted with their pairs) and `max_pairs` pairs (the weakest 20 % are pruned when the
+    cap is hit). Out of order: a start up to `window_seconds` late pairs exactly with earlier starts (windows
+    keep 2 x `window_seconds`); a later one pairs only with what is still kept. Only each type's latest start per
+    context is kept. Needs background traffic: with only two types in a stream, the exchangeable null cannot
+    tell them apart (every start of the other type is the baseline).
+    """
 
     def __init__(
         self,

@@ -6,16 +6,10 @@
 incident's fate depends on something that may change at any time (an open incident not yet notified, i.e.
 held by suppression, whose verdict depends on time and on dynamic silences), it is due on every advance.
 Visiting an incident early is harmless (nothing is due, nothing changes); late would change outcomes.
-
-`DueIndex` is a lazy min-heap of (due time, incident id) plus each incident's insertion rank, so due
-incidents are visited in the scope's incident order, exactly as a full scan would. Derived state, rebuilt
-(every incident due once) after a load by `state.due_index`, never stored. No rules are decided here.
-
-`DueIndex.live` also keeps, per incident, a superset of its live (firing or flapping) members, so timers,
-stale checks, flapping settles and suppression read O(live members), not O(members): the engine `mark`s
-a member whenever it joins or receives a signal (the only ways a member becomes firing or flapping); members
-found neither firing nor flapping are dropped when read. Read in join order, exactly what a scan over all
-members filtered the same way gives.
+`DueIndex` holds those times, visited in the scope's incident order exactly as a full scan would, and
+each incident's live members (`DueIndex.live`), so timers, stale checks, flapping settles and suppression
+read O(live members), not O(members). Derived state, rebuilt (every incident due once) after a load by
+`state.due_index`, never stored. No rules are decided here.
 """
 
 from __future__ import annotations
@@ -78,7 +72,10 @@ def _open_due(incident: IncidentState, config: CorrelationConfig, live: Sequence
 
 
 class DueIndex:
-    """Lazy min-heap of incident due times; stale heap entries are skipped when popped."""
+    """Lazy min-heap of incident due times; stale heap entries are skipped when popped.
+
+    Entries are (due time, incident id) plus each incident's insertion rank, so due incidents are visited
+    in the scope's incident order, exactly as a full scan would."""
 
     def __init__(self) -> None:
         self.heap: list[tuple[float, str]] = []
@@ -111,7 +108,11 @@ class DueIndex:
         maybe[member.fingerprint] = member
 
     def live(self, incident: IncidentState) -> list[MemberState]:
-        """The incident's firing or flapping members, in join order."""
+        """The incident's firing or flapping members, in join order.
+
+        Kept per incident as a superset: the engine `mark`s a member whenever it joins or receives a signal
+        (the only ways a member becomes firing or flapping); members found neither firing nor flapping are
+        dropped here. Read in join order, exactly what a scan over all members filtered the same way gives."""
         order, maybe = self._tracked(incident)
         for fingerprint in [fp for fp, member in maybe.items() if not _is_live(member)]:
             del maybe[fingerprint]

@@ -3,16 +3,12 @@
 All on event time, with state held outside (`ScopeState`):
 - dedup: a signal whose dedup key (`dedup_by`, default the source fingerprint) is already a member updates
   that member, never adds one;
-- grouping: a new member joins a live incident of its scope (first match wins, in this order) when its
-  `group_by` key equals the incident's (rule `group_by`), when one of its topology nodes (service, host) is
-  within `topology_hops` of the incident's nodes (rule `topology`, score 1/(1+hops)), or when the learned
-  model relates its member type to one of the incident's (rule `co-occurrence`, score = confidence); and
-  its time is within `window_seconds` of the incident's activity (or within `reopen_seconds` of its
-  resolve, which reopens it). Otherwise it starts a new incident. Every join is a `Decision`.
-- merging (`correlation.merge_incidents`): when the new member directly links two or more live incidents
-  (group key, learned co-occurrence, or `MERGE_HOPS` topology hop a failure travels; see `merge`), it joins
-  the earliest-opened one and the others merge into it; each merged incident closes (`resolved` with
-  `merged_into`) and the survivor records a `merged` decision with the bridging rule and score.
+- grouping: a new member joins a live incident of its scope by `group_by` key, topology (within
+  `topology_hops`) or learned co-occurrence, first match wins in that order (`_joins`), when its time is
+  within `window_seconds` of the incident's activity (or within `reopen_seconds` of its resolve, which
+  reopens it); otherwise it starts a new incident. Every join is a `Decision`.
+- merging (`correlation.merge_incidents`): a new member that directly links two or more live incidents
+  joins the earliest-opened one and the others merge into it (`merge`, `_merge`);
 - status changes feed flapping detection, new members feed the storm guard and the learned model.
 Notifications (open/updated/resolved, held or summarised) are decided by `Lifecycle`.
 """
@@ -193,7 +189,10 @@ class CorrelationEngine:
 
     def _merge(self, state: ScopeState, survivor: IncidentState, joins: list[Join],
                bridge: MemberState) -> list[Incident]:
-        """Merge the incidents `joins` reached into `survivor`, which `bridge` just joined (see `merge`)."""
+        """Merge the incidents `joins` reached into `survivor`, which `bridge` just joined (see `merge`).
+
+        Each merged incident closes (`resolved` with `merged_into`) and the survivor records a `merged`
+        decision with the bridging rule and score."""
         now = max(state.clock, bridge.last_seen)
         out: list[Incident] = []
         for join in joins:
@@ -239,7 +238,12 @@ class CorrelationEngine:
 
     def _joins(self, state: ScopeState, signal: Signal, attrs: dict[str, str], gkey: str,
                mtype: str) -> list[Join]:
-        """Every (incident, rule) the new member may join; the best join is the least."""
+        """Every (incident, rule) the new member may join; the best join is the least.
+
+        Rules: `group_by` (its `group_by` key equals the incident's), `topology` (one of its topology nodes,
+        service or host, is within `topology_hops` of the incident's nodes; score 1/(1+hops)) and, only when
+        neither found one, `co-occurrence` (the learned model relates its member type to one of the
+        incident's; score = confidence)."""
         index = index_of(state)
         found: list[Join] = []
         epoch = signal.epoch

@@ -2,29 +2,15 @@
 
 Without it, the order in which members arrive can split one failure: A opens an incident, C (out of A's
 reach) opens another, then B, within reach of both, could only join one of them. With
-`correlation.merge_incidents` (default on), the engine hands every join the grouping rules found for a new
-member (`Join`: rule rank, score, the incident's last_seen, its id, rule, reason) to `merge_plan`:
-- only live incidents (pending or open) take part; a resolved one, even within its reopen window, never
-  merges (nor is it reopened by a member that merges others);
-- only incidents the member links directly and causally: one reached by group key or learned
-  co-occurrence, or by topology at most `MERGE_HOPS` (1) hop away along a path a failure can travel
-  (`bridge_links`). Merging closes tickets people may be working on, so it needs stronger evidence than a
-  join: with `topology_hops: 2` on PetShop, 2-hop merges pulled concurrently firing Step Functions
-  artefacts into the judged incident (docs/benchmarks.md). A member that calls into two failing parts (both
-  are its dependencies) is their common symptom, not evidence that they are one failure: with no "linked"
-  incident nothing merges (the member joins its best incident, as without merging). A chain (A depends on
-  the member, which depends on C) or a shared dependency (the member is a dependency of both) merges;
-- when two or more distinct live incidents are within reach, the survivor is the earliest-opened one: an
-  incident receivers know (its open was sent) before one they do not, then the one whose `open` was sent
-  first (`opened_at`), then the earliest `first_seen`, then the id. The id on-call was paged with first,
-  and that their ITSM tool already holds, stays; the other tickets close as merged into it. The new member
-  joins the survivor (with its own join reason);
-- each other incident is merged into the survivor in the same order: `absorb` moves its members (dedup by
-  fingerprint: earliest first_seen, latest last_seen kept), its group keys, its grouping lines and its time
-  span; the moved members are reported as added in the survivor's next version. Closing the merged
-  incident (final `resolved` version with `merged_into`) and forgetting it are the lifecycle's job.
-Merges do not cascade: an incident that now reaches another one merges with it only when a later member
-bridges them. Pure: no I/O.
+`correlation.merge_incidents` (default on) the engine hands every join the grouping rules found for a new
+member (`Join`) to `merge_plan`, which picks the survivor (`survivor_key`: the earliest-opened, the id
+on-call was paged with) and the incidents to merge into it; `absorb` moves each one's members, keys and
+time span. Only live incidents merge (a resolved one never, even within its reopen window), and only
+those the member links directly and causally (group key, learned co-occurrence, or topology at most
+`MERGE_HOPS` along a path a failure travels, `bridge_links`): merging closes tickets people may be working
+on, so it takes stronger evidence than a join. Merges do not cascade. Not done here: closing and
+forgetting the merged incident (the lifecycle's job), I/O. The rules and their why: docs/ARCHITECTURE.md
+("Merging").
 """
 
 from __future__ import annotations
@@ -122,7 +108,9 @@ def merge_plan(state: ScopeState, found: list[Join], links: dict[str, Link]) -> 
 
 
 def absorb(state: ScopeState, survivor: IncidentState, merged: IncidentState, max_grouping: int) -> None:
-    """Move `merged`'s members, keys, grouping lines and time span into `survivor` (see the docstring)."""
+    """Move `merged`'s members (dedup by fingerprint: earliest first_seen, latest last_seen kept), group
+    keys, grouping lines and time span into `survivor`; the moved members are reported as added in the
+    survivor's next version."""
     due, index = due_index(state), index_of(state)
     for fingerprint, member in merged.members.items():
         kept = survivor.members.get(fingerprint)

@@ -1,25 +1,14 @@
 """Root-cause ranking of one incident's services.
 
-Scores each affected service from up to four factors and reports each factor's share of its score:
-- `graph`: how many other affected services (transitively) depend on it *and show an anomaly it can
-  explain* (0.5 x their share), a bonus when one of them, or itself, is an entry point of the catalogue (a
-  known service nothing else depends on, e.g. the frontend: where users feel the failure; 0.2), and a bonus when
-  none of its own affected dependencies can explain its anomaly (the deepest anomalous dependency; 0.3).
-  A dependency explains a dependent's anomaly when either side has a member of
-  unknown kind (an alert, a log anomaly), or when both have a metric anomaly of the same name deviating the
-  same way and the dependency's deviation is at least `MIN_SHARE` of the dependent's (anomalies propagate
-  along calls as the same symptom: a caller's latency rise is not explained by a callee whose latency
-  fell, whose availability rose, or whose latency rose by a hundredth as much). Each service's symptoms
-  are read from the earliest member of each member type (what an incident digest keeps);
-- `onset`: how early its first member started compared with the affected services whose anomaly it
-  explains or that explain its own (1 when none of them started earlier, less by the delay over the
-  incident's span): an earlier anomaly that can neither cause this one nor be caused by it says nothing
-  about which of the two is the root cause;
-- `strength`: its strongest member (anomaly score or alert severity);
-- `learned`: the learned causal direction, the mean probability that its member types fire before the
-  member types of the services it explains or that explain it (only when the learned model knows at least
-  one such pair; like the onset, an order between anomalies that cannot cause one another says nothing).
-Pure; the precedence lookup is passed in.
+Scores each affected service from up to four factors (`WEIGHTS`, `LEARNED_WEIGHTS`) and reports each
+factor's share of its score: `graph` (how many affected services depend on it and show an anomaly it can
+explain, see `explains`; whether it or one of them is an entry point of the catalogue; whether it is the
+deepest anomalous dependency), `onset` (how early it started among the services it is causally related
+to), `strength` (its strongest member) and, when the learned model knows a relevant pair, `learned`
+(whether its member types usually fire first). Only anomalies that could cause one another count for the
+order: an earlier anomaly that can neither cause this one nor be caused by it says nothing about which of
+the two is the root cause. Factor definitions: `rank_root_causes`. Pure: the precedence lookup is passed
+in. Not done here: grouping, priority.
 """
 
 from __future__ import annotations
@@ -85,7 +74,13 @@ def symptoms_of(members: Iterable[MemberState]) -> Symptoms:
 
 
 def explains(dependent: Symptoms, dependency: Symptoms) -> bool:
-    """Can the dependency's anomaly account for the dependent's (see the module docstring)?"""
+    """Can the dependency's anomaly account for the dependent's?
+
+    Yes when either side has a member of unknown kind (an alert, a log anomaly), or when both have a metric
+    anomaly of the same name deviating the same way and the dependency's deviation is at least `MIN_SHARE`
+    of the dependent's: anomalies propagate along calls as the same symptom, so a caller's latency rise is
+    not explained by a callee whose latency fell, whose availability rose, or whose latency rose by a
+    hundredth as much."""
     if dependent.unknown or dependency.unknown:
         return True
     return any(dependency.deviations.get(key, 0.0) >= MIN_SHARE * size for key, size in dependent.deviations.items())
@@ -147,6 +142,22 @@ def _learned(service: str, by_service: dict[str, list[MemberState]], precedence:
 def rank_root_causes(
     incident: IncidentState, graph: ServiceGraph, precedence: Precedence | None = None
 ) -> list[RootCauseCandidate]:
+    """The incident's services ranked as probable root causes (at most `MAX_CANDIDATES`), from:
+
+    - `graph`: how many other affected services (transitively) depend on it *and show an anomaly it can
+      explain* (0.5 x their share), a bonus when one of them, or itself, is an entry point of the catalogue
+      (a known service nothing else depends on, e.g. the frontend: where users feel the failure; 0.2), and a
+      bonus when none of its own affected dependencies can explain its anomaly (the deepest anomalous
+      dependency; 0.3). Each service's symptoms are read from the earliest member of each member type (what
+      an incident digest keeps);
+    - `onset`: how early its first member started compared with the affected services whose anomaly it
+      explains or that explain its own (1 when none of them started earlier, less by the delay over the
+      incident's span);
+    - `strength`: its strongest member (anomaly score or alert severity);
+    - `learned`: the learned causal direction, the mean probability that its member types fire before the
+      member types of the services it explains or that explain it (only when the learned model knows at
+      least one such pair).
+    """
     by_service: dict[str, list[MemberState]] = {}
     for member in incident.members.values():
         by_service.setdefault(member.service, []).append(member)

@@ -1,23 +1,18 @@
-"""Configuration of suppression (`suppression:`): static silences, maintenance windows,
-inhibition rules, flap detection, storm detection and the dynamic silences topic. Models and builders only.
+"""Configuration of suppression (`suppression:`): static silences, maintenance windows, inhibition rules,
+flapping, storm detection and the dynamic silences topic. Models and builders only.
 
-Example::
+Example (every key, with comments: config/aiops.example.yaml)::
 
     suppression:
       silences:
         - {id: db-migration, matchers: ['service=~"db-.*"'], starts_at: 2024-06-01T22:00:00Z,
            ends_at: 2024-06-02T02:00:00Z, author: ops, comment: planned migration}
-      maintenance:
-        - {name: nightly-batch, matchers: ['service=batch'], weekdays: [0, 1, 2, 3, 4], start: "23:30",
-           duration_minutes: 90, timezone: Europe/Berlin}
       inhibitions:
         - {name: node-down, source_matchers: ['name=NodeDown'], target_matchers: ['severity!=critical'],
            equal: [host]}
-      flapping: {window_seconds: 600, max_transitions: 4, calm_seconds: 900}
-      storm: {bucket_seconds: 60, ratio: 10, min_rate: 100}
 
-Matchers are strings (see `matchers`) or ``{name, op, value}`` mappings. This module
-does not apply any of it (see `rules`, `flapping`, `storm`, `guards`) and does not read the silences topic.
+Matchers are strings (see `matchers`) or ``{name, op, value}`` mappings. This module does not apply any of
+it (see `rules`, `flapping`, `storm`, `guards`) and does not read the silences topic.
 """
 
 from __future__ import annotations

@@ -4,16 +4,9 @@ A `Matcher` is ``name op value`` with ``op`` one of ``=``, ``!=``, ``=~`` (regex
 Regexes are fully anchored (``=~"check.*"`` matches ``checkout``, not ``my-checkout``) and compiled once
 per distinct pattern (process-wide cache). As in Alertmanager, an absent attribute matches as the empty
 string, so ``team=""`` matches members without a ``team`` label and ``team!=""`` requires one.
-
-`Matcher.parse` reads the text form: ``service=checkout``, ``service = "checkout"``,
-``service=~"check.*"``. A quoted value understands ``\\"``, ``\\\\`` and ``\\n``; any other backslash is
-kept as written, so regex escapes such as ``"a\\.b"`` need no doubling. Pydantic fields of type `Matcher`
-accept either that string or a ``{name, op, value}`` mapping.
-
-`member_attributes` flattens a signal (or anything with the same fields, e.g. a correlation member) into
-the string mapping matchers see: its labels, then the fixed keys ``service``, ``host``, ``name``,
-``alertname`` (same as ``name``), ``origin``, ``severity`` and ``status``. The fixed keys win: a label
-called ``service`` cannot hide the signal's real service.
+`Matcher.parse` reads the text form; pydantic fields of type `Matcher` accept either that string or a
+``{name, op, value}`` mapping. `member_attributes` flattens a signal (or a correlation member) into the
+string mapping matchers see: its labels plus fixed keys, which win over labels of the same name.
 
 Pure: no I/O, no clock. This module does not decide what to suppress (see `rules`).
 """
@@ -106,7 +99,9 @@ class Matcher(StrictModel):
 
     @classmethod
     def parse(cls, text: str) -> Matcher:
-        """``service=checkout`` / ``service=~"check.*"`` → Matcher; raises `MatcherSyntaxError`."""
+        """``service=checkout`` / ``service = "checkout"`` / ``service=~"check.*"`` → Matcher; raises
+        `MatcherSyntaxError`. A quoted value understands ``\\"``, ``\\\\`` and ``\\n``; any other backslash is
+        kept as written, so regex escapes such as ``"a\\.b"`` need no doubling."""
         name, op, value = _split(text)
         if op in ("=~", "!~"):
             _compile(value)
@@ -169,7 +164,9 @@ class MemberLike(Protocol):
 
 
 def member_attributes(member: MemberLike) -> dict[str, str]:
-    """Labels plus the fixed keys (which win over labels of the same name)."""
+    """The string mapping matchers see: the member's labels, then the fixed keys ``service``, ``host``,
+    ``name``, ``alertname`` (same as ``name``), ``origin``, ``severity`` and ``status``. The fixed keys win:
+    a label called ``service`` cannot hide the signal's real service."""
     attrs = dict(member.labels)
     attrs.update(
         service=member.service,

@@ -3,16 +3,9 @@
 - `Silence`: matchers active in the half-open event-time interval ``[starts_at, ends_at)``. Static ones
   come from config, dynamic ones from the silences topic (`aiops.runtime.silences`); an expired silence is
   the same id with ``ends_at`` moved to the expiry time.
-- `MaintenanceWindow`: recurring local-time window in an IANA zone: starts at ``start`` (HH:MM wall time)
-  on each of ``weekdays`` (0 = Monday .. 6 = Sunday; None = every day) and lasts ``duration_minutes`` of
-  real (elapsed) time, so it may cross midnight (the weekday is the day it *starts*) and a DST change.
-  A start time that does not exist on a spring-forward day is read with the pre-transition offset
-  (PEP 495 ``fold=0``: 02:30 in a 02:00→03:00 gap starts at 03:30); an ambiguous one on a fall-back day
-  is its first occurrence.
-- `InhibitionRule`: Alertmanager semantics. A target matching ``target_matchers`` is inhibited while some
-  *firing* source matches ``source_matchers`` and has the same value (absent = empty) for every label in
-  ``equal``. When the target itself matches both sides, sources that also match both sides are ignored,
-  so a member never inhibits itself (nor its look-alikes).
+- `MaintenanceWindow`: a recurring local-time window in an IANA zone on chosen weekdays, lasting real
+  (elapsed) time, so it may cross midnight and a DST change (`occurrence` says how).
+- `InhibitionRule`: Alertmanager semantics; a member never inhibits itself (`inhibiting_source`).
 - `SuppressionPolicy.check` → `Verdict`; precedence silence > maintenance > inhibition, first match in
   list order (static silences before dynamic ones).
 
@@ -114,7 +107,13 @@ class MaintenanceWindow(StrictModel):
         return name
 
     def occurrence(self, at: float) -> tuple[float, float] | None:
-        """``(start, end)`` epoch seconds of the latest-starting occurrence covering `at`, or None."""
+        """``(start, end)`` epoch seconds of the latest-starting occurrence covering `at`, or None.
+
+        An occurrence starts at ``start`` (HH:MM wall time in ``timezone``) on each of ``weekdays`` (0 =
+        Monday .. 6 = Sunday; None = every day) and lasts ``duration_minutes`` of real (elapsed) time, so it
+        may cross midnight (the weekday is the day it *starts*) and a DST change. A start time that does not
+        exist on a spring-forward day is read with the pre-transition offset (PEP 495 ``fold=0``: 02:30 in a
+        02:00→03:00 gap starts at 03:30); an ambiguous one on a fall-back day is its first occurrence."""
         zone = ZoneInfo(self.timezone)  # zoneinfo caches instances per key
         local_day = datetime.fromtimestamp(at, tz=zone).date()
         wall = _parse_hhmm(self.start)
@@ -156,7 +155,12 @@ class InhibitionRule(StrictModel):
     def inhibiting_source(
         self, target_attrs: Mapping[str, str], firing_source_attrs: Iterable[Mapping[str, str]]
     ) -> Mapping[str, str] | None:
-        """The first firing source inhibiting the target, or None."""
+        """The first firing source inhibiting the target, or None.
+
+        Alertmanager semantics: a target matching ``target_matchers`` is inhibited while some *firing*
+        source matches ``source_matchers`` and has the same value (absent = empty) for every label in
+        ``equal``. When the target itself matches both sides, sources that also match both sides are
+        ignored, so a member never inhibits itself (nor its look-alikes)."""
         if not all_match(self.target_matchers, target_attrs):
             return None
         two_sided = all_match(self.source_matchers, target_attrs)

@@ -12,7 +12,6 @@ passes ``min_rate``. Storm buckets feed the baseline too, so a storm that lasts 
 Event time only: a member whose bucket is older than the group's current bucket (late) counts in the
 current bucket; the guard never moves a group's clock back. Memory is bounded to ``max_groups`` groups
 (least recently observed evicted first). `snapshot`/`restore` round-trip the state as a JSON-friendly dict.
-
 Pure: no I/O, no clock. It does not decide what a storm does to incidents (the correlator does).
 """
 
