@@ -1,21 +1,12 @@
 """Online log template miner: one pass, bounded memory, no look-ahead.
 
 Each line is sanitised (decoded, cut, control characters replaced), its variable tokens are masked by a
-`VariableMasker`, and the masked token sequence is matched to a template cluster of the same length:
-
-0. hit in a bounded cache of line *shapes* (the line with its digits normalised, see `VariableMasker`;
-   the masked tokens are a function of it) -> that cluster, without masking at all; this cache pauses
-   itself for a while when fewer than 1 line in 10 hit it (high-cardinality streams);
-1. exact hit in a bounded cache of masked lines already seen -> that cluster (one dict get);
-2. otherwise, among clusters with the same length and the same first `prefix_tokens` masked tokens (as
-   in Drain's fixed-depth tree), the one that agrees best with the line: similarity = (equal positions +
-   `wildcard_credit` x positions already generalised) / length; when it reaches `similarity_threshold`,
-   the disagreeing positions become ``<*>``;
-3. otherwise a new cluster.
-
-Template ids are derived from the masked text of the line that created the cluster, so they are stable
-across restarts (and `snapshot`/`restore` keeps the learned templates). When `max_clusters` is reached the
-least recently matched cluster is evicted. This module mines templates only; it does not score anomalies.
+`VariableMasker`, and the masked token sequence is matched to a template cluster of the same length (two
+bounded caches first, then the best-agreeing cluster with the same leading tokens as in Drain's
+fixed-depth tree, else a new cluster; the steps: `TemplateMiner`). Template ids are derived from the
+masked text of the line that created the cluster, so they are stable across restarts (and
+`snapshot`/`restore` keeps the learned templates). When `max_clusters` is reached the least recently
+matched cluster is evicted. This module mines templates only; it does not score anomalies.
 """
 
 from __future__ import annotations
@@ -116,7 +107,20 @@ def _template_id(masked: str) -> str:
 
 
 class TemplateMiner:
-    """Single-pass template miner with bounded clusters and a bounded exact-match cache."""
+    """Single-pass template miner with bounded clusters and a bounded exact-match cache.
+
+    A line's masked token sequence goes to, in this order:
+
+    0. a hit in a bounded cache of line *shapes* (the line with its digits normalised, see `VariableMasker`;
+       the masked tokens are a function of it) -> that cluster, without masking at all; this cache pauses
+       itself for a while when fewer than 1 line in 10 hit it (high-cardinality streams);
+    1. an exact hit in a bounded cache of masked lines already seen -> that cluster (one dict get);
+    2. otherwise, among clusters with the same length and the same first `prefix_tokens` masked tokens (as
+       in Drain's fixed-depth tree), the one that agrees best with the line: similarity = (equal positions +
+       `wildcard_credit` x positions already generalised) / length; when it reaches `similarity_threshold`,
+       the disagreeing positions become ``<*>``;
+    3. otherwise a new cluster.
+    """
 
     def __init__(
         self,

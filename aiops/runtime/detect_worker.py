@@ -1,24 +1,17 @@
 """Hot path: decode and score raw events in batches straight on aiokafka.
 
-`DetectionWorker` is a consumer-group member on the input topic. Per batch (`getmany`): decode each
+`DetectionWorker` is a consumer-group member on the input topic. Per batch (`getmany`) it decodes each
 record against the event contract (bad ones become dead letters with the original bytes, reason and
-source topic/partition/offset) and queue them per partition; release them in event-time order across the
-partitions (`watermarks.InputAlignment`), run each through the pure `DetectionStage` and advance event time
-exactly as replay does (`aiops.eventtime.EventClock`: after every event that moved the watermark by a tick,
-detection timers fire and a watermark goes to every signals partition, right after the event's signals),
-publish signals keyed by correlation scope, and wait until every output is acknowledged. So the signals
-and watermarks each correlation partition reads are those a replay of the same events applies, whatever
-the batch sizes and fetch timing. Once every input partition is idle, event time goes on in whole seconds
-of wall time (processing-time fallback, replay's end-of-file ticks) so open incidents still resolve.
-Offsets of processed records are committed only after that (at-least-once), and, when detector snapshots
-are on, only together with a snapshot of every series that changed since the previous one (written to the
-detector-state topic, partition = input partition): a restarted worker restores the snapshot and resumes
-from exactly the offsets it covers, so it neither re-warms nor raises a burst of false alarms. Log lines
-go to a log detector per input topic-partition, whose whole state (templates, counters, episodes) is
-snapshotted, compressed, as one record per partition that received lines since the previous snapshot. On a
-rebalance the worker snapshots and commits before giving partitions up, and restores on assignment.
-A per-event guard turns any unexpected error into a dead letter so one bad event never stops the worker.
-It does not correlate (the Faust stage does).
+source topic/partition/offset), releases them in event-time order across partitions
+(`watermarks.InputAlignment`), runs each through the pure `DetectionStage`, advances event time exactly as
+replay does (`aiops.eventtime.EventClock`; once every input partition is idle, in whole seconds of wall
+time), publishes signals keyed by correlation scope and watermarks to every signals partition, and waits
+until every output is acknowledged. Offsets are committed only then (at-least-once) and, with detector
+snapshots on, only together with a snapshot of the detector state that changed (`detector_checkpoints`;
+also before partitions are given up), so a restarted worker neither re-warms nor raises a burst of false
+alarms. Per-event guards turn any unexpected error into a dead letter (`internal_error`): one bad event
+never stops the worker. It does not correlate (the Faust stage does). Why and how: docs/ARCHITECTURE.md
+("Event time", "Delivery semantics and restart-safety").
 """
 
 from __future__ import annotations

@@ -11,9 +11,8 @@ tansu also does not enforce compaction; readers fold the whole log, so that only
 `load_silences` reads every partition from the beginning up to its end offset and returns the latest
 version of every silence (expired ones included: filter with `Silence.state`/`active`). `follow_silences`
 does the same, then keeps consuming and yields the full set again after every change (for a worker that
-feeds `SuppressionPolicy.with_silences`). Neither joins a consumer group nor commits offsets.
-
-This module does not decide what a silence suppresses (see `aiops.correlation.suppression`).
+feeds `SuppressionPolicy.with_silences`). Neither joins a consumer group nor commits offsets. This module
+does not decide what a silence suppresses (see `aiops.correlation.suppression`).
 """
 
 from __future__ import annotations

@@ -2,20 +2,13 @@
 
 Replay sees one stream in file order; a worker sees several partitions, fetched in batches whose sizes and
 timing depend on the broker, the producer and the load. `InputAlignment` turns them back into one stream in
-event-time order: each partition's records wait in a queue, and the record with the lowest event time at
-the head of a queue is released only while every other partition either has a queued record or is
-**idle**. A partition is idle when its queue is empty, the broker holds nothing more for it (no known
-backlog), and it has delivered nothing for `idle_seconds` of wall time counted from its last record or from
-the moment the whole input resumed after being idle (or the partition was assigned), whichever is later.
-So a bulk drain, a pause shorter than `idle_seconds` and partitions at different event times all release
-the same sequence; a partition that stays silent longer stops holding the others back (as Flink's
-`withIdleness`). Records that cannot be decoded have no event time: they leave as soon as they reach
-the head of their queue.
-
-When every partition is idle, `idle_for(wall)` says how long the input has been idle beyond
-`idle_seconds`: the worker's processing-time fallback turns that into whole seconds of event time
-(`aiops.eventtime.EventClock.idle_ticks`, the ticks replay's end of file uses), so open incidents still
-resolve after traffic stops. This is the only place wall time enters, and it is in the adapter.
+event-time order, so a bulk drain, a pause shorter than `idle_seconds` and partitions at different event
+times all release the same sequence, while a partition that stays silent longer stops holding the others
+back (as Flink's `withIdleness`). When every partition is idle, `idle_for(wall)` says how long the input
+has been idle beyond `idle_seconds`: the worker's processing-time fallback turns that into whole seconds of
+event time (`aiops.eventtime.EventClock.idle_ticks`, the ticks replay's end of file uses), so open
+incidents still resolve after traffic stops. This is the only place wall time enters, and it is in the
+adapter.
 """
 
 from __future__ import annotations
@@ -37,7 +30,14 @@ def _no_backlog(partition: Hashable) -> bool:
 
 
 class InputAlignment(Generic[Key, Item]):
-    """Per-partition queues of records released in event-time order (see the module docstring)."""
+    """Per-partition queues of records released in event-time order.
+
+    Each partition's records wait in a queue, and the record with the lowest event time at the head of a
+    queue is released only while every other partition either has a queued record or is **idle**: its queue
+    is empty, the broker holds nothing more for it (no known backlog), and it has delivered nothing for
+    `idle_seconds` of wall time counted from its last record or from the moment the whole input resumed
+    after being idle (or the partition was assigned), whichever is later. Records that cannot be decoded
+    have no event time: they leave as soon as they reach the head of their queue."""
 
     def __init__(self, idle_seconds: float) -> None:
         self.idle_seconds = idle_seconds
