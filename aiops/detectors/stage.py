@@ -14,8 +14,8 @@ import hashlib
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from aiops.config import DetectionConfig, MetricDetectorConfig
 from aiops.detectors.base import LogDetector, SeriesDetector, SeriesDetectorFactory
+from aiops.detectors.config import DetectionConfig, MetricDetectorConfig
 from aiops.detectors.episodes.missing_data import SilenceWatch
 from aiops.detectors.episodes.tracker import MetricEpisodeTracker, SeriesRestorer
 from aiops.detectors.logs.anomaly import LogAnomalyDetector
