@@ -1,11 +1,12 @@
 """Detection: metric samples, log lines and alerts in, anomaly `Signal`s out. Pure: no I/O, no clock.
 
-Rooms, each importing only `base`/`config` and the rooms listed before it:
+Rooms, and what each may import besides itself (tests/unit/test_detectors_package.py checks it):
 - `base`: the `PointScore` verdict and the `SeriesDetector` / `LogDetector` protocols; `config`: settings.
-- `metric/`: per-series detectors (the ensemble's members, `MetricEnsemble`, `EwmaZScore`), scalar.
-- `metric/bank/`: the same ensemble vectorised over many series (`EnsembleBank`, `BankedEnsembles`).
-- `episodes/`: per-series verdicts into firing/resolved signals (`MetricEpisodeTracker`) and series that
-  stop reporting (`SilenceWatch`); works with any `SeriesDetector`.
-- `multivariate/`: per-entity IsolationForest over metric vectors; `logs/`: template-aware log anomalies.
-- `stage`: the detection stage (`DetectionStage`) composing them; nothing in this package imports it.
+- `metric/` (base): per-series detectors, scalar: the ensemble's members, `MetricEnsemble`, `EwmaZScore`.
+- `metric/bank/` (base, metric): the same ensemble vectorised over many series (`EnsembleBank`, `BankedEnsembles`).
+- `episodes/` (base): per-series verdicts into firing/resolved signals (`MetricEpisodeTracker`) and series
+  that stop reporting (`SilenceWatch`); works with any `SeriesDetector`.
+- `multivariate/` (base): per-entity IsolationForest over metric vectors; `logs/` (base): log anomalies.
+- `stage` (all of them): the detection stage, `DetectionStage`; nothing in the package imports it.
+Outside the package, detectors import only events, signals, log mining and the config base.
 """

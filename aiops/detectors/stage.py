@@ -11,6 +11,7 @@ and closes log windows as it advances. Pure: no I/O, no clock; the runtime runs 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from aiops.detectors.episodes.missing_data import SilenceWatch
 from aiops.detectors.episodes.tracker import MetricEpisodeTracker, SeriesRestorer
 from aiops.detectors.logs.anomaly import LogAnomalyDetector
 from aiops.detectors.metric.bank.banked import BankedEnsembles
+from aiops.detectors.metric.bank.registry import unsupported_members
 from aiops.detectors.metric.ensemble import MetricEnsemble
 from aiops.detectors.metric.ewma import EwmaZScore
 from aiops.detectors.multivariate.detector import MultivariateDetector
@@ -69,11 +71,7 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
             )
 
         return make_ewma, restore_ewma
-    params: dict[str, Any] = {
-        "threshold": metric.threshold,
-        "cooldown_points": metric.cooldown_points,
-        "counter_probe_points": metric.counter_probe_points,
-    }
+    params = ensemble_params(metric)
 
     def make_ensemble() -> SeriesDetector:
         return MetricEnsemble(**params)
@@ -82,6 +80,15 @@ def series_detector_codec(metric: MetricDetectorConfig) -> tuple[SeriesDetectorF
         return MetricEnsemble.restore(state, **params)
 
     return make_ensemble, restore_ensemble
+
+
+def ensemble_params(metric: MetricDetectorConfig) -> dict[str, Any]:
+    """`MetricEnsemble` (and `EnsembleBank`) parameters from the config."""
+    return {
+        "threshold": metric.threshold,
+        "cooldown_points": metric.cooldown_points,
+        "counter_probe_points": metric.counter_probe_points,
+    }
 
 
 def log_detector_settings(config: DetectionConfig) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -124,14 +131,10 @@ def banked_ensembles(metric: MetricDetectorConfig) -> BankedEnsembles | None:
     or has a member the bank cannot vectorise (then the scalar `MetricEnsemble` runs, same results)."""
     if metric.detector != "ensemble":
         return None
-    try:
-        return BankedEnsembles(
-            threshold=metric.threshold,
-            cooldown_points=metric.cooldown_points,
-            counter_probe_points=metric.counter_probe_points,
-        )
-    except TypeError:  # a member (or member option) `EnsembleBank` does not know
+    params = ensemble_params(metric)
+    if unsupported_members(MetricEnsemble(**params)):  # a member (or member option) the bank does not know
         return None
+    return BankedEnsembles(**params)
 
 
 def silence_watch(metric: MetricDetectorConfig) -> SilenceWatch | None:
@@ -147,14 +150,36 @@ def silence_watch(metric: MetricDetectorConfig) -> SilenceWatch | None:
     )
 
 
+def episode_tracker(
+    metric: MetricDetectorConfig, series_factory: SeriesDetectorFactory | None, banked: BankedEnsembles | None
+) -> MetricEpisodeTracker:
+    """The per-series tracker over the configured detector: `series_factory`'s (not restorable), the
+    micro-batched ensemble's (`banked`) or the configured one's."""
+    make, restore = series_detector_codec(metric)
+    if banked is not None:
+        make, restore = banked.make, banked.restore
+    return MetricEpisodeTracker(
+        series_factory or make,
+        threshold=metric.threshold,
+        end_after_normal=metric.end_after_normal_points,
+        max_series=metric.max_series,
+        refresh_seconds=metric.refresh_seconds,
+        restorer=None if series_factory else restore,
+        min_anomalous_points=metric.min_anomalous_points,
+        silence=silence_watch(metric),
+        min_deviation_sigmas=metric.min_deviation_sigmas,
+        maker=banked.make_for if banked is not None else None,
+    )
+
+
 class DetectionStage:
     """Events to signals; keeps per-series and per-service detector state in memory.
 
     With `micro_batched` (the streaming worker) and the ensemble configured, metric series live in one
     `EnsembleBank` and `prepare(events)` scores a whole batch's samples at once before its events are
-    processed one by one; the verdicts, signals and snapshots are the same as without it, except after an
-    event that fails in the stage before its series is scored (dead-lettered by the worker's guard): the
-    bank has learnt its sample anyway.
+    processed one by one, in the order prepared; the verdicts, signals and snapshots are the same as
+    without it, except after an event that fails in the stage before its series is scored (dead-lettered by
+    the worker's guard): the bank has learnt its sample anyway.
     """
 
     def __init__(
@@ -164,21 +189,8 @@ class DetectionStage:
         log_detector: LogDetector | None = None,
         micro_batched: bool = False,
     ) -> None:
-        make, restore = series_detector_codec(config.metric)
         self._banked = banked_ensembles(config.metric) if micro_batched and series_factory is None else None
-        if self._banked is not None:
-            make, restore = self._banked.make, self._banked.restore
-        self.metrics = MetricEpisodeTracker(
-            series_factory or make,
-            threshold=config.metric.threshold,
-            end_after_normal=config.metric.end_after_normal_points,
-            max_series=config.metric.max_series,
-            refresh_seconds=config.metric.refresh_seconds,
-            restorer=None if series_factory else restore,
-            min_anomalous_points=config.metric.min_anomalous_points,
-            silence=silence_watch(config.metric),
-            min_deviation_sigmas=config.metric.min_deviation_sigmas,
-        )
+        self.metrics = episode_tracker(config.metric, series_factory, self._banked)
         self._config = config
         # Log detector state per shard (the runtime uses the input partition), so it can move with it.
         self._log_shards: dict[Hashable, LogDetector] = {} if log_detector is None else {0: log_detector}
@@ -186,18 +198,29 @@ class DetectionStage:
         runtime_only = {"enabled", "snapshot_interval_seconds"}
         self.multivariate = MultivariateDetector(**mv.model_dump(exclude=runtime_only)) if mv.enabled else None
         self.max_event_time = float("-inf")
-        self._keys: dict[int, tuple[MetricEvent, str]] = {}
-        """The prepared metric events not processed yet, with their series keys, by `id(event)`."""
-        if self._banked is not None:
-            self._banked.key_source = lambda: self.metrics.last_key
+        self._prepared: deque[MetricEvent] = deque()
+        """The metric events `prepare` scored and `process` has not taken yet, in order."""
+        self._prepared_keys: deque[str] = deque()
+        """Their series keys (computed by `prepare`), in the same order."""
 
     def prepare(self, events: Iterable[MetricEvent | LogEvent | AlertEvent]) -> None:
         """The next events `process` gets, in that order: score their metric samples as one micro-batch
         (micro-batched ensemble only; otherwise nothing to do)."""
         if self._banked is not None:
+            self._prepared.clear()
+            self._prepared_keys.clear()
             metrics = [event for event in events if isinstance(event, MetricEvent)]
             keys = self._banked.prescore(metrics, self.metrics.detector_of)
-            self._keys = {id(event): (event, key) for event, key in zip(metrics, keys, strict=True)}
+            self._prepared, self._prepared_keys = deque(metrics), deque(keys)
+
+    def _prepared_key(self, event: MetricEvent) -> str | None:
+        """The series key `prepare` computed for `event` when it is the next prepared one; None otherwise (a
+        sample not prepared: the tracker computes its key, and the bank scores it on the spot)."""
+        prepared = self._prepared
+        if prepared and prepared[0] is event:
+            prepared.popleft()
+            return self._prepared_keys.popleft()
+        return None
 
     @property
     def logs(self) -> LogDetector:
@@ -216,15 +239,10 @@ class DetectionStage:
         epoch = event.epoch
         self.max_event_time = max(self.max_event_time, epoch)
         if isinstance(event, MetricEvent):
+            key = self._prepared_key(event) if self._prepared else None
             if self.multivariate is not None:
                 self.multivariate.observe(event)
-            prepared = self._keys.pop(id(event), None) if self._keys else None
-            signal = self.metrics.observe(event, prepared[1] if prepared is not None and prepared[0] is event else None)
-            signals = [signal] if signal is not None else []
-            if self.metrics.pending:
-                signals = [*self.metrics.pending, *signals]
-                self.metrics.pending.clear()
-            return signals
+            return self.metrics.observe_all(event, key)
         if isinstance(event, LogEvent):
             return self._logs(shard).observe(event)
         return [alert_to_signal(event)]

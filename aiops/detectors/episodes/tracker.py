@@ -5,15 +5,14 @@ flags points whose calibrated score reaches the threshold once the detector is w
 anomalous points into one episode: once `min_anomalous_points` consecutive points are anomalous (like
 Prometheus' `for:`, so one noisy point never pages anyone; a point whose score is low only because of the
 detector's own repeat damping counts while confirming, see `PointScore.undamped`), a `firing` signal dated
-at the onset and a
-`resolved` signal after `end_after_normal` normal points; an open episode re-sends `firing` every
-`refresh_seconds` of event time (so correlation can resolve it as stale if this state is lost). With
-`min_deviation_sigmas`, a flagged point only counts when its value is at least that many of the series' own
-point-to-point noise sigmas from the expected value (`NoiseScale`): a statistically surprising but tiny
-deviation (a drift of a few % on a noisy series) does not open an episode; shape anomalies (a flat line, a
-variance change) are not measured that way. Live
-series are capped; the least recently seen are evicted (counted).
-It does not decide what an anomaly means for an incident: that is correlation's job.
+at the onset and a `resolved` signal after `end_after_normal` normal points; an open episode re-sends
+`firing` every `refresh_seconds` of event time (so correlation can resolve it as stale if this state is
+lost). With `min_deviation_sigmas`, a flagged point only counts when its value is at least that many of the
+series' own point-to-point noise sigmas from the expected value (`NoiseScale`: a surprising but tiny drift
+on a noisy series opens none), unless the verdict is about the series' shape (`PointScore.shape`: a flat
+line, a variance change). With a `SilenceWatch`, a series that stops reporting fires `missing_data`
+(`advance`), resolved when it reports again (`observe_all`). Live series are capped; the least recently seen
+are evicted (counted). What an anomaly means for an incident is correlation's job, not this module's.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
 from aiops.detectors.episodes.missing_data import Cadence, SilenceWatch
-from aiops.detectors.metric.ensemble import is_shape_anomaly
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
 
@@ -35,6 +33,8 @@ SNAPSHOT_VERSION = 1
 
 SeriesRestorer = Callable[[dict[str, Any]], SeriesDetector]
 """Rebuilds a series detector from its `snapshot()`."""
+SeriesMaker = Callable[[str], SeriesDetector]
+"""Makes the detector of a series being admitted, given its key."""
 
 
 @dataclass(slots=True)
@@ -104,15 +104,18 @@ class MetricEpisodeTracker:
         min_anomalous_points: int = 1,
         silence: SilenceWatch | None = None,
         min_deviation_sigmas: float | None = None,
+        maker: SeriesMaker | None = None,
     ) -> None:
+        """`maker`, when given, makes an admitted series' detector from its key instead of `factory` (the
+        micro-batched ensemble hands out the detector it prepared for that key)."""
         self.min_deviation_sigmas = min_deviation_sigmas
         self.silence = silence
-        self.pending: list[Signal] = []
-        """Signals produced outside `observe`'s return value (a missing-data silence ended); callers drain it."""
+        self._maker = maker
         self.min_anomalous_points = min_anomalous_points
         self.refresh_seconds = refresh_seconds
         self._restorer = restorer
         self.last_key = ""
+        """The series key of the sample observed last."""
         self._factory = factory
         self.threshold = threshold
         self.end_after_normal = end_after_normal
@@ -126,7 +129,22 @@ class MetricEpisodeTracker:
 
     def observe(self, event: MetricEvent, key: str | None = None) -> Signal | None:
         """Score then learn one sample; return a signal when an episode starts or ends. `key`: the event's
-        `series_key`, when already known."""
+        `series_key`, when already known. The end of a series' silence (missing data) is reported by
+        `observe_all` only."""
+        return self._observe(event, key, None)
+
+    def observe_all(self, event: MetricEvent, key: str | None = None) -> list[Signal]:
+        """`observe`, returning every signal the sample completes: the end of the series' silence (it
+        reports again), then an episode's start or end."""
+        signals: list[Signal] = []
+        signal = self._observe(event, key, signals)
+        if signal is not None:
+            signals.append(signal)
+        return signals
+
+    def _observe(self, event: MetricEvent, key: str | None, ended: list[Signal] | None) -> Signal | None:
+        """Score then learn one sample; its episode signal, if any. A silence's end goes to `ended` (when
+        given: `observe` has nowhere to put it)."""
         if key is None:
             key = series_key(event)
         self.last_key = key
@@ -142,7 +160,9 @@ class MetricEpisodeTracker:
         if self.silence is not None:
             before = self.silence.observe(key, ts)
             if before is not None:
-                self._silence_ended(key, event, before, ts)
+                resolved = self._silence_ended(key, event, before, ts)
+                if ended is not None:
+                    ended.append(resolved)
         anomalous = verdict.warm and verdict.score >= self.threshold
         if not anomalous and verdict.warm and verdict.undamped is not None:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
@@ -160,7 +180,7 @@ class MetricEpisodeTracker:
         sigma = noise.sigma
         if sigma is None or verdict.expected is None or self.min_deviation_sigmas is None:
             return True
-        if is_shape_anomaly(verdict):  # a flat line sits at its expected value: distance says nothing
+        if verdict.shape:  # a flat line sits at its expected value: distance says nothing
             return True
         return abs(value - verdict.expected) >= self.min_deviation_sigmas * sigma
 
@@ -175,7 +195,9 @@ class MetricEpisodeTracker:
             self.evicted += 1
             if self.silence is not None:
                 self.silence.forget(evicted)
-        series = _Series(detector if detector is not None else self._factory())
+        if detector is None:
+            detector = self._maker(key) if self._maker is not None else self._factory()
+        series = _Series(detector)
         self._series[key] = series
         return series
 
@@ -234,11 +256,13 @@ class MetricEpisodeTracker:
             signals.append(self._silence_signal(silence.key, series.last_event, silence.cadence, "firing", watermark))
         return signals
 
-    def _silence_ended(self, key: str, event: MetricEvent, before: Cadence, ts: float) -> None:
-        """`before`: the series' cadence before the sample that ended its silence (its usual gap, not the silence)."""
+    def _silence_ended(self, key: str, event: MetricEvent, before: Cadence, ts: float) -> Signal:
+        """The resolved signal of a series' silence; `before`: the series' cadence before the sample that ended
+        it (its usual gap, not the silence)."""
         assert self.silence is not None
-        self.pending.append(self._silence_signal(key, event, before, "resolved", ts))
+        signal = self._silence_signal(key, event, before, "resolved", ts)
         self.silence.resume(key)
+        return signal
 
     def _silence_signal(
         self, key: str, event: MetricEvent, cadence: Cadence, status: str, now: float

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, Self
 
-from aiops.detectors.base import PointScore, non_finite_point
+from aiops.detectors.base import PointScore, non_finite_point, point_score
 from aiops.detectors.metric.tail import PeaksOverThreshold, surprise_to_score
 
 Judgement = tuple[float, float | None, float | None]
@@ -45,6 +45,9 @@ class CalibratedDetector:
     """False when the statistic already is a calibrated surprise (-log10 p)."""
     lazy_statistic: ClassVar[bool] = False
     """True when `_update` ignores its `statistic` argument, so it is only computed when the tail needs it."""
+    describes_shape: ClassVar[bool] = False
+    """The statistic measures the series' shape (stuck, noisier or quieter), not its distance from the expected
+    value: verdicts it decides say so (`PointScore.shape`)."""
 
     def __init__(self, warmup_points: int = 30, tail: PeaksOverThreshold | None = None) -> None:
         self.warmup_points = warmup_points
@@ -52,7 +55,8 @@ class CalibratedDetector:
         self.count = 0
         self.ready = warmup_points <= 0
         """Cached `_ready()`, refreshed whenever the state changes."""
-        self._cache: tuple[float, float, float, float | None, float | None] | None = None
+        self._cache: tuple[float, float, Judgement] | None = None
+        """(ts, value, its judgement) of the point `score` judged last, until `learn` folds it in."""
 
     # --- hooks -----------------------------------------------------------------------------------
     def _ready(self) -> bool:
@@ -93,23 +97,19 @@ class CalibratedDetector:
         centre, spread = baseline.centre, baseline.spread
         lower = centre - spread if centre is not None and spread is not None else None
         upper = centre + spread if centre is not None and spread is not None else None
-        return PointScore(
-            score=surprise_to_score(surprise),
-            expected=centre,
-            lower=lower,
-            upper=upper,
-            warm=self.warm,
-            detail=f"{self.name} surprise={surprise:.2f}",
-        )
+        detail, shape = f"{self.name} surprise={surprise:.2f}", self.describes_shape
+        return point_score(surprise_to_score(surprise), centre, lower, upper, self.warm, detail, None, shape)
 
     def learn(self, ts: float, value: float) -> None:
         if not _isfinite(value):
             return
         cached = self._cache
-        if cached is not None and cached[0] == ts and cached[1] == value:
-            self.absorb(ts, value, cached[2])
-        else:
-            self.absorb(ts, value, None)
+        if cached is not None:
+            cached_ts, cached_value, (statistic, _, _) = cached
+            if cached_ts == ts and cached_value == value:
+                self.absorb(ts, value, statistic)
+                return
+        self.absorb(ts, value, None)
 
     def absorb(self, ts: float, value: float, statistic: float | None) -> None:
         """`learn` with the point's statistic already known (None: compute it here if needed)."""
@@ -124,10 +124,12 @@ class CalibratedDetector:
 
     def _evaluate(self, ts: float, value: float) -> Judgement:
         cached = self._cache
-        if cached is not None and cached[0] == ts and cached[1] == value:
-            return cached[2], cached[3], cached[4]
+        if cached is not None:
+            cached_ts, cached_value, judged = cached
+            if cached_ts == ts and cached_value == value:
+                return judged
         judged = self.judge(ts, value) if self.count > 0 else (0.0, None, None)
-        self._cache = (ts, value, *judged)
+        self._cache = (ts, value, judged)
         return judged
 
     def snapshot(self) -> dict[str, Any]:
@@ -140,6 +142,11 @@ class CalibratedDetector:
         self.tail.load(snapshot["tail"])
         for field in self.state_fields:
             setattr(self, field, _thaw(snapshot["state"][field]))
+        self.refresh_derived()
+
+    def refresh_derived(self) -> None:
+        """Recompute what derives from the learnt state (`ready`; a subclass' own, such as the seasonal
+        member's `weekly`) after that state was set from outside (`load`, the micro-batched bank's export)."""
         self.ready = self._ready()
         self._cache = None
 

@@ -13,13 +13,13 @@
 4. rate-limits reports: for `refractory_points` after a reported alert, a point is reported with its
    (episode-damped) surprise minus that alert's, so separate bursts close together (a flapping series)
    page once, while something clearly worse than the last page still does.
-`default_metric_detector(config)` is the factory the stream calls per series. This module keeps no
-global state and does no I/O.
+A verdict decided by a shape member (flat line, variance) is a `ShapeScore`. The detection stage builds
+it from the config (`detectors.stage`), evaluations through `default_metric_detector`. No global state, no I/O.
 
 It runs once per metric sample, so the per-point path is written for CPython: `score` evaluates every
-ready member once (`judge`, with `PeaksOverThreshold.surprise` inlined) and caches the result with the
-members' statistics, which `learn` of the same (ts, value) hands back to them (`absorb`); `warm` is
-cached between learns. Scores, snapshots and their format are bit-identical to the straightforward
+ready member once (`judge`, with `PeaksOverThreshold.surprise` inlined) and caches the result
+(`Evaluation`) with the members' statistics, which `learn` of the same (ts, value) hands back to them
+(`absorb`); `warm` is cached between learns. Scores, snapshots and their format are bit-identical to the straightforward
 version (tests/unit/test_ensemble_regression.py).
 """
 
@@ -27,11 +27,11 @@ version (tests/unit/test_ensemble_regression.py).
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
-from aiops.detectors.base import PointScore, SeriesDetector, non_finite_point
+from aiops.detectors.base import PointScore, SeriesDetector, non_finite_point, point_score
 from aiops.detectors.metric.calibrated import CalibratedDetector
 from aiops.detectors.metric.drift import DriftDetector
 from aiops.detectors.metric.flatline import FlatLineDetector
@@ -55,82 +55,53 @@ DRIFT_CONFIRM_POINTS = 15
 SHIFT_CONFIRM_POINTS = 15
 """The shift (slow level) member counts a deviation once it has held this many points; bursts are the spike's."""
 GAUGE, COUNTER, UNKNOWN = "gauge", "counter", "unknown"
-SHAPE_SOURCES = ("flatline", "variance")
-"""Members whose anomalies are about the series' shape (stuck, or noisier/quieter than usual), not about its
-distance from the expected value: the stream's significance gate does not measure them by that distance."""
 
 
-def is_shape_anomaly(point: PointScore) -> bool:
-    """The ensemble's verdict was decided by a shape member (its detail starts with the deciding source)."""
-    return point.detail.startswith(SHAPE_SOURCES)
-
-
-_Evaluation = tuple[
-    float, float, float, str, float | None, float | None, float, float | None, list[float | None] | None
+Evaluation = tuple[
+    float, float, float, str, float | None, float | None, bool, float, float | None, list[float | None] | None
 ]
-"""(ts, value, raw surprise, source, centre, spread, next persistence, input seen, member statistics)."""
+"""One point judged by every ready member (`_combine`), read only by unpacking, in this order: `ts`, `value`
+(the point); `raw`, the combined surprise before episode and refractory damping; `source`, the deciding
+member's label ("sustained": the persistence term, "": none warm); `centre`, `spread`, the baseline; `shape`,
+the deciding member measures the series' shape; `persistence`, the persistence term after this point
+(kept by `learn` when warm); `seen`, what the members see (the value or a counter's per-second rate, None
+before a counter's second point); `statistics`, each member's statistic for `learn` to hand back (None: not
+ready; the whole list None when none was judged). A plain tuple unpacked by name: a NamedTuple's
+construction and attribute reads cost about 2% of the per-point path (callgrind)."""
 _NOTHING: tuple[float, float | None, float | None] = (0.0, None, None)
 """A member's judgement before it has seen any point."""
 _BONFERRONI = tuple(math.log10(warm + 1) for warm in range(16))
 """log10(k + 1): the Bonferroni penalty for k warm members, precomputed."""
 _pow = math.pow
-_POINT_FIELDS = ("score", "expected", "lower", "upper", "warm", "detail", "undamped")
-
-
-_PointMaker = Callable[[float, float | None, float | None, float | None, bool, str, float | None], PointScore]
-
-
-def _point_score_factory() -> _PointMaker:
-    """A maker of `PointScore(score, ..., detail, undamped)`, faster than the frozen dataclass'.
-
-    A frozen dataclass' `__init__` sets each field through `object.__setattr__`, which costs as much as the
-    rest of `score`. With slots, the field descriptors can set them directly on a bare instance, giving an
-    equal object. Used only while `PointScore` is exactly that shape (same fields, slots, no
-    `__post_init__`); otherwise the class itself.
-    """
-    fields = tuple(getattr(PointScore, "__dataclass_fields__", {}))
-    if fields != _POINT_FIELDS or hasattr(PointScore, "__post_init__") or "__slots__" not in vars(PointScore):
-        return PointScore
-    new = object.__new__
-    set_score, set_expected, set_lower, set_upper, set_warm, set_detail, set_undamped = (
-        vars(PointScore)[field].__set__ for field in _POINT_FIELDS
-    )
-
-    def make(
-        score: float, expected: float | None, lower: float | None, upper: float | None, warm: bool, detail: str,
-        undamped: float | None,
-    ) -> PointScore:
-        point = new(PointScore)
-        set_score(point, score)
-        set_expected(point, expected)
-        set_lower(point, lower)
-        set_upper(point, upper)
-        set_warm(point, warm)
-        set_detail(point, detail)
-        set_undamped(point, undamped)
-        return point
-
-    return make
-
-
-_point_score = _point_score_factory()
 _log1p = math.log1p
 _isfinite = math.isfinite
 _LOG10_E = math.log10(math.e)
+
 
 _Members = tuple[
     dict[str, CalibratedDetector],
     tuple[tuple[str, CalibratedDetector, PeaksOverThreshold | None], ...],
     tuple[CalibratedDetector, ...],
+    frozenset[str],
 ]
+"""The members as the hot loop reads them, by unpacking: the components; per member its label, itself and
+its tail (None when its statistic already is a surprise); the members in order; the labels of those whose
+statistic is about the series' shape (`describes_shape`). Rebuilt when the components change (a counter)."""
 
 
 def _members(components: dict[str, CalibratedDetector]) -> _Members:
-    """`components` with, per member, (label, member, its tail or None when it needs none), and the members."""
     entries = tuple(
         (label, component, component.tail if component.uses_tail else None) for label, component in components.items()
     )
-    return components, entries, tuple(components.values())
+    shapes = _shape_labels(tuple((label, component.describes_shape) for label, component in components.items()))
+    return components, entries, tuple(components.values()), shapes
+
+
+@functools.cache
+def _shape_labels(members: tuple[tuple[str, bool], ...]) -> frozenset[str]:
+    """The labels of the (label, describes shape) pairs that describe shape; one set shared by every
+    ensemble with these members (it is per-series state otherwise, ~200 bytes)."""
+    return frozenset(label for label, shape in members if shape)
 
 
 def build_components() -> dict[str, CalibratedDetector]:
@@ -177,7 +148,7 @@ class MetricEnsemble:
         """Episode-damped surprise of the last reported alert."""
         self.previous: tuple[float, float] | None = None
         self.monotone = True
-        self._cache: _Evaluation | None = None
+        self._cache: Evaluation | None = None
         self._warm: bool | None = None
         """Cached `warm`, valid until the next `learn` (None: recompute)."""
         self._alert_at: tuple[float, float] = (math.nan, 0.0)
@@ -201,7 +172,7 @@ class MetricEnsemble:
         increase = value - previous_value if value >= previous_value else value
         return increase / elapsed
 
-    def _combine(self, ts: float, value: float) -> _Evaluation:  # noqa: PLR0912 - hot loop kept in one frame
+    def _combine(self, ts: float, value: float) -> Evaluation:  # noqa: PLR0912 - hot loop kept in one frame
         """Evaluate every ready member once: combined surprise, its source, baseline and the statistics.
 
         The statistics (None for members not ready) go back to the members in `learn`, so each point is
@@ -209,14 +180,15 @@ class MetricEnsemble:
         """
         seen = self._input(ts, value) if self.mode == COUNTER else value
         if seen is None or self.mode == UNKNOWN:
-            return ts, value, 0.0, "", None, None, self.persistence, seen, None
-        members = self._members
-        if members[0] is not self.components:
+            return ts, value, 0.0, "", None, None, False, self.persistence, seen, None
+        components, entries, _, shapes = self._members
+        if components is not self.components:
             members = self._members = _members(self.components)
+            _, entries, _, shapes = members
         best, source, centre, spread, warm = 0.0, "", None, None, 0
         statistics: list[float | None] = []
         append = statistics.append
-        for label, component, tail in members[1]:
+        for label, component, tail in entries:
             if not component.ready:
                 append(None)
                 continue
@@ -243,26 +215,31 @@ class MetricEnsemble:
                     centre, spread = judged_centre, judged_spread
         self._warm = warm > 0
         if warm == 0:
-            return ts, value, 0.0, "", centre, spread, self.persistence, seen, statistics
+            return ts, value, 0.0, "", centre, spread, False, self.persistence, seen, statistics
         persistence = self.persistence + self.persistence_alpha * (best - self.persistence)
         sustained = self.persistence_tail.surprise(persistence)
         if sustained > best:
             best, source = sustained, "sustained"
         combined = best - _BONFERRONI[warm] if warm < len(_BONFERRONI) else best - math.log10(warm + 1)
-        return ts, value, (0.0 if combined < 0.0 else combined), source, centre, spread, persistence, seen, statistics
+        raw = 0.0 if combined < 0.0 else combined
+        return ts, value, raw, source, centre, spread, source in shapes, persistence, seen, statistics
 
     def score(self, ts: float, value: float) -> PointScore:
         if not _isfinite(value):  # a NaN/inf sample is not scored nor learnt (it would poison every member)
             return non_finite_point(self.warm)
         cached = self._cache
-        if cached is None or cached[0] != ts or cached[1] != value:
+        if cached is None:
             cached = self._cache = self._combine(ts, value)
-        surprise = self._damped(cached[2])
+        cached_ts, cached_value, raw, source, centre, spread, shape, _, _, _ = cached
+        if cached_ts != ts or cached_value != value:  # another point was scored last
+            cached = self._cache = self._combine(ts, value)
+            _, _, raw, source, centre, spread, shape, _, _, _ = cached
+        surprise = self._damped(raw)
         if self.since_report <= self.refractory_points:  # shortly after a report only what exceeds it counts
             surprise -= self.report_surprise
             if surprise < 0.0:
                 surprise = 0.0
-        centre, spread, mode = cached[4], cached[5], self.mode
+        mode = self.mode
         warm = self._warm
         if warm is None:
             warm = self.warm
@@ -271,24 +248,25 @@ class MetricEnsemble:
             capped = 0.0
         if capped > MAX_SURPRISE:
             capped = MAX_SURPRISE
-        detail = f"{cached[3]} surprise={surprise:.2f} mode={mode}"
-        raw = cached[2]
+        detail = f"{source} surprise={surprise:.2f} mode={mode}"
         undamped = None if raw == surprise else 1.0 - _pow(10.0, -(raw if raw < MAX_SURPRISE else MAX_SURPRISE))
         if mode != GAUGE:
-            return _point_score(1.0 - _pow(10.0, -capped), None, None, None, warm, detail, undamped)
+            return point_score(1.0 - _pow(10.0, -capped), None, None, None, warm, detail, undamped, shape)
         if centre is None or spread is None:
-            return _point_score(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail, undamped)
-        return _point_score(
-            1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail, undamped
+            return point_score(1.0 - _pow(10.0, -capped), centre, None, None, warm, detail, undamped, shape)
+        return point_score(
+            1.0 - _pow(10.0, -capped), centre, centre - spread, centre + spread, warm, detail, undamped, shape
         )
 
     def learn(self, ts: float, value: float) -> None:
         if not _isfinite(value):
             return
         cached = self._cache
-        if cached is None or cached[0] != ts or cached[1] != value:
+        if cached is None:
             cached = self._combine(ts, value)
-        _, _, surprise, _, _, _, persistence, seen, statistics = cached
+        cached_ts, cached_value, surprise, _, _, _, _, persistence, seen, statistics = cached
+        if cached_ts != ts or cached_value != value:  # `score` judged another point last
+            _, _, surprise, _, _, _, _, persistence, seen, statistics = self._combine(ts, value)
         self._track_reports(self._damped(surprise))
         self._track_alerts(surprise)
         warm = self._warm
@@ -302,7 +280,8 @@ class MetricEnsemble:
                 for component in self.components.values():
                     component.absorb(ts, seen, None)
             else:
-                for component, statistic in zip(self._members[2], statistics, strict=True):
+                _, _, ordered, _ = self._members
+                for component, statistic in zip(ordered, statistics, strict=True):
                     component.absorb(ts, seen, statistic)
         if self.mode == UNKNOWN:
             self._probe(value)

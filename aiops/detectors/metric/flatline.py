@@ -19,7 +19,8 @@ from typing import ClassVar
 
 from aiops.detectors.metric.calibrated import CalibratedDetector, Judgement
 
-_REL_TOLERANCE = 1e-9
+REPEAT_TOLERANCE = 1e-9
+"""A point repeats the previous value when they differ by at most this share of the larger (at least 1)."""
 
 
 class FlatLineDetector(CalibratedDetector):
@@ -29,6 +30,7 @@ class FlatLineDetector(CalibratedDetector):
     state_fields: ClassVar[tuple[str, ...]] = ("previous", "run", "longest_run", "repeat_rate")
     uses_tail: ClassVar[bool] = False
     lazy_statistic: ClassVar[bool] = True
+    describes_shape: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -57,7 +59,7 @@ class FlatLineDetector(CalibratedDetector):
             largest = abs(previous)
         if largest < 1.0:
             largest = 1.0
-        return abs(value - previous) <= _REL_TOLERANCE * largest
+        return abs(value - previous) <= REPEAT_TOLERANCE * largest
 
     def judge(self, ts: float, value: float) -> Judgement:
         if not self._repeats(value):

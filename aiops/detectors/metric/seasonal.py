@@ -286,4 +286,7 @@ class SeasonalDetector(CalibratedDetector):
                 f"seasonal state has {len(snapshot['state']['week'])} weekly blocks, not {self.week_buckets}"
             )
         super().load(snapshot)
+
+    def refresh_derived(self) -> None:
+        super().refresh_derived()
         self.weekly = self._weekly_fits()

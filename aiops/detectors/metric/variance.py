@@ -27,6 +27,7 @@ class VarianceDetector(CalibratedDetector):
     name: str = "variance"
     state_fields: ClassVar[tuple[str, ...]] = ("previous", "short", "long")
     lazy_statistic: ClassVar[bool] = True
+    describes_shape: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -7,10 +7,10 @@ all of the batch's metric samples at once and queues each verdict on its series;
 then just takes it and `learn` drops it. The bank takes the batch's first round (one point per series) and
 as many further rounds as pays (`_bank_rounds`: a round has a fixed numpy cost of ~45 scalar points); a
 series' points after those (a catch-up batch of a few series with many points each) go through the
-scalar ensemble filled from and written back to the bank. Series not live yet get their
-detector ready in advance (`make` hands it out when the tracker admits that key, read through
-`key_source`). Whatever was not prescored (a series evicted and readmitted within the batch, a caller that
-never prescores) is scored and learnt on the spot by the scalar ensemble: same results, slower.
+scalar ensemble filled from and written back to the bank. Series not live yet get their detector
+ready in advance (`make_for(key)` hands it out when the tracker admits that key). Whatever was not
+prescored (a series evicted and readmitted within the batch, a caller that never prescores) is scored and
+learnt on the spot by the scalar ensemble: same results, slower.
 Verdicts are the scalar ensemble's, point for point (see `ensemble_bank.py`). A series' bank index is
 released when its detector is dropped (eviction, `forget`). One difference from the scalar path: a
 prescored sample that the tracker never sees (the stage failed on that event before the tracker ran) has
@@ -106,17 +106,17 @@ class BankedEnsembles:
 
     def __init__(self, **params: Any) -> None:
         self.bank = EnsembleBank(**params)
-        self.key_source: Callable[[], str] | None = None
-        """The key of the series the tracker is admitting when it calls `make` (its `last_key`)."""
         self._pending: dict[str, BankedSeries] = {}
+        """Detectors `prescore` made for series not live yet, by key, until the tracker admits them."""
 
     def make(self) -> SeriesDetector:
-        """A detector for the series being admitted: the one prescored for its key, else a fresh one."""
-        if self.key_source is not None:
-            pending = self._pending.pop(self.key_source(), None)
-            if pending is not None:
-                return pending
+        """A fresh detector."""
         return BankedSeries(self, self.bank.allocate())
+
+    def make_for(self, key: str) -> SeriesDetector:
+        """The detector of series `key` being admitted: the one `prescore` made for it, else a fresh one."""
+        pending = self._pending.pop(key, None)
+        return pending if pending is not None else self.make()
 
     def restore(self, state: dict[str, Any]) -> SeriesDetector:
         """A detector whose state is `state` (a `MetricEnsemble` snapshot)."""

@@ -15,8 +15,8 @@ Equality with the scalar path: every formula, operation order and NaN-aware comp
 one, so verdicts are the same and floats agree within 1e-9 relative on any CPU, bit for bit where numpy's
 elementwise `log`, `log1p`, `log10` and `power` round like the C library's (not on AVX-512, where they
 differ by about one ulp); the contract is in docs/ARCHITECTURE.md and tests/unit/test_ensemble_bank.py.
-It supports the member set `build_components()` makes (checked at construction) and keeps no global
-state; it does no I/O.
+It supports the member set `build_components()` makes (construction raises TypeError otherwise;
+`registry.unsupported_members` says so beforehand) and keeps no global state; it does no I/O.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from aiops.detectors.metric.bank.layout import Array, Index, Layout, Mask, TailColumns, where
-from aiops.detectors.metric.bank.members import MEMBER_COLUMNS, MemberColumns
+from aiops.detectors.metric.bank.members import MemberColumns
+from aiops.detectors.metric.bank.registry import member_columns
 from aiops.detectors.metric.bank.scores import MODES, BankScores, empty_scores
 from aiops.detectors.metric.ensemble import DEFAULT_THRESHOLD, MetricEnsemble
 from aiops.detectors.metric.tail import MAX_SURPRISE, score_to_surprise
@@ -51,14 +52,13 @@ class EnsembleBank:
         layout = Layout()
         self.rows = {name: layout.add(name, 0.0) for name in _ENSEMBLE_FIELDS}
         self.persistence_tail = TailColumns(layout, "persistence_tail", self._prototype.persistence_tail)
-        self.members: list[MemberColumns] = []
-        for label, component in self._prototype.components.items():
-            kind = MEMBER_COLUMNS.get(type(component).__name__)
-            if kind is None or type(component).__module__.split(".")[:2] != ["aiops", "detectors"]:
-                raise TypeError(f"no vectorised counterpart of ensemble member {label}: {type(component)!r}")
-            self.members.append(kind(layout, label, component))
+        self.members: list[MemberColumns[Any]] = [
+            member_columns(layout, label, component) for label, component in self._prototype.components.items()
+        ]
         self.layout = layout
         self.labels = ("", *(member.label for member in self.members), "sustained")
+        self.shapes = (False, *(member.describes_shape for member in self.members), False)
+        """By source code (as `labels`): the source measures the series' shape (`PointScore.shape`)."""
         self.alert_surprise = score_to_surprise(threshold)
         self.size = 0
         self._free: list[int] = []
@@ -101,7 +101,7 @@ class EnsembleBank:
         series, ts, values = np.asarray(series, np.intp), np.asarray(ts, np.float64), np.asarray(values, np.float64)
         if series.size and (series.min() < 0 or series.max() >= self.size):
             raise IndexError("series index out of range")
-        out = empty_scores(series.size, self.labels)
+        out = empty_scores(series.size, self.labels, self.shapes)
         finite = np.isfinite(values)
         with np.errstate(all="ignore"):
             for positions in _rounds(series):
@@ -152,7 +152,7 @@ class EnsembleBank:
         return where(counter, rate, values), ~counter | (block[self.rows["has_previous"]] != 0)
 
     @staticmethod
-    def _judge(member: MemberColumns, block: Array, series: Index, ts: Array, seen: Array) -> Judgement:
+    def _judge(member: MemberColumns[Any], block: Array, series: Index, ts: Array, seen: Array) -> Judgement:
         """(statistic, centre, spread, member warm, member started) against the state before the point."""
         statistic, centre, spread = member.judge(block, series, ts, seen)
         started = block[member.count] > 0

@@ -12,20 +12,21 @@ as `min` does; so it matches the scalar mixin bit for bit, NaN included. A membe
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from aiops.detectors.metric.bank.layout import Array, Column, Index, Layout, Mask, where
+from aiops.detectors.metric.calibrated import CalibratedDetector
+from aiops.detectors.metric.confirm import HeldStatistic
 
 
 class HeldColumns:
     """A member's confirmation state over a block: rows `recent_count` and `held`, plus the `recent` array."""
 
-    def __init__(self, layout: Layout, label: str, component: Any) -> None:
-        self.kept = max(int(getattr(component, "confirm_points", 1)) - 1, 0)
+    def __init__(self, layout: Layout, label: str, component: CalibratedDetector) -> None:
+        self.kept = max(component.confirm_points - 1, 0) if isinstance(component, HeldStatistic) else 0
         self.count = layout.add(f"{label}.recent_count", 0.0)
-        self.held = layout.add(f"{label}.held", getattr(component, "held", math.inf))
+        self.held = layout.add(f"{label}.held", component.held if isinstance(component, HeldStatistic) else math.inf)
         self.recent: Array = np.zeros((0, self.kept))
 
     def grow(self, capacity: int) -> None:
@@ -69,18 +70,21 @@ class HeldColumns:
         recent: list[float] = self.recent[series, : int(column[self.count])].tolist()
         return recent
 
-    def export(self, series: int, column: Array, component: Any) -> None:
+    def export(self, series: int, column: Array, component: CalibratedDetector) -> None:
         """Write one series' confirmation state into a scalar member (when it has confirmation)."""
-        if hasattr(component, "recent"):
+        if isinstance(component, HeldStatistic):
             component.recent = self.recent_of(series, column)
             component.held = float(column[self.held])
 
-    def load(self, series: int, column: Array, component: Any) -> None:
+    def load(self, series: int, column: Array, component: CalibratedDetector) -> None:
         """Read one series' confirmation state from a scalar member (none when it has no confirmation)."""
-        recent = list(getattr(component, "recent", []))
+        recent: list[float] = []
+        held = math.inf
+        if isinstance(component, HeldStatistic):
+            recent, held = list(component.recent), component.held
         if len(recent) > self.kept:
             raise ValueError(f"member state holds {len(recent)} recent statistics, the bank {self.kept}")
         if self.kept and series >= 0:  # series -1: the bank's fresh template column, no array row
             self.recent[series, : len(recent)] = recent
         column[self.count] = len(recent)
-        column[self.held] = getattr(component, "held", math.inf)
+        column[self.held] = held

@@ -1,8 +1,9 @@
 """What `EnsembleBank.process` returns: per point of a micro-batch, the parts of `MetricEnsemble.score`.
 
 `BankScores` holds numpy columns (score, undamped, warm, expected/lower/upper with masks saying None,
-surprise, source and mode for the detail text) and builds the scalar ensemble's very `PointScore` for one
-point (`point`) or all (`points`, one pass over Python lists). It computes nothing itself.
+surprise, source and mode for the detail text and the shape flag) and builds the scalar ensemble's very
+`PointScore` for one point (`point`) or all (`points`, one pass over Python lists). It computes nothing
+itself.
 """
 
 from __future__ import annotations
@@ -11,14 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aiops.detectors.base import NON_FINITE_DETAIL, PointScore
+from aiops.detectors.base import NON_FINITE_DETAIL, PointScore, point_score
 from aiops.detectors.metric.bank.layout import Array, Index, Mask
-from aiops.detectors.metric.ensemble import (  # _point_score: the ensemble's fast `PointScore` maker, same objects
-    COUNTER,
-    GAUGE,
-    UNKNOWN,
-    _point_score,
-)
+from aiops.detectors.metric.ensemble import COUNTER, GAUGE, UNKNOWN
 
 MODES = (UNKNOWN, GAUGE, COUNTER)
 """Mode names by their code in the bank's state."""
@@ -42,6 +38,8 @@ class BankScores:
     mode: Index
     labels: tuple[str, ...]
     """Source names by code (0: none)."""
+    shapes: tuple[bool, ...]
+    """By source code: that source measures the series' shape (`PointScore.shape`)."""
     ignored: Mask
     """The value was NaN/inf: not scored nor learnt (`non_finite_point`)."""
 
@@ -54,19 +52,20 @@ class BankScores:
         """The `PointScore` the scalar ensemble gives this point."""
         expected = float(self.expected[point]) if self.has_expected[point] else None
         band = self.has_band[point]
-        return PointScore(
-            score=float(self.score[point]),
-            expected=expected,
-            lower=float(self.lower[point]) if band else None,
-            upper=float(self.upper[point]) if band else None,
-            warm=bool(self.warm[point]),
-            detail=self.detail(point),
-            undamped=float(self.undamped[point]) if self.has_undamped[point] else None,
+        return point_score(
+            float(self.score[point]),
+            expected,
+            float(self.lower[point]) if band else None,
+            float(self.upper[point]) if band else None,
+            bool(self.warm[point]),
+            self.detail(point),
+            float(self.undamped[point]) if self.has_undamped[point] else None,
+            self.shapes[self.source[point]],
         )
 
     def points(self) -> list[PointScore]:
         """Every point's `PointScore`, as `point` gives it, built in one pass over Python lists (faster)."""
-        labels, make = self.labels, _point_score
+        labels, shapes, make = self.labels, self.shapes, point_score
         columns = (
             self.score, self.expected, self.has_expected, self.lower, self.upper, self.has_band, self.warm,
             self.source, self.surprise, self.mode, self.undamped, self.has_undamped, self.ignored,
@@ -80,16 +79,17 @@ class BankScores:
                 expected = None
             if not band:
                 lower = upper = None
-            append(make(score, expected, lower, upper, warm, detail, undamped if damped else None))
+            append(make(score, expected, lower, upper, warm, detail, undamped if damped else None, shapes[source]))
         return points
 
 
-def empty_scores(size: int, labels: tuple[str, ...]) -> BankScores:
+def empty_scores(size: int, labels: tuple[str, ...], shapes: tuple[bool, ...]) -> BankScores:
     """Zeroed scores of `size` points, for `EnsembleBank.process` to fill."""
     floats = [np.zeros(size) for _ in range(6)]
     masks = [np.zeros(size, bool) for _ in range(4)]
     return BankScores(
         score=floats[0], undamped=floats[1], has_undamped=masks[0], warm=masks[1], expected=floats[2],
         has_expected=masks[2], lower=floats[3], upper=floats[4], has_band=masks[3], surprise=floats[5],
-        source=np.zeros(size, np.intp), mode=np.zeros(size, np.intp), labels=labels, ignored=np.zeros(size, bool),
+        source=np.zeros(size, np.intp), mode=np.zeros(size, np.intp), labels=labels, shapes=shapes,
+        ignored=np.zeros(size, bool),
     )  # fmt: skip
