@@ -6,21 +6,12 @@ next sample is overdue: nothing for `factor` times that gap, and at least `min_s
 series is judged only after `min_points` samples (a new or one-off series is never "missing").
 
 Telling a series that stopped from the input that paused: a series is only suspected once some other
-sample beyond its deadline has been seen (if every series went quiet, the input stopped, not the series;
-the watermark may still move on wall time), and reported only when the watermark also passes the newest
-event time seen when it was suspected, without a sample from it in between. So a jump in the input's
-event time (a replay after a pause: every series shows a gap, and their next samples follow at once) does
-not make every series "missing". A silent series is reported again every `refresh_seconds` of event time
-(so correlation keeps the member alive) until it reports again, which ends the silence.
-
-Deadlines live in a heap with lazy invalidation (one entry per series, re-queued when popped early; an
-entry carries a ticket, so one left behind by a forgotten or replaced record is dropped, never adopted), so
-`advance` costs O(log n) per series whose deadline passed, not O(live series). A series whose deadline came
-much nearer than its entry (its usual gap shrank after a long one, or a silence ended) is re-queued once the
-distance halved: found at most one allowed silence late, with O(log) stale entries. A series overdue while
-the input paused waits in a second heap until the input's newest event time passes its deadline. Memory:
-one small record and about one heap entry per series. It does not build signals (the episode tracker
-does) nor evict series.
+sample beyond its deadline has been seen (if every series went quiet, the input stopped, not the series),
+and reported only when the watermark also passes the newest event time seen when it was suspected,
+without a sample from it in between; so a jump in the input's event time does not make every series
+"missing". A silent series is reported again every `refresh_seconds` of event time (so correlation keeps
+the member alive) until it reports again. Deadlines sit in heaps: `advance` costs O(log n) per overdue
+series (`SilenceWatch`). It does not build signals (the episode tracker does) nor evict series.
 """
 
 from __future__ import annotations
@@ -64,7 +55,20 @@ class Silence:
 
 
 class SilenceWatch:
-    """Per-series cadence and overdue detection driven by the watermark."""
+    """Per-series cadence and overdue detection driven by the watermark.
+
+    Deadlines live in a heap with lazy invalidation (one entry per series, re-queued when popped early; an entry
+    carries a ticket, so one left behind by a forgotten or replaced record is dropped, never adopted), so
+    `advance` costs O(log n) per series whose deadline passed, not O(live series). A series whose deadline came
+    much nearer than its entry (its usual gap shrank after a long one, or a silence ended) is re-queued once the
+    distance halved: found at most one allowed silence late, with O(log) stale entries. A series overdue while
+    the input paused waits in a second heap until the input's newest event time passes its deadline. Memory: one
+    small record and about one heap entry per series.
+
+    Why suspicion first: if every series went quiet, the input stopped, not the series (the watermark may
+    still move on wall time); and after a jump in the input's event time (a replay after a pause) every
+    series shows a gap, but their next samples follow at once.
+    """
 
     def __init__(
         self,

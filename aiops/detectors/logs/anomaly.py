@@ -1,29 +1,15 @@
 """Log anomaly detector: template-aware signals on event time (implements `LogDetector`).
 
 Every line is mined into a template (`aiops.logmining.TemplateMiner`) and counted per service and per
-(service, template) in tumbling event-time windows of `window_seconds`. Four kinds of anomaly episodes:
-
-- ``log_new_template``: a (service, template) never seen before, after the service's warm-up, on a line at
-  or above `new_template_level`; fires on that line.
-- ``log_keyword``: a line containing one of `keywords` (case-insensitive: panic, out of memory...); fires
-  on that line, one episode per (service, template).
-- ``log_template_spike`` / ``log_template_drop``: at a window close, a template's count is above
-  `rate_ratio` x its EWMA baseline (and at least `min_rate_count`), or it is zero although the baseline is
-  at least `min_rate_count`; needs `warmup_windows` windows of history for that template.
-- ``log_error_burst``: at a window close, the service's lines at or above `error_level` reach `min_errors`
-  and exceed `ratio_over_baseline` x their EWMA baseline.
-
-Each episode emits one ``firing`` Signal at its start and one ``resolved`` Signal at the close of the first
-window in which it is no longer anomalous (for line-triggered kinds: the first window close at least
-`quiet_seconds` after the last such line).
-Fingerprint = service | signal | template id | start of the window the episode started in. Evidence holds
-the template, counts vs baseline and up to `max_samples` sample lines with secrets masked. Each line counts
-in its own window; windows close on `advance(now)` (the stream drives it with the event-time watermark, so
-lines arriving out of order within the allowed lateness count exactly; later ones count in the oldest open
-window), or on `observe` too with `advance_on_observe` (in-order replays). Only `event.ts` is used as time; memory
-is bounded by `max_keys` (least recently seen keys are dropped). It does not correlate or deduplicate
-across services (correlation does). `snapshot()`/`restore()` carry all state (templates, open windows'
-counts, baselines, episodes) across a restart as versioned JSON; storing it is the runtime's job.
+(service, template) in tumbling event-time windows of `window_seconds`. Anomaly episodes of four kinds:
+``log_new_template`` (a template new to the service, after its warm-up, at or above `new_template_level`),
+``log_keyword`` (a line containing one of `keywords`), ``log_template_spike`` / ``log_template_drop`` (at
+a window close, a template's count far above, or zero against, its EWMA baseline) and ``log_error_burst``
+(at a window close, the service's error lines reach `min_errors` and exceed `ratio_over_baseline` x their
+baseline). Each episode emits one ``firing`` signal at its start and one ``resolved`` once it is no longer
+anomalous; exact rules, fingerprints, evidence, windows and snapshots: `LogAnomalyDetector`. Only
+`event.ts` is used as time; memory is bounded by `max_keys`. It does not correlate or deduplicate across
+services (correlation does); storing snapshots is the runtime's job.
 """
 
 from __future__ import annotations
@@ -87,7 +73,29 @@ class _Counter:
 
 
 class LogAnomalyDetector:
-    """Template-aware log anomaly detector; see the module docstring for the signals it emits."""
+    """Template-aware log anomaly detector.
+
+    - ``log_new_template``: a (service, template) never seen before, after the service's warm-up, on a line
+      at or above `new_template_level`; fires on that line.
+    - ``log_keyword``: a line containing one of `keywords` (case-insensitive: panic, out of memory...);
+      fires on that line, one episode per (service, template).
+    - ``log_template_spike`` / ``log_template_drop``: at a window close, a template's count is above
+      `rate_ratio` x its EWMA baseline (and at least `min_rate_count`), or it is zero although the baseline
+      is at least `min_rate_count`; needs `warmup_windows` windows of history for that template.
+    - ``log_error_burst``: at a window close, the service's lines at or above `error_level` reach
+      `min_errors` and exceed `ratio_over_baseline` x their EWMA baseline.
+
+    Each episode emits one ``firing`` Signal at its start and one ``resolved`` Signal at the close of the
+    first window in which it is no longer anomalous (for line-triggered kinds: the first window close at
+    least `quiet_seconds` after the last such line). Fingerprint = service | signal | template id | start of
+    the window the episode started in. Evidence holds the template, counts vs baseline and up to
+    `max_samples` sample lines with secrets masked. Each line counts in its own window; windows close on
+    `advance(now)` (the stream drives it with the event-time watermark, so lines arriving out of order
+    within the allowed lateness count exactly; later ones count in the oldest open window), or on `observe`
+    too with `advance_on_observe` (in-order replays). The least recently seen keys are dropped beyond
+    `max_keys`. `snapshot()`/`restore()` carry all state (templates, open windows' counts, baselines,
+    episodes) across a restart as versioned JSON.
+    """
 
     def __init__(
         self,

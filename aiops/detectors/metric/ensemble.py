@@ -3,24 +3,15 @@
 `MetricEnsemble` implements `SeriesDetector` for one metric series. It
 1. probes the first points to tell a monotone counter from a gauge and, for counters, scores the rate
    per second (a counter reset counts as a restart from zero, not as an anomaly);
-2. runs the fast and slow level, variance, drift, daily-seasonal and flat-line detectors and combines
-   their calibrated tail probabilities with a Bonferroni minimum (p = k * min p_i over the k warm ones),
-   plus a "sustained" term: the tail probability of an EW mean of the best surprise, which catches
-   moderate but persistent deviations (like HTM's anomaly likelihood);
-3. reports novelty within an alert episode: while points keep reaching `threshold` (and for
-   `cooldown_points` after the last one), a point is reported with its surprise minus the episode's peak
-   surprise, so one incident is one alert rather than a burst, yet a clearly worse one still alerts;
-4. rate-limits reports: for `refractory_points` after a reported alert, a point is reported with its
-   (episode-damped) surprise minus that alert's, so separate bursts close together (a flapping series)
-   page once, while something clearly worse than the last page still does.
-A verdict decided by a shape member (flat line, variance) is a `ShapeScore`. The detection stage builds
-it from the config (`detectors.stage`), evaluations through `default_metric_detector`. No global state, no I/O.
-
-It runs once per metric sample, so the per-point path is written for CPython: `score` evaluates every
-ready member once (`judge`, with `PeaksOverThreshold.surprise` inlined) and caches the result
-(`Evaluation`) with the members' statistics, which `learn` of the same (ts, value) hands back to them
-(`absorb`); `warm` is cached between learns. Scores, snapshots and their format are bit-identical to the straightforward
-version (tests/unit/test_ensemble_regression.py).
+2. runs its members (`build_components`: the fast and slow level `spike` and `shift`, `variance`, `drift`,
+   `seasonal` with its weekly correction, `flatline`) and takes the largest calibrated surprise among the
+   k warm ones and a "sustained" term (the tail of an EW mean of the best surprise, which catches moderate
+   but persistent deviations), Bonferroni-corrected over those k + 1: p = (k + 1) x min p;
+3. damps repeats: within an alert episode and for a while after a reported alert, a point counts only by
+   how much it exceeds the episode's peak or the last report (details: `MetricEnsemble`).
+A verdict decided by a shape member (flat line, variance) is a `ShapeScore`. With `detection.metric.detector:
+ensemble` the stream runs it vectorised over many series (`metric/bank/`: same verdicts and snapshots)
+unless the bank cannot run its members; replay and evaluations run it point by point. No global state, no I/O.
 """
 
 # ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
@@ -117,7 +108,21 @@ def build_components() -> dict[str, CalibratedDetector]:
 
 
 class MetricEnsemble:
-    """Calibrated ensemble of univariate detectors with counter handling and repeat damping."""
+    """Calibrated ensemble of univariate detectors with counter handling and repeat damping.
+
+    Damping: while points keep reaching `threshold` (and for `cooldown_points` after the last one), a point
+    is reported with its surprise minus the episode's peak surprise, so one incident is one alert rather
+    than a burst, yet a clearly worse one still alerts; for `refractory_points` after a reported alert, a
+    point is reported with its (episode-damped) surprise minus that alert's, so separate bursts close
+    together (a flapping series) page once, while something clearly worse than the last page still does.
+    The sustained term works like HTM's anomaly likelihood.
+
+    It runs once per metric sample, so the per-point path is written for CPython: `score` evaluates every
+    ready member once (`judge`, with `PeaksOverThreshold.surprise` inlined) and caches the result
+    (`Evaluation`) with the members' statistics, which `learn` of the same (ts, value) hands back to them
+    (`absorb`); `warm` is cached between learns. Scores, snapshots and their format are bit-identical to the
+    straightforward version (tests/unit/test_ensemble_regression.py).
+    """
 
     name = "metric_ensemble"
 
@@ -373,7 +378,8 @@ class MetricEnsemble:
 
 
 def default_metric_detector(config: Any = None) -> SeriesDetector:
-    """Per-series detector for the stream; reads `threshold` from a `MetricDetectorConfig` if given."""
+    """A fresh `MetricEnsemble` for evaluations (the stream builds its own in `detectors.stage`); reads
+    `threshold`, `cooldown_points` and `counter_probe_points` from a `MetricDetectorConfig` if given."""
     threshold = float(getattr(config, "threshold", DEFAULT_THRESHOLD))
     params = {
         name: getattr(config, name) for name in ("cooldown_points", "counter_probe_points") if hasattr(config, name)

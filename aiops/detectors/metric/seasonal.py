@@ -5,16 +5,12 @@ de-levelled value per bucket plus a fast EW level offset, and scores the robust 
 ``value - (profile[bucket] + offset)`` through the peaks-over-threshold tail. It only scores after a full
 period has been seen and once `buckets` points have landed in a bucket visited before (on 30-min or
 hourly series each bucket's first visit fits the profile exactly, so without that wait the scale and
-the tail were fitted on zero residuals and the member never fired again).
+the tail would be fitted on zero residuals and the member would never fire).
 
-Weekly seasonality is a correction on top, turned on only where the data shows it: per time-of-week
-block (`week_buckets`, 7 days x 3 hours by default) the mean of the daily model's residuals, folded in
-once per finished visit (so it only holds earlier weeks). Two out-of-sample errors are tracked: the
-daily residual against the weekly correction, and against the same correction averaged over the days
-of the week (what a correction without day-of-week knows). After two weeks of it (from the first point,
-or from restoring a snapshot taken before it existed), while the first is at most
-`weekly_gain` of the second, the weekly correction joins the expected value (a weekend dip stops looking
-unusual and the band tightens). A series without a weekly pattern never turns it on. Memory: one float
+Weekly seasonality is a correction on top, per time-of-week block (`week_buckets`, 7 days x 3 hours by
+default), turned on only while it predicts the daily model's residuals clearly better than a correction
+without day-of-week knowledge (`weekly_gain`; how: `SeasonalDetector`): a weekend dip stops looking
+unusual and the band tightens. A series without a weekly pattern never turns it on. Memory: one float
 per daily bucket and two per weekly block. It does not detect other periods.
 """
 
@@ -47,7 +43,15 @@ _ADDED_FIELDS = {  # state fields added after the first snapshots, with the valu
 
 
 class SeasonalDetector(CalibratedDetector):
-    """Robust z of the value against a per-bucket seasonal profile plus level offset (and weekly correction)."""
+    """Robust z of the value against a per-bucket seasonal profile plus level offset (and weekly correction).
+
+    The weekly correction is, per time-of-week block, the mean of the daily model's residuals, folded in
+    once per finished visit (so it only holds earlier weeks). Two out-of-sample errors are tracked: the
+    daily residual against the weekly correction, and against the same correction averaged over the days
+    of the week (what a correction without day-of-week knows). After two weeks of it (from the first point,
+    or from restoring a snapshot taken before it existed), while the first is at most `weekly_gain` of the
+    second, the weekly correction joins the expected value.
+    """
 
     name: str = "seasonal"
     state_fields: ClassVar[tuple[str, ...]] = (

@@ -4,21 +4,10 @@
 the estimated probability of a value at least that large under the series' own recent behaviour. It fits
 an exponential tail (generalised Pareto with shape 0) above a high quantile, as in SPOT (Siffer et al.,
 KDD 2017): an initial batch sets the quantile and the mean excess, then both adapt online with capped
-updates so that anomalies do not inflate the tail. With `log_scale` the tail is fitted to
-``log1p(statistic)`` (more conservative, for Pareto-like statistics); with `auto_log_cv` the choice is
-made per series when the initial batch is fitted: log scale when the excesses over the batch's 90th
-percentile vary more than an exponential tail's would (coefficient of variation above `auto_log_cv`, 1.0
-for an exponential), so a bursty series' recurring spikes stop scoring as extreme. With `fit_fraction`
-(for strongly autocorrelated statistics, whose batch top 2% are a few neighbouring points of one
-excursion) the batch fit also estimates the exponential tail on that wider upper share and keeps the
-larger mean excess and the larger of the two quantiles (the wide one extrapolated to `tail_fraction`).
-This is what makes one threshold work across series with very different noise shapes. It holds O(1)
-state after the initial batch; it does not look at values, timestamps or seasonality (the detectors that
-feed it do).
-
-Both `surprise` and `learn` run once per point per detector, so they are written with local variables
-and explicit comparisons instead of `min`/`max` calls (same results, NaN included: ``max(a, b)`` keeps
-`a` unless ``b > a``). Hyper-parameters are fixed at construction.
+updates so that anomalies do not inflate the tail. Options for heavy-tailed (`log_scale`, `auto_log_cv`)
+and strongly autocorrelated (`fit_fraction`) statistics: `PeaksOverThreshold`. This is what makes one
+threshold work across series with very different noise shapes. It holds O(1) state after the initial
+batch; it does not look at values, timestamps or seasonality (the detectors that feed it do).
 """
 
 # ruff: noqa: PLR1730  # hot path: explicit comparisons instead of min()/max() calls, same results incl. NaN
@@ -51,7 +40,21 @@ def score_to_surprise(score: float) -> float:
 
 
 class PeaksOverThreshold:
-    """Online exponential-tail model of a non-negative statistic; O(1) per point after `init_points`."""
+    """Online exponential-tail model of a non-negative statistic; O(1) per point after `init_points`.
+
+    With `log_scale` the tail is fitted to ``log1p(statistic)`` (more conservative, for Pareto-like
+    statistics); with `auto_log_cv` the choice is made per series when the initial batch is fitted: log
+    scale when the excesses over the batch's 90th percentile vary more than an exponential tail's would
+    (coefficient of variation above `auto_log_cv`, 1.0 for an exponential), so a bursty series' recurring
+    spikes stop scoring as extreme. With `fit_fraction` (for strongly autocorrelated statistics, whose
+    batch top 2% are a few neighbouring points of one excursion) the batch fit also estimates the
+    exponential tail on that wider upper share and keeps the larger mean excess and the larger of the two
+    quantiles (the wide one extrapolated to `tail_fraction`).
+
+    Both `surprise` and `learn` run once per point per detector, so they are written with local variables
+    and explicit comparisons instead of `min`/`max` calls (same results, NaN included: ``max(a, b)`` keeps
+    `a` unless ``b > a``). Hyper-parameters are fixed at construction.
+    """
 
     __slots__ = (
         "_keep",

@@ -1,27 +1,15 @@
 """Multivariate anomalies per entity: an IsolationForest over the entity's metric vector per time step.
 
-Entity: the host, or the service when the event has no host. `EntityVectorizer` makes one vector per
-event-time step (`step_seconds` buckets, last value per metric, carry-forward of a missing metric for up to
-`max_carry_steps` then NaN, new metric names append a column, at most `max_metrics`); steps without samples
-make no vector. `MultivariateDetector` keeps per entity a bounded float32 ring buffer of the last `window`
-vectors and a forest refitted on it every `refit_every` new vectors once `min_fit` are held (fits queued,
-at most `max_fits_per_advance` per call). The forest sees each metric twice: robust z vs the window and
-conditional z given the other metrics (from the window's ridge-regularised inverse covariance), because
-axis-parallel isolation trees barely see correlation breaks on raw values.
-Cost model: `advance(now)` closes the steps ended by `now` and scores every pending vector in ONE
-`score_samples` call per fitted entity; a call costs c0 + c1 * rows (c0 ~ 30 ms for 100 trees, c1 ~ 15 us
-on the dev box, see bench/multivariate.py), so a vector costs c0 / batch + c1 and one core serves about
-interval / c0 entities; `score_interval_seconds` (batch = interval / step) trades latency for throughput.
-Calibration: p = tail probability of the raw score (-score_samples) among the training window's own scores
-(empirical CDF after trimming the top `contamination` share, exponential tail past the top decile), times
-exp(-distance beyond the training envelope in z units) because trees cannot split outside the range they
-were grown on; score = 1 - p, so one threshold serves every entity (in-sample reference: slightly optimistic).
-Explanation, for anomalous vectors only (O(d^2)): a metric's share of max(|marginal z|, |conditional z|).
-Episodes as in `episodes.tracker` (`min_anomalous_points` fire at onset, `end_after_normal` resolve,
-`refresh_seconds` re-send). Snapshots (whole detector, or one entity with `export_entity`, which the worker
-writes per entity) hold vectorizers, windows (zlib-compressed float32) and episodes but no model: a restored entity
-is refitted from its window (seeded by seed, entity, fit number) on the next advances, so its model may
-include up to `refit_every` newer vectors than the lost one. Pure: no I/O, no clock; no univariate series.
+Entity: the host, or the service when the event has no host; its samples become one vector per event-time
+step (`model.EntityVectorizer`). `MultivariateDetector` keeps per entity a bounded window of recent vectors
+and a forest refitted on it (`model.fit_model`), scores each entity's pending vectors in one call per
+`advance` (a call costs far more than a row), calibrates the raw score into a tail probability so one
+threshold serves every entity, and names the metrics that contributed. The forest sees each metric twice,
+as a robust z vs the window and a conditional z given the other metrics, because axis-parallel isolation
+trees barely see correlation breaks on raw values. Episodes as in `episodes.tracker`. Snapshots hold
+vectorizers, windows and episodes but no model: a restored entity is refitted from its window. Cost
+model, calibration and snapshot details: `MultivariateDetector`. Pure: no I/O, no clock; no univariate
+series.
 """
 
 from __future__ import annotations
@@ -80,7 +68,34 @@ class _Entity:
 
 
 class MultivariateDetector:
-    """Per-entity IsolationForest over metric vectors; emits one firing/resolved pair per episode."""
+    """Per-entity IsolationForest over metric vectors; emits one firing/resolved pair per episode.
+
+    Vectors: `step_seconds` buckets, last value per metric, carry-forward of a missing metric for up to
+    `max_carry_steps` then NaN, new metric names append a column, at most `max_metrics`; steps without
+    samples make no vector. Per entity a float32 ring buffer of the last `window` vectors and a forest
+    refitted on it every `refit_every` new vectors once `min_fit` are held (fits queued, at most
+    `max_fits_per_advance` per call); the conditional z comes from the window's ridge-regularised inverse
+    covariance.
+
+    Cost model: `advance(now)` closes the steps ended by `now` and scores every pending vector in ONE
+    `score_samples` call per fitted entity; a call costs c0 + c1 * rows (c0 ~ 30 ms for 100 trees, c1 ~ 15
+    us on the dev box, see bench/multivariate.py), so a vector costs c0 / batch + c1 and one core serves
+    about interval / c0 entities; `score_interval_seconds` (batch = interval / step) trades latency for
+    throughput.
+
+    Calibration: p = tail probability of the raw score (-score_samples) among the training window's own
+    scores (empirical CDF after trimming the top `contamination` share, exponential tail past the top
+    decile), times exp(-distance beyond the training envelope in z units) because trees cannot split
+    outside the range they were grown on; score = 1 - p, so one threshold serves every entity (in-sample
+    reference: slightly optimistic). Explanation, for anomalous vectors only (O(d^2)): a metric's share of
+    max(|marginal z|, |conditional z|).
+
+    Episodes: `min_anomalous_points` fire at onset, `end_after_normal` resolve, `refresh_seconds` re-send.
+    Snapshots (whole detector, or one entity with `export_entity`, which the worker writes per entity) hold
+    vectorizers, windows (zlib-compressed float32) and episodes: a restored entity is refitted from its
+    window (seeded by seed, entity, fit number) on the next advances, so its model may include up to
+    `refit_every` newer vectors than the lost one.
+    """
 
     def __init__(self, step_seconds: float = 60.0, window: int = 1440, refit_every: int = 360, min_fit: int = 200,
                  contamination: float = 0.01, threshold: float = 0.9999, seed: int = 0, max_entities: int = 10_000,

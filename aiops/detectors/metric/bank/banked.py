@@ -2,19 +2,16 @@
 
 `BankedEnsembles` owns one `EnsembleBank` and hands out `BankedSeries`, one per metric series, which the
 episode tracker uses like any `MetricEnsemble` (`score`, `learn`, `snapshot`; restored from the same
-snapshot format). Before a batch of events is handed to the tracker one by one, `prescore` scores and learns
-all of the batch's metric samples at once and queues each verdict on its series; the tracker's `score`
-then just takes it and `learn` drops it. The bank takes the batch's first round (one point per series) and
-as many further rounds as pays (`_bank_rounds`: a round has a fixed numpy cost of ~45 scalar points); a
-series' points after those (a catch-up batch of a few series with many points each) go through the
-scalar ensemble filled from and written back to the bank. Series not live yet get their detector
-ready in advance (`make_for(key)` hands it out when the tracker admits that key). Whatever was not
-prescored (a series evicted and readmitted within the batch, a caller that never prescores) is scored and
-learnt on the spot by the scalar ensemble: same results, slower.
-Verdicts are the scalar ensemble's, point for point (see `ensemble_bank.py`). A series' bank index is
-released when its detector is dropped (eviction, `forget`). One difference from the scalar path: a
-prescored sample that the tracker never sees (the stage failed on that event before the tracker ran) has
-still been learnt. No I/O, no clock.
+snapshot format). Before a batch of events is handed to the tracker one by one, `prescore` scores and
+learns all of the batch's metric samples at once and queues each verdict on its series; the tracker's
+`score` then just takes it and `learn` drops it. The bank takes as many rounds as pay (`BankedEnsembles`);
+the rest, and whatever was not prescored (a series evicted and readmitted within the batch, a caller that
+never prescores), go through the scalar ensemble: same results, slower. Series not live yet get their
+detector ready in advance (`make_for(key)` hands it out when the tracker admits that key). Verdicts are
+the scalar ensemble's, point for point (see `ensemble_bank.py`). A series' bank index is released when
+its detector is dropped (eviction, `forget`). One difference from the scalar path: a prescored sample
+that the tracker never sees (the stage failed on that event before the tracker ran) has still been
+learnt. No I/O, no clock.
 """
 
 from __future__ import annotations
@@ -102,7 +99,13 @@ class BankedSeries:
 
 
 class BankedEnsembles:
-    """Factory, restorer and batch scorer of `BankedSeries` sharing one `EnsembleBank`."""
+    """Factory, restorer and batch scorer of `BankedSeries` sharing one `EnsembleBank`.
+
+    The bank takes the batch's first round (one point per series) and as many further rounds as pays
+    (`_bank_rounds`: a round has a fixed numpy cost of ~45 scalar points); a series' points after those (a
+    catch-up batch of a few series with many points each) go through the scalar ensemble filled from and
+    written back to the bank.
+    """
 
     def __init__(self, **params: Any) -> None:
         self.bank = EnsembleBank(**params)

@@ -4,18 +4,12 @@
 `[fields, series]` float64 matrix plus the seasonal profiles, and `process(series, ts, values)` scores
 then learns a micro-batch of points, as the stream delivers them, giving for every point what
 `MetricEnsemble.score` would have returned just before its `learn` (`BankScores.point` builds that very
-`PointScore`). A series may occur several times in a micro-batch: points are processed in rounds, each
-holding at most one point per series, in stream order. Rare per-series events drop to per-series code:
-a tail's initial batch fit (the scalar `PeaksOverThreshold`, see `TailColumns`), a new counter's fresh
-members, `restore(i, state)` (through `MetricEnsemble.restore`) and `snapshot(i)` (written directly, key
-for key); both use the `MetricEnsemble` snapshot format, so a series can move between the bank and the
-scalar detector. `allocate`/`release` recycle series indices.
-
-Equality with the scalar path: every formula, operation order and NaN-aware comparison is the scalar
-one, so verdicts are the same and floats agree within 1e-9 relative on any CPU, bit for bit where numpy's
-elementwise `log`, `log1p`, `log10` and `power` round like the C library's (not on AVX-512, where they
-differ by about one ulp); the contract is in docs/ARCHITECTURE.md and tests/unit/test_ensemble_bank.py.
-It supports the member set `build_components()` makes (construction raises TypeError otherwise;
+`PointScore`). Rare per-series events (tail fits, a new counter's members, snapshots) drop to per-series
+code in the `MetricEnsemble` snapshot format, so a series can move between the bank and the scalar
+detector (details: `EnsembleBank`). Equality with the scalar path: every formula, operation order and
+NaN-aware comparison is the scalar one, so verdicts are the same and floats agree within 1e-9 relative
+on any CPU (the contract: docs/ARCHITECTURE.md, tests/unit/test_ensemble_bank.py). It supports the
+member set `build_components()` makes (construction raises TypeError otherwise;
 `registry.unsupported_members` says so beforehand) and keeps no global state; it does no I/O.
 """
 
@@ -44,7 +38,16 @@ _ENSEMBLE_FIELDS = (
 
 
 class EnsembleBank:
-    """State of many `MetricEnsemble` series, scored and learnt a micro-batch at a time."""
+    """State of many `MetricEnsemble` series, scored and learnt a micro-batch at a time.
+
+    A series may occur several times in a micro-batch: points are processed in rounds, each holding at most
+    one point per series, in stream order. Rare per-series events drop to per-series code: a tail's initial
+    batch fit (the scalar `PeaksOverThreshold`, see `TailColumns`), a new counter's fresh members,
+    `restore(i, state)` (through `MetricEnsemble.restore`) and `snapshot(i)` (written directly, key for
+    key). `allocate`/`release` recycle series indices. Floats are bit for bit the scalar path's where
+    numpy's elementwise `log`, `log1p`, `log10` and `power` round like the C library's (not on AVX-512,
+    where they differ by about one ulp).
+    """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, **params: Any) -> None:
         self.params: dict[str, Any] = {"threshold": threshold, **params}
