@@ -2,7 +2,8 @@
 
 Reads the source with ast (module-level and lazy imports alike): `common` imports no other CLI module, a
 command group only `common`, `app` the groups and `common`; nothing imports `app` but the package and its
-`__main__`. Also: every CLI module stays small and says what it does in a docstring.
+`__main__`. Also: every CLI module stays small (that every module has a brief docstring,
+tests/unit/test_module_docstrings.py checks for the whole tree).
 """
 
 from __future__ import annotations
@@ -43,8 +44,7 @@ def test_cli_modules_are_layered() -> None:
         assert modules[entry] <= {"app", "main"}, f"{entry} imports {modules[entry]}"
 
 
-def test_cli_modules_are_small_and_documented() -> None:
+def test_cli_modules_are_small() -> None:
     for path in PACKAGE.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert ast.get_docstring(ast.parse(text)), f"{path.name} has no module docstring"
         assert len(text.splitlines()) <= 400, f"{path.name} is over 400 lines"
