@@ -1,15 +1,9 @@
 """Log anomaly detector: template-aware signals on event time (implements `LogDetector`).
 
-Every line is mined into a template (`aiops.logmining.TemplateMiner`) and counted per service and per
-(service, template) in tumbling event-time windows of `window_seconds`. Anomaly episodes of four kinds:
-``log_new_template`` (a template new to the service, after its warm-up, at or above `new_template_level`),
-``log_keyword`` (a line containing one of `keywords`), ``log_template_spike`` / ``log_template_drop`` (at
-a window close, a template's count far above, or zero against, its EWMA baseline) and ``log_error_burst``
-(at a window close, the service's error lines reach `min_errors` and exceed `ratio_over_baseline` x their
-baseline). Each episode emits one ``firing`` signal at its start and one ``resolved`` once it is no longer
-anomalous; exact rules, fingerprints, evidence, windows and snapshots: `LogAnomalyDetector`. Only
-`event.ts` is used as time; memory is bounded by `max_keys`. It does not correlate or deduplicate across
-services (correlation does); storing snapshots is the runtime's job.
+Lines are mined into templates (`aiops.logmining.TemplateMiner`) and counted per service and template in
+tumbling event-time windows; episodes (new template, keyword, template spike/drop, error burst) emit one
+``firing`` and one ``resolved`` signal each (rules, evidence, snapshots: `LogAnomalyDetector`). Only
+`event.ts` is time; memory is bounded by `max_keys`. No cross-service correlation; no snapshot storage.
 """
 
 from __future__ import annotations
