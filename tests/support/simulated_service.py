@@ -89,6 +89,7 @@ class SimulatedService:
         engine = build_correlator(config)
         self.stages = [CorrelationStage(engine, InMemoryStore()) for _ in self.worker._signal_partitions]
         self.incidents: list[Incident] = []
+        self.deadlettered = 0
         self._runner = asyncio.Runner()
 
     def __enter__(self) -> SimulatedService:
@@ -127,6 +128,7 @@ class SimulatedService:
 
     async def _correlate(self, outputs: list[Output]) -> None:
         for topic, key, value, partition in outputs:
+            self.deadlettered += topic == self.config.topics.deadletter
             if topic != self.config.topics.signals:
                 continue
             message = SIGNAL_MESSAGE_ADAPTER.validate_json(value)

@@ -237,3 +237,21 @@ def test_incidents_open_when_the_input_stops_resolve_as_at_the_end_of_a_replay(l
         service.idle_until_quiet()
     assert by_incident(service.incidents) == expected
     assert math.isfinite(service.worker.clock.watermark)
+
+
+def test_poison_messages_in_a_bulk_backlog_change_no_incident(
+    lines: list[bytes], replay: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Undecodable, wrongly typed and incomplete records spread through the backlog are dead-lettered; the
+    incidents are still those of the clean file's replay."""
+    poison = [b"{not json", b'{"kind": "metric"}', b'{"kind": "metric", "ts": "x", "service": "a", "name": "m",'
+              b' "value": 1}', b"\xff\xfe", b"[]"]  # fmt: skip
+    poisoned = list(lines)
+    for at, record in zip(range(len(lines) - 1, 0, -len(lines) // 7), poison * 2, strict=False):
+        poisoned.insert(at, record)
+    assert replayed(poisoned, config(1)) == replay
+    with SimulatedService(config(4), poisoned) as service:
+        deliver_in_random_batches(service, random.Random(5))
+        service.idle_until_quiet()
+    assert by_incident(service.incidents) == replay
+    assert service.deadlettered == len(poisoned) - len(lines)
