@@ -96,15 +96,15 @@ class HttpConfig(StrictModel):
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port.")
 
 
-class FaustConfig(StrictModel):
-    app_id: str = "aiops"
-    store: str = "memory://"
+class WorkersConfig(StrictModel):
+    """Consumer-group settings shared by the detection, correlation and delivery workers."""
+
+    app_id: str = Field("aiops", description="Prefixes the consumer groups and the correlation-state topic.")
     session_timeout_seconds: float = 6.0
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
-    commit_interval_seconds: float = 1.0
     stall_seconds: float = Field(
-        60.0, ge=0, description="A signals partition with unprocessed records and no progress for this long makes "
+        60.0, ge=0, description="A partition with unprocessed records and no progress for this long makes "
         "/healthz answer 503 (a stalled consumer; an orchestrator's liveness probe then restarts the worker); "
         "0 disables the check.")
     progress_poll_seconds: float = Field(5.0, gt=0, description="How often the signals end offsets are polled.")
@@ -130,7 +130,7 @@ class AiopsConfig(StrictModel):
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     delivery: DeliveryConfig = DeliveryConfig()
     http: HttpConfig = HttpConfig()
-    faust: FaustConfig = FaustConfig()
+    workers: WorkersConfig = WorkersConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")

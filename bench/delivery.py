@@ -35,7 +35,7 @@ def config(bootstrap: str, emu: EmulatedReceivers, app: str) -> AiopsConfig:
     return AiopsConfig.model_validate({
         "kafka": {"bootstrap": bootstrap},
         "topics": {"incidents": "bench.incidents", "deadletter": "bench.deadletter"},
-        "faust": {"app_id": app},
+        "workers": {"app_id": app},
         "delivery": {
             "notifications_topic": "bench.notifications", "default_receivers": ["hook"],
             "security": {"allow_loopback": True},

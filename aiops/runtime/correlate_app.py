@@ -59,7 +59,7 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
     correlator = build_correlator(config)
     cache = ScopeCache()
 
-    progress = progress or ConsumerProgress(config.faust.stall_seconds)
+    progress = progress or ConsumerProgress(config.workers.stall_seconds)
 
     async def _forget_cached_scopes(sender: Any, *args: Any, **kwargs: Any) -> None:
         cache.clear()
@@ -67,7 +67,7 @@ def create_app(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, web_p
     for signal in (app.on_partitions_revoked, app.on_partitions_assigned):
         hook: Any = signal
         hook.connect(_forget_cached_scopes)
-    _track_progress(app, topics.signals, progress, metrics, config.faust.progress_poll_seconds)
+    _track_progress(app, topics.signals, progress, metrics, config.workers.progress_poll_seconds)
 
     silences_loaded = asyncio.Event()
 
@@ -163,16 +163,16 @@ async def _emit(incidents: list[Incident], metrics: AiopsMetrics, topic: Any) ->
 
 
 def _faust_app(config: AiopsConfig, bootstrap: str, web_port: int) -> faust.App:
-    fcfg = config.faust
+    fcfg = config.workers
     app = faust.App(
         fcfg.app_id,
         broker=f"kafka://{bootstrap}",
-        store=fcfg.store,
+        store="memory://",
         topic_partitions=config.topics.signals_partitions,
         broker_session_timeout=fcfg.session_timeout_seconds,
         broker_heartbeat_interval=fcfg.heartbeat_interval_seconds,
         broker_rebalance_timeout=fcfg.rebalance_timeout_seconds,
-        broker_commit_interval=fcfg.commit_interval_seconds,
+        broker_commit_interval=1.0,
         web_enabled=False,
         web_host="127.0.0.1",
         web_port=web_port,

@@ -61,7 +61,7 @@ class DeliveryWorker:
         self.wall = wall
         self.fallback = fallback
         self.throttle = RepeatThrottle()
-        self.group_id = f"{config.faust.app_id}-deliver-{self.receiver.name}"
+        self.group_id = f"{config.workers.app_id}-deliver-{self.receiver.name}"
         self.delivered = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -73,7 +73,7 @@ class DeliveryWorker:
         return self.receiver.name
 
     async def start(self) -> None:
-        faust = self.config.faust
+        workers = self.config.workers
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
         await self._producer.start()
         self._publisher = NotificationPublisher(self._producer, self.config, self.metrics)
@@ -81,9 +81,9 @@ class DeliveryWorker:
         self._consumer = AIOKafkaConsumer(
             self.config.topics.incidents, bootstrap_servers=self.bootstrap, group_id=self.group_id,
             enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=20,
-            session_timeout_ms=int(faust.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(faust.heartbeat_interval_seconds * 1000),
-            rebalance_timeout_ms=int(faust.rebalance_timeout_seconds * 1000),
+            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
+            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
+            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
         )
         await self._consumer.start()
 

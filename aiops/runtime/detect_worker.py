@@ -118,7 +118,7 @@ class DetectionWorker:
 
     async def start(self) -> None:
         topics = self.config.topics
-        faust = self.config.faust
+        workers = self.config.workers
         specs = [TopicSpec(raw, topics.events_partitions, topics.replication_factor) for raw in self._raw_topics]
         if self.config.detection.snapshot_interval_seconds > 0:
             specs.append(TopicSpec(topics.detector_state, topics.events_partitions, topics.replication_factor,
@@ -134,9 +134,9 @@ class DetectionWorker:
             client_id=f"{self.config.kafka.client_id}-detect", enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            session_timeout_ms=int(faust.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(faust.heartbeat_interval_seconds * 1000),
-            rebalance_timeout_ms=int(faust.rebalance_timeout_seconds * 1000),
+            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
+            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
+            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
         )
         self._consumer.subscribe([topics.events, *self._raw_topics], listener=_Rebalance(self))
         await self._consumer.start()

@@ -90,7 +90,7 @@ async def replay_dead_letters(
     summary = ReplaySummary()
     consumer = AIOKafkaConsumer(
         config.topics.deadletter, bootstrap_servers=bootstrap, enable_auto_commit=False,
-        group_id=group_id or f"{config.faust.app_id}-deadletter-replay", auto_offset_reset="earliest",
+        group_id=group_id or f"{config.workers.app_id}-deadletter-replay", auto_offset_reset="earliest",
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await consumer.start()

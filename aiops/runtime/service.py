@@ -59,7 +59,7 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
         TopicSpec(t.deadletter, 1, rf),
         TopicSpec(t.decisions, t.incidents_partitions, rf),
         silences_topic_spec(config.suppression.silences_topic),
-        TopicSpec(f"{config.faust.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
+        TopicSpec(f"{config.workers.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
                   {"cleanup.policy": "compact"}),
     ]
 
@@ -134,7 +134,7 @@ def _run_worker(
 ) -> None:
     registry = CollectorRegistry()
     metrics = AiopsMetrics(registry)
-    progress = ConsumerProgress(config.faust.stall_seconds)
+    progress = ConsumerProgress(config.workers.stall_seconds)
     app = create_app(config, bootstrap, metrics, web_port=free_loopback_port(), progress=progress)
     detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
     runners: list[Runner] = [detection]
@@ -143,7 +143,7 @@ def _run_worker(
         runners.extend(extra_runners(bootstrap, config))
 
     def health() -> dict[str, Any]:
-        correlation = progress.status(time.time()) if config.faust.stall_seconds > 0 else {"ok": True}
+        correlation = progress.status(time.time()) if config.workers.stall_seconds > 0 else {"ok": True}
         return {"ok": correlation["ok"], "bootstrap": bootstrap, "batches": detection.batches,
                 "series": detection.stage.metrics.live_series, "correlation": correlation}
 

@@ -36,7 +36,7 @@ def isolated_config(prefix: str, bootstrap: str, extra: dict[str, Any] | None = 
         "ingest": {"consumer_group": f"{app}-detect", "max_message_bytes": 4096,
                    "watermark_interval_seconds": 0.2, "idle_partition_seconds": 2.0},
         "correlation": {"resolve_quiet_seconds": 0, "group_interval_seconds": 0, "allowed_lateness_seconds": 0},
-        "faust": {"app_id": app, "commit_interval_seconds": 0.5},
+        "workers": {"app_id": app},
         "http": {"port": 0},
         "logging": {"level": "INFO", "json": True},
     }

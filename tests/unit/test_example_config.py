@@ -106,7 +106,7 @@ def test_example_uses_defaults_for_plain_sections() -> None:
     data = _example_data()
     defaults = AiopsConfig().model_dump(by_alias=True)
     example_lists = {"ingest": ("raw_logs",)}  # lists default to empty; the example shows an entry instead
-    for section in ("kafka", "topics", "ingest", "detection", "correlation", "http", "faust", "logging"):
+    for section in ("kafka", "topics", "ingest", "detection", "correlation", "http", "workers", "logging"):
         shown = {k: v for k, v in data[section].items() if k not in example_lists.get(section, ())}
         expected = {k: v for k, v in defaults[section].items() if k not in example_lists.get(section, ())}
         assert shown == expected, f"{section}: example differs from the defaults"
