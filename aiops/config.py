@@ -57,6 +57,10 @@ class TopicsConfig(StrictModel):
     detector_state: str = Field(
         "aiops.detector-state", description="Compacted topic of detector snapshots, partitioned like `events`."
     )
+    correlation_state: str = Field(
+        "aiops.correlation-state",
+        description="Compacted topic of correlation state (incidents, members, scope clocks), partitioned like "
+        "`signals`; written once per batch.")
     events_partitions: int = Field(4, ge=1)
     signals_partitions: int = Field(2, ge=1)
     incidents_partitions: int = Field(2, ge=1)
@@ -77,7 +81,18 @@ class IngestConfig(StrictModel):
     raw_logs: list[RawLogTopicConfig] = Field(
         default_factory=list, description="Plain-text log topics read beside `topics.events`."
     )
-    max_message_bytes: int = Field(65536, ge=256, description="Larger messages are dead-lettered.")
+    max_message_bytes: int = Field(65536, ge=256, description="Larger messages are dead-lettered (`oversized`).")
+    max_future_seconds: float | None = Field(
+        300.0, gt=0, description="An event whose ts is more than this ahead of its record's broker timestamp is "
+        "dead-lettered (`implausible_time`): it would drag event time ahead and make every other event late. "
+        "null: no bound (the contract's [1970, 2200) still holds).")
+    max_past_seconds: float | None = Field(
+        None, gt=0, description="An event whose ts is more than this before its record's broker timestamp is "
+        "dead-lettered (`implausible_time`). null (default): no bound, so history can be backfilled; an old event "
+        "never moves event time.")
+    publish_give_up_seconds: float = Field(
+        120.0, gt=0, description="How long the detection worker retries outputs the broker fails to acknowledge "
+        "(retryable errors, with backoff) before it stops with an error (exit status 1) instead of wedging.")
     batch_max_records: int = Field(5000, ge=1)
     batch_timeout_ms: int = Field(50, ge=1)
     watermark_interval_seconds: float = Field(
@@ -116,8 +131,8 @@ class LoggingConfig(StrictModel):
         "auto", alias="json", description="true: one JSON object per log line; false: plain text; auto: JSON "
         "unless stderr is a terminal (people at a console read plain lines, log shippers get JSON).")
     library_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "WARNING", description="Level for faust, mode, aiokafka and aiohttp loggers (INFO shows rebalances and "
-        "table recovery; DEBUG every fetch). Never below `level`.")
+        "WARNING", description="Level for the aiokafka and aiohttp loggers (INFO shows rebalances and "
+        "group joins; DEBUG every fetch). Never below `level`.")
 
 
 class AiopsConfig(StrictModel):

@@ -38,6 +38,13 @@ class AiopsMetrics:
         self.incidents_emitted_total = self._counter(
             "incidents_emitted", "Incident versions emitted, by status.", "status"
         )
+        self.correlation_messages_total = self._counter(
+            "correlation_messages", "Signals and watermarks applied by the correlation worker."
+        )
+        self.correlation_batch_seconds = self._histogram(
+            "correlation_batch_seconds", "Correlation time per batch (apply, publish, checkpoint, commit).",
+            BATCH_SECONDS_BUCKETS,
+        )
         self.webhook_deliveries_total = self._counter(
             "webhook_deliveries", "Incident deliveries finished, by outcome.", "sink", "outcome"
         )

@@ -22,8 +22,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     check_delivery(config, args.config)  # every missing secret at once, as `aiops check-config` reports them
-    run_service(config, stop_after=args.stop_after)
-    return 0
+    return run_service(config, stop_after=args.stop_after)
 
 
 def _demo_config(args: argparse.Namespace, url: str, secret: str) -> AiopsConfig:
@@ -60,8 +59,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
               "AIOPS_LOGGING__LEVEL=INFO for more)", flush=True)
         return [receiver, IncidentPrinter(bootstrap, cfg, console), feeder]
 
-    run_service(config, extra_runners=runners, stop_after=args.duration)
-    return 0
+    return run_service(config, extra_runners=runners, stop_after=args.duration)
 
 
 def _demo_broker_port(config: AiopsConfig) -> AiopsConfig:

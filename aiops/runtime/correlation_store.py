@@ -1,53 +1,155 @@
-"""`StateStore` over the Faust changelog table with O(1)-sized values per signal.
+"""Correlation state of one signals partition: live objects in memory, checkpointed per batch.
 
-Layout (one table, co-partitioned with the signals topic; every value carries its partition `p`):
-- ``s/<scope>``: the scope's small fields (clock, storm guard);
-- ``t/<scope>``: member types seen (written only when a new type appears);
-- ``r/<scope>``: the learned relation model's snapshot (written on watermarks, not per signal);
-- ``i/<incident id>``: one incident without its members;
-- ``m/<incident id>/<member key>``: one member.
-A signal writes its member, its incident header and the scope's small fields; a forgotten incident
-deletes its keys (tombstones). Decoded scopes are cached per worker: the first access to a partition
-rebuilds its scopes from the table once; a rebalance clears the cache. No rules here.
+`PartitionScopes` is the `StateStore` the correlation worker gives `CorrelationStage` for one signals
+partition. `save` only notes which keys changed; `checkpoint` serialises each changed key once per batch
+(however many signals touched it) as records for the compacted correlation-state topic, then one
+`__offset__` record holding the next signals offset the state reflects. Layout (key -> JSON):
+``s/<scope>`` the scope's small fields (clock, storm guard); ``t/<scope>`` member types seen;
+``r/<scope>`` the learned relation model; ``i/<incident id>`` one incident without its members (with its
+scope); ``m/<incident id>/<member key>`` one member. A forgotten incident's keys become tombstones.
+`restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying only
+records up to the last `__offset__` (a batch cut short by a crash is discarded: the keys it touched are
+returned so the worker rewrites their checkpointed values). Serialisation only; no rules, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.state import ScopeState
 
-
-class ScopeCache:
-    """Decoded scope states per partition, shared by the agent's stores; cleared on rebalance."""
-
-    def __init__(self) -> None:
-        self.partitions: dict[int, dict[str, ScopeState]] = {}
-
-    def clear(self) -> None:
-        self.partitions.clear()
+OFFSET_KEY = b"__offset__"
+StateRecord = tuple[bytes, bytes | None]
+"""(key, JSON value) of one state record; None is a tombstone."""
 
 
-def _rebuild(table: Any, partition: int) -> dict[str, ScopeState]:
+class PartitionScopes:
+    """`StateStore` over the in-memory scopes of one signals partition, with per-batch checkpoints."""
+
+    def __init__(self, partition: int, states: dict[str, ScopeState] | None = None,
+                 next_offset: int | None = None) -> None:
+        self.partition = partition
+        self.states: dict[str, ScopeState] = states or {}
+        self.next_offset = next_offset
+        """The signals offset after the last one the checkpointed state reflects (None: nothing yet)."""
+        self._changed: dict[str, tuple[str, str]] = {}
+        """State key -> (scope, incident id or ""), in first-touched order."""
+
+    def load(self, scope: str) -> ScopeState | None:
+        return self.states.get(scope)
+
+    def save(self, state: ScopeState) -> None:
+        scope = state.scope
+        self.states[scope] = state
+        dirty, changed = state.dirty, self._changed
+        changed.setdefault(f"s/{scope}", (scope, ""))
+        if dirty.types:
+            changed.setdefault(f"t/{scope}", (scope, ""))
+        if dirty.relations and state.relations is not None:
+            changed.setdefault(f"r/{scope}", (scope, ""))
+        for incident_id in dirty.incidents:
+            changed.setdefault(f"i/{incident_id}", (scope, incident_id))
+        for incident_id, fingerprint in dirty.members:
+            changed.setdefault(f"m/{incident_id}/{fingerprint}", (scope, incident_id))
+        for incident_id, fingerprints in dirty.removed.items():
+            changed.setdefault(f"i/{incident_id}", (scope, incident_id))
+            for fingerprint in fingerprints:
+                changed.setdefault(f"m/{incident_id}/{fingerprint}", (scope, incident_id))
+        dirty.clear()
+
+    def scopes(self) -> Iterator[str]:
+        return iter(list(self.states))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._changed)
+
+    def checkpoint(self, next_offset: int) -> list[StateRecord]:
+        """Records of every key changed since the last checkpoint, then the offset record; clears them."""
+        records = [(key.encode(), self._value(key, scope, incident_id))
+                   for key, (scope, incident_id) in self._changed.items()]
+        self._changed = {}
+        self.next_offset = next_offset
+        records.append((OFFSET_KEY, orjson.dumps({"next": next_offset})))
+        return records
+
+    def current(self, key: str) -> bytes | None:
+        """The value `key` has in the live state (None: absent), e.g. to undo a discarded batch's record."""
+        kind, _, rest = key.partition("/")
+        if kind in ("s", "t", "r"):
+            state = self.states.get(rest)
+            return None if state is None else self._value(key, rest, "")
+        incident_id = rest.split("/", 1)[0]
+        for state in self.states.values():
+            if incident_id in state.incidents:
+                return self._value(key, state.scope, incident_id)
+        return None
+
+    def _value(self, key: str, scope: str, incident_id: str) -> bytes | None:
+        state = self.states.get(scope)
+        if state is None:
+            return None
+        kind = key[0]
+        if kind in "str":
+            scoped: Any = state.meta_fields() if kind == "s" else state.seen_types if kind == "t" else state.relations
+            return None if scoped is None else orjson.dumps(scoped)
+        incident = state.incidents.get(incident_id)
+        if incident is None:
+            return None
+        if kind == "i":
+            return orjson.dumps(incident.model_dump(mode="json", exclude={"members"}))
+        member = incident.members.get(key.split("/", 2)[2])
+        return None if member is None else orjson.dumps(member.model_dump(mode="json"))
+
+
+@dataclass
+class Restored:
+    """What `restore` found in one partition of the state topic."""
+
+    scopes: PartitionScopes
+    discarded_keys: list[str] = field(default_factory=list)
+    """Keys written by a batch cut short (after the last offset record): rewrite them from `scopes`."""
+
+
+def restore(partition: int, records: list[tuple[bytes | None, bytes | None, int]]) -> Restored:
+    """Scopes from the records of one state partition (offset order), up to the last offset record."""
+    last_offset_at = max((i for i, (key, _, _) in enumerate(records) if key == OFFSET_KEY), default=-1)
+    latest: dict[str, bytes | None] = {}
+    next_offset: int | None = None
+    for key, value, _ in records[:last_offset_at + 1]:
+        if key is None:
+            continue
+        if key == OFFSET_KEY:
+            next_offset = int(orjson.loads(value or b"{}")["next"])
+            continue
+        latest[key.decode()] = value
+    discarded = sorted({key.decode() for key, _, _ in records[last_offset_at + 1:]
+                        if key is not None and key != OFFSET_KEY})
+    states = _rebuild({key: orjson.loads(value) for key, value in latest.items() if value is not None})
+    return Restored(PartitionScopes(partition, states, next_offset), discarded)
+
+
+def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
     scopes: dict[str, ScopeState] = {}
     incidents: dict[str, IncidentState] = {}
     members: list[tuple[str, MemberState]] = []
-    for key, value in list(table.items()):
-        if not isinstance(key, str) or not isinstance(value, dict) or value.get("p") != partition:
-            continue
+    for key, value in values.items():
         kind, _, name = key.partition("/")
         if kind == "s":
-            scopes[name] = ScopeState.model_validate({**value["v"], "scope": name})
+            scopes[name] = ScopeState.model_validate({**value, "scope": name})
         elif kind == "i":
-            incidents[name] = IncidentState.model_validate(value["v"])
+            incidents[name] = IncidentState.model_validate(value)
         elif kind == "m":
-            members.append((value["i"], MemberState.model_validate(value["v"])))
+            members.append((name.split("/", 1)[0], MemberState.model_validate(value)))
     for scope, state in scopes.items():
-        types, relations = table.get(f"t/{scope}"), table.get(f"r/{scope}")
-        state.seen_types = dict(types["v"]) if isinstance(types, dict) else {}
-        state.relations = relations["v"] if isinstance(relations, dict) else None
+        types, relations = values.get(f"t/{scope}"), values.get(f"r/{scope}")
+        state.seen_types = dict(types) if isinstance(types, dict) else {}
+        state.relations = relations
     for incident_id, member in members:
         if incident_id in incidents:
             incidents[incident_id].members[member.fingerprint] = member
@@ -56,48 +158,6 @@ def _rebuild(table: Any, partition: int) -> dict[str, ScopeState]:
         state.incidents[incident.id] = incident
         for fingerprint in incident.members:
             state.index[fingerprint] = incident.id
+    for state in scopes.values():
+        state.saved_clock = state.clock
     return scopes
-
-
-class PartitionTableStore:
-    """`StateStore` over the Faust table, restricted to the scopes of one signals partition."""
-
-    def __init__(self, table: Any, partition: int, cache: ScopeCache) -> None:
-        self.table = table
-        self.partition = partition
-        if partition not in cache.partitions:
-            cache.partitions[partition] = _rebuild(table, partition)
-        self.states = cache.partitions[partition]
-        self.saves = 0
-
-    def load(self, scope: str) -> ScopeState | None:
-        return self.states.get(scope)
-
-    def save(self, state: ScopeState) -> None:
-        self.states[state.scope] = state
-        self.saves += 1
-        dirty = state.dirty
-        p = self.partition
-        self.table[f"s/{state.scope}"] = {"p": p, "v": state.meta_fields()}
-        if dirty.types:
-            self.table[f"t/{state.scope}"] = {"p": p, "v": state.seen_types}
-        if dirty.relations and state.relations is not None:
-            self.table[f"r/{state.scope}"] = {"p": p, "v": state.relations}
-        for incident_id in dirty.incidents:
-            incident = state.incidents.get(incident_id)
-            if incident is not None:
-                header = incident.model_dump(mode="json", exclude={"members"})
-                self.table[f"i/{incident_id}"] = {"p": p, "v": header}
-        for incident_id, fingerprint in dirty.members:
-            incident = state.incidents.get(incident_id)
-            if incident is not None and fingerprint in incident.members:
-                member = incident.members[fingerprint].model_dump(mode="json")
-                self.table[f"m/{incident_id}/{fingerprint}"] = {"p": p, "i": incident_id, "v": member}
-        for incident_id, fingerprints in dirty.removed.items():
-            for key in (f"i/{incident_id}", *(f"m/{incident_id}/{fp}" for fp in fingerprints)):
-                if key in self.table:
-                    del self.table[key]
-        dirty.clear()
-
-    def scopes(self) -> Iterator[str]:
-        return iter(list(self.states))

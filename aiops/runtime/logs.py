@@ -79,5 +79,5 @@ def configure_logging(level: str, json_format: JsonSetting = "auto", library_lev
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("faust", "mode", "aiokafka", "aiohttp.access"):
+    for noisy in ("aiokafka", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(library_level), logging.getLevelName(level)))

@@ -1,9 +1,11 @@
-"""`aiops run`: wire broker, topics, detection, correlation (Faust), delivery and the HTTP endpoint.
+"""`aiops run`: wire broker, topics, detection, correlation, delivery and the HTTP endpoint.
 
 Checks that its ports are free (`aiops.runtime.startup`), starts the embedded tansu broker on
 `kafka.embedded_port` when `kafka.bootstrap` is not set (and stops it on exit), creates the topics, then runs
-one Faust worker whose extra service hosts the aiokafka detection loop, one delivery worker per webhook and
-the `/metrics` + `/healthz` endpoint; once that listens it prints the start-up banner. Extra runners (the
+in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver and the
+`/metrics` + `/healthz` endpoint; once all started it prints the start-up banner. SIGINT/SIGTERM stop
+the runners in reverse order (each makes its final checkpoint and commit); a runner whose loop fails stops
+the process with exit code 1. Extra runners (the
 demo's scenario feeder and incident printer) plug in through `extra_runners`. This is process wiring only;
 no pipeline logic here.
 """
@@ -12,31 +14,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import faust
-import mode
 from prometheus_client import CollectorRegistry
 
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
-from aiops.runtime.broker import EmbeddedBroker, free_loopback_port
-from aiops.runtime.correlate_app import TABLE_NAME, create_app
+from aiops.runtime.broker import EmbeddedBroker
+from aiops.runtime.correlate_worker import CorrelationWorker
 from aiops.runtime.delivery import delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.logs import JsonSetting, configure_logging
-from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import silences_topic_spec
 from aiops.runtime.startup import Announcement, check_ports
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 log = logging.getLogger("aiops.service")
+STOP_TIMEOUT_SECONDS = 30.0
+"""How long one runner may take to stop (final checkpoint and commit) before the next is stopped."""
 
 
 def _log_settings(config: AiopsConfig) -> tuple[str, JsonSetting, str]:
@@ -59,40 +59,71 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
         TopicSpec(t.deadletter, 1, rf),
         TopicSpec(t.decisions, t.incidents_partitions, rf),
         silences_topic_spec(config.suppression.silences_topic),
-        TopicSpec(f"{config.workers.app_id}-{TABLE_NAME}-changelog", t.signals_partitions, rf,
-                  {"cleanup.policy": "compact"}),
+        TopicSpec(t.correlation_state, t.signals_partitions, rf, {"cleanup.policy": "compact"}),
     ]
 
 
-class SideServices(mode.Service):
-    """Runs aiops' non-Faust runners inside the Faust worker's event loop."""
-
-    def __init__(self, config: AiopsConfig, runners: list[Runner], http: HttpEndpoint, stop_after: float | None,
-                 announcement: Announcement | None = None, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.config = config
-        self.runners = runners
-        self.http = http
-        self.stop_after = stop_after
-        self.announcement = announcement
-
-    async def on_start(self) -> None:
-        # Faust's worker installs its own log handlers while starting; put ours (format, explicit levels) back.
-        configure_logging(*_log_settings(self.config))
-        await self.http.start()
-        log.info("http endpoint on %s (/metrics, /healthz)", self.http.url)
-        if self.announcement is not None:
-            self.announcement.ready(self.http.url)
-        for runner in self.runners:
+async def serve(config: AiopsConfig, runners: list[Runner], http: HttpEndpoint, stop_after: float | None,
+                announcement: Announcement | None = None) -> int:
+    """Start the HTTP endpoint and every runner, run them until SIGINT/SIGTERM (or `stop_after` seconds),
+    then stop them in reverse order. Exit code 1 when a runner's loop failed (it is logged)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    if stop_after is not None:
+        loop.call_later(stop_after, stop.set)
+    started: list[Runner] = []
+    tasks: set[asyncio.Task[None]] = set()
+    failed = False
+    try:
+        await http.start()
+        log.info("http endpoint on %s (/metrics, /healthz)", http.url)
+        for runner in runners:
             await runner.start()
-            self.add_future(runner.run())
-        if self.stop_after is not None:
-            asyncio.get_running_loop().call_later(self.stop_after, os.kill, os.getpid(), signal.SIGTERM)
+            started.append(runner)
+            tasks.add(asyncio.create_task(runner.run(), name=f"aiops-{type(runner).__name__}"))
+        if announcement is not None:
+            announcement.ready(http.url)
+        failed = await _until_stopped(stop, tasks)
+    finally:
+        failed = await _stop_all(started, tasks) or failed
+        await http.stop()
+    return 1 if failed else 0
 
-    async def on_stop(self) -> None:
-        for runner in reversed(self.runners):
-            await runner.stop()
-        await self.http.stop()
+
+async def _until_stopped(stop: asyncio.Event, tasks: set[asyncio.Task[None]]) -> bool:
+    """Wait for `stop` (runners whose loop simply returns are fine); True when a runner's loop failed."""
+    stopper = asyncio.create_task(stop.wait())
+    running = set(tasks)
+    try:
+        while running:
+            done, _ = await asyncio.wait({stopper, *running}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                return False
+            for task in done:
+                running.discard(task)
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("%s failed; stopping the worker", task.get_name(), exc_info=task.exception())
+                    return True
+        await stopper
+        return False
+    finally:
+        stopper.cancel()
+
+
+async def _stop_all(started: list[Runner], tasks: set[asyncio.Task[None]]) -> bool:
+    failed = False
+    for runner in reversed(started):
+        try:
+            await asyncio.wait_for(runner.stop(), STOP_TIMEOUT_SECONDS)
+        except Exception:
+            log.exception("stopping %s failed", type(runner).__name__)
+            failed = True
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return failed
 
 
 def run_service(
@@ -101,8 +132,8 @@ def run_service(
     extra_runners: Callable[[str, AiopsConfig], list[Runner]] | None = None,
     stop_after: float | None = None,
     on_broker: Callable[[str], None] | None = None,
-) -> None:
-    """Run until SIGINT/SIGTERM (or `stop_after` seconds). Blocks; raises SystemExit at the end."""
+) -> int:
+    """Run until SIGINT/SIGTERM (or `stop_after` seconds). Blocks; the exit code (1: a worker loop failed)."""
     configure_logging(*_log_settings(config))
     check_ports(config)
     broker = None
@@ -118,7 +149,7 @@ def run_service(
             on_broker(bootstrap)
         asyncio.run(ensure_topics(bootstrap, topic_specs(config), client_id=f"{config.kafka.client_id}-admin",
                                   request_timeout_ms=config.kafka.request_timeout_ms))
-        _run_worker(config, bootstrap, extra_runners, stop_after, announcement)
+        return _run_worker(config, bootstrap, extra_runners, stop_after, announcement)
     finally:
         announcement.withdraw()
         if broker is not None:
@@ -131,26 +162,21 @@ def _run_worker(
     extra_runners: Callable[[str, AiopsConfig], list[Runner]] | None,
     stop_after: float | None,
     announcement: Announcement,
-) -> None:
+) -> int:
     registry = CollectorRegistry()
     metrics = AiopsMetrics(registry)
-    progress = ConsumerProgress(config.workers.stall_seconds)
-    app = create_app(config, bootstrap, metrics, web_port=free_loopback_port(), progress=progress)
     detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
-    runners: list[Runner] = [detection]
+    correlation = CorrelationWorker(config, bootstrap, metrics)
+    runners: list[Runner] = [detection, correlation]
     runners.extend(delivery_workers(config, bootstrap, metrics))
     if extra_runners is not None:
         runners.extend(extra_runners(bootstrap, config))
 
     def health() -> dict[str, Any]:
-        correlation = progress.status(time.time()) if config.workers.stall_seconds > 0 else {"ok": True}
-        return {"ok": correlation["ok"], "bootstrap": bootstrap, "batches": detection.batches,
-                "series": detection.stage.metrics.live_series, "correlation": correlation}
+        checked = config.workers.stall_seconds > 0
+        status = correlation.progress.status(time.time()) if checked else {"ok": True}
+        return {"ok": status["ok"], "bootstrap": bootstrap, "batches": detection.batches,
+                "series": detection.stage.metrics.live_series, "correlation": status}
 
     http = HttpEndpoint(config.http.host, config.http.port, registry, health)
-    side = SideServices(config, runners, http, stop_after, announcement)
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    worker = faust.Worker(app, side, loglevel=config.logging.level, quiet=True, redirect_stdouts=False)
-    worker.spinner = None  # Faust's start-up spinner (on at logging.level WARNING+) writes escapes to stdout
-    configure_logging(*_log_settings(config))
-    worker.execute_from_commandline()
+    return asyncio.run(serve(config, runners, http, stop_after, announcement))

@@ -28,7 +28,8 @@ def isolated_config(prefix: str, bootstrap: str, extra: dict[str, Any] | None = 
         "topics": {
             "events": f"{prefix}events", "signals": f"{prefix}signals", "incidents": f"{prefix}incidents",
             "deadletter": f"{prefix}deadletter", "decisions": f"{prefix}decisions",
-            "detector_state": f"{prefix}detector-state", "events_partitions": 2, "signals_partitions": 2,
+            "detector_state": f"{prefix}detector-state", "correlation_state": f"{prefix}correlation-state",
+            "events_partitions": 2, "signals_partitions": 2,
             "incidents_partitions": 1,
         },
         "suppression": {"silences_topic": f"{prefix}silences"},

@@ -20,7 +20,7 @@ from aiops.correlation.merge import bridge_links
 from aiops.correlation.state import ScopeState, due_index, index_of
 from aiops.correlation.suppression.rules import Silence, SuppressionPolicy
 from aiops.incidents import Incident
-from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
+from aiops.runtime.correlation_store import PartitionScopes, restore
 from aiops.signals import dt_from_epoch
 
 SHOP = {"frontend": ["checkout", "search"], "checkout": ["payments"], "payments": ["postgres"], "postgres": [],
@@ -215,16 +215,17 @@ def test_scope_state_round_trips_mid_merge_through_json_and_the_changelog_table(
     run, a, c, _ = bridged()  # the survivor's update is due later: its pending changes are in the state
     assert run.state.incidents[a].pending_added
     dumped = run.state.model_dump(mode="json")
-    table: dict[str, Any] = {}
-    store = PartitionTableStore(table, 0, ScopeCache())
+    store = PartitionScopes(0)
     fresh = ScopeState(scope="shop")  # first save writes everything the merge touched, as the worker does
     before = Run(group_interval_seconds=30, resolve_quiet_seconds=60)
     for signal_ in (signal("latency", "frontend", 0), signal("errors", "payments", 10, severity="critical",
                                                             started=-30), signal("timeouts", "checkout", 20)):
         before.engine.process(fresh, signal_)
         store.save(fresh)
-    assert not any(key.startswith((f"i/{c}", f"m/{c}/")) for key in table)  # tombstoned
-    rebuilt = PartitionTableStore(table, 0, ScopeCache()).load("shop")
+    records = [(key, value, offset) for offset, (key, value) in enumerate(store.checkpoint(3))]
+    written = {key.decode(): value for key, value, _ in records}
+    assert all(value is None for key, value in written.items() if key.startswith((f"i/{c}", f"m/{c}/")))  # tombstoned
+    rebuilt = restore(0, records).scopes.load("shop")
     assert rebuilt is not None
     assert rebuilt.model_dump(mode="json") == dumped
     expected = _replay(run, run.state)

@@ -1,7 +1,7 @@
-"""A merge persisted through the changelog-table layout restores exactly, member order included.
+"""A merge persisted through the correlation-state topic's layout restores exactly, member order included.
 
 A merge moves many members into the survivor in one signal, so one save writes many new member keys. A
-rebalance rebuilds the scope from the table (in key order of first write), and the member order is what
+rebalance rebuilds the scope from the state records (in order of first write), and the member order is what
 the next versions' `change.added`, an absorbing merge and the timers read: it must be the join order.
 """
 
@@ -12,27 +12,28 @@ from typing import Any
 from support.builders import signal
 from support.engine_run import EngineRun
 
-from aiops.runtime.correlation_store import PartitionTableStore, ScopeCache
+from aiops.runtime.correlation_store import PartitionScopes, restore
 
 SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": []}
 
 
 def test_a_merged_survivor_rebuilt_from_the_table_keeps_its_member_order() -> None:
     run = EngineRun(SHOP, group_interval_seconds=30)
-    table: dict[str, Any] = {}
-    store = PartitionTableStore(table, 0, ScopeCache())
+    store = PartitionScopes(0)
+    records: list[tuple[bytes | None, bytes | None, int]] = []
 
     def send(*signals: Any) -> None:
         for signal_ in signals:
             run.send(signal_)
             store.save(run.state)
+        records.extend((key, value, len(records) + i) for i, (key, value) in enumerate(store.checkpoint(len(records))))
 
     send(signal("latency", "frontend", 0))
     send(*(signal(f"errors{i}", "payments", 1 + i / 10) for i in range(30)))
     send(signal("timeouts", "checkout", 10))  # bridges both: 30 payments members move in one save
     (survivor,) = run.state.incidents
     assert len(run.state.incidents[survivor].members) == 32
-    rebuilt = PartitionTableStore(table, 0, ScopeCache()).load("shop")  # a rebalance
+    rebuilt = restore(0, records).scopes.load("shop")  # a rebalance
     assert rebuilt is not None
     assert list(rebuilt.incidents[survivor].members) == list(run.state.incidents[survivor].members)
     assert rebuilt.model_dump(mode="json") == run.state.model_dump(mode="json")

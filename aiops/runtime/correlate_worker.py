@@ -1,0 +1,284 @@
+"""Correlation stage on raw aiokafka: signals in batches, incidents out, state checkpointed per batch.
+
+`CorrelationWorker` is a member of consumer group `<workers.app_id>-correlate` on the signals topic (keyed
+by correlation scope, so one scope's signals are ordered in one partition). Per `getmany` batch it applies
+each partition's signals and watermarks to that partition's scopes in memory (`CorrelationStage` over
+`PartitionScopes`), then, in this order: publishes the batch's incidents, decisions and dead letters and
+waits for their acks; writes the state keys the batch changed (each once, however many signals touched
+it) and an `__offset__` record to the compacted correlation-state topic and waits; commits the offsets.
+A crash anywhere re-derives the same outputs: state never runs ahead of what was published. A newly
+assigned partition is restored before its first record is processed (`state_topic.read_fenced`: no trust
+in the broker's end offsets), and the consumer seeks to the offset the restored state reflects, so
+state and input move together exactly. A bad message becomes a dead letter; nothing recoverable stops
+the worker. Dynamic silences are read to the end before the first signal is judged. Why and how:
+docs/ARCHITECTURE.md ("Delivery semantics and restart-safety").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from aiops.config import AiopsConfig
+from aiops.correlation.stage import CorrelationStage
+from aiops.deadletter import dead_letter
+from aiops.errors import BrokerUnavailableError
+from aiops.incidents import Incident
+from aiops.metrics import AiopsMetrics
+from aiops.pipeline import build_correlator
+from aiops.runtime.correlation_store import PartitionScopes, restore
+from aiops.runtime.progress import ConsumerProgress
+from aiops.runtime.silences import follow_silences
+from aiops.runtime.state_topic import read_fenced
+from aiops.runtime.topics import TopicSpec, ensure_topics
+from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
+
+log = logging.getLogger("aiops.correlate")
+Output = tuple[str, bytes | None, bytes | None, int | None]
+"""(topic, key, value, explicit partition) of one record to publish."""
+PUBLISH_ATTEMPTS = 8
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: CorrelationWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for tp in revoked:  # every batch is checkpointed: nothing to save, the new owner restores it
+            self.worker.partitions.pop(tp.partition, None)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.worker.progress.assigned(tp.partition for tp in assigned)
+
+
+class CorrelationWorker:
+    """Batch consume -> correlate -> publish outputs -> checkpoint state -> commit, on one group member."""
+
+    def __init__(self, config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.bootstrap = bootstrap
+        self.metrics = metrics
+        self.wall = wall
+        self.correlator = build_correlator(config)
+        self.partitions: dict[int, PartitionScopes] = {}
+        self.progress = ConsumerProgress(config.workers.stall_seconds)
+        self.group_id = f"{config.workers.app_id}-correlate"
+        self.batches = 0
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._stopping = asyncio.Event()
+        self._silences_loaded = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        topics, workers = self.config.topics, self.config.workers
+        await ensure_topics(self.bootstrap, [TopicSpec(topics.correlation_state, topics.signals_partitions,
+                                                       topics.replication_factor, {"cleanup.policy": "compact"})])
+        client_id = f"{self.config.kafka.client_id}-correlate"
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, client_id=client_id, linger_ms=5,
+                                          max_batch_size=256 * 1024, acks="all")
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group_id, client_id=client_id,
+            enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=20,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
+            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
+            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+        )
+        self._consumer.subscribe([topics.signals], listener=_Rebalance(self))
+        await self._consumer.start()
+        self._background = [asyncio.create_task(self._follow_silences(), name="aiops-silences"),
+                            asyncio.create_task(self._poll_end_offsets(), name="aiops-correlation-progress")]
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def run(self) -> None:
+        """Consume until `stop()`; never raises for bad input (a silences topic it cannot read is fatal)."""
+        assert self._consumer is not None
+        await self._wait_for_silences()
+        ingest = self.config.ingest
+        while not self._stopping.is_set():
+            try:
+                batch = await self._consumer.getmany(timeout_ms=ingest.batch_timeout_ms,
+                                                     max_records=ingest.batch_max_records)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # consumer errors are logged and retried, never fatal
+                log.exception("correlation fetch failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            if batch:
+                await self.process_batch(batch)
+
+    async def _wait_for_silences(self) -> None:
+        silences = self._background[0]
+        loaded = asyncio.create_task(self._silences_loaded.wait())
+        await asyncio.wait({silences, loaded}, return_when=asyncio.FIRST_COMPLETED)
+        if not self._silences_loaded.is_set():
+            loaded.cancel()
+            raise silences.exception() or BrokerUnavailableError("the silences topic could not be read")
+
+    async def process_batch(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        """Correlate a fetched batch; publish, checkpoint and commit it (in that order)."""
+        started = time.perf_counter()
+        batch = await self._restore_new_partitions(batch)
+        outputs: list[Output] = []
+        checkpoints: list[Output] = []
+        state_topic = self.config.topics.correlation_state
+        for tp, records in batch.items():
+            scopes = self.partitions[tp.partition]
+            stage = CorrelationStage(self.correlator, scopes)
+            for record in records:
+                outputs.extend(self._apply(stage, record))
+            outputs.extend(self._decisions())
+            checkpoints.extend((state_topic, key, value, tp.partition)
+                               for key, value in scopes.checkpoint(records[-1].offset + 1))
+        await self._publish(outputs)
+        await self._publish(checkpoints)
+        await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        for tp, records in batch.items():
+            self.progress.processed(tp.partition, records[-1].offset)
+        self.batches += 1
+        self.metrics.correlation_messages_total.inc(sum(len(records) for records in batch.values()))
+        self.metrics.correlation_batch_seconds.observe(time.perf_counter() - started)
+
+    def _apply(self, stage: CorrelationStage, record: ConsumerRecord[Any, Any]) -> list[Output]:
+        """One signal or watermark through the stage; its incidents, or its dead letter."""
+        try:
+            message = SIGNAL_MESSAGE_ADAPTER.validate_json(record.value or b"")
+        except ValidationError as error:
+            return [self._dead_letter(record, "schema", str(error))]
+        try:
+            signal = message if isinstance(message, Signal) else None
+            incidents = stage.process(signal) if signal else stage.advance(message.ts.timestamp())
+        except Exception as error:  # the per-record guard: one bad signal never stops the worker
+            log.exception("correlation failed", extra={"partition": record.partition, "offset": record.offset})
+            return [self._dead_letter(record, "internal_error", repr(error))]
+        return [self._incident_output(incident) for incident in incidents]
+
+    def _incident_output(self, incident: Incident) -> Output:
+        self.metrics.incidents_emitted_total.labels(status=incident.status).inc()
+        if incident.status == "open":  # first open or a reopen
+            self.metrics.incidents_open.inc()
+        elif incident.status == "resolved":
+            self.metrics.incidents_open.dec()
+        log.info("incident %s v%d %s %s: %s", incident.id, incident.version, incident.status,
+                 incident.priority, incident.title)
+        return (self.config.topics.incidents, incident.id.encode(), incident.model_dump_json().encode(), None)
+
+    def _decisions(self) -> list[Output]:
+        topic = self.config.topics.decisions
+        return [(topic, d.incident_id.encode(), d.model_dump_json().encode(), None)
+                for d in self.correlator.drain_decisions()]
+
+    def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, detail: str) -> Output:
+        self.metrics.events_deadlettered_total.labels(reason=reason).inc()
+        letter = dead_letter("correlation", reason, detail, record.value, datetime.fromtimestamp(self.wall(), UTC),
+                             topic=record.topic, partition=record.partition, offset=record.offset, key=record.key)
+        return (self.config.topics.deadletter, record.key, letter.model_dump_json().encode(), None)
+
+    async def _restore_new_partitions(
+            self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """Restore the state of partitions seen for the first time since their assignment; where the state
+        reflects signals beyond the fetched records, seek there and drop those records (fetched again)."""
+        new = sorted(tp.partition for tp in batch if tp.partition not in self.partitions)
+        if not new:
+            return batch
+        topic = self.config.topics.correlation_state
+        read = await read_fenced(self.bootstrap, topic, new, self.config.kafka.client_id)
+        undo: list[Output] = []
+        for partition in new:
+            restored = restore(partition, read[partition])
+            scopes = self.partitions[partition] = restored.scopes
+            if restored.discarded_keys:  # a batch cut short by a crash: put its keys back as checkpointed
+                undo.extend((topic, key.encode(), scopes.current(key), partition) for key in restored.discarded_keys)
+                undo.extend((topic, k, v, partition) for k, v in scopes.checkpoint(scopes.next_offset or 0))
+            log.info("correlation partition %d restored: %d scopes, next offset %s", partition,
+                     len(scopes.states), scopes.next_offset)
+        await self._publish(undo)
+        kept: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+        for tp, records in batch.items():
+            resume = self.partitions[tp.partition].next_offset
+            if tp.partition in new and resume is not None and records[0].offset != resume:
+                assert self._consumer is not None
+                self._consumer.seek(tp, resume)
+                continue
+            kept[tp] = records
+        return kept
+
+    async def _publish(self, outputs: list[Output]) -> None:
+        """Send every output and wait for the acks; broker errors are retried (duplicates are harmless:
+        every output is idempotent by key), then raised: a worker that cannot publish must not go on."""
+        if not outputs:
+            return
+        assert self._producer is not None
+        delay = 0.2
+        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+            try:
+                futures = [await self._producer.send(topic, value=value, key=key, partition=partition)
+                           for topic, key, value, partition in outputs]
+                await asyncio.gather(*futures)
+                return
+            except KafkaError as error:
+                if attempt == PUBLISH_ATTEMPTS:
+                    raise BrokerUnavailableError(
+                        f"correlation cannot publish {len(outputs)} records: {error!r}") from error
+                log.warning("publishing %d outputs failed (%r); retrying in %.1fs", len(outputs), error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        assert self._consumer is not None
+        assigned = self._consumer.assignment()
+        owned = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        if not owned:
+            return
+        try:
+            await self._consumer.commit(owned)
+        except KafkaError as error:  # a rebalance in between: the state topic holds the offsets anyway
+            log.warning("committing correlation offsets failed: %r", error)
+
+    async def _follow_silences(self) -> None:
+        suppression = self.config.suppression
+        async for silences in follow_silences(self.bootstrap, suppression.silences_topic):
+            self.correlator.policy = suppression.policy(silences)
+            self._silences_loaded.set()
+            log.info("suppression policy now has %d dynamic silence(s)", len(silences))
+
+    async def _poll_end_offsets(self) -> None:
+        """End offsets of the assigned signals partitions into `progress` and the lag gauge, periodically."""
+        topic = self.config.topics.signals
+        while True:
+            await asyncio.sleep(self.config.workers.progress_poll_seconds)
+            consumer = self._consumer
+            partitions = [tp for tp in consumer.assignment() if tp.topic == topic] if consumer else []
+            if not partitions or consumer is None:
+                continue
+            try:
+                ends = await consumer.end_offsets(partitions)
+            except KafkaError as error:
+                log.warning("could not read signals end offsets: %r", error)
+                continue
+            self.progress.observe_ends({tp.partition: end for tp, end in ends.items()}, self.wall())
+            for partition, lag in self.progress.lag().items():
+                self.metrics.consumer_lag_records.labels(topic=topic, partition=str(partition)).set(lag)
