@@ -27,9 +27,13 @@ class SecurityConfig(StrictModel):
     allowed_hosts: list[str] = Field(
         default_factory=lambda: ["*"],
         description="Host globs (hooks.slack.com, *.service-now.com) or CIDRs a receiver may call; '*' = any "
-                    "host that is not loopback/link-local.",
+                    "name or public address. Every address a destination reaches (written in any numeric or "
+                    "IPv4-in-IPv6 form, or resolved at send time) is checked: a private one (10/8, 172.16/12, "
+                    "192.168/16, 100.64/10, fc00::/7, ...) needs a CIDR here; unspecified, link-local (cloud "
+                    "metadata), multicast and reserved ones are always refused.",
     )
-    allow_loopback: bool = Field(False, description="Allow 127.0.0.0/8, ::1 and localhost (tests, demo).")
+    allow_loopback: bool = Field(
+        False, description="Allow 127.0.0.0/8, ::1 and localhost, in any spelling (tests, demo).")
     verify_tls: bool = Field(True, description="Verify TLS certificates (turn off only for lab receivers).")
 
 

@@ -2,7 +2,8 @@
 
 `build_receivers` turns `DeliveryConfig.receivers` into `Receiver` plans: the guarded sink (rate limit +
 circuit breaker), its reliability policy, kind and fallback name. Secrets are resolved here (``${ENV:NAME}``,
-``file:``) and every destination must pass `delivery.security`; the injected wall clock reaches every sink.
+``file:``) and every destination must pass `delivery.security` (again at send time, per DNS answer); the
+injected wall clock reaches every sink.
 It starts no I/O: HTTP sessions open on first delivery. Errors are `ConfigError` naming the field only.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from aiohttp.abc import AbstractResolver
 
 from aiops.clock import Wall, utc_now
 from aiops.sinks.base import Sink
@@ -60,9 +63,9 @@ class _Resolver:
 
 
 def _sink(name: str, config: ReceiverConfig, delivery: DeliveryConfig, environ: Mapping[str, str] | None,
-          wall: Wall) -> Sink:
+          wall: Wall, resolver: AbstractResolver | None) -> Sink:
     r = _Resolver(delivery.receivers.config_key(name), delivery.security, environ)
-    options = SinkOptions(delivery.link_template, delivery.security.verify_tls, wall)
+    options = SinkOptions(delivery.link_template, delivery.security.verify_tls, wall, delivery.security, resolver)
     if isinstance(config, WebhookReceiverConfig):
         secret = r.secret("signing_secret", config.signing_secret) if config.signing_secret else None
         headers = {key: r.secret(f"headers.{key}", value) for key, value in config.headers.items()}
@@ -72,8 +75,8 @@ def _sink(name: str, config: ReceiverConfig, delivery: DeliveryConfig, environ: 
     if isinstance(config, TeamsReceiverConfig):
         return TeamsSink(name, config, options, url=r.url("url", config.url))
     if isinstance(config, PagerDutyReceiverConfig):
-        r.url("url", config.url)
-        return PagerDutySink(name, config, options, routing_key=r.secret("routing_key", config.routing_key))
+        return PagerDutySink(name, config, options, routing_key=r.secret("routing_key", config.routing_key),
+                             url=r.url("url", config.url))
     if isinstance(config, ServiceNowReceiverConfig):
         return ServiceNowSink(name, config, options, instance_url=r.url("instance_url", config.instance_url),
                               username=r.secret("username", config.username),
@@ -96,14 +99,18 @@ def guard(sink: Sink, reliability: ReliabilityConfig, on_circuit: OnCircuit | No
 
 
 def build_receiver(name: str, delivery: DeliveryConfig, environ: Mapping[str, str] | None = None,
-                   on_circuit: OnCircuit | None = None, wall: Wall = utc_now) -> Receiver:
+                   on_circuit: OnCircuit | None = None, wall: Wall = utc_now,
+                   resolver: AbstractResolver | None = None) -> Receiver:
+    """One receiver; `resolver` is the DNS lookup its destination guard checks (default: the system's)."""
     config = delivery.receiver(name)
     return Receiver(name, delivery.receivers.kind_of(name),
-                    guard(_sink(name, config, delivery, environ, wall), config.reliability, on_circuit),
+                    guard(_sink(name, config, delivery, environ, wall, resolver), config.reliability, on_circuit),
                     config.reliability, config.fallback)
 
 
 def build_receivers(delivery: DeliveryConfig, environ: Mapping[str, str] | None = None,
-                    on_circuit: OnCircuit | None = None, wall: Wall = utc_now) -> dict[str, Receiver]:
+                    on_circuit: OnCircuit | None = None, wall: Wall = utc_now,
+                    resolver: AbstractResolver | None = None) -> dict[str, Receiver]:
     """Every configured receiver by name."""
-    return {name: build_receiver(name, delivery, environ, on_circuit, wall) for name in delivery.receivers.by_name()}
+    return {name: build_receiver(name, delivery, environ, on_circuit, wall, resolver)
+            for name in delivery.receivers.by_name()}

@@ -5,8 +5,9 @@ timeouts, 408, 429 and 5xx, with ``Retry-After`` parsed (delta-seconds or HTTP d
 wall clock) as the least wait. Permanent (`HttpRejectedError`, a `DeliveryRejectedError`): redirects (never
 followed), every other status and an invalid URL. Both keep the status (None without a response).
 Messages name the receiver, the method and the *redacted* URL (`redact_url`), never credentials, query or
-path secrets. TLS certificates are verified unless `verify_tls` is off. No retrying here
-(`aiops.sinks.retry`).
+path secrets. TLS certificates are verified unless `verify_tls` is off. Every request's destination passes
+`delivery.security` at send time (`DestinationPolicy`: the host as aiohttp reads it, then every DNS answer
+through `GuardedResolver`); a refused one is permanent. No retrying here (`aiops.sinks.retry`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
 
 from aiops.clock import Wall, utc_now
 from aiops.errors import DeliveryError, DeliveryRejectedError
+from aiops.sinks.destinations import DestinationPolicy, DestinationRefusedError
+from aiops.sinks.resolver import GuardedResolver
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 _EXCERPT = 200
@@ -98,21 +103,41 @@ def _describe(error: aiohttp.ClientError) -> str:
 
 class HttpClient:
     """Owns a lazily created aiohttp session; `close` is idempotent. `last_status`: the latest response's
-    status (None after a connection error)."""
+    status (None after a connection error). `policy` guards every destination (default: public hosts
+    only); `resolver` is the DNS lookup under the guard (default: the system's; tests pass a fake)."""
 
-    def __init__(self, name: str, timeout_seconds: float, verify_tls: bool = True, wall: Wall = utc_now) -> None:
+    def __init__(self, name: str, timeout_seconds: float, verify_tls: bool = True, wall: Wall = utc_now,
+                 policy: DestinationPolicy | None = None, resolver: AbstractResolver | None = None) -> None:
         self.name = name
         self.last_status: int | None = None
         self.wall = wall
+        self.policy = policy or DestinationPolicy()
+        self._resolver = resolver
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._verify_tls = verify_tls
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(ssl=self._verify_tls)
-            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
+            connector = aiohttp.TCPConnector(ssl=self._verify_tls,
+                                             resolver=GuardedResolver(self.policy, self._resolver))
+            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector, trust_env=False)
         return self._session
+
+    def _checked(self, url: str, where: str) -> URL:
+        """`url` as aiohttp will read it, once its host passed the policy (names are checked again per
+        DNS answer by the connector's resolver)."""
+        try:
+            parsed = URL(url)
+            host = parsed.raw_host
+        except (TypeError, ValueError):
+            raise HttpRejectedError(f"{self.name}: invalid URL: {where}") from None
+        if parsed.scheme not in {"http", "https"} or not host:
+            raise HttpRejectedError(f"{self.name}: not an http(s) URL with a host: {where}")
+        refusal = self.policy.host_refusal(host)
+        if refusal is not None:
+            raise HttpRejectedError(f"{self.name}: destination refused ({refusal}): {where}")
+        return parsed
 
     async def request(
         self, method: str, url: str, *, body: bytes | None = None, json_body: Any = None,
@@ -124,15 +149,18 @@ class HttpClient:
         data = body if body is not None else (json.dumps(json_body).encode() if json_body is not None else None)
         send_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
         basic = aiohttp.BasicAuth(*auth) if auth else None
+        checked = self._checked(url, where)
         try:
             async with self._get_session().request(
-                method, url, data=data, headers=send_headers, auth=basic, allow_redirects=False
+                method, checked, data=data, headers=send_headers, auth=basic, allow_redirects=False
             ) as response:
                 self.last_status = response.status
                 text = await response.text(errors="replace")
                 return self._classify(response, text, where)
         except aiohttp.InvalidURL:
             raise HttpRejectedError(f"{self.name}: invalid URL: {where}") from None
+        except DestinationRefusedError as error:
+            raise HttpRejectedError(f"{self.name}: destination refused ({error}): {where}") from None
         except TimeoutError:
             raise HttpRetryableError(f"{self.name}: timed out after {self._timeout.total:g}s: {where}") from None
         except aiohttp.ClientError as error:

@@ -9,12 +9,16 @@ or a key. Retrying, rate limiting and circuit breaking are done around these sin
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from aiohttp.abc import AbstractResolver
 
 from aiops import __version__
 from aiops.clock import Wall, utc_now
 from aiops.incidents import Incident
+from aiops.sinks.config import SecurityConfig
+from aiops.sinks.destinations import DestinationPolicy
 from aiops.sinks.http import HttpClient
 from aiops.sinks.receiver_config import (
     PagerDutyReceiverConfig,
@@ -33,11 +37,14 @@ PROTOCOL_HEADERS = ("Content-Type", "User-Agent", "Idempotency-Key", "X-Aiops-In
 
 @dataclass(frozen=True)
 class SinkOptions:
-    """What every receiver shares from `delivery`: the incident link, TLS verification and the wall clock."""
+    """What every receiver shares from `delivery`: the incident link, TLS verification, the wall clock, the
+    destination guard (`delivery.security`, checked on every request) and the DNS lookup under it."""
 
     link_template: str = ""
     verify_tls: bool = True
     wall: Wall = utc_now
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    resolver: AbstractResolver | None = None
 
 
 class ReceiverSink:
@@ -47,7 +54,8 @@ class ReceiverSink:
         self._name = name
         self.base = config
         self.link_template = options.link_template
-        self.client = HttpClient(name, config.reliability.timeout_seconds, options.verify_tls, options.wall)
+        self.client = HttpClient(name, config.reliability.timeout_seconds, options.verify_tls, options.wall,
+                                 DestinationPolicy.of(options.security), options.resolver)
 
     @property
     def name(self) -> str:
@@ -187,14 +195,16 @@ def pagerduty_event(incident: Incident, config: PagerDutyReceiverConfig, routing
 class PagerDutySink(ReceiverSink):
     """Events API v2: dedup_key = incident id, so one PagerDuty incident per aiops incident."""
 
-    def __init__(self, name: str, config: PagerDutyReceiverConfig, options: SinkOptions, *, routing_key: str) -> None:
+    def __init__(self, name: str, config: PagerDutyReceiverConfig, options: SinkOptions, *, routing_key: str,
+                 url: str | None = None) -> None:
         super().__init__(name, config, options)
         self.config = config
         self.routing_key = routing_key
+        self.url = config.url if url is None else url  # the resolved `url` (it may be a secret reference)
 
     async def deliver(self, incident: Incident) -> None:
         action = pagerduty_action(incident, self.config.on_update)
         if action is None:
             return
         event = pagerduty_event(incident, self.config, self.routing_key, action, *self.texts(incident))
-        await self.client.request("POST", self.config.url, json_body=event)
+        await self.client.request("POST", self.url, json_body=event)

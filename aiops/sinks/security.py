@@ -3,28 +3,28 @@
 - `resolve_secret`: a config value that is ``${ENV:NAME}`` (environment), ``file:/path`` (file content,
   trailing newline stripped) or a literal. Errors name the config field, never the value. NAME may not
   start with ``AIOPS_``: every such variable is a config override (`aiops.config`), never a secret.
-- `check_destination`: a receiver URL must be http(s) and its host must match `security.allowed_hosts`
-  (globs or CIDRs); loopback (127/8, ::1, ``localhost``) needs `allow_loopback`, link-local (169.254/16,
-  fe80::/10, cloud metadata) is always refused. Only the literal host is checked: a DNS name that resolves
-  to a private address passes unless the allowlist is narrower than ``*``.
+- `check_destination` (start-up, `check-config`): a receiver URL must be http(s) and its host, read as aiohttp
+  and the C resolver read it (`aiops.sinks.destinations`: every numeric and IPv4-in-IPv6 form), must pass
+  `delivery.security`. DNS names are resolved and checked again at send time, per answer
+  (`aiops.sinks.resolver`), since the answer can change after start-up.
 - `sign` / `verify`: ``v1=<hex HMAC-SHA256(secret, "<timestamp>." + body)>``.
 It does not log anything.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import hmac
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from yarl import URL
 
 from aiops.errors import ConfigError
 from aiops.sinks.config import SecurityConfig
+from aiops.sinks.destinations import DestinationPolicy
 from aiops.sinks.http import redact_url
 
 _ENV_REF = re.compile(r"^\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -60,49 +60,19 @@ def resolve_secret(value: str, where: str, environ: Mapping[str, str] | None = N
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_link_local(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_link_local
-    except ValueError:
-        return False
-
-
-def _allowed_by(pattern: str, host: str) -> bool:
-    if "/" in pattern:
-        try:
-            return ipaddress.ip_address(host) in ipaddress.ip_network(pattern, strict=False)
-        except ValueError:
-            return False
-    return fnmatch.fnmatchcase(host.lower(), pattern.lower())
-
-
 def check_destination(url: str, security: SecurityConfig, where: str) -> None:
     """Raise `ConfigError` unless `url` may be called under `security` (message shows the redacted URL)."""
     shown = redact_url(url)
     try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
+        parsed = URL(url)
+        host = parsed.raw_host or ""
+    except (TypeError, ValueError):
         raise ConfigError(f"{where}: unparseable URL {shown}") from None
-    if parts.scheme not in {"http", "https"} or not host:
+    if parsed.scheme not in {"http", "https"} or not host:
         raise ConfigError(f"{where}: {shown} is not an http(s) URL with a host")
-    if _is_link_local(host):
-        raise ConfigError(f"{where}: {shown} is link-local (refused)")
-    if _is_loopback(host):
-        if not security.allow_loopback:
-            raise ConfigError(f"{where}: {shown} is loopback; set delivery.security.allow_loopback: true")
-        return
-    if not any(_allowed_by(pattern, host) for pattern in security.allowed_hosts):
-        raise ConfigError(f"{where}: host of {shown} is not in delivery.security.allowed_hosts")
+    refusal = DestinationPolicy.of(security).host_refusal(host)
+    if refusal is not None:
+        raise ConfigError(f"{where}: {shown} refused: {refusal}")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

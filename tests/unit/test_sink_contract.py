@@ -13,10 +13,13 @@ from support.receiver import HttpReceiver
 
 from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.sinks.base import Sink
+from aiops.sinks.config import SecurityConfig
 from aiops.sinks.memory import RecordingSink
 from aiops.sinks.receiver_config import WebhookReceiverConfig
 from aiops.sinks.receivers import SignedWebhookSink, SinkOptions
 from aiops.sinks.retry import deliver_with_retry
+
+LOOPBACK = SecurityConfig(allow_loopback=True)  # the local receiver listens on 127.0.0.1
 
 
 @dataclass
@@ -41,8 +44,8 @@ def _memory_harness() -> Harness:
 
 def _webhook_harness(receiver: HttpReceiver) -> Harness:
     config = WebhookReceiverConfig.model_validate({"url": receiver.url, "reliability": {"timeout_seconds": 2.0}})
-    sink = SignedWebhookSink("contract", config, SinkOptions(), url=receiver.url, secret="contract-secret",
-                             headers={})
+    sink = SignedWebhookSink("contract", config, SinkOptions(security=LOOPBACK), url=receiver.url,
+                             secret="contract-secret", headers={})
     failed_indices: list[int] = []  # requests the receiver was scripted to fail
 
     def keys() -> list[str]:

@@ -12,14 +12,17 @@ from support.receiver import HttpReceiver
 from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.runtime.broker import free_loopback_port
+from aiops.sinks.config import SecurityConfig
 from aiops.sinks.receiver_config import WebhookReceiverConfig
 from aiops.sinks.receivers import SignedWebhookSink, SinkOptions
+
+LOOPBACK = SecurityConfig(allow_loopback=True)  # the local receiver listens on 127.0.0.1
 
 
 def _sink(url: str, headers: dict[str, str] | None = None, timeout_seconds: float = 5.0) -> SignedWebhookSink:
     config = WebhookReceiverConfig.model_validate(
         {"url": url, "reliability": {"timeout_seconds": timeout_seconds}})
-    return SignedWebhookSink("ops", config, SinkOptions(), url=url, secret=None, headers=headers or {})
+    return SignedWebhookSink("ops", config, SinkOptions(security=LOOPBACK), url=url, secret=None, headers=headers or {})
 
 
 async def test_posts_incident_json_with_protocol_and_configured_headers(http_receiver: HttpReceiver) -> None:
