@@ -3,9 +3,9 @@
 The detection worker writes the state of every series that changed since the last snapshot (key = series
 key, value = JSON from `MetricEpisodeTracker.export_series`) to the partition of the state topic that
 matches the input partition the series came from, followed by one marker record per written partition.
-On assignment of an input partition it reads the same state partition from the beginning to its end and
-restores those series before fetching resumes. The marker exists because tansu can report an end offset
-one short: the record lost that way is then a marker, never a series. Log detector state of an input
+On assignment of an input partition it reads the same state partition from the beginning up to a fence it
+writes first (`state_topic.read_fenced`; tansu under-reports end offsets by up to a whole batch) and
+restores those series before fetching resumes. Log detector state of an input
 partition is one record keyed `__logs__` (or `__logs__|<raw-log topic>`), zlib-compressed JSON, written
 before the marker; a multivariate entity's state is one compressed record keyed `__mv__|<entity>`.
 Serialisation and I/O only; what a snapshot contains is the detectors' business.
@@ -18,7 +18,8 @@ import zlib
 from collections.abc import Iterable
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from aiops.runtime.state_topic import read_fenced
 
 log = logging.getLogger("aiops.detector_state")
 
@@ -51,31 +52,20 @@ def decode_value(key: str, value: bytes) -> dict[str, object] | None:
 async def read_partitions(
     bootstrap: str, topic: str, partitions: Iterable[int], client_id: str
 ) -> dict[int, dict[str, dict[str, object]]]:
-    """Latest state per key (series, or `LOGS_KEY`...) for each given partition (markers, tombstones and
-    unreadable records skipped)."""
-    wanted = [TopicPartition(topic, p) for p in sorted(set(partitions))]
-    result: dict[int, dict[str, dict[str, object]]] = {tp.partition: {} for tp in wanted}
-    if not wanted:
-        return result
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                client_id=f"{client_id}-state-restore", fetch_max_wait_ms=20)
-    await consumer.start()
-    try:
-        consumer.assign(wanted)
-        await consumer.seek_to_beginning(*wanted)
-        ends = await consumer.end_offsets(wanted)
-        pending = {tp for tp in wanted if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.key is None or record.key == MARKER_KEY or record.value is None:
-                        continue
-                    key = record.key.decode()
-                    state = decode_value(key, record.value)
-                    if state is not None:
-                        result[tp.partition][key] = state
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
+    """Latest state per key (series, or `LOGS_KEY`...) for each given partition, read up to a fence written
+    now (`state_topic.read_fenced`: the broker's end offsets are not trusted); markers, fences, tombstones
+    and unreadable records skipped."""
+    records = await read_fenced(bootstrap, topic, partitions, client_id)
+    result: dict[int, dict[str, dict[str, object]]] = {}
+    for partition, read in records.items():
+        latest = result[partition] = {}
+        for raw_key, value, _ in read:
+            if raw_key is None or raw_key == MARKER_KEY:
+                continue
+            key = raw_key.decode()
+            state = decode_value(key, value) if value is not None else None
+            if state is None:
+                latest.pop(key, None)
+            else:
+                latest[key] = state
     return result
