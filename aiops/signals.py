@@ -83,6 +83,13 @@ class Watermark(BaseModel):
     type: Literal["watermark"] = "watermark"
     ts: UtcDatetime
     producer: str = Field(description="Id of the detection worker that sent it.")
+    inputs: dict[str, float] = Field(
+        default_factory=dict, description="The watermark (epoch seconds) of each input topic-partition "
+        "(`topic/partition`) the producer owns and has caught up with.")
+    input_count: int = Field(
+        0, ge=0, description="How many input topic-partitions exist in all. Correlation advances to the lowest "
+        "watermark over all of them once each was reported, so event time never runs ahead of a partition "
+        "no worker owns yet (after a crash or during a rebalance); 0: advance to `ts`.")
 
 
 SignalMessage = Annotated[Signal | Watermark, Field(discriminator="type")]

@@ -40,7 +40,7 @@ from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import follow_silences
 from aiops.runtime.state_topic import read_fenced
 from aiops.runtime.topics import TopicSpec, ensure_topics
-from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
+from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal, Watermark
 
 log = logging.getLogger("aiops.correlate")
 Output = tuple[str, bytes | None, bytes | None, int | None]
@@ -168,12 +168,21 @@ class CorrelationWorker:
         except ValidationError as error:
             return [self._dead_letter(record, "schema", str(error))]
         try:
-            signal = message if isinstance(message, Signal) else None
-            incidents = stage.process(signal) if signal else stage.advance(message.ts.timestamp())
+            incidents = stage.process(message) if isinstance(message, Signal) else self._advance(stage, message)
         except Exception as error:  # the per-record guard: one bad signal never stops the worker
             log.exception("correlation failed", extra={"partition": record.partition, "offset": record.offset})
             return [self._dead_letter(record, "internal_error", repr(error))]
         return [self._incident_output(incident) for incident in incidents]
+
+    @staticmethod
+    def _advance(stage: CorrelationStage, watermark: Watermark) -> list[Incident]:
+        """Event time moves to the lowest watermark over every input topic-partition (see `InputClocks`)."""
+        if watermark.input_count == 0:
+            return stage.advance(watermark.ts.timestamp())
+        store = stage.store
+        assert isinstance(store, PartitionScopes)
+        now = store.inputs.report(watermark.inputs, watermark.input_count)
+        return [] if now is None else stage.advance(now)
 
     def _incident_output(self, incident: Incident) -> Output:
         self.metrics.incidents_emitted_total.labels(status=incident.status).inc()

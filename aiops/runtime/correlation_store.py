@@ -6,7 +6,8 @@ partition. `save` only notes which keys changed; `checkpoint` serialises each ch
 `__offset__` record holding the next signals offset the state reflects. Layout (key -> JSON):
 ``s/<scope>`` the scope's small fields (clock, storm guard); ``t/<scope>`` member types seen;
 ``r/<scope>`` the learned relation model; ``i/<incident id>`` one incident without its members (with its
-scope); ``m/<incident id>/<member key>`` one member. A forgotten incident's keys become tombstones.
+scope); ``m/<incident id>/<member key>`` one member; ``__inputs__`` the watermark of each input
+topic-partition (`InputClocks`). A forgotten incident's keys become tombstones.
 `restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying only
 records up to the last `__offset__` (a batch cut short by a crash is discarded: the keys it touched are
 returned so the worker rewrites their checkpointed values). Serialisation only; no rules, no I/O.
@@ -24,6 +25,7 @@ from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.state import ScopeState
 
 OFFSET_KEY = b"__offset__"
+INPUTS_KEY = b"__inputs__"
 StateRecord = tuple[bytes, bytes | None]
 """(key, JSON value) of one state record; None is a tombstone."""
 
@@ -32,9 +34,10 @@ class PartitionScopes:
     """`StateStore` over the in-memory scopes of one signals partition, with per-batch checkpoints."""
 
     def __init__(self, partition: int, states: dict[str, ScopeState] | None = None,
-                 next_offset: int | None = None) -> None:
+                 next_offset: int | None = None, inputs: InputClocks | None = None) -> None:
         self.partition = partition
         self.states: dict[str, ScopeState] = states or {}
+        self.inputs = inputs or InputClocks()
         self.next_offset = next_offset
         """The signals offset after the last one the checkpointed state reflects (None: nothing yet)."""
         self._changed: dict[str, tuple[str, str]] = {}
@@ -67,13 +70,16 @@ class PartitionScopes:
 
     @property
     def changed(self) -> bool:
-        return bool(self._changed)
+        return bool(self._changed) or self.inputs.changed
 
     def checkpoint(self, next_offset: int) -> list[StateRecord]:
         """Records of every key changed since the last checkpoint, then the offset record; clears them."""
         records = [(key.encode(), self._value(key, scope, incident_id))
                    for key, (scope, incident_id) in self._changed.items()]
         self._changed = {}
+        if self.inputs.changed:
+            records.append((INPUTS_KEY, orjson.dumps(self.inputs.clocks)))
+            self.inputs.changed = False
         self.next_offset = next_offset
         records.append((OFFSET_KEY, orjson.dumps({"next": next_offset})))
         return records
@@ -108,6 +114,33 @@ class PartitionScopes:
 
 
 @dataclass
+class InputClocks:
+    """The watermark of every input topic-partition as reported by the detection workers.
+
+    Correlation advances to the lowest of them, and only once every input topic-partition was reported:
+    a partition whose worker died keeps its last watermark until its new owner caught up, so event time
+    cannot run ahead of input nobody has processed yet."""
+
+    clocks: dict[str, float] = field(default_factory=dict)
+    changed: bool = False
+    advanced_to: float = float("-inf")
+
+    def report(self, inputs: dict[str, float], input_count: int) -> float | None:
+        """Merge one watermark's per-input clocks; the event time to advance to now, or None."""
+        for name, clock in inputs.items():
+            if clock > self.clocks.get(name, float("-inf")):
+                self.clocks[name] = clock
+                self.changed = True
+        if len(self.clocks) < input_count:
+            return None
+        low = min(self.clocks.values())
+        if low <= self.advanced_to:
+            return None
+        self.advanced_to = low
+        return low
+
+
+@dataclass
 class Restored:
     """What `restore` found in one partition of the state topic."""
 
@@ -121,17 +154,22 @@ def restore(partition: int, records: list[tuple[bytes | None, bytes | None, int]
     last_offset_at = max((i for i, (key, _, _) in enumerate(records) if key == OFFSET_KEY), default=-1)
     latest: dict[str, bytes | None] = {}
     next_offset: int | None = None
+    inputs = InputClocks()
     for key, value, _ in records[:last_offset_at + 1]:
         if key is None:
             continue
         if key == OFFSET_KEY:
             next_offset = int(orjson.loads(value or b"{}")["next"])
-            continue
-        latest[key.decode()] = value
+        elif key == INPUTS_KEY:
+            inputs.clocks = {name: float(clock) for name, clock in orjson.loads(value or b"{}").items()}
+        else:
+            latest[key.decode()] = value
     discarded = sorted({key.decode() for key, _, _ in records[last_offset_at + 1:]
-                        if key is not None and key != OFFSET_KEY})
+                        if key is not None and key not in (OFFSET_KEY, INPUTS_KEY)})
     states = _rebuild({key: orjson.loads(value) for key, value in latest.items() if value is not None})
-    return Restored(PartitionScopes(partition, states, next_offset), discarded)
+    if inputs.clocks:
+        inputs.advanced_to = min(inputs.clocks.values())
+    return Restored(PartitionScopes(partition, states, next_offset, inputs), discarded)
 
 
 def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:

@@ -86,3 +86,19 @@ def test_a_batch_cut_short_is_discarded_and_its_keys_named() -> None:
     for key in restored.discarded_keys:  # the worker rewrites them with these values
         value = restored.scopes.current(key)
         assert value is None or key.startswith(("s/", "t/", "r/", "i/", "m/"))
+
+
+def test_event_time_waits_for_every_input_partition_and_survives_a_restore() -> None:
+    scopes = PartitionScopes(0)
+    clocks = scopes.inputs
+    assert clocks.report({"events/0": 100.0, "events/1": 90.0}, input_count=3) is None  # events/2 unknown
+    assert clocks.report({"events/2": 95.0}, input_count=3) == 90.0
+    # A worker that took over events/0 and /1 after a crash runs ahead; events/2's last clock holds it back.
+    assert clocks.report({"events/0": 500.0, "events/1": 500.0}, input_count=3) == 95.0
+    assert clocks.report({"events/1": 80.0}, input_count=3) is None  # never backwards
+    log: Log = []
+    _append(log, scopes.checkpoint(next_offset=7))
+    restored = restore(0, log).scopes.inputs
+    assert restored.clocks == {"events/0": 500.0, "events/1": 500.0, "events/2": 95.0}
+    assert restored.report({"events/2": 95.0}, input_count=3) is None  # already advanced there
+    assert restored.report({"events/2": 600.0}, input_count=3) == 500.0
