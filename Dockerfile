@@ -16,7 +16,7 @@ RUN pip install -c requirements.lock . \
     && mkdir -p /var/lib/aiops && chown aiops /var/lib/aiops \
     && rm -rf /src
 
-# Faust keeps its data directory (<app_id>-data) in the working directory: it must be writable.
+# A writable working directory for the service's files.
 WORKDIR /var/lib/aiops
 USER aiops
 # /metrics and /healthz (http.port); bind to all interfaces inside the container (AIOPS_HTTP__HOST).
