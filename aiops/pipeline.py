@@ -2,7 +2,7 @@
 
 `Pipeline` composes detection (events -> signals) and correlation (signals -> incidents) over an
 in-memory state store. It is what `aiops replay`, `aiops eval` and unit tests run; the streaming worker
-runs the same two stages split across Kafka (detection in batches on aiokafka, correlation in Faust) with
+runs the same two stages split across Kafka (detection and correlation, each in batches on aiokafka) with
 the same classes and the same event clock (`aiops.eventtime.EventClock`). Event time: the watermark is the
 highest `ts` seen minus the allowed lateness, advanced after every event that moved it by a tick (1 s);
 timers (log windows, group wait, quiet resolve) fire when the watermark passes them. `finish()` (end of a

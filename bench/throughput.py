@@ -6,7 +6,7 @@ In one run:
    commit) over those events;
 3. aiops: the real `DetectionWorker` (decode against the contract, per-series detection, signals,
    watermarks, commit after flush) over the same events, in the same process;
-4. latency: a full `aiops run` worker (subprocess: detection + Faust correlation) receives alert events at
+4. latency: a full `aiops run` worker (subprocess: detection + correlation workers) receives alert events at
    a steady pace; p50/p99 from produce to the incident on the incidents topic (group_wait is 0, so no
    configured grouping wait is included), and the worker's RSS.
 Prints a table and, last, one JSON line.

@@ -3,7 +3,7 @@
 Groups, in ``aiops --help`` order: `service` (run, demo), `topics` (produce, tail), `replay` (replay,
 scenario), `check_config`, `evaluate` (eval), `silences` (silence), `delivery` (routes, deadletter, deliver),
 `relations`. Each registers its commands with `add_commands(subparsers)`; `main` parses and runs the handler
-through `aiops.cli.common.run_handler` (exit codes, one-line errors). Kafka and Faust modules are imported
+through `aiops.cli.common.run_handler` (exit codes, one-line errors). Kafka and HTTP modules are imported
 only inside the handlers, so ``--help``, `check-config`, `replay` and `eval` start fast and need no broker.
 """
 

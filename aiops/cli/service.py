@@ -3,7 +3,7 @@
 `run` checks every secret and hands the config to `aiops.runtime.service.run_service`. `demo` adds the
 scenario's catalogue, a local HMAC-checking webhook receiver, the scenario feeder and the incident printer,
 takes a free port for the embedded broker when `kafka.embedded_port` is busy, and runs the same service.
-Only the wiring lives here; the runtime modules (Kafka, Faust, HTTP) are imported when a command runs.
+Only the wiring lives here; the runtime modules (Kafka, HTTP) are imported when a command runs.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the store), and saves the state back. A watermark that changes nothing but the s
 saves the scope at most once per `CLOCK_SAVE_INTERVAL_SECONDS` of event time: with thousands of quiet
 scopes, a table write per scope per watermark would dominate the stage (a restarted worker's clock may
 lag by that much until the next watermark, which only moves it forward). The same class runs in replay
-(dict store) and in the Faust agent (table store restricted to one partition). No rules here: they live
+(dict store) and in the correlation worker (one `PartitionScopes` store per signals partition). No rules here: they live
 in the correlator.
 """
 

@@ -1,7 +1,7 @@
 """Logging set-up: readable lines on a terminal, one JSON object per line otherwise.
 
-`configure_logging` installs one handler on stderr for the root logger and sets levels explicitly (Faust's
-own `-l` handling leaves the root logger at DEBUG, which costs throughput). The format follows
+`configure_logging` installs one handler on stderr for the root logger and sets levels explicitly (a library
+that leaves the root logger at DEBUG costs throughput). The format follows
 `logging.json`: ``"auto"`` (the default) writes JSON unless stderr is a terminal, so people at a console
 read plain lines while log shippers (docker, systemd, a file or a pipe) get JSON; ``true``/``false`` force
 one or the other. Both formats carry the topic/partition/offset/incident/sink context when a record has it.

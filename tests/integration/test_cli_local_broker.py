@@ -96,7 +96,7 @@ def test_tail_gives_up_with_one_line_when_the_broker_stays_unreachable(tmp_path:
 @pytest.mark.slow
 def test_run_announces_its_embedded_broker_and_clients_find_it_without_flags(tmp_path: Path) -> None:
     env = _env(tmp_path, AIOPS_KAFKA__EMBEDDED_PORT="0", AIOPS_HTTP__PORT="0", AIOPS_LOGGING__LEVEL="WARNING",
-               AIOPS_FAUST__APP_ID=f"cli-{os.getpid()}")
+               AIOPS_WORKERS__APP_ID=f"cli-{os.getpid()}")
     run = ProcessOutput(_aiops(["run"], env, cwd=tmp_path))
     try:
         banner = run.line_with("aiops ready:", 90)

@@ -1,5 +1,5 @@
 """Scale-out: two `aiops run` workers share the partitions; one is killed; the other takes over its
-partitions (detection group, Faust group and the changelog-backed correlation state) and every incident
+partitions (detection group, correlation group and the checkpointed correlation state) and every incident
 opened before the kill still resolves, each opened exactly once, although both groups re-process what the
 killed worker had not committed (a replayed `firing` older than a member's resolve must not reopen it).
 """

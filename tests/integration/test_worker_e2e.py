@@ -110,7 +110,7 @@ async def test_incident_opens_and_resolves_on_topic_and_webhook_and_bad_input_is
         assert '"ok": true' in health
         assert '"stalled_partitions": []' in health, health
         lag_gauge = f'aiops_consumer_lag_records{{partition="0",topic="{topics["signals"]}"}}'
-        for _ in range(30):  # the end offsets are polled every `faust.progress_poll_seconds`
+        for _ in range(30):  # the end offsets are polled every `workers.progress_poll_seconds`
             if lag_gauge in metrics:
                 break
             await asyncio.sleep(0.5)

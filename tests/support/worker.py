@@ -1,7 +1,7 @@
 """Test support: write an isolated aiops config and run `aiops run` as a real subprocess.
 
 Each test gets its own topic names (including the detector-state, decisions, silences and notifications
-topics), Faust app id and consumer group (so tests sharing one broker never see each other's data or
+topics), worker app id and consumer groups (so tests sharing one broker never see each other's data or
 restore each other's detector snapshots), fast event-time settings, and the worker's output in files for post-mortems.
 """
 
