@@ -6,7 +6,8 @@ Serving the registry is `aiops.runtime.http_server`'s job. Use one registry per 
 fresh `CollectorRegistry()` so instruments never collide).
 
 Label values are bounded by design: topics, dead-letter reasons, signal origins, incident statuses,
-sink/receiver names and delivery/notification outcomes. Never label by service, host or incident id.
+sink/receiver names, stages (``detection``, ``correlation``, ``delivery:<receiver>``) and
+delivery/notification outcomes. Never label by service, host or incident id.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ class AiopsMetrics:
         )
         self.consumer_lag_records = self._gauge(
             "consumer_lag_records", "High watermark minus position, per partition.", "topic", "partition"
+        )
+        self.stage_healthy = self._gauge(
+            "stage_healthy", "1 while the stage makes progress on the work it has, 0 when stalled (/healthz).", "stage"
+        )
+        self.stage_lag_records = self._gauge(
+            "stage_lag_records", "Records waiting for the stage, summed over its partitions.", "stage"
         )
         self.incidents_open = self._gauge("incidents_open", "Incidents currently open (not resolved).")
         self.notifications_total = self._counter(

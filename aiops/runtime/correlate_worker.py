@@ -141,6 +141,8 @@ class CorrelationWorker:
         """Correlate a fetched batch; publish, checkpoint and commit it (in that order)."""
         started = time.perf_counter()
         batch = await self._restore_new_partitions(batch)
+        for tp, records in batch.items():  # work held, whatever the broker's (under-reported) end offsets say
+            self.progress.fetched(tp.partition, records[0].offset, records[-1].offset)
         outputs: list[Output] = []
         checkpoints: list[Output] = []
         state_topic = self.config.topics.correlation_state
@@ -219,6 +221,8 @@ class CorrelationWorker:
         for partition in new:
             restored = restore(partition, read[partition])
             scopes = self.partitions[partition] = restored.scopes
+            if scopes.next_offset is not None:  # records waiting since then are this worker's to process
+                self.progress.starts_at(partition, scopes.next_offset)
             if restored.discarded_keys:  # a batch cut short by a crash: put its keys back as checkpointed
                 undo.extend((topic, key.encode(), scopes.current(key), partition) for key in restored.discarded_keys)
                 undo.extend((topic, k, v, partition) for k, v in scopes.checkpoint(scopes.next_offset or 0))

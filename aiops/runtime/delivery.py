@@ -8,7 +8,9 @@ versions are recorded as such and skipped), then retries with backoff + jitter t
 dead-letters the failure (payload, receiver, attempts, last error). Every attempt and outcome goes to
 the notifications topic. The offset is committed only after the outcome and its notification records
 are acknowledged, so after a crash unconfirmed notifications are sent again (at-least-once; receivers
-dedupe on the idempotency key). It does not build incidents or define routing (see `aiops.sinks`).
+dedupe on the idempotency key). Each worker reports its progress (`progress`, a stage source for
+`aiops.runtime.health` named `stage` = ``delivery:<receiver>``): records fetched and processed, every
+attempt, and each backoff wait until its end count as alive. It does not build incidents or define routing.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
@@ -30,6 +33,7 @@ from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.notifications import NotificationPublisher
+from aiops.runtime.progress import ConsumerProgress
 from aiops.sinks.circuit import CIRCUIT_STATE_VALUES, CircuitState
 from aiops.sinks.factory import Receiver, build_receiver, build_receivers
 from aiops.sinks.notifications import NotificationOutcome, RepeatThrottle
@@ -52,6 +56,7 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         wall: Wall = utc_now,
         fallback: Receiver | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.receiver = receiver
         self.config = config
@@ -63,14 +68,26 @@ class DeliveryWorker:
         self.throttle = RepeatThrottle()
         self.group_id = f"{config.workers.app_id}-deliver-{self.receiver.name}"
         self.delivered = 0
+        self.clock = clock
+        self.progress = ConsumerProgress(config.workers.stall_seconds)
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._publisher: NotificationPublisher | None = None
         self._stopping = asyncio.Event()
+        self._watch: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
         return self.receiver.name
+
+    @property
+    def stage(self) -> str:
+        """This worker's name in `aiops.runtime.health` and the ``aiops_stage_*`` gauges."""
+        return f"delivery:{self.receiver.name}"
+
+    def status(self, now: float) -> Mapping[str, Any]:
+        """Health of this receiver's stage (a `StageSource`): `ConsumerProgress.status`."""
+        return self.progress.status(now)
 
     async def start(self) -> None:
         workers = self.config.workers
@@ -89,6 +106,10 @@ class DeliveryWorker:
 
     async def stop(self) -> None:
         self._stopping.set()
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
         if self._consumer is not None:
             await self._consumer.stop()
         if self._publisher is not None:
@@ -102,6 +123,8 @@ class DeliveryWorker:
     async def run(self) -> None:
         assert self._consumer is not None
         assert self._publisher is not None
+        if self._watch is None:  # beside the loop, so a worker stuck in a delivery is still seen
+            self._watch = asyncio.create_task(self._watch_progress(), name=f"aiops-{self.stage}-progress")
         while not self._stopping.is_set():
             try:
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=50)
@@ -110,8 +133,11 @@ class DeliveryWorker:
                 await asyncio.sleep(1.0)
                 continue
             for tp, records in batch.items():
+                self.progress.fetched(tp.partition, records[0].offset, records[-1].offset)
+            for tp, records in batch.items():
                 for record in records:
                     await self.process(record)
+                    self.progress.processed(tp.partition, record.offset)
                 # One commit per partition batch, after its notification records are acknowledged: a crash
                 # re-sends at most this batch (at-least-once; receivers dedupe by idempotency key).
                 await self._publisher.flush()
@@ -147,6 +173,38 @@ class DeliveryWorker:
         self._note(incident, "dead_lettered", route=decision.route, attempt=outcome.attempts,
                    error=str(outcome.last_error))
 
+    async def _watch_progress(self) -> None:
+        """Every `workers.progress_poll_seconds`, `_poll_progress`; a failed poll is logged, never fatal."""
+        while True:
+            await asyncio.sleep(self.config.workers.progress_poll_seconds)
+            try:
+                await self._poll_progress()
+            except KafkaError as error:
+                log.warning("%s: could not read incidents offsets: %r", self.stage, error)
+            except Exception:
+                log.exception("%s: progress poll failed", self.stage)
+
+    async def _poll_progress(self) -> None:
+        """The assignment, new partitions' committed offsets and the end offsets into `progress`."""
+        consumer, topic = self._consumer, self.config.topics.incidents
+        assert consumer is not None
+        owned = [tp for tp in consumer.assignment() if tp.topic == topic]
+        self.progress.assigned(tp.partition for tp in owned)
+        if not owned:
+            return
+        for partition in self.progress.unknown():
+            committed = await consumer.committed(TopicPartition(topic, partition))
+            if committed is not None:
+                self.progress.starts_at(partition, committed)
+        ends = await consumer.end_offsets(owned)
+        self.progress.observe_ends({tp.partition: end for tp, end in ends.items()}, self.clock())
+
+    async def _backoff(self, seconds: float) -> None:
+        """The retry policy's wait: alive until it ends (then the next attempt must come)."""
+        now = self.clock()
+        self.progress.active(now, until=now + seconds)
+        await asyncio.sleep(seconds)
+
     def _decision(self, incident: Incident) -> RouteDecision | None:
         decisions = route_incident(self.config.delivery, incident, self.wall())
         return next((d for d in decisions if d.receiver == self.name), None)
@@ -162,6 +220,7 @@ class DeliveryWorker:
         policy = receiver.reliability
 
         async def on_attempt(attempt: int, error: DeliveryError | DeliveryRejectedError | None, took: float) -> None:
+            self.progress.active(self.clock())
             if error is None:
                 status = receiver.sink.last_status
                 self._note(incident, "delivered", receiver=receiver, attempt=attempt, status=status, took=took,
@@ -174,7 +233,7 @@ class DeliveryWorker:
         result = await deliver_with_retry(
             receiver.sink, incident, deadline_seconds=policy.deadline_seconds,
             initial_backoff=policy.initial_backoff_seconds, max_backoff=policy.max_backoff_seconds, rng=self.rng,
-            on_attempt=on_attempt,
+            on_attempt=on_attempt, sleep=self._backoff,
         )
         self.metrics.record_delivery(receiver.name, result.outcome, result.attempts, result.elapsed)
         return result

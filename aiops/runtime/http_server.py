@@ -2,15 +2,17 @@
 
 ``/metrics`` renders the injected Prometheus registry in the text exposition format; ``/healthz`` calls the
 injected ``health()`` and answers 200 with its JSON when ``health()["ok"]`` is truthy, else 503 (also 503
-when ``health()`` itself raises). Port 0 binds a free port, readable from ``.port`` after `start`. It serves
-nothing else: no ingestion, no admin actions, and it does not compute health itself.
+when ``health()`` itself raises). The service passes an `aiops.runtime.health.StageHealth` (callable), whose
+body names the failing stages; any ``() -> Mapping`` works. Port 0 binds a free port, readable from
+``.port`` after `start`. It serves nothing else: no ingestion, no admin actions, and it does not compute
+health itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 log = logging.getLogger(__name__)
 
-HealthCheck = Callable[[], dict[str, Any]]
+HealthCheck = Callable[[], Mapping[str, Any]]
+"""What ``/healthz`` calls: a JSON-able mapping whose ``ok`` decides 200 or 503 (e.g. a `StageHealth`)."""
 
 
 class HttpEndpoint:
