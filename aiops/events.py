@@ -4,31 +4,40 @@ Defines the pydantic models of `metric`, `log` and `alert` events and `decode_ev
 message bytes into a validated event or raises `InvalidEventError` with a reason class for the
 dead-letter record. It does not read Kafka, route events or keep any state.
 
-Timestamp rule (documented in docs/events.md): `ts` may be RFC 3339 with an offset (``Z`` or ``+hh:mm``;
-naive strings are rejected), or a number of seconds or milliseconds since the Unix epoch. A number whose
-absolute value is above 2e10 is milliseconds, otherwise seconds (2e10 s is the year 2603, 2e10 ms is
-1970-08-20, so no real timestamp is ambiguous). Every `ts` is normalised to a tz-aware UTC datetime.
+Timestamp rule (documented in docs/events.md): `ts` is an RFC 3339 string with an offset (``Z`` or
+``+hh:mm``; naive or numeric strings are rejected) or a JSON number of epoch seconds, or milliseconds when
+its absolute value is above 2e10. It is normalised to UTC and must lie in [1970-01-01, 2200-01-01)
+(else reason ``implausible_time``). Types are strict: no string, boolean or number is coerced into another.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
 from aiops.errors import InvalidEventError
 
 MILLISECONDS_THRESHOLD = 2e10
 """Numeric `ts` values with an absolute value above this are epoch milliseconds, else seconds."""
+EARLIEST_EVENT_TIME = 0.0
+"""1970-01-01T00:00:00Z: an event `ts` before it is implausible (a sign error, a clock that was never set)."""
+LATEST_EVENT_TIME = 7_258_118_400.0
+"""2200-01-01T00:00:00Z: an event `ts` from then on is implausible. Far enough from year 9999 that every
+timer (window, quiet period, idle tick) computed from event time stays a representable datetime."""
+IMPLAUSIBLE_TIME = "implausible_time"
 
 LOG_LEVELS: dict[str, int] = {
     "trace": 0, "debug": 10, "info": 20, "notice": 25, "warn": 30, "warning": 30,
@@ -37,16 +46,62 @@ LOG_LEVELS: dict[str, int] = {
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: a validation error, not a crash
+        raise ValueError("the time in UTC is outside the representable range") from None
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
+def _implausible(epoch: float) -> PydanticCustomError:
+    return PydanticCustomError(
+        IMPLAUSIBLE_TIME, "event time {epoch} is outside [1970-01-01, 2200-01-01)", {"epoch": epoch})
+
+
+def _strict_ts(value: Any) -> Any:
+    """Before pydantic's datetime parsing: only numbers, RFC 3339 strings and datetimes get through."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("ts_type", "ts must be an RFC 3339 string or a number, not a boolean")
+    if isinstance(value, int | float):
+        try:
+            seconds = value / 1000 if abs(value) > MILLISECONDS_THRESHOLD else value
+        except OverflowError:  # an integer too large for a float
+            raise _implausible(float("inf") if value > 0 else float("-inf")) from None
+        if math.isfinite(seconds) and not EARLIEST_EVENT_TIME <= seconds < LATEST_EVENT_TIME:
+            raise _implausible(seconds)
+        return value
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise PydanticCustomError("ts_type", "ts must be a JSON number, not a numeric string")
+    if isinstance(value, datetime):
+        return value
+    raise PydanticCustomError("ts_type", "ts must be an RFC 3339 string or a number")
+
+
+def _bounded_utc(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00, 9999-12-31T23:59:59-01:00
+        raise PydanticCustomError(IMPLAUSIBLE_TIME, "event time is outside the representable range") from None
+    epoch = utc.timestamp()
+    if not EARLIEST_EVENT_TIME <= epoch < LATEST_EVENT_TIME:
+        raise _implausible(epoch)
+    return utc
+
+
+EventTime = Annotated[AwareDatetime, BeforeValidator(_strict_ts), AfterValidator(_bounded_utc)]
+"""An inbound event's `ts`: strict input forms, normalised to UTC, within the plausible range."""
+
+
 class _EventBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False, allow_inf_nan=False)
 
-    ts: UtcDatetime = Field(description="Event time: RFC 3339 with offset, or epoch seconds / milliseconds.")
+    ts: EventTime = Field(description="Event time: RFC 3339 with offset, or epoch seconds / milliseconds.")
     source: str = Field("unknown", description="The tool that sent the event (prometheus, zabbix, fluentbit...).")
     service: str = Field(min_length=1, description="The service the event is about.")
     host: str = Field("", description="Host, pod or device the event is about; empty when not applicable.")
@@ -63,7 +118,7 @@ class MetricEvent(_EventBase):
 
     kind: Literal["metric"]
     name: str = Field(min_length=1, description="Metric name, e.g. http_request_latency_p99_ms.")
-    value: float = Field(description="The sample value (finite).")
+    value: float = Field(strict=True, description="The sample value: a finite JSON number (no string, no boolean).")
 
 
 class LogEvent(_EventBase):
@@ -107,8 +162,9 @@ def decode_event(raw: bytes | None, max_bytes: int) -> MetricEvent | LogEvent | 
 
     Raises `InvalidEventError` with reason ``empty``, ``oversized``, ``not_utf8``, ``invalid_json``,
     ``non_finite`` (every validation error is a non-finite number: a metric `value` of NaN, +-Infinity or one
-    that overflows a float, a data-quality problem at the source) or ``schema`` (wrong types, missing fields,
-    unknown kind, naive timestamps, or a non-finite value together with any other error).
+    that overflows a float, a data-quality problem at the source), ``implausible_time`` (every validation
+    error is a `ts` outside [1970-01-01, 2200-01-01) or beyond what a datetime can hold) or ``schema`` (wrong
+    types, missing fields, unknown kind, naive timestamps, or several kinds of error together).
     """
     if not raw:
         raise InvalidEventError("empty", "message has no value")
@@ -125,9 +181,24 @@ def decode_event(raw: bytes | None, max_bytes: int) -> MetricEvent | LogEvent | 
             except UnicodeDecodeError as bad:
                 raise InvalidEventError("not_utf8", str(bad)) from None
             raise InvalidEventError("invalid_json", _summarise(error)) from None
-        if errors and all(item["type"] == "finite_number" for item in errors):
-            raise InvalidEventError("non_finite", _summarise(error)) from None
+        for kind, reason in (("finite_number", "non_finite"), (IMPLAUSIBLE_TIME, IMPLAUSIBLE_TIME)):
+            if errors and all(item["type"] == kind for item in errors):
+                raise InvalidEventError(reason, _summarise(error)) from None
         raise InvalidEventError("schema", _summarise(error)) from None
+
+
+def check_event_time(epoch: float, reference: float | None, max_past: float | None, max_future: float | None) -> None:
+    """Raise `InvalidEventError` (``implausible_time``) when `epoch` lies more than `max_future` seconds after
+    or `max_past` seconds before `reference` (the record's broker timestamp; None: no reference, no check).
+    A bound of None is not checked."""
+    if reference is None:
+        return
+    if max_future is not None and epoch > reference + max_future:
+        raise InvalidEventError(IMPLAUSIBLE_TIME, f"ts {epoch:.3f} is {epoch - reference:.0f} s after the record's "
+                                                  f"broker timestamp (ingest.max_future_seconds: {max_future:g})")
+    if max_past is not None and epoch < reference - max_past:
+        raise InvalidEventError(IMPLAUSIBLE_TIME, f"ts {epoch:.3f} is {reference - epoch:.0f} s before the record's "
+                                                  f"broker timestamp (ingest.max_past_seconds: {max_past:g})")
 
 
 def series_key(event: MetricEvent) -> str:

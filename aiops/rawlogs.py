@@ -3,7 +3,8 @@
 A raw line carries no structure: its service and host come from the topic's configuration, its event time
 from the Kafka record timestamp, and its level from the first level word near the start of the line
 (`ERROR`, `warn`, `FATAL`, ... ; `info` when none). Bytes that are not valid UTF-8 are decoded with
-replacement characters (a log line with one bad byte is still worth mining); empty and oversized lines
+replacement characters (a log line with one bad byte is still worth mining); empty and oversized lines, and
+record timestamps outside the contract's plausible range (none, or a producer that wrote microseconds),
 raise `InvalidEventError` like bad events do. Pure: no I/O, no clock.
 """
 
@@ -13,7 +14,7 @@ import re
 from datetime import UTC, datetime
 
 from aiops.errors import InvalidEventError
-from aiops.events import LogEvent
+from aiops.events import EARLIEST_EVENT_TIME, IMPLAUSIBLE_TIME, LATEST_EVENT_TIME, LogEvent
 
 _LEVEL = re.compile(
     r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|ALERT|EMERG(?:ENCY)?)\b",
@@ -39,6 +40,8 @@ def log_event_from_line(
         raise InvalidEventError("empty", "raw log line is empty")
     if len(raw) > max_bytes:
         raise InvalidEventError("oversized", f"{len(raw)} bytes > limit {max_bytes}")
+    if not EARLIEST_EVENT_TIME <= ts < LATEST_EVENT_TIME:  # also false for NaN
+        raise InvalidEventError(IMPLAUSIBLE_TIME, f"record timestamp {ts!r} s is outside [1970-01-01, 2200-01-01)")
     text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
     return LogEvent(
         kind="log", ts=datetime.fromtimestamp(ts, tz=UTC), source=source, service=service, host=host,

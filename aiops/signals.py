@@ -96,6 +96,16 @@ SignalMessage = Annotated[Signal | Watermark, Field(discriminator="type")]
 SIGNAL_MESSAGE_ADAPTER: TypeAdapter[Signal | Watermark] = TypeAdapter(SignalMessage)
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def dt_from_epoch(epoch: float) -> datetime:
-    """Tz-aware UTC datetime from epoch seconds (no clock read)."""
-    return datetime.fromtimestamp(epoch, tz=UTC)
+    """Tz-aware UTC datetime from epoch seconds (no clock read). Never raises: a time before year 1 (or
+    -inf, or NaN) is clamped to 0001-01-01T00:00:00Z and one after year 9999 (or +inf) to the last
+    microsecond of 9999. The contract keeps event times in [1970, 2200), so clamping only guards a timer
+    computed from an extreme time."""
+    try:
+        return datetime.fromtimestamp(epoch, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return _LATEST if epoch > 0 else _EARLIEST

@@ -6,12 +6,12 @@ source topic/partition/offset), releases them in event-time order across partiti
 (`watermarks.InputAlignment`), runs each through the pure `DetectionStage`, advances event time exactly as
 replay does (`aiops.eventtime.EventClock`; once every input partition is idle, in whole seconds of wall
 time), publishes signals keyed by correlation scope and watermarks to every signals partition, and waits
-until every output is acknowledged. Offsets are committed only then (at-least-once) and, with detector
-snapshots on, only together with a snapshot of the detector state that changed (`detector_checkpoints`;
-also before partitions are given up), so a restarted worker neither re-warms nor raises a burst of false
-alarms. Per-event guards turn any unexpected error into a dead letter (`internal_error`): one bad event
-never stops the worker. It does not correlate (the Faust stage does). Why and how: docs/ARCHITECTURE.md
-("Event time", "Delivery semantics and restart-safety").
+until every output is acknowledged (`detect_publish`). Offsets are committed only then (at-least-once) and,
+with detector snapshots on, only with a snapshot of the detector state that changed (`detector_checkpoints`),
+so a restarted worker neither re-warms nor raises false alarms. Per-event guards turn any unexpected error
+into a dead letter (`internal_error`) and a failing timer is logged and counted: one bad event never stops
+the worker; `progress` (`detect_liveness`) shows a stage that stopped moving. Why and how:
+docs/ARCHITECTURE.md ("Event time", "Delivery semantics and restart-safety").
 """
 
 from __future__ import annotations
@@ -24,20 +24,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from aiops.config import AiopsConfig
 from aiops.correlation.topology import scope_of
-from aiops.deadletter import dead_letter
+from aiops.deadletter import dead_letter, letter_key
 from aiops.detectors.stage import DetectionStage
 from aiops.errors import InvalidEventError
-from aiops.events import AlertEvent, LogEvent, MetricEvent, decode_event
+from aiops.events import AlertEvent, LogEvent, MetricEvent, check_event_time, decode_event
 from aiops.eventtime import EventClock
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_graph
 from aiops.rawlogs import log_event_from_line
+from aiops.runtime.detect_liveness import DetectionLiveness
+from aiops.runtime.detect_publish import OutputPublisher, PublishFailedError
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
+from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import InputAlignment
 from aiops.signals import Signal, Watermark, dt_from_epoch
@@ -70,11 +72,16 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             for tp in revoked:  # not committed: the next owner reprocesses them (at-least-once)
                 self.worker._uncommitted.pop(tp, None)
                 self.worker._fetched.pop(tp, None)
+            consumer = self.worker._consumer
+            kept = consumer.assignment() - revoked if consumer is not None else set()
+            self.worker.liveness.assigned(kept)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         # Restoring happens lazily, before the first records of each partition are processed (aiokafka may
         # hand out records before a listener coroutine has finished).
         self.worker.alignment.assigned(assigned, self.worker.wall())
+        consumer = self.worker._consumer
+        self.worker.liveness.assigned(consumer.assignment() if consumer is not None else assigned)
         log.info("detection assigned %s", sorted(tp.partition for tp in assigned))
 
 
@@ -110,11 +117,18 @@ class DetectionWorker:
         self._stopping = asyncio.Event()
         self.batches = 0
         self.snapshots_written = 0
-        self._evicted_reported = 0
         self._raw_topics = {raw.topic: raw for raw in config.ingest.raw_logs}
         self.checkpoints = DetectorCheckpoints(config, self.stage, metrics, self._raw_topics, wall)
         self._uncommitted: dict[TopicPartition, int] = {}
         self._last_checkpoint = wall()
+        self.liveness = DetectionLiveness(config.topics.events, config.workers.stall_seconds, metrics.registry)
+        self._publisher: OutputPublisher | None = None
+        self._failed = False  # publishing gave up: `stop` commits nothing more (the state holds unpublished work)
+
+    @property
+    def progress(self) -> ConsumerProgress:
+        """Processed vs end offsets of the owned events partitions (see `detect_liveness`), for `/healthz`."""
+        return self.liveness.progress
 
     async def start(self) -> None:
         topics = self.config.topics
@@ -129,6 +143,12 @@ class DetectionWorker:
             linger_ms=5, max_batch_size=256 * 1024, acks="all",
         )
         await self._producer.start()
+        producer = self._producer
+        self._publisher = OutputPublisher(
+            lambda output: producer.send(output[0], value=output[2], key=output[1], partition=output[3]),
+            topics.deadletter, self.config.ingest.publish_give_up_seconds, on_failure=self.liveness.publish_failed,
+            wall=self.wall,
+        )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=self.config.ingest.consumer_group,
             client_id=f"{self.config.kafka.client_id}-detect", enable_auto_commit=False,
@@ -146,25 +166,37 @@ class DetectionWorker:
     async def stop(self) -> None:
         self._stopping.set()
         if self._consumer is not None:
-            await self.checkpoint(force=True)
+            if not self._failed:
+                await self.checkpoint(force=True)
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
 
     async def run(self) -> None:
-        """Consume until `stop()`; never raises for bad input."""
+        """Consume until `stop()`; never raises for bad input. Raises `PublishFailedError` when the broker
+        does not acknowledge outputs for `ingest.publish_give_up_seconds` (the process then exits with 1)."""
         assert self._consumer is not None
         cfg = self.config.ingest
-        while not self._stopping.is_set():
-            try:
-                batch = await self._consumer.getmany(timeout_ms=cfg.batch_timeout_ms, max_records=cfg.batch_max_records)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # consumer errors are logged and retried, never fatal
-                log.exception("detection fetch failed; retrying")
-                await asyncio.sleep(1.0)
-                continue
-            await self.process_batch(batch)
+        watcher = asyncio.create_task(self.liveness.watch(
+            self._consumer, self.wall, self.config.workers.progress_poll_seconds, self._stopping))
+        try:
+            while not self._stopping.is_set():
+                try:
+                    batch = await self._consumer.getmany(timeout_ms=cfg.batch_timeout_ms,
+                                                         max_records=cfg.batch_max_records)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # consumer errors are logged and retried, never fatal
+                    log.exception("detection fetch failed; retrying")
+                    await asyncio.sleep(1.0)
+                    continue
+                await self.process_batch(batch)
+        except PublishFailedError:
+            self._failed = True
+            log.error("detection stops: its outputs cannot be published (exit status 1; nothing more is committed)")
+            raise
+        finally:
+            watcher.cancel()
 
     async def process_batch(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
         """Queue a fetched batch, process what the event-time order releases, publish, commit what was processed."""
@@ -190,12 +222,15 @@ class DetectionWorker:
         for tp, offset in processed.items():
             if assigned is None or tp in assigned:  # revoked while publishing: committing it would raise
                 self._uncommitted[tp] = offset
+        self.liveness.processed(processed, [tp for tp in assigned or () if self.alignment.queued(tp)])
         interval = self.config.detection.snapshot_interval_seconds
         if interval <= 0 or wall - self._last_checkpoint >= interval:
             await self.checkpoint()
         if batch:
             count = sum(len(records) for records in batch.values())
-            self._record_batch_metrics(batch, count, wall, time.perf_counter() - started)
+            self.liveness.record_batch(self.metrics, self._consumer, self.stage, batch, wall,
+                                       (count, time.perf_counter() - started))
+            self.batches += 1
 
     async def _restore_before_processing(
         self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
@@ -244,25 +279,6 @@ class DetectionWorker:
             elif tp in paused and queued < limit // 2:
                 self._consumer.resume(tp)
 
-    def _record_batch_metrics(
-        self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]], count: int, wall: float, seconds: float
-    ) -> None:
-        metrics = self.metrics
-        for tp, records in batch.items():
-            metrics.events_consumed_total.labels(topic=tp.topic).inc(len(records))
-            highwater = self._consumer.highwater(tp) if self._consumer is not None else None
-            if highwater is not None:
-                lag = max(0, highwater - (records[-1].offset + 1))
-                metrics.consumer_lag_records.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
-        metrics.record_batch(count, seconds)
-        tracker = self.stage.metrics
-        metrics.detector_series_live.set(tracker.live_series)
-        metrics.detector_series_evicted_total.inc(tracker.evicted - self._evicted_reported)
-        self._evicted_reported = tracker.evicted
-        if self.stage.max_event_time > float("-inf"):
-            metrics.event_lag_seconds.set(wall - self.stage.max_event_time)
-        self.batches += 1
-
     def _try_decode(self, record: ConsumerRecord[Any, Any]) -> Event | InvalidEventError:
         try:
             return self._decode(record)
@@ -286,22 +302,27 @@ class DetectionWorker:
         if isinstance(event, InvalidEventError):
             self._dead(record, event.reason, event.detail, outputs, wall)
             return
-        try:
-            signals = self.stage.process(event, shard)
-        except Exception as error:  # the per-event guard: one bad event never stops the worker
+        try:  # the per-event guard: one bad event never stops the worker
+            signals = [self._signal_output(signal) for signal in self.stage.process(event, shard)]
+            self.checkpoints.track(record.topic, record.partition, event)
+        except Exception as error:
             log.exception("detection failed", extra=self._where(record))
             self._dead(record, "internal_error", repr(error), outputs, wall)
             return
-        self.checkpoints.track(record.topic, record.partition, event)
-        for signal in signals:
-            outputs.append(self._signal_output(signal))
+        outputs.extend(signals)
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> Event:
+        """The record as an event of the contract, its `ts` within the plausible window around the record's
+        broker timestamp (none when the record has none, i.e. <= 0: then only the contract's range applies)."""
         raw = self._raw_topics.get(record.topic)
-        limit = self.config.ingest.max_message_bytes
+        cfg = self.config.ingest
         if raw is None:
-            return decode_event(record.value, limit)
-        return log_event_from_line(record.value, record.timestamp / 1000.0, raw.service, raw.host, raw.source, limit)
+            event = decode_event(record.value, cfg.max_message_bytes)
+            broker_time = record.timestamp / 1000.0 if record.timestamp and record.timestamp > 0 else None
+            check_event_time(event.epoch, broker_time, cfg.max_past_seconds, cfg.max_future_seconds)
+            return event
+        return log_event_from_line(record.value, record.timestamp / 1000.0, raw.service, raw.host, raw.source,
+                                   cfg.max_message_bytes)
 
     def _signal_output(self, signal: Signal) -> Output:
         self.metrics.signals_emitted_total.labels(origin=signal.origin).inc()
@@ -316,7 +337,7 @@ class DetectionWorker:
             "ingest", reason, detail, record.value, datetime.fromtimestamp(wall, tz=UTC),
             topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
         )
-        outputs.append((self.config.topics.deadletter, record.key, letter.model_dump_json().encode(), None))
+        outputs.append((self.config.topics.deadletter, letter_key(record.key), letter.model_dump_json().encode(), None))
 
     @staticmethod
     def _where(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
@@ -324,9 +345,13 @@ class DetectionWorker:
 
     def _tick(self, watermark: float, outputs: list[Output], *, input_ended: bool = False) -> None:
         """Event time reached `watermark`: detection timers' signals, then the watermark to every signals
-        partition (the order `Pipeline` applies them in)."""
-        for signal in self.stage.advance(watermark, input_ended=input_ended):
-            outputs.append(self._signal_output(signal))
+        partition (the order `Pipeline` applies them in). A timer that raises loses its signals of this tick,
+        is logged and counted; event time goes on."""
+        try:
+            outputs.extend([self._signal_output(s) for s in self.stage.advance(watermark, input_ended=input_ended)])
+        except Exception:  # the per-record guard covers the timers reached from a record too
+            log.exception("detection timers failed at event time %r; going on", watermark)
+            self.liveness.step_failed("advance")
         body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id).model_dump_json().encode()
         for partition in self._signal_partitions:
             outputs.append((self.config.topics.signals, WATERMARK_KEY, body, partition))
@@ -343,22 +368,10 @@ class DetectionWorker:
             self._tick(tick, outputs, input_ended=True)
 
     async def _publish(self, outputs: list[Output]) -> None:
-        """Send every output and wait for the acks; on broker errors retry the whole set (duplicates are
-        harmless downstream: signals dedup by fingerprint, dead letters carry their source offset)."""
-        assert self._producer is not None
-        delay = 0.2
-        while True:
-            try:
-                futures = [
-                    await self._producer.send(topic, value=value, key=key, partition=partition)
-                    for topic, key, value, partition in outputs
-                ]
-                await asyncio.gather(*futures)
-                return
-            except KafkaError as error:
-                log.warning("publishing %d outputs failed (%r); retrying in %.1fs", len(outputs), error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        """Send every output and wait for the acks (`OutputPublisher`: permanent refusals dead-lettered,
+        retryable failures retried without re-sending what was acknowledged, then `PublishFailedError`)."""
+        assert self._publisher is not None
+        await self._publisher.publish(outputs)
 
     async def checkpoint(self, force: bool = False) -> None:
         """Snapshot changed detector state (when enabled; multivariate entities when due or `force`d), then

@@ -20,6 +20,7 @@ from support.builders import metric_event
 
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
+from aiops.runtime.detect_publish import PublishFailedError
 from aiops.runtime.detect_worker import DetectionWorker, _Rebalance
 from aiops.runtime.detector_checkpoints import Output
 
@@ -65,7 +66,7 @@ def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_ba
     asyncio.run(worker.process_batch({}))
     letters = [json.loads(value) for topic, _, value, _ in published if topic == worker.config.topics.deadletter]
     assert [(letter["reason"], letter["source_topic"], letter["source_offset"]) for letter in letters] == [
-        ("internal_error", RAW, 1)]
+        ("implausible_time", RAW, 1)]  # it used to be an internal_error (a datetime overflow)
     assert worker.stage.metrics.live_series == 1
     assert worker._uncommitted == {TopicPartition(worker.config.topics.events, 0): 3, TopicPartition(RAW, 0): 3}
 
@@ -180,3 +181,88 @@ def test_records_of_a_partition_revoked_while_restoring_are_left_to_its_new_owne
     assert [letter["source_partition"] for letter in letters] == [kept.partition]
     assert set(worker.checkpoints._series_owned) == {kept.partition}
     assert consumer.committed == {kept: 2}
+
+
+class _PolledConsumer(_Consumer):
+    """A `_Consumer` that also answers the liveness poll's end offsets."""
+
+    def __init__(self, assigned: set[TopicPartition]) -> None:
+        super().__init__(assigned)
+        self.ends: dict[TopicPartition, int] = {}
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: self.ends.get(tp, 0) for tp in partitions}
+
+
+def test_progress_covers_the_owned_events_partitions_and_stalls_when_records_wait_unprocessed() -> None:
+    wall = [2e9]
+    worker, _ = _worker(wall=wall)
+    events, stall = worker.config.topics.events, worker.config.workers.stall_seconds
+    tp0, tp1, raw = TopicPartition(events, 0), TopicPartition(events, 1), TopicPartition(RAW, 0)
+    consumer = _PolledConsumer({tp0, tp1, raw})
+    worker._consumer = consumer  # type: ignore[assignment]
+    asyncio.run(_Rebalance(worker).on_partitions_assigned({tp0, tp1, raw}))
+    assert set(worker.progress.lag()) == {0, 1}  # raw-log topics are not tracked
+    values = [metric_event(60.0 * step, 1.0, name="rps").model_dump_json().encode() for step in range(3)]
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))  # positioned at the end: nothing waits
+    consumer.ends = {tp0: 3, tp1: 0}  # three records arrive
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.lag() == {0: 3, 1: 0}
+    asyncio.run(worker.process_batch({tp0: [_record(events, at, value) for at, value in enumerate(values)]}))
+    wall[0] += stall + 1
+    asyncio.run(worker.process_batch({}))  # partition 1 is idle by now: partition 0's records are released
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.status(wall[0])["ok"]  # everything waiting was processed
+    assert worker.progress.lag() == {0: 0, 1: 0}
+
+    consumer.ends = {tp0: 5, tp1: 0}  # two more records the worker never processes
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.stalled(wall[0] + stall - 1) == []
+    wall[0] += stall
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.status(wall[0]) == {"ok": False, "stalled_partitions": [0], "lag_records": {0: 2, 1: 0}}
+
+    asyncio.run(_Rebalance(worker).on_partitions_revoked({tp0}))
+    consumer.assigned = {tp1, raw}
+    assert worker.progress.status(wall[0])["ok"]  # a partition given up is no longer this worker's work
+
+
+def test_a_detection_timer_that_raises_is_counted_and_event_time_goes_on() -> None:
+    worker, _ = _worker()
+
+    def broken(watermark: float, input_ended: bool = False) -> list[Any]:
+        raise RuntimeError("a timer bug")
+
+    worker._signal_partitions = [0]
+    worker.stage.advance = broken  # type: ignore[method-assign]
+    outputs: list[Output] = []
+    worker._tick(1_700_000_060.0, outputs)
+    assert [(topic, key) for topic, key, _, _ in outputs] == [(worker.config.topics.signals, b"__watermark__")]
+    assert json.loads(outputs[0][2])["ts"].startswith("2023-11-14T22:14:20")
+    registry = worker.metrics.registry
+    assert registry.get_sample_value("aiops_detection_step_errors_total", {"step": "advance"}) == 1.0
+
+
+async def test_a_worker_whose_outputs_are_never_acknowledged_stops_loudly_and_commits_nothing() -> None:
+    worker, _ = _worker()
+    tp = TopicPartition(worker.config.topics.events, 0)
+    consumer = _PolledConsumer({tp})
+    record = _record(tp.topic, 0, b"not json")  # a dead letter: there is an output to publish
+
+    async def getmany(**_: Any) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        return {tp: [record]}
+
+    async def stop() -> None:
+        return None
+
+    async def never_acknowledged(outputs: list[Output]) -> None:
+        raise PublishFailedError("not acknowledged for 120 s")
+
+    consumer.getmany = getmany  # type: ignore[attr-defined]
+    consumer.stop = stop  # type: ignore[attr-defined]
+    worker._consumer = consumer  # type: ignore[assignment]
+    worker._publish = never_acknowledged  # type: ignore[method-assign]
+    with pytest.raises(PublishFailedError):
+        await worker.run()
+    await worker.stop()
+    assert consumer.committed == {}
