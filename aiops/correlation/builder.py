@@ -150,7 +150,8 @@ def _digest_parts(incident: IncidentState, facts: ScopeFacts, digest: IncidentDi
     leads = digest.leads()
     shown = {m.fingerprint: m for m in leads[: max(1, bound // 2)]}
     budget = bound - len(shown)
-    changed = dict.fromkeys(reversed([*incident.pending_added, *incident.pending_resolved]))
+    pending = incident.pending
+    changed = dict.fromkeys(reversed([*pending.added, *pending.resolved]))
     for fingerprint in changed:
         if budget <= 0:
             break
@@ -188,9 +189,9 @@ def build_incident(
         f"{parts.count} member(s) on {len(services)} service(s); probable root cause {top_service}; "
         f"priority {priority} ({', '.join(f.factor for f in factors if f.weight > 0)})"
     )
-    change = Change(added=list(incident.pending_added), resolved=list(incident.pending_resolved), reason=reason)
-    incident.pending_added.clear()
-    incident.pending_resolved.clear()
+    pending = incident.pending
+    change = Change(added=list(pending.added), resolved=list(pending.resolved), reason=reason)
+    incident.clear_pending()
     return Incident(
         id=incident.id, version=incident.version, idempotency_key=f"{incident.id}:{incident.version}",
         status=status, priority=priority, title=title, scope=incident.scope, services=services,

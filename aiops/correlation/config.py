@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from aiops.config_base import StrictModel
 
@@ -69,12 +69,35 @@ class CorrelationConfig(StrictModel):
     stale_seconds: float = Field(
         600.0, gt=0, description="Firing members not refreshed for this long (event time) are resolved as stale."
     )
+    refresh_seconds: float = Field(
+        60.0, ge=0, description="A re-sent signal (same member, same status, no stronger evidence) less than this "
+        "much event time after the member's recorded last_seen is absorbed: nothing changes or is written. A "
+        "member's last_seen (what stale_seconds counts from) is then at most this much older than its latest "
+        "re-send; 0 = record every re-send.",
+    )
+    closed_memory_seconds: float = Field(
+        21600.0, ge=0, description="How long a closed (forgotten) incident's members are remembered: a signal no "
+        "newer than what the closed incident reflected (a re-processed one after a restart) is ignored instead "
+        "of opening the incident again. At least the replay window of a restarted worker.",
+    )
     allowed_lateness_seconds: float = Field(30.0, ge=0)
     storm_summary_interval_seconds: float = Field(
-        300.0, ge=0, description="During a storm (suppression.storm), `updated` notifications of an incident "
-        "are summarised: at most one per this much event time.",
+        300.0, ge=0, description="During a storm (suppression.storm), `updated` notifications that add no member "
+        "(resolves only) are summarised: at most one per this much event time. Members joining or firing again "
+        "wait storm_added_interval_seconds instead, so they reach receivers while they fire.",
+    )
+    storm_added_interval_seconds: float = Field(
+        30.0, ge=0, description="During a storm, an `updated` notification that adds members (joined or firing "
+        "again) goes out at most once per max(group_interval_seconds, this) (never later than the storm summary "
+        "interval). Set it to storm_summary_interval_seconds to hold additions as long as resolves.",
     )
     learned: LearnedConfig = LearnedConfig()
+
+    @model_validator(mode="after")
+    def _refresh_below_stale(self) -> CorrelationConfig:
+        if self.refresh_seconds >= self.stale_seconds:
+            raise ValueError("refresh_seconds must be less than stale_seconds (re-sent members would go stale)")
+        return self
 
 
 class ServiceConfig(StrictModel):

@@ -294,6 +294,10 @@ class RelationModel:
         out.sort(key=lambda e: (-e.confidence, e.p_value, e.source, e.target))
         return out
 
+    def partners(self, name: str) -> set[str]:
+        """The types `name` has pair counts with (the only ones `related` can relate it to)."""
+        return self._partners.get(name, set())
+
     def count(self, name: str) -> float:
         """Decayed number of starts of `name` (0 when unknown)."""
         return self._n.get(name, 0.0) * self._scale()

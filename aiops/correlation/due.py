@@ -1,22 +1,22 @@
-"""Next-due times of a scope's incidents, so advancing event time touches only incidents with work due.
+"""Next-due times of a scope's incidents and members, so advancing event time touches only what is due.
 
 `next_due` returns the earliest event time at which `CorrelationEngine.advance` could change an incident
-(flapping settles, a member goes stale, a pending incident opens or is dropped, a quiet resolve, an
-`updated` or repeat notification, a resolved incident is forgotten). It errs early, never late: when an
-incident's fate depends on something that may change at any time (an open incident not yet notified, i.e.
-held by suppression, whose verdict depends on time and on dynamic silences), it is due on every advance.
-Visiting an incident early is harmless (nothing is due, nothing changes); late would change outcomes.
-`DueIndex` holds those times, visited in the scope's incident order exactly as a full scan would, and
-each incident's live members (`DueIndex.live`), so timers, stale checks, flapping settles and suppression
-read O(live members), not O(members). Derived state, rebuilt (every incident due once) after a load by
-`state.due_index`, never stored. No rules are decided here.
+(flapping settles, a pending incident opens or is dropped, a quiet resolve, an `updated` or repeat
+notification, a resolved incident is forgotten). It errs early, never late: an incident whose fate depends on
+something that may change at any time (open, not yet notified, i.e. held by suppression) is due on every
+advance. Stale members have their own lazy heap (`DueIndex.pop_stale`): a refresh only moves the member's
+`last_seen`; its heap entry is re-pushed when popped early, so a refresh costs no heap work. `Tally` counts an
+incident's firing members and holds its flapping ones, kept up to date by the engine on every status change,
+so timers and lifecycle checks cost O(1) per incident whatever its size. All derived, rebuilt (every incident
+due once) after a load by `state.due_index`, never stored. No rules are decided here.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 
 from aiops.correlation.config import CorrelationConfig
 from aiops.correlation.incident_state import IncidentState, MemberState
@@ -26,28 +26,46 @@ ALWAYS = -math.inf
 NEVER = math.inf
 
 
-def _is_live(member: MemberState) -> bool:
-    return member.status == "firing" or member.flapping
+class Tally:
+    """An incident's firing-member count and its flapping members (few), kept by the engine."""
+
+    __slots__ = ("firing", "flapping")
+
+    def __init__(self, incident: IncidentState) -> None:
+        members = incident.members.values()
+        self.firing = sum(1 for member in members if member.status == "firing")
+        self.flapping: dict[str, MemberState] = {m.fingerprint: m for m in members if m.flapping}
+
+    @property
+    def live(self) -> int:
+        """Firing or flapping members."""
+        return self.firing + sum(1 for member in self.flapping.values() if member.status != "firing")
+
+    @property
+    def all_flapping(self) -> bool:
+        """Some member is live and every live member flaps."""
+        return bool(self.flapping) and self.live == len(self.flapping)
+
+    def apply(self, member: MemberState, was_firing: bool, was_flapping: bool) -> None:
+        """`member` changed from (was_firing, was_flapping) to its current status (a new member: False, False)."""
+        self.firing += (member.status == "firing") - was_firing
+        if member.flapping and not was_flapping:
+            self.flapping[member.fingerprint] = member
+        elif was_flapping and not member.flapping:
+            self.flapping.pop(member.fingerprint, None)
+
+    def remove(self, member: MemberState) -> None:
+        self.firing -= member.status == "firing"
+        self.flapping.pop(member.fingerprint, None)
 
 
-def _member_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig,
-                live: Sequence[MemberState] | None) -> tuple[float, int]:
-    """(earliest stale or flapping-settle time, active member count); `live`: its live members, if known."""
-    due, active = NEVER, 0
-    for member in incident.members.values() if live is None else live:
-        if member.status == "firing":
-            active += 1
-            due = min(due, member.last_seen + config.stale_seconds)
-        if member.flapping:
-            due = min(due, member.transitions[-1] + flapping.calm_seconds if member.transitions else ALWAYS)
-    return due, active
-
-
-def next_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig,
-             live: Sequence[MemberState] | None = None) -> float:
-    """Earliest event time at which advancing could change `incident` (see the module docstring); `live`
-    are its live members when the caller knows them (else all members are scanned)."""
-    due, active = _member_due(incident, config, flapping, live)
+def next_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig, tally: Tally,
+             storm: bool = False) -> float:
+    """Earliest event time at which advancing could change `incident` (see the module docstring)."""
+    due = NEVER
+    for member in tally.flapping.values():
+        due = min(due, member.transitions[-1] + flapping.calm_seconds if member.transitions else ALWAYS)
+    active = tally.firing
     if incident.status == "pending":
         if active >= config.min_active_members:
             return min(due, incident.first_seen + config.group_wait_seconds)
@@ -56,67 +74,85 @@ def next_due(incident: IncidentState, config: CorrelationConfig, flapping: Flapp
         if active > 0 or incident.resolved_at is None:
             return ALWAYS
         return min(due, incident.resolved_at + config.reopen_seconds)
-    return ALWAYS if not incident.notified else min(due, _open_due(incident, config, live))
-
-
-def _open_due(incident: IncidentState, config: CorrelationConfig, live: Sequence[MemberState] | None) -> float:
-    """An open, notified incident: quiet resolve, `updated` after the group interval, repeat."""
-    due = NEVER
-    if not (live if live is not None else any(_is_live(m) for m in incident.members.values())):
-        due = incident.last_resolve + config.resolve_quiet_seconds
-    if incident.pending_added or incident.pending_resolved:
-        due = min(due, incident.last_notified + config.group_interval_seconds)
+    if not incident.notified:
+        return ALWAYS
+    if tally.live == 0:
+        due = min(due, incident.last_resolve + config.resolve_quiet_seconds)
+    pending = incident.pending
+    if pending.added or pending.resolved:
+        due = min(due, incident.last_notified + update_interval(incident, config, storm))
     if config.repeat_interval_seconds > 0:
         due = min(due, incident.last_notified + config.repeat_interval_seconds)
     return due
 
 
-class DueIndex:
-    """Lazy min-heap of incident due times; stale heap entries are skipped when popped.
+def update_interval(incident: IncidentState, config: CorrelationConfig, storm: bool) -> float:
+    """How long after its previous notification an open incident's pending changes go out: the group
+    interval; during a storm, at least `storm_added_interval_seconds` when members were added (joined or
+    firing again: shown while they fire), else (resolves only) the storm summary interval."""
+    if not storm:
+        return config.group_interval_seconds
+    summary = config.storm_summary_interval_seconds
+    held = min(config.storm_added_interval_seconds, summary) if incident.pending.added else summary
+    return max(config.group_interval_seconds, held)
 
-    Entries are (due time, incident id) plus each incident's insertion rank, so due incidents are visited
-    in the scope's incident order, exactly as a full scan would."""
+
+class DueIndex:
+    """Lazy min-heaps of incident due times and member stale times; stale entries are skipped when popped.
+
+    Incident entries are (due time, incident id) plus each incident's insertion rank, so due incidents are
+    visited in the scope's incident order, exactly as a full scan would."""
 
     def __init__(self) -> None:
         self.heap: list[tuple[float, str]] = []
         self.due_at: dict[str, float] = {}
         self.rank: dict[str, int] = {}
         self._next_rank = 0
-        self._live: dict[str, tuple[dict[str, int], dict[str, MemberState]]] = {}
-        """incident id -> (join order of its members, members that may be live)."""
+        self.tallies: dict[str, Tally] = {}
+        self.stale: list[tuple[float, int, MemberState]] = []
+        """(last_seen when queued, tie-break, member) of firing members: at most one entry per member."""
+        self._counter = itertools.count()
 
     @classmethod
-    def build(cls, incident_ids: Iterable[str]) -> DueIndex:
+    def build(cls, incidents: Mapping[str, IncidentState]) -> DueIndex:
         """The index of a scope's incidents (after a load): every one due now, in the given order."""
         index = cls()
-        for incident_id in incident_ids:
-            index.added(incident_id)
+        for incident in incidents.values():
+            index.added(incident.id)
+            for member in incident.members.values():
+                if member.status == "firing":
+                    index.queue(member, force=True)
         return index
 
-    def _tracked(self, incident: IncidentState) -> tuple[dict[str, int], dict[str, MemberState]]:
-        tracked = self._live.get(incident.id)
-        if tracked is None:
-            order = {fingerprint: i for i, fingerprint in enumerate(incident.members)}
-            maybe = {fp: m for fp, m in incident.members.items() if _is_live(m)}
-            tracked = self._live[incident.id] = (order, maybe)
-        return tracked
+    def tally(self, incident: IncidentState) -> Tally:
+        """The incident's tally (counted from its members on first use after a load)."""
+        tally = self.tallies.get(incident.id)
+        if tally is None:
+            tally = self.tallies[incident.id] = Tally(incident)
+        return tally
 
-    def mark(self, incident: IncidentState, member: MemberState) -> None:
-        """`member` joined `incident` or received a signal: it may be live now."""
-        order, maybe = self._tracked(incident)
-        order.setdefault(member.fingerprint, len(order))
-        maybe[member.fingerprint] = member
+    def queue(self, member: MemberState, force: bool = False) -> None:
+        """A firing member: make sure it has an entry on the stale heap."""
+        if force or not member.queued:
+            member.queued = True
+            heapq.heappush(self.stale, (member.last_seen, next(self._counter), member))
 
-    def live(self, incident: IncidentState) -> list[MemberState]:
-        """The incident's firing or flapping members, in join order.
-
-        Kept per incident as a superset: the engine `mark`s a member whenever it joins or receives a signal
-        (the only ways a member becomes firing or flapping); members found neither firing nor flapping are
-        dropped here. Read in join order, exactly what a scan over all members filtered the same way gives."""
-        order, maybe = self._tracked(incident)
-        for fingerprint in [fp for fp, member in maybe.items() if not _is_live(member)]:
-            del maybe[fingerprint]
-        return sorted(maybe.values(), key=lambda member: order[member.fingerprint])
+    def pop_stale(self, now: float, stale_seconds: float) -> list[MemberState]:
+        """Firing members whose last refresh is more than `stale_seconds` before `now` (the caller checks they
+        still belong to the scope); entries of refreshed members are re-queued at their new time."""
+        out: list[MemberState] = []
+        heap = self.stale
+        horizon = now - stale_seconds
+        while heap and heap[0][0] < horizon:
+            _, _, member = heapq.heappop(heap)
+            member.queued = False
+            if member.status != "firing":
+                continue
+            if member.last_seen < horizon:
+                out.append(member)
+            else:
+                self.queue(member)
+        return out
 
     def added(self, incident_id: str) -> None:
         """A new incident (appended to the scope's incidents): rank it last and make it due now."""
@@ -131,13 +167,17 @@ class DueIndex:
         if at < NEVER:
             heapq.heappush(self.heap, (at, incident_id))
 
-    def busy(self, now: float) -> bool:
-        """Whether some incident may be due at `now` (stale heap entries may make this early-true)."""
-        return bool(self.heap) and self.heap[0][0] <= now
+    def busy(self, now: float, stale_seconds: float) -> bool:
+        """Whether some incident or member may be due at `now` (stale heap entries may make this early-true)."""
+        if self.heap and self.heap[0][0] <= now:
+            return True
+        return bool(self.stale) and self.stale[0][0] < now - stale_seconds
 
-    def pop_due(self, incidents: Mapping[str, IncidentState], now: float) -> list[IncidentState]:
-        """The scope's `incidents` due at `now`, in the scope's incident order; forgotten ones are dropped."""
-        ids: set[str] = set()
+    def pop_due(self, incidents: Mapping[str, IncidentState], now: float,
+                extra: set[str] | None = None) -> list[IncidentState]:
+        """The scope's `incidents` due at `now` (and those in `extra`), in the scope's incident order;
+        forgotten ones are dropped."""
+        ids: set[str] = set(extra or ())
         while self.heap and self.heap[0][0] <= now:
             at, incident_id = heapq.heappop(self.heap)
             if self.due_at.get(incident_id) == at:
@@ -152,12 +192,13 @@ class DueIndex:
                 out.append(incident)
         return out
 
-    def reschedule(self, incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig) -> None:
+    def reschedule(self, incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig,
+                   storm: bool = False) -> None:
         """Recompute the due time of an incident of the scope after it changed."""
-        self.schedule(incident.id, next_due(incident, config, flapping, self.live(incident)))
+        self.schedule(incident.id, next_due(incident, config, flapping, self.tally(incident), storm))
 
     def forget(self, incident_id: str) -> None:
-        """The incident left the scope: drop its timer and live members."""
+        """The incident left the scope: drop its timer and tally (its stale entries are dropped when popped)."""
         self.due_at.pop(incident_id, None)
         self.rank.pop(incident_id, None)
-        self._live.pop(incident_id, None)
+        self.tallies.pop(incident_id, None)

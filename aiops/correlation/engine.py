@@ -9,14 +9,17 @@ All on event time, with state held outside (`ScopeState`):
   reopens it); otherwise it starts a new incident. Every join is a `Decision`.
 - merging (`correlation.merge_incidents`): a new member that directly links two or more live incidents
   joins the earliest-opened one and the others merge into it (`merge`, `_merge`);
-- status changes feed flapping detection, new members feed the storm guard and the learned model.
-Notifications (open/updated/resolved, held or summarised) are decided by `Lifecycle`.
+- re-sends (same member, same status, no stronger evidence, within `refresh_seconds` of its recorded
+  `last_seen`) are absorbed: nothing changes; a first signal older than what a closed incident reflected
+  (`closed_memory_seconds`) is ignored; both are counted (`counters`).
+Status changes feed flapping, new members the storm guard and the learned model; notifications: `Lifecycle`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiops.correlation.attrs import attributes, dedup_key, group_key
@@ -27,7 +30,16 @@ from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, exp
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.lifecycle import Lifecycle
 from aiops.correlation.merge import Join, absorb, bridge_links, merge_plan
-from aiops.correlation.state import ScopeState, due_index, index_of, model_of, observed, persist
+from aiops.correlation.state import (
+    ScopeState,
+    closed_index,
+    due_index,
+    expire_closed,
+    index_of,
+    model_of,
+    observed,
+    persist,
+)
 from aiops.correlation.suppression.config import SuppressionConfig
 from aiops.correlation.suppression.flapping import record_transition
 from aiops.correlation.suppression.guards import count_new_member, storm_over
@@ -56,6 +68,9 @@ class CorrelationEngine:
         self.model_factory = model_factory if model_factory is not None else (factory if learned else None)
         self.member_type: TypeFn = member_type or type_fn
         self.ledger = Ledger()
+        self.counters: Counter[str] = Counter()
+        """`refreshes_absorbed` (re-sends that changed nothing), `replayed_closed` (signals ignored because a
+        closed incident already reflected them)."""
         self.lifecycle = Lifecycle(config, BuildContext(graph, self.model_factory), self.ledger, self.suppression)
         self.policy = self.suppression.policy()
 
@@ -79,10 +94,11 @@ class CorrelationEngine:
         incident_id = state.index.get(key)
         if incident_id is not None and incident_id in state.incidents:
             incident = state.incidents[incident_id]
-            self._update_member(state, incident, key, signal)
+            if not self._update_member(state, incident, key, signal):
+                return []
             out: list[Incident] = []
-        elif signal.status == "resolved":
-            return []
+        elif signal.status == "resolved" or self._replayed(state, key, signal.epoch):
+            return []  # nothing to resolve, or a closed incident already reflected it
         else:
             incident, out = self._join_or_create(state, key, signal)
         out.extend(self.lifecycle.emit_due(state, incident, max(state.clock, signal.epoch)))
@@ -96,16 +112,22 @@ class CorrelationEngine:
         order, so an advance costs O(due incidents), not O(incidents); the outcome is that of a full scan."""
         state.clock = max(state.clock, now)
         index = due_index(state)
-        if not (index.busy(state.clock) or state.storm.active or state.derived.learn_pending):
+        expire_closed(state, self.config.closed_memory_seconds)
+        if not (index.busy(state.clock, self.config.stale_seconds) or state.storm.active
+                or state.derived.learn_pending):
             return []  # idle scope: only its clock moved
         state.dirty.meta = True
         if storm_over(state, state.clock, self.suppression.storm):
             self._storm_decision(state, "storm over: notifications back to group_interval")
+            for incident in list(state.incidents.values()):  # once per storm: intervals shrink
+                if incident.change_seq > incident.shown_seq:
+                    self._reschedule(state, incident)
         persist(state)
         out = []
-        for incident in index.pop_due(state.incidents, state.clock):
+        stale = self._stale_members(state)
+        for incident in index.pop_due(state.incidents, state.clock, set(stale)):
             self.lifecycle.settle(state, incident, state.clock)
-            self._expire_stale(state, incident, state.clock)
+            self._expire_stale(state, incident, stale.get(incident.id, ()), state.clock)
             out.extend(self.lifecycle.emit_due(state, incident, state.clock))
             self._reschedule(state, incident)
         return out
@@ -117,33 +139,52 @@ class CorrelationEngine:
     def _reschedule(self, state: ScopeState, incident: IncidentState) -> None:
         """Recompute the incident's due time after it changed; drop its timer when it was forgotten."""
         if incident.id in state.incidents:
-            due_index(state).reschedule(incident, self.config, self.suppression.flapping)
+            due_index(state).reschedule(incident, self.config, self.suppression.flapping, state.storm.active)
         else:
             due_index(state).forget(incident.id)
 
-    def _update_member(self, state: ScopeState, incident: IncidentState, key: str, signal: Signal) -> None:
+    def _replayed(self, state: ScopeState, key: str, epoch: float) -> bool:
+        """A closed incident (forgotten, still remembered) already reflected this member at `epoch`: a
+        re-processed signal after a restart, or one later than the incident's whole reopen window."""
+        closed = closed_index(state).get(key)
+        if closed is None or epoch > closed[0]:
+            return False
+        self.counters["replayed_closed"] += 1
+        return True
+
+    def _update_member(self, state: ScopeState, incident: IncidentState, key: str, signal: Signal) -> bool:
+        """Apply a signal of an existing member; False when it was absorbed as a re-send (nothing changed)."""
         member = incident.members[key]
-        due_index(state).mark(incident, member)
         epoch = signal.epoch
         previous = member.last_seen
+        evidence = signal.evidence
+        stronger = evidence is not None and (member.evidence is None or evidence.score >= member.evidence.score)
+        if signal.status == member.status and not stronger and epoch < previous + self.config.refresh_seconds:
+            self.counters["refreshes_absorbed"] += 1
+            return False
         member.last_seen = max(previous, epoch)
         incident.last_seen = max(incident.last_seen, epoch)
         state.touch(incident.id, key)
-        if signal.evidence is not None and (member.evidence is None or signal.evidence.score >= member.evidence.score):
-            member.evidence = signal.evidence
+        if stronger:
+            member.evidence = evidence
             self.lifecycle.context.note_evidence(incident, member)
         if signal.status == member.status or epoch < previous:
-            return  # same status, or older than what the member already reflects (a replay after a restart or
-            # rebalance, or a late duplicate): a stale `firing` must not reopen, a stale `resolved` not resolve
+            return True  # same status, or older than what the member already reflects (a replay after a
+            # restart or rebalance, or a late duplicate): a stale `firing` must not reopen, nor `resolved` resolve
+        due = due_index(state)
+        tally, was_firing, was_flapping = due.tally(incident), member.status == "firing", member.flapping
         member.status = signal.status
         if record_transition(member, epoch, self.suppression.flapping):
             self.ledger.record(incident, "flapping", "flapping", epoch, f"{member.name}@{member.service} changed "
                                f"state {len(member.transitions)} times; its changes are held", member=key)
+        tally.apply(member, was_firing, was_flapping)
         if signal.status == "resolved":
             incident.last_resolve = max(incident.last_resolve, epoch)
-        if member.flapping:
-            return
-        (incident.pending_resolved if signal.status == "resolved" else incident.pending_added).append(key)
+        else:
+            due.queue(member)
+        if not member.flapping:
+            (incident.note_resolved if signal.status == "resolved" else incident.note_added)(member)
+        return True
 
     def _join_or_create(self, state: ScopeState, key: str, signal: Signal) -> tuple[IncidentState, list[Incident]]:
         """The incident the new member joins (or starts), and the closes of the incidents it merged."""
@@ -162,15 +203,18 @@ class CorrelationEngine:
             rule, reason, score = best.rule, best.reason, best.score
             if len(incident.grouping) < MAX_GROUPING_LINES:
                 incident.grouping.append(f"{signal.name}@{signal.service}: {reason}")
-        member = MemberState(
+        member = MemberState.model_construct(  # the signal's fields are validated already
             fingerprint=key, origin=signal.origin, name=signal.name, service=signal.service,
             host=signal.host, labels=signal.labels, status=signal.status, severity=signal.severity,
             first_seen=signal.started_at.timestamp(), last_seen=epoch, summary=signal.summary,
             annotations=signal.annotations, evidence=signal.evidence, joined_because=reason, member_type=mtype,
         )
+        due = due_index(state)
+        tally = due.tally(incident)
         incident.members[key] = member
-        due_index(state).mark(incident, member)
-        incident.pending_added.append(key)
+        tally.apply(member, False, False)
+        due.queue(member)
+        incident.note_added(member)
         incident.first_seen = min(incident.first_seen, member.first_seen)
         incident.last_seen = max(incident.last_seen, epoch)
         state.index[key] = incident.id
@@ -275,9 +319,9 @@ class CorrelationEngine:
         model = model_of(state, self.model_factory)
         if model is None:
             return
-        for other, ids in sorted(index_of(state).by_type.items()):
-            if other == mtype:
-                continue
+        by_type = index_of(state).by_type
+        for other in sorted(model.partners(mtype) & by_type.keys()):  # types it was ever counted with
+            ids = by_type[other]
             edge = model.related(mtype, other)
             if edge is not None and edge.confidence >= self.config.learned.min_confidence:
                 consider(ids, 2, float(edge.confidence), "co-occurrence",
@@ -286,18 +330,34 @@ class CorrelationEngine:
     def _create(self, state: ScopeState, signal: Signal, gkey: str) -> IncidentState:
         seed = f"{state.scope}|{signal.fingerprint}|{signal.epoch:.3f}"
         incident_id = "inc-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
-        incident = IncidentState(id=incident_id, scope=state.scope, first_seen=signal.started_at.timestamp(),
-                                 last_seen=signal.epoch, group_key=gkey)
+        incident = IncidentState.model_construct(id=incident_id, scope=state.scope, group_key=gkey,
+                                                 first_seen=signal.started_at.timestamp(), last_seen=signal.epoch)
         incident.grouping.append(f"opened by {signal.name}@{signal.service} ({signal.origin})")
         state.incidents[incident_id] = incident
         due_index(state).added(incident_id)
         return incident
 
-    def _expire_stale(self, state: ScopeState, incident: IncidentState, now: float) -> None:
-        for member in due_index(state).live(incident):
-            if member.status == "firing" and member.last_seen < now - self.config.stale_seconds:
+    def _stale_members(self, state: ScopeState) -> dict[str, list[MemberState]]:
+        """Incident id -> its firing members not refreshed for `stale_seconds`, by fingerprint."""
+        found: dict[str, list[MemberState]] = {}
+        for member in due_index(state).pop_stale(state.clock, self.config.stale_seconds):
+            incident_id = state.index.get(member.fingerprint)
+            incident = state.incidents.get(incident_id) if incident_id is not None else None
+            if incident is not None and incident.members.get(member.fingerprint) is member:
+                found.setdefault(incident.id, []).append(member)
+        for members in found.values():
+            members.sort(key=lambda member: member.fingerprint)
+        return found
+
+    def _expire_stale(self, state: ScopeState, incident: IncidentState, stale: Iterable[MemberState],
+                      now: float) -> None:
+        tally = due_index(state).tally(incident)
+        for member in stale:
+            if member.status == "firing":
+                was_flapping = member.flapping
                 member.status = "resolved"
                 member.flapping = False
-                incident.pending_resolved.append(member.fingerprint)
+                tally.apply(member, True, was_flapping)
+                incident.note_resolved(member)
                 incident.last_resolve = max(incident.last_resolve, now)
                 state.touch(incident.id, member.fingerprint)

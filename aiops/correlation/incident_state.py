@@ -1,10 +1,13 @@
 """The working state of one incident and its members: plain, serialisable data (JSON round-trip).
 
-`IncidentState` is what the engine keeps of an incident between signals (status, timers, members, what
-changed since the last version, why members joined); `MemberState` one member with its status history.
-The rules that change them live in the engine, the lifecycle and the guards; the scope they belong to is
-`state.ScopeState`. A member also keeps the outbound `Member` last built from it (`builder`), a cache in a
-plain slot: not serialised, not compared, dropped by a copy.
+`IncidentState` is what the engine keeps of an incident between signals (status, timers, members, why
+members joined); `MemberState` one member with its status history. What changed since the last version is
+kept on the members (`added_seq`/`resolved_seq` against the incident's `change_seq`/`shown_seq`), so the
+incident record stays O(1)-sized however many members join between two versions; `IncidentState.pending`
+is the ordered view of it, rebuilt from the members after a load. The rules that change them live in the
+engine, the lifecycle and the guards; the scope they belong to is `state.ScopeState`. Plain slots hold what
+is not serialised, compared nor copied: a member's last outbound `Member` (`builder`) and whether it sits on
+the stale heap (`due`), an incident's pending view.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ BuiltMember = tuple[tuple[str, float, int], Member, Evidence | None]
 
 
 class MemberState(BaseModel):
-    __slots__ = ("_built",)
+    __slots__ = ("_built", "_queued")
     if TYPE_CHECKING:
         _built: BuiltMember | None
+        _queued: bool
 
     fingerprint: str
     origin: Literal["metric_anomaly", "log_anomaly", "alert"]
@@ -43,6 +47,8 @@ class MemberState(BaseModel):
     transitions: list[float] = Field(default_factory=list, description="Recent status-change times.")
     flapping: bool = False
     suppressed_by: str = Field("", description="rule:ref of the suppression holding this member, if any.")
+    added_seq: int = Field(0, description="The incident's change number when it last joined or fired again.")
+    resolved_seq: int = Field(0, description="The incident's change number when it last resolved.")
 
     @property
     def built(self) -> BuiltMember | None:
@@ -56,8 +62,38 @@ class MemberState(BaseModel):
     def built(self, value: BuiltMember) -> None:
         object.__setattr__(self, "_built", value)
 
+    @property
+    def queued(self) -> bool:
+        """Whether it has an entry on its scope's stale heap (`due.DueIndex.queue`)."""
+        try:
+            return self._queued
+        except AttributeError:
+            return False
+
+    @queued.setter
+    def queued(self, value: bool) -> None:
+        object.__setattr__(self, "_queued", value)
+
+
+class Pending:
+    """Members added (joined or firing again) and resolved since the last version, in change order."""
+
+    __slots__ = ("added", "resolved")
+
+    def __init__(self, incident: IncidentState) -> None:
+        shown = incident.shown_seq
+        members = incident.members.values()
+        added = sorted((m.added_seq, m.fingerprint) for m in members if m.added_seq > shown)
+        resolved = sorted((m.resolved_seq, m.fingerprint) for m in members if m.resolved_seq > shown)
+        self.added: dict[str, None] = dict.fromkeys(fp for _, fp in added)
+        self.resolved: dict[str, None] = dict.fromkeys(fp for _, fp in resolved)
+
 
 class IncidentState(BaseModel):
+    __slots__ = ("_pending",)
+    if TYPE_CHECKING:
+        _pending: Pending
+
     id: str
     scope: str
     status: Literal["pending", "open", "resolved"] = "pending"
@@ -69,8 +105,8 @@ class IncidentState(BaseModel):
     resolved_at: float | None = None
     opened_at: float | None = Field(None, description="Event time its first `open` was sent (None: not yet).")
     members: dict[str, MemberState] = Field(default_factory=dict)
-    pending_added: list[str] = Field(default_factory=list)
-    pending_resolved: list[str] = Field(default_factory=list)
+    change_seq: int = Field(0, description="Number of the latest member change (see MemberState.added_seq).")
+    shown_seq: int = Field(0, description="Change number the latest version covered.")
     grouping: list[str] = Field(default_factory=list)
     group_key: str = ""
     merged_keys: list[str] = Field(default_factory=list, description="Group keys of incidents merged into this one.")
@@ -78,6 +114,47 @@ class IncidentState(BaseModel):
     held_by: str = Field("", description="Suppression currently holding its notifications (rule:ref).")
     reopened: int = 0
     notes: list[str] = Field(default_factory=list, description="Decision summaries for the explanation.")
+
+    @property
+    def pending(self) -> Pending:
+        """What changed since the last version (built from the members on first use)."""
+        try:
+            return self._pending
+        except AttributeError:
+            pending = Pending(self)
+            object.__setattr__(self, "_pending", pending)
+            return pending
+
+    @property
+    def pending_added(self) -> list[str]:
+        return list(self.pending.added)
+
+    @property
+    def pending_resolved(self) -> list[str]:
+        return list(self.pending.resolved)
+
+    def note_added(self, member: MemberState) -> None:
+        """`member` joined or fires again: reported as added by the next version."""
+        pending = self.pending
+        self.change_seq += 1
+        member.added_seq = self.change_seq
+        pending.added.pop(member.fingerprint, None)
+        pending.added[member.fingerprint] = None
+
+    def note_resolved(self, member: MemberState) -> None:
+        """`member` resolved: reported as resolved by the next version."""
+        pending = self.pending
+        self.change_seq += 1
+        member.resolved_seq = self.change_seq
+        pending.resolved.pop(member.fingerprint, None)
+        pending.resolved[member.fingerprint] = None
+
+    def clear_pending(self) -> None:
+        """A version covered every change so far."""
+        self.shown_seq = self.change_seq
+        pending = self.pending
+        pending.added.clear()
+        pending.resolved.clear()
 
     @property
     def active_members(self) -> int:

@@ -3,8 +3,9 @@
 - pending -> open once `group_wait_seconds` passed and `min_active_members` members fire (resolved members
   do not count); the first notification (`open`) is sent unless a suppression holds the incident, and is
   never held by a storm;
-- open: `updated` at most once per `group_interval_seconds` (per `storm_summary_interval_seconds` during a
-  storm) with what changed, re-sent unchanged after `repeat_interval_seconds`; held while suppressed;
+- open: `updated` at most once per `group_interval_seconds` with what changed (during a storm, at least
+  `storm_added_interval_seconds` when members were added, else `storm_summary_interval_seconds`: `due.
+  update_interval`), re-sent unchanged after `repeat_interval_seconds`; held while suppressed;
 - resolved once no member is live (firing or flapping) and `resolve_quiet_seconds` passed since the last
   resolve; the resolve of a notified incident is always sent, even while it is suppressed;
 - a resolved incident stays `reopen_seconds` and reopens (same id) when a member fires again in it;
@@ -22,9 +23,10 @@ from typing import Literal
 from aiops.correlation.attrs import attributes
 from aiops.correlation.builder import BuildContext, build_incident
 from aiops.correlation.config import CorrelationConfig
+from aiops.correlation.due import update_interval
 from aiops.correlation.incident_state import IncidentState
 from aiops.correlation.ledger import Ledger
-from aiops.correlation.state import ScopeState, due_index, index_of
+from aiops.correlation.state import ScopeState, due_index, index_of, remember_closed
 from aiops.correlation.suppression.config import SuppressionConfig
 from aiops.correlation.suppression.flapping import settle_flapping
 from aiops.correlation.suppression.rules import SuppressionPolicy
@@ -47,7 +49,8 @@ class Lifecycle:
             return []
         if incident.status == "pending" and not self._open(state, incident, now):
             return []
-        if not due_index(state).live(incident) and now >= incident.last_resolve + self.config.resolve_quiet_seconds:
+        quiet = now >= incident.last_resolve + self.config.resolve_quiet_seconds
+        if quiet and not due_index(state).tally(incident).live:
             return self._resolve(state, incident, now)
         if not incident.notified:
             if self._held(state, incident, now):
@@ -63,17 +66,17 @@ class Lifecycle:
 
     def _update(self, state: ScopeState, incident: IncidentState, now: float) -> list[Incident]:
         cfg = self.config
-        changed = bool(incident.pending_added or incident.pending_resolved)
+        pending = incident.pending
+        changed = bool(pending.added or pending.resolved)
         storm = state.storm.active
-        interval = max(cfg.group_interval_seconds, cfg.storm_summary_interval_seconds if storm else 0.0)
-        due = changed and now >= incident.last_notified + interval
+        due = changed and now >= incident.last_notified + update_interval(incident, cfg, storm)
         repeat = cfg.repeat_interval_seconds > 0 and now >= incident.last_notified + cfg.repeat_interval_seconds
         if not (due or repeat) or self._held(state, incident, now):
             return []
         incident.last_notified = now
         reason = "members changed" if changed else "repeat: unchanged since last notification"
         if storm and changed:
-            count = len(incident.pending_added) + len(incident.pending_resolved)
+            count = len(pending.added) + len(pending.resolved)
             reason = f"storm: {count} change(s) summarised"
             self.ledger.record(incident, "storm", "storm", now, reason, score=state.storm.rate)
         self.touch(state, incident)
@@ -100,7 +103,7 @@ class Lifecycle:
             self.ledger.record(incident, "reopened", "lifecycle", now, "a member fired again within reopen window")
             return True
         if incident.resolved_at is not None and now >= incident.resolved_at + self.config.reopen_seconds:
-            self.forget(state, incident)
+            self.forget(state, incident, remember=True)
         return False
 
     def _resolve(self, state: ScopeState, incident: IncidentState, now: float) -> list[Incident]:
@@ -110,11 +113,10 @@ class Lifecycle:
         incident.notified = False
         self.ledger.record(incident, "resolved", "lifecycle", now, "all members resolved and quiet")
         out = [self._build(state, incident, "resolved", "all members resolved and quiet")] if was_notified else []
-        incident.pending_added.clear()
-        incident.pending_resolved.clear()
+        incident.clear_pending()
         self.touch(state, incident)
         if self.config.reopen_seconds <= 0:
-            self.forget(state, incident)
+            self.forget(state, incident, remember=True)
         return out
 
     def close_merged(self, state: ScopeState, incident: IncidentState, into: IncidentState, now: float,
@@ -134,11 +136,12 @@ class Lifecycle:
 
     def _held(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
         """Whether suppression holds the incident now; records a decision when that changes."""
-        firing = due_index(state).live(incident)
-        if firing and all(m.flapping for m in firing):
+        tally = due_index(state).tally(incident)
+        if tally.all_flapping:
             return True
         held_by = ""
-        if self.policy is not None and firing:
+        if self.policy is not None and tally.live:  # silences match members: read the live ones, in join order
+            firing = [m for m in incident.members.values() if m.status == "firing" or m.flapping]
             context = LazyFiringAttrs(state)
             verdicts = [self.policy.check(attributes(m), now, context) for m in firing]
             for member, verdict in zip(firing, verdicts, strict=True):
@@ -157,15 +160,20 @@ class Lifecycle:
 
     def settle(self, state: ScopeState, incident: IncidentState, now: float) -> None:
         """Flapping members quiet for a window stop flapping; their current status is reported once."""
-        for member in due_index(state).live(incident):  # only flapping (hence live) members settle
+        tally = due_index(state).tally(incident)
+        for member in sorted(tally.flapping.values(), key=lambda m: m.fingerprint):  # few: flapping members
             if settle_flapping(member, now, self.suppression.flapping):
-                target = incident.pending_added if member.status == "firing" else incident.pending_resolved
-                target.append(member.fingerprint)
+                tally.apply(member, member.status == "firing", True)
+                (incident.note_added if member.status == "firing" else incident.note_resolved)(member)
                 if member.status == "resolved":
                     incident.last_resolve = max(incident.last_resolve, now)
                 self.touch(state, incident, member.fingerprint)
 
-    def forget(self, state: ScopeState, incident: IncidentState) -> None:
+    def forget(self, state: ScopeState, incident: IncidentState, remember: bool = False) -> None:
+        """Drop the incident from its scope; `remember`: a closed incident, whose members re-processed
+        signals must not bring back (`state.remember_closed`)."""
+        if remember:
+            remember_closed(state, incident)
         index_of(state).remove(incident)
         state.incidents.pop(incident.id, None)
         for fingerprint in incident.members:
@@ -187,8 +195,8 @@ class Lifecycle:
 
 
 def _active(state: ScopeState, incident: IncidentState) -> int:
-    """Firing members (`incident.active_members`, from the live members only)."""
-    return sum(1 for member in due_index(state).live(incident) if member.status == "firing")
+    """Firing members (`incident.active_members`, counted by the due index)."""
+    return due_index(state).tally(incident).firing
 
 
 class LazyFiringAttrs:

@@ -112,16 +112,18 @@ def absorb(state: ScopeState, survivor: IncidentState, merged: IncidentState, ma
     keys, grouping lines and time span into `survivor`; the moved members are reported as added in the
     survivor's next version."""
     due, index = due_index(state), index_of(state)
+    tally = due.tally(survivor)
     for fingerprint, member in merged.members.items():
         kept = survivor.members.get(fingerprint)
         if kept is not None:
             kept.first_seen = min(kept.first_seen, member.first_seen)
             kept.last_seen = max(kept.last_seen, member.last_seen)
         else:
-            kept = survivor.members[fingerprint] = member
-            survivor.pending_added.append(fingerprint)
+            survivor.members[fingerprint] = member
+            member.resolved_seq = 0  # its change numbers were the merged incident's
+            survivor.note_added(member)
+            tally.apply(member, False, False)
             index.add(survivor, member)
-        due.mark(survivor, kept)
         state.index[fingerprint] = survivor.id
         state.touch(survivor.id, fingerprint)
     keys = [key for key in (merged.group_key, *merged.merged_keys)

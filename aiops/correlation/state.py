@@ -1,12 +1,12 @@
 """Correlation state: the serialisable working set of one correlation scope, and what is derived from it.
 
 `ScopeState` holds the live (and recently resolved, reopenable) incidents of one scope, a fingerprint
-index for dedup, the member types seen (novelty), the learned relation model's snapshot and the storm
-guard's rate. It records which incidents and members changed (`dirty`), so a store can write only those
-(O(1)-sized values per signal). Its `Derived` companion (lookup index, due index, live relation model,
-storm guard) is rebuilt after a load, never stored; this module alone creates and fills it, each part on
-first use (`index_of`, `due_index`, `model_of`, `storm_guard`). `dirty`, `derived` and the saved clock sit
-in plain slots, not pydantic private attributes (a read of those costs microseconds: this is the hot path).
+index for dedup, the member types seen (novelty), the learned relation model's snapshot, the storm guard's
+rate and the memory of closed incidents (`ClosedIncident`, `closed_memory_seconds`). It records what
+changed (`dirty`), so a store writes only that (O(1)-sized values per signal). Its `Derived` companion
+(lookup index, due index, live relation model, storm guard, closed-member index) is rebuilt after a load,
+never stored; this module alone creates and fills it, each part on first use. `dirty`, `derived` and the
+saved clock sit in plain slots, not pydantic private attributes (a read of those costs microseconds).
 The rules that change the state live in the engine, the lifecycle and the guards; stores live here.
 """
 
@@ -47,15 +47,18 @@ class Dirty:
     meta: bool = False
     types: bool = False
     relations: bool = False
+    closed: set[str] = field(default_factory=set)
+    """Ids of `ScopeState.closed` records added or expired: write the record when present, else delete it."""
 
     def data(self) -> bool:
         """Whether anything beyond the scope's small fields (clock) changed."""
-        return bool(self.incidents or self.members or self.removed or self.types or self.relations)
+        return bool(self.incidents or self.members or self.removed or self.types or self.relations or self.closed)
 
     def clear(self) -> None:
         self.incidents.clear()
         self.members.clear()
         self.removed.clear()
+        self.closed.clear()
         self.meta = self.types = self.relations = False
 
 
@@ -73,6 +76,19 @@ class Derived:
     """The model learned something since its snapshot was last copied into the state."""
     storm: StormGuard | None = None
     """The storm guard, restored from `ScopeState.storm.snapshot`."""
+    closed: dict[str, tuple[float, str]] | None = None
+    """Member fingerprint -> (event time up to which a closed incident reflected it, that incident's id)."""
+
+
+class ClosedIncident(BaseModel):
+    """What a forgotten (resolved, past its reopen window) incident reflected of each member."""
+
+    id: str
+    closed_at: float = Field(description="Event time it was forgotten.")
+    members: dict[str, float] = Field(
+        description="Member fingerprint -> event time up to which the incident reflected it (its last_seen, "
+        "or the incident's resolve when later)."
+    )
 
 
 class ScopeState(BaseModel):
@@ -89,6 +105,9 @@ class ScopeState(BaseModel):
     seen_types: dict[str, float] = Field(default_factory=dict, description="member type -> first seen")
     relations: dict[str, Any] | None = Field(None, description="Learned relation model snapshot.")
     storm: StormState = Field(default_factory=StormState)
+    closed: dict[str, ClosedIncident] = Field(
+        default_factory=dict, description="Closed incidents remembered for correlation.closed_memory_seconds."
+    )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScopeState):
@@ -136,7 +155,7 @@ class ScopeState(BaseModel):
 
     def meta_fields(self) -> dict[str, Any]:
         """The scope's own small fields (clock, storm), stored under the scope key."""
-        return self.model_dump(mode="json", exclude={"incidents", "index", "seen_types", "relations"})
+        return self.model_dump(mode="json", exclude={"incidents", "index", "seen_types", "relations", "closed"})
 
 
 def index_of(state: ScopeState) -> ScopeIndex:
@@ -153,6 +172,52 @@ def due_index(state: ScopeState) -> DueIndex:
     if derived.due is None:
         derived.due = DueIndex.build(state.incidents)
     return derived.due
+
+
+def closed_index(state: ScopeState) -> dict[str, tuple[float, str]]:
+    """Fingerprint -> (reflected until, closed incident id), built from the closed records on first use."""
+    derived = state.derived
+    if derived.closed is None:
+        found: dict[str, tuple[float, str]] = {}
+        ordered = sorted(state.closed.values(), key=lambda c: (c.closed_at, c.id))
+        state.closed = {record.id: record for record in ordered}  # close order: expiry pops from the front
+        for record in ordered:
+            for fingerprint, until in record.members.items():
+                if fingerprint not in found or until >= found[fingerprint][0]:
+                    found[fingerprint] = (until, record.id)
+        derived.closed = found
+    return derived.closed
+
+
+def remember_closed(state: ScopeState, incident: IncidentState) -> None:
+    """Remember what a closed incident reflected of its members, so a re-processed signal cannot bring it
+    back (a new episode, with a later signal, still opens a new incident)."""
+    index = closed_index(state)
+    resolved = incident.resolved_at if incident.resolved_at is not None else incident.last_seen
+    members = {fp: max(member.last_seen, resolved) for fp, member in incident.members.items()}
+    state.closed.pop(incident.id, None)
+    state.closed[incident.id] = ClosedIncident(id=incident.id, closed_at=state.clock, members=members)
+    state.dirty.closed.add(incident.id)
+    for fingerprint, until in members.items():
+        if fingerprint not in index or until >= index[fingerprint][0]:
+            index[fingerprint] = (until, incident.id)
+
+
+def expire_closed(state: ScopeState, memory_seconds: float) -> None:
+    """Forget closed incidents closed more than `memory_seconds` before the scope's clock (oldest first)."""
+    if not state.closed:
+        return
+    index = closed_index(state)
+    horizon = state.clock - memory_seconds
+    while state.closed:
+        record = next(iter(state.closed.values()))
+        if record.closed_at >= horizon:
+            return
+        del state.closed[record.id]
+        state.dirty.closed.add(record.id)
+        for fingerprint in record.members:
+            if index.get(fingerprint, (0.0, ""))[1] == record.id:
+                del index[fingerprint]
 
 
 def model_of(state: ScopeState, factory: ModelFactory | None) -> RelationModel | None:

@@ -6,8 +6,9 @@ partition. `save` only notes which keys changed; `checkpoint` serialises each ch
 `__offset__` record holding the next signals offset the state reflects. Layout (key -> JSON):
 ``s/<scope>`` the scope's small fields (clock, storm guard); ``t/<scope>`` member types seen;
 ``r/<scope>`` the learned relation model; ``i/<incident id>`` one incident without its members (with its
-scope); ``m/<incident id>/<member key>`` one member; ``__inputs__`` the watermark of each input
-topic-partition (`InputClocks`). A forgotten incident's keys become tombstones.
+scope); ``m/<incident id>/<member key>`` one member; ``c/<incident id>`` a closed incident remembered
+(`ClosedIncident`, with its scope); ``__inputs__`` the watermark of each input topic-partition
+(`InputClocks`). A forgotten incident's keys (an expired closed record's) become tombstones.
 `restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying only
 records up to the last `__offset__` (a batch cut short by a crash is discarded: the keys it touched are
 returned so the worker rewrites their checkpointed values). Serialisation only; no rules, no I/O.
@@ -22,7 +23,7 @@ from typing import Any
 import orjson
 
 from aiops.correlation.incident_state import IncidentState, MemberState
-from aiops.correlation.state import ScopeState
+from aiops.correlation.state import ClosedIncident, ScopeState
 
 OFFSET_KEY = b"__offset__"
 INPUTS_KEY = b"__inputs__"
@@ -63,6 +64,8 @@ class PartitionScopes:
             changed.setdefault(f"i/{incident_id}", (scope, incident_id))
             for fingerprint in fingerprints:
                 changed.setdefault(f"m/{incident_id}/{fingerprint}", (scope, incident_id))
+        for incident_id in dirty.closed:
+            changed.setdefault(f"c/{incident_id}", (scope, incident_id))
         dirty.clear()
 
     def scopes(self) -> Iterator[str]:
@@ -92,7 +95,7 @@ class PartitionScopes:
             return None if state is None else self._value(key, rest, "")
         incident_id = rest.split("/", 1)[0]
         for state in self.states.values():
-            if incident_id in state.incidents:
+            if incident_id in (state.closed if kind == "c" else state.incidents):
                 return self._value(key, state.scope, incident_id)
         return None
 
@@ -104,6 +107,9 @@ class PartitionScopes:
         if kind in "str":
             scoped: Any = state.meta_fields() if kind == "s" else state.seen_types if kind == "t" else state.relations
             return None if scoped is None else orjson.dumps(scoped)
+        if kind == "c":
+            record = state.closed.get(incident_id)
+            return None if record is None else orjson.dumps({**record.model_dump(mode="json"), "scope": scope})
         incident = state.incidents.get(incident_id)
         if incident is None:
             return None
@@ -176,6 +182,7 @@ def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
     scopes: dict[str, ScopeState] = {}
     incidents: dict[str, IncidentState] = {}
     members: list[tuple[str, MemberState]] = []
+    closed: list[tuple[str, ClosedIncident]] = []
     for key, value in values.items():
         kind, _, name = key.partition("/")
         if kind == "s":
@@ -184,6 +191,8 @@ def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
             incidents[name] = IncidentState.model_validate(value)
         elif kind == "m":
             members.append((name.split("/", 1)[0], MemberState.model_validate(value)))
+        elif kind == "c":
+            closed.append((value.pop("scope"), ClosedIncident.model_validate(value)))
     for scope, state in scopes.items():
         types, relations = values.get(f"t/{scope}"), values.get(f"r/{scope}")
         state.seen_types = dict(types) if isinstance(types, dict) else {}
@@ -196,6 +205,8 @@ def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
         state.incidents[incident.id] = incident
         for fingerprint in incident.members:
             state.index[fingerprint] = incident.id
+    for scope, record in closed:
+        scopes.setdefault(scope, ScopeState(scope=scope)).closed[record.id] = record
     for state in scopes.values():
         state.saved_clock = state.clock
     return scopes

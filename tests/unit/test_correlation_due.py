@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support.builders import T0, correlation_config, graph, random_signals, signal
 
-from aiops.correlation.due import ALWAYS, DueIndex, next_due
+from aiops.correlation.due import ALWAYS, DueIndex, Tally, next_due
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.state import ScopeState, due_index
 from aiops.correlation.suppression.config import FlappingConfig, SuppressionConfig
@@ -67,7 +67,7 @@ def test_an_idle_scope_visits_no_incident_and_a_due_timer_still_fires() -> None:
     index = state.derived.due
     assert isinstance(index, DueIndex)
     assert engine.advance(state, T0 + 10) == []
-    assert index.busy(T0 + 29) is False
+    assert index.busy(T0 + 29, engine.config.stale_seconds) is False
     opened = engine.advance(state, T0 + 30)
     assert [i.status for i in opened] == ["open"]
     assert state.clock == T0 + 30
@@ -79,10 +79,10 @@ def test_a_held_open_incident_is_due_on_every_advance() -> None:
     engine.process(state, signal("cpu", "a", 0.0))
     incident = next(iter(state.incidents.values()))
     incident.notified = False
-    assert next_due(incident, engine.config, FlappingConfig()) == ALWAYS
+    assert next_due(incident, engine.config, FlappingConfig(), Tally(incident)) == ALWAYS
 
 
-def test_live_members_tracked_by_the_due_index_equal_a_scan() -> None:
+def test_tallies_and_stale_queue_kept_by_the_due_index_equal_a_scan() -> None:
     engine = CorrelationEngine(correlation_config(stale_seconds=100, reopen_seconds=60),
                                graph(EDGES), suppression=SuppressionConfig.model_validate(SUPPRESSION))
     state = ScopeState(scope="x")
@@ -95,8 +95,14 @@ def test_live_members_tracked_by_the_due_index_equal_a_scan() -> None:
         engine.process(state, signal("cpu", fingerprint.split("-")[1], offset, status=status,
                                      fingerprint=fingerprint))
         engine.advance(state, T0 + offset)
+        due = due_index(state)
         for incident in state.incidents.values():
-            scanned = [m for m in incident.members.values() if m.status == "firing" or m.flapping]
-            assert due_index(state).live(incident) == scanned
-            checked += bool(scanned) and len(scanned) < len(incident.members)
+            tally = due.tally(incident)
+            firing = [m for m in incident.members.values() if m.status == "firing"]
+            flapping = {m.fingerprint for m in incident.members.values() if m.flapping}
+            assert tally.firing == len(firing)
+            assert set(tally.flapping) == flapping
+            assert tally.live == sum(1 for m in incident.members.values() if m.status == "firing" or m.flapping)
+            assert all(m.queued for m in firing)  # every firing member can go stale
+            checked += bool(firing) and len(firing) < len(incident.members)
     assert checked > 50

@@ -85,7 +85,7 @@ def test_timers_and_lookup_indexes_forget_the_merged_incident() -> None:
     due = due_index(run.state)
     assert c not in due.due_at
     assert c not in due.rank
-    assert c not in due._live
+    assert c not in due.tallies
     index = index_of(run.state)
     for table in (index.by_key, index.by_node, index.by_type):
         assert all(c not in ids for ids in table.values())
