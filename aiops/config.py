@@ -119,10 +119,11 @@ class WorkersConfig(StrictModel):
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
     stall_seconds: float = Field(
-        60.0, ge=0, description="A partition with unprocessed records and no progress for this long makes "
-        "/healthz answer 503 (a stalled consumer; an orchestrator's liveness probe then restarts the worker); "
-        "0 disables the check.")
-    progress_poll_seconds: float = Field(5.0, gt=0, description="How often the signals end offsets are polled.")
+        60.0, ge=0, description="A stage (detection, correlation, a delivery receiver) with records waiting on a "
+        "partition and no progress for this long makes /healthz answer 503 and aiops_stage_healthy 0 (an "
+        "orchestrator's liveness probe then restarts the worker); 0 disables the check.")
+    progress_poll_seconds: float = Field(5.0, gt=0, description="How often each stage polls the end offsets of "
+                                         "its input partitions (for that check and the lag gauges).")
 
 
 class LoggingConfig(StrictModel):

@@ -5,9 +5,10 @@ Checks that its ports are free (`aiops.runtime.startup`), starts the embedded ta
 in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver and the
 `/metrics` + `/healthz` endpoint; once all started it prints the start-up banner. SIGINT/SIGTERM stop
 the runners in reverse order (each makes its final checkpoint and commit); a runner whose loop fails stops
-the process with exit code 1. Extra runners (the
-demo's scenario feeder and incident printer) plug in through `extra_runners`. This is process wiring only;
-no pipeline logic here.
+the process with exit code 1. `/healthz` and ``aiops_stage_healthy`` are `service_health`: detection,
+correlation and every delivery receiver, each a stage of `aiops.runtime.health.StageHealth`. Extra runners
+(the demo's scenario feeder and incident printer) plug in through `extra_runners`. This is process wiring
+only; no pipeline logic here.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 
@@ -26,8 +26,9 @@ from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.broker import EmbeddedBroker
 from aiops.runtime.correlate_worker import CorrelationWorker
-from aiops.runtime.delivery import delivery_workers
+from aiops.runtime.delivery import DeliveryWorker, delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
+from aiops.runtime.health import StageHealth
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.logs import JsonSetting, configure_logging
 from aiops.runtime.silences import silences_topic_spec
@@ -167,16 +168,23 @@ def _run_worker(
     metrics = AiopsMetrics(registry)
     detection = DetectionWorker(config, bootstrap, metrics, producer_id=f"detect-{uuid.uuid4().hex[:8]}")
     correlation = CorrelationWorker(config, bootstrap, metrics)
-    runners: list[Runner] = [detection, correlation]
-    runners.extend(delivery_workers(config, bootstrap, metrics))
+    deliveries = delivery_workers(config, bootstrap, metrics)
+    runners: list[Runner] = [detection, correlation, *deliveries]
     if extra_runners is not None:
         runners.extend(extra_runners(bootstrap, config))
-
-    def health() -> dict[str, Any]:
-        checked = config.workers.stall_seconds > 0
-        status = correlation.progress.status(time.time()) if checked else {"ok": True}
-        return {"ok": status["ok"], "bootstrap": bootstrap, "batches": detection.batches,
-                "series": detection.stage.metrics.live_series, "correlation": status}
-
+    health = service_health(metrics, bootstrap, detection, correlation, deliveries)
     http = HttpEndpoint(config.http.host, config.http.port, registry, health)
     return asyncio.run(serve(config, runners, http, stop_after, announcement))
+
+
+def service_health(metrics: AiopsMetrics, bootstrap: str, detection: DetectionWorker,
+                   correlation: CorrelationWorker, deliveries: Sequence[DeliveryWorker]) -> StageHealth:
+    """The worker's liveness: stages ``detection``, ``correlation`` and ``delivery:<receiver>`` (each
+    unhealthy after `workers.stall_seconds` with work waiting and no progress), plus informative details."""
+    health = StageHealth(metrics, details=lambda: {
+        "bootstrap": bootstrap, "batches": detection.batches, "series": detection.stage.metrics.live_series})
+    health.add("detection", detection.progress)
+    health.add("correlation", correlation.progress)
+    for worker in deliveries:
+        health.add(worker.stage, worker)
+    return health
