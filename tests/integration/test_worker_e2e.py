@@ -146,10 +146,13 @@ async def test_worker_killed_mid_incident_still_resolves_it_after_restart(
             kafka_bootstrap, topics["incidents"], lambda r: "resolved" in statuses(r, api_incident), 90
         )
         assert statuses(records, api_incident)[-1] == "resolved", second.output()
-        # Exactly one `open`: the restarted worker recovered the incident from the changelog table
-        # (had it lost the state, replayed signals would have opened it again, and the resolve of an
-        # unknown member would have been ignored).
-        assert statuses(records, api_incident).count("open") == 1, second.output()
+        # One `open` version: the restarted worker recovered the incident from the correlation state topic
+        # (had it lost the state, the resolve of an unknown member would have been ignored). The kill may land
+        # after the outputs of a batch were acknowledged and before its state was written: then that batch's
+        # versions are sent again, identical (the guarantee in docs/ARCHITECTURE.md), never a second v1.
+        opens = [r for r in records if r["id"] == api_incident and r["status"] == "open"]
+        assert {r["version"] for r in opens} == {1}, second.output()
+        assert all(r == opens[0] for r in opens), second.output()
         assert "resolved" not in [r["status"] for r in records if r["id"] != api_incident]
     finally:
         second.stop()
