@@ -106,13 +106,16 @@ def run(incidents: int, members: int, steady: int, seed: int) -> dict[str, Any]:
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     open_incidents = sum(1 for i in state.incidents.values() if i.status == "open")
     active = sum(i.active_members for i in state.incidents.values())
+    absorbed = engine.counters["refreshes_absorbed"]
     steady_s, now = _steady(engine, state, now, steady, incidents, members, seed)
+    absorbed = engine.counters["refreshes_absorbed"] - absorbed
     idle = _idle_tick(engine, state, now)
     traced = _traced_bytes(incidents, members)
     return {
         "incidents_open": open_incidents, "active_members": active,
         "fill_members_per_second": round(incidents * members / fill_s),
         "steady_members_per_second": round(steady / steady_s),
+        "steady_absorbed_share": round(absorbed / max(steady, 1), 3),
         "idle_advance_us": round(idle * 1e6, 1),
         "bytes_per_incident_traced": round(traced / max(open_incidents, 1)),
         "bytes_per_member_traced": round(traced / max(active, 1)),
@@ -134,6 +137,7 @@ def main() -> None:
         ("open incidents / active members (one scope)", f"{fig['incidents_open']:,} / {fig['active_members']:,}"),
         ("fill: new members joining, members/s", f"{fig['fill_members_per_second']:,}"),
         ("steady: member refreshes with 1 s ticks, members/s", f"{fig['steady_members_per_second']:,}"),
+        ("steady: share of refreshes absorbed as re-sends", f"{fig['steady_absorbed_share']:.1%}"),
         ("advance with nothing due (per scope)", f"{fig['idle_advance_us']} µs"),
         ("memory per open incident (tracemalloc, scope state)", f"{fig['bytes_per_incident_traced']:,} B"),
         ("memory per member (tracemalloc)", f"{fig['bytes_per_member_traced']:,} B"),

@@ -203,7 +203,7 @@ class CorrelationEngine:
             rule, reason, score = best.rule, best.reason, best.score
             if len(incident.grouping) < MAX_GROUPING_LINES:
                 incident.grouping.append(f"{signal.name}@{signal.service}: {reason}")
-        member = MemberState.model_construct(  # the signal's fields are validated already
+        member = MemberState(  # (model_construct is slower: it inspects each default factory's signature)
             fingerprint=key, origin=signal.origin, name=signal.name, service=signal.service,
             host=signal.host, labels=signal.labels, status=signal.status, severity=signal.severity,
             first_seen=signal.started_at.timestamp(), last_seen=epoch, summary=signal.summary,
@@ -330,8 +330,8 @@ class CorrelationEngine:
     def _create(self, state: ScopeState, signal: Signal, gkey: str) -> IncidentState:
         seed = f"{state.scope}|{signal.fingerprint}|{signal.epoch:.3f}"
         incident_id = "inc-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
-        incident = IncidentState.model_construct(id=incident_id, scope=state.scope, group_key=gkey,
-                                                 first_seen=signal.started_at.timestamp(), last_seen=signal.epoch)
+        incident = IncidentState(id=incident_id, scope=state.scope, group_key=gkey,
+                                 first_seen=signal.started_at.timestamp(), last_seen=signal.epoch)
         incident.grouping.append(f"opened by {signal.name}@{signal.service} ({signal.origin})")
         state.incidents[incident_id] = incident
         due_index(state).added(incident_id)
