@@ -35,7 +35,10 @@ MAX_MEMBERS = 100
 
 
 def _member(member: MemberState) -> Member:
-    """The outbound (frozen) member; reused while its mutable fields (status, last_seen, evidence) are unchanged."""
+    """The outbound (frozen) member; reused while its mutable fields (status, last_seen, evidence) are unchanged.
+
+    Only for large incidents (built from a digest): a small one's members are built afresh on each version,
+    which costs about what the cache saves and keeps ~1.6 KB less per member (`bench/correlation.py`)."""
     key = (member.status, member.last_seen, id(member.evidence))
     cached = member.built
     if cached is not None and cached[0] == key and cached[2] is member.evidence:
@@ -197,7 +200,8 @@ def build_incident(
         status=status, priority=priority, title=title, scope=incident.scope, services=services,
         hosts=parts.hosts, first_seen=dt_from_epoch(incident.first_seen), last_seen=dt_from_epoch(incident.last_seen),
         resolved_at=dt_from_epoch(incident.resolved_at) if incident.resolved_at is not None else None,
-        members=[_member(m) for m in parts.members], members_truncated=parts.count - len(parts.members),
+        members=[(_new_member if digest is None else _member)(m) for m in parts.members],
+        members_truncated=parts.count - len(parts.members),
         root_cause=root_cause,
         explanation=Explanation(grouping=[*incident.grouping, *incident.notes], priority=factors, summary=summary),
         context=_context(top_service, graph), change=change,
