@@ -16,6 +16,7 @@ from support.builders import T0, signal
 from support.engine_run import EngineRun
 
 from aiops.correlation.stage import CorrelationStage
+from aiops.correlation.state import due_index
 from aiops.runtime.correlation_store import PartitionScopes, restore
 
 SHOP = {"frontend": ["checkout"], "checkout": ["payments"], "payments": []}
@@ -151,6 +152,8 @@ def test_storm_shows_a_joining_member_at_the_group_interval_and_summarises_resol
     shown = [i for i in run.versions(incident_id) if i.status == "updated"]
     assert [i.change.added for i in shown] == [["svc/m1"]]  # within the group interval, not 300 s
     run.send(signal("m1", "svc", 45, status="resolved"))
+    # not re-checked on every watermark: next due when the summary interval has passed since the last version
+    assert due_index(run.state).due_at[incident_id] >= T0 + 300
     for t in range(46, 67, 5):
         run.tick(t)
     assert run.state.storm.active
