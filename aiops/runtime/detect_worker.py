@@ -5,13 +5,14 @@ record against the event contract (bad ones become dead letters with the origina
 source topic/partition/offset), releases them in event-time order across partitions
 (`watermarks.InputAlignment`), runs each through the pure `DetectionStage`, advances event time exactly as
 replay does (`aiops.eventtime.EventClock`; once every input partition is idle, in whole seconds of wall
-time), publishes signals keyed by correlation scope and watermarks to every signals partition, and waits
-until every output is acknowledged (`detect_publish`). Offsets are committed only then (at-least-once) and,
-with detector snapshots on, only with a snapshot of the detector state that changed (`detector_checkpoints`),
-so a restarted worker neither re-warms nor raises false alarms. Per-event guards turn any unexpected error
-into a dead letter (`internal_error`) and a failing timer is logged and counted: one bad event never stops
-the worker; `progress` (`detect_liveness`) shows a stage that stopped moving. Why and how:
-docs/ARCHITECTURE.md ("Event time", "Delivery semantics and restart-safety").
+time), publishes signals keyed by correlation scope and watermarks to every signals partition (naming the
+input partitions they speak for, `detect_inputs`), and waits until every output is acknowledged
+(`detect_publish`). Offsets are committed only then (at-least-once) and, with detector snapshots on, only
+with a snapshot of the detector state that changed (`detector_checkpoints`), so a restarted worker neither
+re-warms nor raises false alarms. Per-event guards turn any unexpected error into a dead letter
+(`internal_error`) and a failing timer is logged and counted: one bad event never stops the worker;
+`progress` (`detect_liveness`) shows a stage that stopped moving. Why and how: docs/ARCHITECTURE.md
+("Event time", "Delivery semantics and restart-safety").
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from aiops.eventtime import EventClock
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_graph
 from aiops.rawlogs import log_event_from_line
+from aiops.runtime.detect_inputs import InputWatermarks
 from aiops.runtime.detect_liveness import DetectionLiveness
 from aiops.runtime.detect_publish import OutputPublisher, PublishFailedError
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
@@ -69,6 +71,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         finally:  # a failed last commit must not leave the partitions' state live here
             self.worker.checkpoints.release(revoked)
             self.worker.alignment.forget(revoked)
+            self.worker.input_marks.revoked(revoked)
             for tp in revoked:  # not committed: the next owner reprocesses them (at-least-once)
                 self.worker._uncommitted.pop(tp, None)
                 self.worker._fetched.pop(tp, None)
@@ -118,6 +121,7 @@ class DetectionWorker:
         self.batches = 0
         self.snapshots_written = 0
         self._raw_topics = {raw.topic: raw for raw in config.ingest.raw_logs}
+        self.input_marks = InputWatermarks([config.topics.events, *self._raw_topics], config.topics.events_partitions)
         self.checkpoints = DetectorCheckpoints(config, self.stage, metrics, self._raw_topics, wall)
         self._uncommitted: dict[TopicPartition, int] = {}
         self._last_checkpoint = wall()
@@ -212,7 +216,7 @@ class DetectionWorker:
         for tp, event_time, (record, event) in released:
             self._process_record(record, wall, outputs, self.checkpoints.log_shard(tp.topic, tp.partition), event)
             if event_time > float("-inf") and (watermark := self.clock.observe(event_time)) is not None:
-                self._tick(watermark, outputs)
+                self._tick(watermark, outputs, wall=wall)
             processed[tp] = record.offset + 1
         self._advance_idle(wall, outputs)
         self._flow_control()
@@ -256,6 +260,7 @@ class DetectionWorker:
         self.alignment.add(tp, items, wall, self._backlog)
         if records:
             self._fetched[tp] = records[-1].offset + 1
+            self.input_marks.delivered(tp)
 
     def _backlog(self, partition: TopicPartition) -> bool:
         """Whether the broker reported more records for this partition than were fetched."""
@@ -343,16 +348,23 @@ class DetectionWorker:
     def _where(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
         return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
-    def _tick(self, watermark: float, outputs: list[Output], *, input_ended: bool = False) -> None:
+    def _tick(self, watermark: float, outputs: list[Output], *, input_ended: bool = False,
+              wall: float | None = None) -> None:
         """Event time reached `watermark`: detection timers' signals, then the watermark to every signals
-        partition (the order `Pipeline` applies them in). A timer that raises loses its signals of this tick,
-        is logged and counted; event time goes on."""
+        partition (the order `Pipeline` applies them in), with the input partitions it speaks for
+        (`detect_inputs`; idleness judged at `wall`, default now). A timer that raises loses its signals of
+        this tick, is logged and counted; event time goes on."""
         try:
             outputs.extend([self._signal_output(s) for s in self.stage.advance(watermark, input_ended=input_ended)])
         except Exception:  # the per-record guard covers the timers reached from a record too
             log.exception("detection timers failed at event time %r; going on", watermark)
             self.liveness.step_failed("advance")
-        body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id).model_dump_json().encode()
+        now = self.wall() if wall is None else wall
+        owned = self._consumer.assignment() if self._consumer is not None else ()
+        inputs = self.input_marks.inputs(owned, watermark, lambda tp: self.alignment.partition_idle(tp, now,
+                                                                                                    self._backlog))
+        body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id, inputs=inputs,
+                         input_count=self.input_marks.count(self._consumer)).model_dump_json().encode()
         for partition in self._signal_partitions:
             outputs.append((self.config.topics.signals, WATERMARK_KEY, body, partition))
 
@@ -365,7 +377,7 @@ class DetectionWorker:
             return
         self._last_idle_advance = wall
         for tick in self.clock.idle_ticks(idle):
-            self._tick(tick, outputs, input_ended=True)
+            self._tick(tick, outputs, input_ended=True, wall=wall)
 
     async def _publish(self, outputs: list[Output]) -> None:
         """Send every output and wait for the acks (`OutputPublisher`: permanent refusals dead-lettered,

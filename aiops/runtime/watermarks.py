@@ -99,6 +99,10 @@ class InputAlignment(Generic[Key, Item]):
             return False
         return wall - max(self._last_arrival[partition], self._resumed) >= self.idle_seconds
 
+    def partition_idle(self, partition: Key, wall: float, backlog: Backlog[Key] = _no_backlog) -> bool:
+        """Whether an owned `partition` is idle (see the class docstring); False for one not owned."""
+        return partition in self._queues and self._partition_idle(partition, wall, backlog)
+
     def is_idle(self, wall: float, backlog: Backlog[Key] = _no_backlog) -> bool:
         """Whether every owned partition is idle (and at least one is owned)."""
         return bool(self._queues) and all(self._partition_idle(p, wall, backlog) for p in self._queues)

@@ -33,7 +33,7 @@ from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal
 
 class FakeConsumer:
     """What the worker asks its consumer while processing: assignment, pausing, highwater (the backlog the
-    test says the broker holds), commit."""
+    test says the broker holds), commit, topic metadata."""
 
     def __init__(self, partitions: Iterable[TopicPartition]) -> None:
         self.partitions = set(partitions)
@@ -57,6 +57,10 @@ class FakeConsumer:
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         return None
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        """The broker's metadata: the partitions of `topic` this consumer owns (a one-member group)."""
+        return {tp.partition for tp in self.partitions if tp.topic == topic} or None
 
 
 def partition_of(key: bytes | None, partitions: int) -> int:

@@ -73,7 +73,7 @@ def test_a_raw_log_line_with_an_impossible_timestamp_is_dead_lettered_and_the_ba
 
 class _Consumer:
     """The consumer calls the worker makes while processing: assignment, commit (refusing partitions not
-    assigned, as aiokafka does), highwater and pausing."""
+    assigned, as aiokafka does), highwater, pausing and topic metadata."""
 
     def __init__(self, assigned: set[TopicPartition]) -> None:
         self.assigned = assigned
@@ -100,6 +100,9 @@ class _Consumer:
 
     def highwater(self, tp: TopicPartition) -> int | None:
         return None
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return {tp.partition for tp in self.assigned if tp.topic == topic} or None
 
 
 def _worker_on_two_partitions() -> tuple[DetectionWorker, list[Output], _Consumer, tuple[TopicPartition, ...]]:
