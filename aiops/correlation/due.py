@@ -27,24 +27,26 @@ NEVER = math.inf
 
 
 class Tally:
-    """An incident's firing-member count and its flapping members (few), kept by the engine."""
+    """An incident's firing-member count, its flapping members (few) and its live (firing or flapping)
+    members, kept by the engine on every status change."""
 
-    __slots__ = ("firing", "flapping")
+    __slots__ = ("firing", "flapping", "members")
 
     def __init__(self, incident: IncidentState) -> None:
         members = incident.members.values()
         self.firing = sum(1 for member in members if member.status == "firing")
         self.flapping: dict[str, MemberState] = {m.fingerprint: m for m in members if m.flapping}
+        self.members: dict[str, MemberState] = {m.fingerprint: m for m in members if _is_live(m)}
 
     @property
     def live(self) -> int:
         """Firing or flapping members."""
-        return self.firing + sum(1 for member in self.flapping.values() if member.status != "firing")
+        return len(self.members)
 
     @property
     def all_flapping(self) -> bool:
         """Some member is live and every live member flaps."""
-        return bool(self.flapping) and self.live == len(self.flapping)
+        return bool(self.flapping) and len(self.members) == len(self.flapping)
 
     def apply(self, member: MemberState, was_firing: bool, was_flapping: bool) -> None:
         """`member` changed from (was_firing, was_flapping) to its current status (a new member: False, False)."""
@@ -53,10 +55,19 @@ class Tally:
             self.flapping[member.fingerprint] = member
         elif was_flapping and not member.flapping:
             self.flapping.pop(member.fingerprint, None)
+        if _is_live(member):
+            self.members[member.fingerprint] = member
+        else:
+            self.members.pop(member.fingerprint, None)
 
     def remove(self, member: MemberState) -> None:
         self.firing -= member.status == "firing"
         self.flapping.pop(member.fingerprint, None)
+        self.members.pop(member.fingerprint, None)
+
+
+def _is_live(member: MemberState) -> bool:
+    return member.status == "firing" or member.flapping
 
 
 def next_due(incident: IncidentState, config: CorrelationConfig, flapping: FlappingConfig, tally: Tally,

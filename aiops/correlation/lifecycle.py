@@ -140,8 +140,8 @@ class Lifecycle:
         if tally.all_flapping:
             return True
         held_by = ""
-        if self.policy is not None and tally.live:  # silences match members: read the live ones, in join order
-            firing = [m for m in incident.members.values() if m.status == "firing" or m.flapping]
+        if self.policy is not None and tally.live:  # silences match members: the live ones, by fingerprint
+            firing = sorted(tally.members.values(), key=lambda m: m.fingerprint)
             context = LazyFiringAttrs(state)
             verdicts = [self.policy.check(attributes(m), now, context) for m in firing]
             for member, verdict in zip(firing, verdicts, strict=True):
