@@ -36,6 +36,7 @@ from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.runtime.correlation_store import PartitionScopes, restore
+from aiops.runtime.fetch import fetch_batch
 from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import follow_silences
 from aiops.runtime.state_topic import read_fenced
@@ -117,15 +118,7 @@ class CorrelationWorker:
         await self._wait_for_silences()
         ingest = self.config.ingest
         while not self._stopping.is_set():
-            try:
-                batch = await self._consumer.getmany(timeout_ms=ingest.batch_timeout_ms,
-                                                     max_records=ingest.batch_max_records)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # consumer errors are logged and retried, never fatal
-                log.exception("correlation fetch failed; retrying")
-                await asyncio.sleep(1.0)
-                continue
+            batch = await fetch_batch(self._consumer, ingest.batch_timeout_ms, ingest.batch_max_records, "correlation")
             if batch:
                 await self.process_batch(batch)
 

@@ -41,6 +41,7 @@ from aiops.runtime.detect_inputs import InputWatermarks
 from aiops.runtime.detect_liveness import DetectionLiveness
 from aiops.runtime.detect_publish import OutputPublisher, PublishFailedError
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
+from aiops.runtime.fetch import fetch_batch
 from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import InputAlignment
@@ -185,15 +186,7 @@ class DetectionWorker:
             self._consumer, self.wall, self.config.workers.progress_poll_seconds, self._stopping))
         try:
             while not self._stopping.is_set():
-                try:
-                    batch = await self._consumer.getmany(timeout_ms=cfg.batch_timeout_ms,
-                                                         max_records=cfg.batch_max_records)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # consumer errors are logged and retried, never fatal
-                    log.exception("detection fetch failed; retrying")
-                    await asyncio.sleep(1.0)
-                    continue
+                batch = await fetch_batch(self._consumer, cfg.batch_timeout_ms, cfg.batch_max_records, "detection")
                 await self.process_batch(batch)
         except PublishFailedError:
             self._failed = True
