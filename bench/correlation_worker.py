@@ -1,11 +1,12 @@
 """Correlation worker on the embedded broker: signals/s through `CorrelationWorker`, alone.
 
-Produces `--alerts` new alert signals (services `svc0..svc{--services}`, one member per alert, event time
+Produces `--alerts` new alert signals (services `svc0..svc{--services}`, `--names` distinct alert names as a
+storm has: a few names, many instances; one member per alert, event time
 advancing `--rate` signals per second with a watermark per second to every signals partition), then the
 same alerts again (a full re-send), straight to the signals topic, then starts the correlation worker in
 this process and times it draining that backlog. Reports per phase: signals/s, CPU seconds per 10k
 signals and RSS; the detection stage is not involved (see bench/storm.py for the whole service).
-Usage: python bench/correlation_worker.py [--alerts N] [--services S] [--rate R] [--partitions P]
+Usage: python bench/correlation_worker.py [--alerts N] [--services S] [--names K] [--rate R] [--partitions P]
 """
 
 from __future__ import annotations
@@ -34,17 +35,18 @@ from aiops.signals import Signal, Watermark
 T0 = 1_700_000_000.0
 
 
-def _signal(i: int, services: int, ts: float) -> bytes:
+def _signal(i: int, services: int, names: int, ts: float) -> bytes:
     service = f"svc{i % services}"
     at = datetime.fromtimestamp(ts, tz=UTC)
-    return Signal(origin="alert", fingerprint=f"{service}/a{i}", name=f"alert{i}", service=service,
+    return Signal(origin="alert", fingerprint=f"{service}/a{i}", name=f"alert{i % names}", service=service,
                   host=f"h{i % 97}", status="firing", severity="warning", ts=at, started_at=at,
                   summary=f"alert {i} on {service}").model_dump_json().encode()
 
 
-async def _produce(bootstrap: str, topic: str, partitions: int, alerts: int, services: int, rate: float,
+async def _produce(bootstrap: str, topic: str, partitions: int, alerts: int, shape: tuple[int, int], rate: float,
                    t_start: float) -> int:
-    """Send the alerts and the watermarks; the number of records sent."""
+    """Send the alerts and the watermarks; the number of records sent. `shape`: (services, alert names)."""
+    services, names = shape
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
     try:
@@ -53,7 +55,7 @@ async def _produce(bootstrap: str, topic: str, partitions: int, alerts: int, ser
         for i in range(alerts):
             ts = t_start + i / rate
             service = i % services
-            futures.append(await producer.send(topic, _signal(i, services, ts), key=f"svc{service}".encode(),
+            futures.append(await producer.send(topic, _signal(i, services, names, ts), key=f"svc{service}".encode(),
                                                partition=service % partitions))
             if int(ts) > last_second:
                 last_second = int(ts)
@@ -109,8 +111,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     await ensure_topics(broker.bootstrap, [TopicSpec(topics.signals, args.partitions),
                                            TopicSpec(topics.incidents, 2), TopicSpec(topics.decisions, 2),
                                            TopicSpec(topics.deadletter, 1), silences_topic_spec(f"b{run}.silences")])
-    sizes = [await _produce(broker.bootstrap, topics.signals, args.partitions, args.alerts, args.services,
-                            args.rate, start) for start in (T0, T0 + args.alerts / args.rate)]
+    starts = (T0, T0 + args.alerts / args.rate)
+    sizes = [await _produce(broker.bootstrap, topics.signals, args.partitions, args.alerts,
+                            (args.services, args.names), args.rate, start) for start in starts]
     metrics = AiopsMetrics(CollectorRegistry())
     worker = CorrelationWorker(config, broker.bootstrap, metrics)
     results: dict[str, Any] = {"alerts": args.alerts, "services": args.services, "partitions": args.partitions}
@@ -139,6 +142,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=20_000)
     parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--names", type=int, default=100, help="distinct alert names (member types)")
     parser.add_argument("--rate", type=float, default=1000.0, help="signals per second of event time")
     parser.add_argument("--partitions", type=int, default=2)
     print(json.dumps(asyncio.run(main(parser.parse_args()))))
