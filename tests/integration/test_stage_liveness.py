@@ -40,8 +40,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 STALL_SECONDS = 2.0
 POLL_SECONDS = 0.25
-SLACK_SECONDS = 1.5
-"""Beyond stall + poll: the work reaching the stage (fetch, one hop through detection) and the test's polling."""
+SLACK_SECONDS = 8.0
+"""Beyond stall + poll: the work reaching the stage (fetch, one hop through detection) and the test's polling.
+Generous because CI machines are loaded (4.2 s was seen once for 1.5 s of slack); on a quiet machine it is
+about 0.1 s (docs/benchmarks.md, "Faults"). It bounds the alarm, it does not time the machine."""
 RELIABILITY = {"timeout_seconds": 1.0, "deadline_seconds": 60.0, "initial_backoff_seconds": 0.1,
                "max_backoff_seconds": 0.5, "rate_limit_per_second": 1000.0, "rate_limit_burst": 1000,
                "circuit_failure_threshold": 5, "circuit_open_seconds": 0.5}
