@@ -129,6 +129,7 @@ class DetectionWorker:
         self.liveness = DetectionLiveness(config.topics.events, config.workers.stall_seconds, metrics.registry)
         self._publisher: OutputPublisher | None = None
         self._failed = False  # publishing gave up: `stop` commits nothing more (the state holds unpublished work)
+        self._batch_lock = asyncio.Lock()  # `stop`'s final checkpoint waits for the batch being processed
 
     @property
     def progress(self) -> ConsumerProgress:
@@ -171,8 +172,9 @@ class DetectionWorker:
     async def stop(self) -> None:
         self._stopping.set()
         if self._consumer is not None:
-            if not self._failed:
-                await self.checkpoint(force=True)
+            async with self._batch_lock:  # the batch in flight first: a snapshot never runs ahead of its offsets
+                if not self._failed:
+                    await self.checkpoint(force=True)
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
@@ -187,7 +189,9 @@ class DetectionWorker:
         try:
             while not self._stopping.is_set():
                 batch = await fetch_batch(self._consumer, cfg.batch_timeout_ms, cfg.batch_max_records, "detection")
-                await self.process_batch(batch)
+                async with self._batch_lock:
+                    if not self._stopping.is_set():
+                        await self.process_batch(batch)
         except PublishFailedError:
             self._failed = True
             log.error("detection stops: its outputs cannot be published (exit status 1; nothing more is committed)")
