@@ -19,7 +19,7 @@ from typing import Any
 from aiops.correlation.config import CorrelationConfig
 
 TIMERS = ("allowed_lateness_seconds", "window_seconds", "resolve_quiet_seconds", "reopen_seconds", "stale_seconds",
-          "refresh_seconds", "storm_summary_interval_seconds")
+          "refresh_seconds", "storm_summary_interval_seconds", "storm_added_interval_seconds")
 """aiops' own timers (defaults), scaled like the rest when `Scale.time` < 1 so a quick run keeps their proportions."""
 
 NAMES = ("InstanceDown", "HighErrorRate", "HighLatency", "SaturationHigh", "QueueBacklog", "DiskPressure",

@@ -60,11 +60,6 @@ class Tally:
         else:
             self.members.pop(member.fingerprint, None)
 
-    def remove(self, member: MemberState) -> None:
-        self.firing -= member.status == "firing"
-        self.flapping.pop(member.fingerprint, None)
-        self.members.pop(member.fingerprint, None)
-
 
 def _is_live(member: MemberState) -> bool:
     return member.status == "firing" or member.flapping

@@ -135,19 +135,18 @@ class IncidentState(BaseModel):
 
     def note_added(self, member: MemberState) -> None:
         """`member` joined or fires again: reported as added by the next version."""
-        pending = self.pending
-        self.change_seq += 1
-        member.added_seq = self.change_seq
-        pending.added.pop(member.fingerprint, None)
-        pending.added[member.fingerprint] = None
+        member.added_seq = self._note(self.pending.added, member.fingerprint)
 
     def note_resolved(self, member: MemberState) -> None:
         """`member` resolved: reported as resolved by the next version."""
-        pending = self.pending
+        member.resolved_seq = self._note(self.pending.resolved, member.fingerprint)
+
+    def _note(self, bucket: dict[str, None], fingerprint: str) -> int:
+        """Move `fingerprint` to the end of `bucket` (latest change last); the change's sequence number."""
         self.change_seq += 1
-        member.resolved_seq = self.change_seq
-        pending.resolved.pop(member.fingerprint, None)
-        pending.resolved[member.fingerprint] = None
+        bucket.pop(fingerprint, None)
+        bucket[fingerprint] = None
+        return self.change_seq
 
     def clear_pending(self) -> None:
         """A version covered every change so far."""

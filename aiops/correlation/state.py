@@ -182,9 +182,7 @@ def closed_index(state: ScopeState) -> dict[str, tuple[float, str]]:
         ordered = sorted(state.closed.values(), key=lambda c: (c.closed_at, c.id))
         state.closed = {record.id: record for record in ordered}  # close order: expiry pops from the front
         for record in ordered:
-            for fingerprint, until in record.members.items():
-                if fingerprint not in found or until >= found[fingerprint][0]:
-                    found[fingerprint] = (until, record.id)
+            _index_closed(found, record.id, record.members)
         derived.closed = found
     return derived.closed
 
@@ -198,9 +196,14 @@ def remember_closed(state: ScopeState, incident: IncidentState) -> None:
     state.closed.pop(incident.id, None)
     state.closed[incident.id] = ClosedIncident(id=incident.id, closed_at=state.clock, members=members)
     state.dirty.closed.add(incident.id)
+    _index_closed(index, incident.id, members)
+
+
+def _index_closed(index: dict[str, tuple[float, str]], incident_id: str, members: dict[str, float]) -> None:
+    """Each member -> (reflected until, `incident_id`) unless another closed incident reflected it later."""
     for fingerprint, until in members.items():
         if fingerprint not in index or until >= index[fingerprint][0]:
-            index[fingerprint] = (until, incident.id)
+            index[fingerprint] = (until, incident_id)
 
 
 def expire_closed(state: ScopeState, memory_seconds: float) -> None:
