@@ -68,7 +68,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         try:
-            await self.worker.checkpoint(force=True)
+            await self.worker.final_checkpoint(during_rebalance=True)
         finally:  # a failed last commit must not leave the partitions' state live here
             self.worker.checkpoints.release(revoked)
             self.worker.alignment.forget(revoked)
@@ -172,9 +172,7 @@ class DetectionWorker:
     async def stop(self) -> None:
         self._stopping.set()
         if self._consumer is not None:
-            async with self._batch_lock:  # the batch in flight first: a snapshot never runs ahead of its offsets
-                if not self._failed:
-                    await self.checkpoint(force=True)
+            await self.final_checkpoint()
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
@@ -381,6 +379,16 @@ class DetectionWorker:
         retryable failures retried without re-sending what was acknowledged, then `PublishFailedError`)."""
         assert self._publisher is not None
         await self._publisher.publish(outputs)
+
+    async def final_checkpoint(self, *, during_rebalance: bool = False) -> None:
+        """Snapshot and commit before giving partitions up, never mid-batch (the next owner would count that
+        batch twice). `stop` waits for it; a rebalance (which the batch's commit may wait on) writes nothing."""
+        if during_rebalance and self._batch_lock.locked():
+            log.info("partitions revoked mid-batch: no final snapshot (the next owner reprocesses the batch)")
+            return
+        async with self._batch_lock:
+            if not self._failed:
+                await self.checkpoint(force=True)
 
     async def checkpoint(self, force: bool = False) -> None:
         """Snapshot changed detector state (when enabled; multivariate entities when due or `force`d), then

@@ -162,6 +162,28 @@ def test_revoked_partitions_are_released_even_when_the_last_commit_fails() -> No
     asyncio.run(worker.checkpoint())  # nothing of the revoked partition is left to commit
 
 
+def test_partitions_revoked_mid_batch_get_no_snapshot_and_are_released() -> None:
+    """A snapshot written while a batch is in flight would hold records whose offsets are not committed: the
+    next owner would count them twice. Revoked mid-batch, the worker writes nothing and lets the state go."""
+    worker, published = _worker()
+    topic = worker.config.topics.events
+    tp = TopicPartition(topic, 0)
+    worker._consumer = _Consumer({tp})  # type: ignore[assignment]
+    events = [metric_event(60.0 * step, 100.0 + step % 3, name="rps") for step in range(3)]
+    asyncio.run(worker.process_batch({tp: [_record(topic, at, e.model_dump_json().encode())
+                                           for at, e in enumerate(events)]}))
+    published.clear()
+
+    async def revoke_while_a_batch_runs() -> None:
+        async with worker._batch_lock:
+            await _Rebalance(worker).on_partitions_revoked({tp})
+
+    asyncio.run(revoke_while_a_batch_runs())
+    assert published == []
+    assert worker.stage.metrics.live_series == 0
+    assert tp not in worker._uncommitted
+
+
 def test_records_of_a_partition_revoked_while_restoring_are_left_to_its_new_owner() -> None:
     worker, published, consumer, (kept, moved) = _worker_on_two_partitions()
     worker.checkpoints._restored.clear()
