@@ -32,6 +32,7 @@ from aiops.deadletter import dead_letter
 from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
+from aiops.runtime.fetch import fetch_batch
 from aiops.runtime.notifications import NotificationPublisher
 from aiops.runtime.progress import ConsumerProgress
 from aiops.sinks.circuit import CIRCUIT_STATE_VALUES, CircuitState
@@ -126,12 +127,7 @@ class DeliveryWorker:
         if self._watch is None:  # beside the loop, so a worker stuck in a delivery is still seen
             self._watch = asyncio.create_task(self._watch_progress(), name=f"aiops-{self.stage}-progress")
         while not self._stopping.is_set():
-            try:
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=50)
-            except KafkaError:
-                log.exception("delivery fetch failed; retrying")
-                await asyncio.sleep(1.0)
-                continue
+            batch = await fetch_batch(self._consumer, 200, 50, self.stage)
             for tp, records in batch.items():
                 self.progress.fetched(tp.partition, records[0].offset, records[-1].offset)
             for tp, records in batch.items():
@@ -257,7 +253,7 @@ class DeliveryWorker:
         assert self._producer is not None
         self.metrics.events_deadlettered_total.labels(reason=reason).inc()
         letter = dead_letter(
-            f"delivery:{self.name}", reason, detail, record.value, self.wall(),
+            self.stage, reason, detail, record.value, self.wall(),
             topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
         )
         await self._producer.send_and_wait(self.config.topics.deadletter, value=letter.model_dump_json().encode(),
