@@ -70,7 +70,7 @@ def dead_letter(
     kept = value[:keep_bytes]
     return DeadLetter(
         stage=stage, reason=reason, detail=detail[:2000], source_topic=topic, source_partition=partition,
-        source_offset=offset, source_key_b64=base64.b64encode(key[:MAX_KEY_BYTES]).decode() if key else None,
+        source_offset=offset, source_key_b64=base64.b64encode(letter_key(key) or b"").decode() if key else None,
         original_b64=base64.b64encode(kept).decode(), original_size=len(value),
         original_sha256=hashlib.sha256(value).hexdigest(), original_truncated=len(kept) < len(value),
         failed_at=failed_at,

@@ -39,6 +39,11 @@ LATEST_EVENT_TIME = 7_258_118_400.0
 timer (window, quiet period, idle tick) computed from event time stays a representable datetime."""
 IMPLAUSIBLE_TIME = "implausible_time"
 
+
+def plausible_epoch(seconds: float) -> bool:
+    """Whether an event time (epoch seconds) lies in [1970-01-01, 2200-01-01); false for NaN."""
+    return EARLIEST_EVENT_TIME <= seconds < LATEST_EVENT_TIME
+
 LOG_LEVELS: dict[str, int] = {
     "trace": 0, "debug": 10, "info": 20, "notice": 25, "warn": 30, "warning": 30,
     "error": 40, "err": 40, "critical": 50, "crit": 50, "fatal": 50, "alert": 55, "emergency": 60, "emerg": 60,
@@ -69,7 +74,7 @@ def _strict_ts(value: Any) -> Any:
             seconds = value / 1000 if abs(value) > MILLISECONDS_THRESHOLD else value
         except OverflowError:  # an integer too large for a float
             raise _implausible(float("inf") if value > 0 else float("-inf")) from None
-        if math.isfinite(seconds) and not EARLIEST_EVENT_TIME <= seconds < LATEST_EVENT_TIME:
+        if math.isfinite(seconds) and not plausible_epoch(seconds):
             raise _implausible(seconds)
         return value
     if isinstance(value, str):
@@ -89,7 +94,7 @@ def _bounded_utc(value: datetime) -> datetime:
     except OverflowError:  # 0001-01-01T00:00:00+01:00, 9999-12-31T23:59:59-01:00
         raise PydanticCustomError(IMPLAUSIBLE_TIME, "event time is outside the representable range") from None
     epoch = utc.timestamp()
-    if not EARLIEST_EVENT_TIME <= epoch < LATEST_EVENT_TIME:
+    if not plausible_epoch(epoch):
         raise _implausible(epoch)
     return utc
 

@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 
 from aiops.errors import InvalidEventError
-from aiops.events import EARLIEST_EVENT_TIME, IMPLAUSIBLE_TIME, LATEST_EVENT_TIME, LogEvent
+from aiops.events import IMPLAUSIBLE_TIME, LogEvent, plausible_epoch
 
 _LEVEL = re.compile(
     r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|CRIT(?:ICAL)?|FATAL|ALERT|EMERG(?:ENCY)?)\b",
@@ -40,7 +40,7 @@ def log_event_from_line(
         raise InvalidEventError("empty", "raw log line is empty")
     if len(raw) > max_bytes:
         raise InvalidEventError("oversized", f"{len(raw)} bytes > limit {max_bytes}")
-    if not EARLIEST_EVENT_TIME <= ts < LATEST_EVENT_TIME:  # also false for NaN
+    if not plausible_epoch(ts):
         raise InvalidEventError(IMPLAUSIBLE_TIME, f"record timestamp {ts!r} s is outside [1970-01-01, 2200-01-01)")
     text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
     return LogEvent(
