@@ -50,7 +50,7 @@ async def one_run(bootstrap: str, kind: str, seed: int, kills: int) -> dict[str,
     with tempfile.TemporaryDirectory(prefix="aiops-chaos-") as workdir:
         result = await fault_run(config, Path(workdir), lines, expected, faults)
     row: dict[str, Any] = {"kind": kind, "seed": seed, "faults": len(faults), **result.counts.row(),
-                           "max_copies": result.counts.max_copies, "seconds": round(result.seconds, 1)}
+                           "clean": result.counts.clean, "seconds": round(result.seconds, 1)}
     if not result.counts.clean:
         row["events"] = result.events
     return row
@@ -67,7 +67,7 @@ async def campaign(runs: int, kills: int, kinds: list[str], first_seed: int) -> 
                 print(json.dumps(row), flush=True)
                 total["runs"] += 1
                 total["faults"] += row["faults"]
-                total["clean_runs"] += int(not (row["lost"] or row["conflicting"] or row["extra"] or row["foreign"]))
+                total["clean_runs"] += int(row["clean"])
                 total["max_copies"] = max(total["max_copies"], row["max_copies"])
                 for name in COUNTED:
                     total[name] += row[name]

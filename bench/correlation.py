@@ -110,7 +110,7 @@ def run(incidents: int, members: int, steady: int, seed: int, rate: float = RATE
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     open_incidents = sum(1 for i in state.incidents.values() if i.status == "open")
     active = sum(i.active_members for i in state.incidents.values())
-    counters: dict[str, int] = getattr(engine, "counters", {})  # (absent before issue 19)
+    counters: dict[str, int] = dict(engine.counters)
     absorbed = counters.get("refreshes_absorbed", 0)
     steady_s, now = _steady(engine, state, now, steady, incidents, members, seed, rate)
     absorbed = counters.get("refreshes_absorbed", 0) - absorbed
