@@ -23,6 +23,7 @@ from aiops.correlation.config import CorrelationConfig, ServiceConfig
 from aiops.correlation.suppression.config import SuppressionConfig
 from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
+from aiops.ingest.config import HttpIngestConfig
 from aiops.sinks.config import DeliveryConfig
 
 __all__ = [
@@ -77,6 +78,9 @@ class RawLogTopicConfig(StrictModel):
 
 
 class IngestConfig(StrictModel):
+    http: HttpIngestConfig = Field(
+        default_factory=HttpIngestConfig, description="HTTP ingest (Alertmanager, PagerDuty, OTLP, webhooks) on "
+        "the `http` listener; see docs/ingest.md.")
     consumer_group: str = "aiops-detect"
     raw_logs: list[RawLogTopicConfig] = Field(
         default_factory=list, description="Plain-text log topics read beside `topics.events`."

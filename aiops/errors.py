@@ -46,6 +46,19 @@ class InvalidEventError(PermanentError):
         self.detail = detail
 
 
+class PayloadRejectedError(PermanentError):
+    """An HTTP ingest payload cannot become events (the HTTP front answers 400, or 413 for ``oversized``).
+
+    `reason` is a short class (``invalid_json``, ``too_deep``, ``oversized``, ``schema``, ...) and `detail`
+    says what and where (a JSON path such as ``alerts[2].labels.severity``).
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
 class DeliveryError(RetryableError):
     """A sink could not deliver (connection error, 5xx, 408, 429); may succeed on retry."""
 

@@ -1,6 +1,6 @@
 """Inbound event contract: one JSON object per message on the input topic.
 
-Defines the pydantic models of `metric`, `log` and `alert` events and `decode_event`, which turns raw
+Defines the pydantic models of `metric`, `log`, `alert` and `change` events and `decode_event`, which turns raw
 message bytes into a validated event or raises `InvalidEventError` with a reason class for the
 dead-letter record. It does not read Kafka, route events or keep any state.
 
@@ -148,10 +148,29 @@ class AlertEvent(_EventBase):
     status: Literal["firing", "resolved"] = Field(description="Whether the alert fires or has resolved.")
     fingerprint: str | None = Field(None, description="The source tool's own dedup key, passed through.")
     annotations: dict[str, str] = Field(default_factory=dict, description="Summary, description, runbook...")
+    starts_at: EventTime | None = Field(
+        None, description="When the alert started firing (a re-send keeps it while `ts` is the time of the "
+        "re-send); null: `ts`.")
+    ends_at: EventTime | None = Field(
+        None, description="A firing alert not refreshed by then (event time) is resolved, as Alertmanager does "
+        "with `endsAt`; null: correlation's `stale_seconds` after its last refresh.")
 
 
-Event = Annotated[MetricEvent | LogEvent | AlertEvent, Field(discriminator="kind")]
-EVENT_ADAPTER: TypeAdapter[MetricEvent | LogEvent | AlertEvent] = TypeAdapter(Event)
+class ChangeEvent(_EventBase):
+    """A change to a service: a deploy, a config change, a feature flag, an infrastructure change."""
+
+    kind: Literal["change"]
+    summary: str = Field(min_length=1, description="What changed, in one line (e.g. 'deploy payments 1.4.2').")
+    change_type: str = Field("change", description="deploy / config / feature_flag / infrastructure / change.")
+    links: list[dict[str, str]] = Field(
+        default_factory=list, description="Links about the change: objects with `href` and optional `text`.")
+    details: dict[str, str] = Field(default_factory=dict, description="Free-form details, as strings.")
+
+
+InboundEvent = MetricEvent | LogEvent | AlertEvent | ChangeEvent
+"""Any event of the contract."""
+Event = Annotated[InboundEvent, Field(discriminator="kind")]
+EVENT_ADAPTER: TypeAdapter[InboundEvent] = TypeAdapter(Event)
 
 
 def _summarise(error: ValidationError) -> str:
@@ -162,7 +181,7 @@ def _summarise(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def decode_event(raw: bytes | None, max_bytes: int) -> MetricEvent | LogEvent | AlertEvent:
+def decode_event(raw: bytes | None, max_bytes: int) -> InboundEvent:
     """Validate one raw message against the contract.
 
     Raises `InvalidEventError` with reason ``empty``, ``oversized``, ``not_utf8``, ``invalid_json``,

@@ -20,7 +20,7 @@ from aiops.correlation.stage import CorrelationStage
 from aiops.correlation.state import InMemoryStore, StateStore
 from aiops.correlation.topology import ServiceGraph, load_edges
 from aiops.detectors.stage import DetectionStage
-from aiops.events import AlertEvent, LogEvent, MetricEvent
+from aiops.events import InboundEvent
 from aiops.eventtime import EventClock
 from aiops.incidents import Incident
 
@@ -49,7 +49,7 @@ class Pipeline:
     def watermark(self) -> float:
         return self.clock.watermark
 
-    def process(self, event: MetricEvent | LogEvent | AlertEvent) -> list[Incident]:
+    def process(self, event: InboundEvent) -> list[Incident]:
         """One event in; incident changes out (including timers the new watermark makes due)."""
         out: list[Incident] = []
         for signal in self.detection.process(event):

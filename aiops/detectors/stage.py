@@ -4,8 +4,9 @@ Routes metric samples to the per-series episode tracker (and, when enabled, the 
 detector), log lines to the log detector of their shard (the runtime shards by input partition so that
 log state can be exported, imported and forgotten with the partition; `Pipeline` uses shard 0), and passes
 external alerts through as signals (their own fingerprint kept; one derived from source, name, service,
-host and labels otherwise). Tracks the event-time watermark (highest `ts` seen minus allowed lateness)
-and closes log windows as it advances. Pure: no I/O, no clock; the runtime runs it over batches.
+host and labels otherwise; change events give no signal yet). Tracks the event-time watermark (highest
+`ts` seen minus allowed lateness) and closes log windows as it advances. Pure: no I/O, no clock; the
+runtime runs it over batches.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from aiops.detectors.metric.bank.registry import unsupported_members
 from aiops.detectors.metric.ensemble import MetricEnsemble
 from aiops.detectors.metric.ewma import EwmaZScore
 from aiops.detectors.multivariate.detector import MultivariateDetector
-from aiops.events import AlertEvent, LogEvent, MetricEvent
+from aiops.events import AlertEvent, ChangeEvent, InboundEvent, LogEvent, MetricEvent
 from aiops.logmining.miner import TemplateMiner
 from aiops.signals import Signal
 
@@ -203,7 +204,7 @@ class DetectionStage:
         self._prepared_keys: deque[str] = deque()
         """Their series keys (computed by `prepare`), in the same order."""
 
-    def prepare(self, events: Iterable[MetricEvent | LogEvent | AlertEvent]) -> None:
+    def prepare(self, events: Iterable[InboundEvent]) -> None:
         """The next events `process` gets, in that order: score their metric samples as one micro-batch
         (micro-batched ensemble only; otherwise nothing to do)."""
         if self._banked is not None:
@@ -233,7 +234,7 @@ class DetectionStage:
             detector = self._log_shards[shard] = default_log_detector(self._config)
         return detector
 
-    def process(self, event: MetricEvent | LogEvent | AlertEvent, shard: Hashable = 0) -> list[Signal]:
+    def process(self, event: InboundEvent, shard: Hashable = 0) -> list[Signal]:
         """One event in; zero or more signals out (in event-time order). Log lines go to `shard`'s log
         detector (created on first use)."""
         epoch = event.epoch
@@ -245,6 +246,8 @@ class DetectionStage:
             return self.metrics.observe_all(event, key)
         if isinstance(event, LogEvent):
             return self._logs(shard).observe(event)
+        if isinstance(event, ChangeEvent):
+            return []  # kept on the events topic for change correlation; no signal of its own yet
         return [alert_to_signal(event)]
 
     def advance(self, now: float, *, input_ended: bool = False) -> list[Signal]:

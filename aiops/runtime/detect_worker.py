@@ -32,7 +32,7 @@ from aiops.correlation.topology import scope_of
 from aiops.deadletter import dead_letter, letter_key
 from aiops.detectors.stage import DetectionStage
 from aiops.errors import InvalidEventError
-from aiops.events import AlertEvent, LogEvent, MetricEvent, check_event_time, decode_event
+from aiops.events import InboundEvent, check_event_time, decode_event
 from aiops.eventtime import EventClock
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_graph
@@ -48,7 +48,7 @@ from aiops.runtime.watermarks import InputAlignment
 from aiops.signals import Signal, Watermark, dt_from_epoch
 
 log = logging.getLogger("aiops.detect")
-Event = MetricEvent | LogEvent | AlertEvent
+Event = InboundEvent
 Decoded = Event | InvalidEventError
 """A record decoded, or why it could not be."""
 Fetched = tuple[ConsumerRecord[Any, Any], Decoded]

@@ -21,7 +21,7 @@ from aiokafka import TopicPartition
 from aiops.config import AiopsConfig
 from aiops.detectors.multivariate.detector import entity_of
 from aiops.detectors.stage import DetectionStage
-from aiops.events import AlertEvent, LogEvent, MetricEvent
+from aiops.events import InboundEvent, LogEvent, MetricEvent
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.detector_state import (
     LOGS_KEY,
@@ -68,7 +68,7 @@ class DetectorCheckpoints:
     def _logs_key(self, topic: str) -> str:
         return LOGS_KEY if topic not in self.raw_topics else f"{LOGS_KEY}|{topic}"
 
-    def track(self, topic: str, partition: int, event: MetricEvent | LogEvent | AlertEvent) -> None:
+    def track(self, topic: str, partition: int, event: InboundEvent) -> None:
         """Note what `event` (just processed by the stage) changed."""
         snapshots = self.config.detection.snapshot_interval_seconds > 0  # off: only ownership is tracked
         if isinstance(event, MetricEvent):

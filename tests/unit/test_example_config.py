@@ -67,11 +67,15 @@ def _missing_keys(model: type[BaseModel], node: Any, path: str, seen: set[type[B
             missing.append(where)
             continue
         for nested, container in _models_in(field.annotation):
+            if node[key] is None and field.default is None:
+                continue  # an optional section left null here (another entry documents it)
             children = _children(node[key], container, where)
             if not children:
                 missing.append(f"{where} (give an example entry documenting {nested.__name__})")
-            for child_path, child in children:
-                missing.extend(_missing_keys(nested, child, child_path, seen))
+            found = [_missing_keys(nested, child, child_path, seen) for child_path, child in children]
+            if container == "dict" and found and min(found, key=len) == []:
+                continue  # named entries: one documents every key, the others show only what they set
+            missing.extend(key for keys in found for key in keys)
     return missing
 
 
@@ -105,11 +109,16 @@ def test_example_uses_defaults_for_plain_sections() -> None:
     """Sections with defaults show exactly those defaults, so the file doubles as a reference."""
     data = _example_data()
     defaults = AiopsConfig().model_dump(by_alias=True)
-    example_lists = {"ingest": ("raw_logs",)}  # lists default to empty; the example shows an entry instead
+    example_lists = {"ingest": ("raw_logs", "http")}  # lists default to empty; the example shows an entry instead
     for section in ("kafka", "topics", "ingest", "detection", "correlation", "http", "workers", "logging"):
         shown = {k: v for k, v in data[section].items() if k not in example_lists.get(section, ())}
         expected = {k: v for k, v in defaults[section].items() if k not in example_lists.get(section, ())}
         assert shown == expected, f"{section}: example differs from the defaults"
+    shown_http = {k: v for k, v in data["ingest"]["http"].items() if k != "integrations"}
+    expected_http = {k: v for k, v in defaults["ingest"]["http"].items() if k != "integrations"}
+    assert shown_http == expected_http, "ingest.http: example differs from the defaults"
+    shown_names = set(data["ingest"]["http"]["integrations"])
+    assert set(defaults["ingest"]["http"]["integrations"]) <= shown_names, "the default integrations are shown"
 
 
 def test_check_config_accepts_example(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
