@@ -9,6 +9,7 @@ the field, so a bad payload is a 400 with its reason and never an exception esca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -33,6 +34,9 @@ class Translation:
     events: list[InboundEvent]
     reply: dict[str, Any] = field(default_factory=dict)
     """Extra fields of the success answer (e.g. PagerDuty's ``dedup_key``); empty for most protocols."""
+    problems: list[str] = field(default_factory=list)
+    """Parts of the body left out, each ``where: what`` (Alertmanager's API stores a request's valid alerts
+    and answers 400 naming the invalid ones): publish `events`, then answer 400 with these. Empty for most."""
 
 
 class Translator(Protocol):
@@ -73,3 +77,23 @@ def string_map(value: Any, where: str) -> dict[str, str]:
         if not isinstance(item, str):
             raise reject(f"{where}.{key}", f"must be a string, not {type(item).__name__}")
     return value
+
+
+GO_ZERO_TIME = -62135596800.0
+"""0001-01-01T00:00:00Z in epoch seconds: Go's zero `time.Time`, what Go clients send for an unset time."""
+
+
+def parse_time(value: Any, where: str) -> datetime | None:
+    """An ISO 8601 time string (RFC 3339, or a variant Go's strfmt also reads; no offset means UTC) as an aware
+    datetime; None for null, ``""`` and Go's zero time. Anything else is a rejection naming `where`."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise reject(where, f"must be an RFC 3339 time string, not {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise reject(where, f"{value[:64]!r} is not an RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return None if parsed.timestamp() == GO_ZERO_TIME else parsed
