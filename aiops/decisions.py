@@ -2,11 +2,12 @@
 
 Every choice correlation makes about a member or an incident (joined an incident by a grouping rule,
 topology or learned co-occurrence with a score; opened, reopened or resolved an incident; merged an
-incident into another (on the survivor, `ref` = the merged incident, with the bridging rule and score); a notification
-held by a silence, maintenance window or inhibition; a member held as flapping; updates summarised during a
-storm) is a `Decision`, keyed by incident id on the topic so one incident's decisions stay ordered. The
-incident's `explanation` carries a one-line summary of the same decisions. Models only: deciding is
-correlation's job, publishing the runtime's.
+incident into another (on the survivor, `ref` = the merged incident, with the bridging rule and score); a
+notification held by a silence, maintenance window or inhibition; a member held as flapping; a member
+resolved because its alert's endsAt passed without a re-send (`expired`); updates summarised during a storm)
+is a `Decision`, keyed by incident id on the topic so one incident's decisions stay ordered. The incident's
+`explanation` carries a one-line summary of the same decisions. Models only: deciding is correlation's job,
+publishing the runtime's.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ DECISION_SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "joined", "opened", "reopened", "resolved", "suppressed", "inhibited", "flapping", "storm", "notified",
-    "merged",
+    "merged", "expired",
 ]
 
 
@@ -39,7 +40,7 @@ class Decision(BaseModel):
     member: str = Field("", description="Fingerprint of the member concerned, if any.")
     kind: DecisionKind
     rule: str = Field(description="group_by, topology, co-occurrence, silence, maintenance, inhibition, "
-                                  "flapping, storm, lifecycle, merge.")
+                                  "flapping, storm, lifecycle, merge, ends_at.")
     score: float | None = Field(None, description="Strength of the rule's match (1.0 = exact), if it has one.")
     ref: str = Field("", description="What decided: silence id, inhibiting member, relation, ...")
     reason: str = ""

@@ -17,12 +17,15 @@ import math
 from aiops.config import AiopsConfig
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.stage import CorrelationStage
-from aiops.correlation.state import InMemoryStore, StateStore
+from aiops.correlation.state import InMemoryStore, StateStore, latest_ends_at
 from aiops.correlation.topology import ServiceGraph, load_edges
 from aiops.detectors.stage import DetectionStage
 from aiops.events import InboundEvent
 from aiops.eventtime import EventClock
 from aiops.incidents import Incident
+
+MAX_FINISH_ENDS_AT_SECONDS = 86_400.0
+"""How far past the last event `Pipeline.finish` waits for a firing alert's endsAt (a day of 1 s ticks)."""
 
 
 def build_graph(config: AiopsConfig) -> ServiceGraph:
@@ -77,11 +80,17 @@ class Pipeline:
     def finish(self) -> list[Incident]:
         """End of input: event time goes on in whole seconds from the last event's watermark (`EventClock.
         idle_ticks`, what the live worker does once its input is idle) until every window, wait, quiet and
-        stale period has passed, so each open incident resolves at its own time."""
+        stale period and every firing member's endsAt (at most `MAX_FINISH_ENDS_AT_SECONDS` after the last
+        event) has passed, so each open incident resolves at its own time."""
         cfg = self.config.correlation
         horizon = max(cfg.resolve_quiet_seconds, cfg.group_wait_seconds, cfg.window_seconds)
         horizon = max(horizon, self.config.detection.logs.window_seconds) * 2 + self.lateness
+        elapsed = self.lateness + horizon + cfg.stale_seconds + 1
+        ends_at = latest_ends_at(self.correlation.store)
+        if ends_at is not None:
+            ahead = min(ends_at - self.clock.newest, MAX_FINISH_ENDS_AT_SECONDS)
+            elapsed = max(elapsed, self.lateness + ahead + horizon + 1)
         out: list[Incident] = []
-        for tick in self.clock.idle_ticks(math.ceil(self.lateness + horizon + cfg.stale_seconds + 1)):
+        for tick in self.clock.idle_ticks(math.ceil(elapsed)):
             out.extend(self._fire(tick, input_ended=True))
         return out

@@ -65,6 +65,9 @@ class Signal(BaseModel):
     severity: str = "warning"
     ts: UtcDatetime = Field(description="Event time of this state change.")
     started_at: UtcDatetime = Field(description="Event time the member started firing.")
+    ends_at: UtcDatetime | None = Field(
+        None, description="A firing alert not refreshed by then (event time) is resolved (its source's `endsAt`); "
+        "null: correlation's `stale_seconds` after its last refresh. Ignored on a resolved signal.")
     summary: str = Field("", description="One line for humans.")
     annotations: dict[str, str] = Field(default_factory=dict)
     evidence: Evidence | None = None

@@ -4,8 +4,10 @@
 (flapping settles, a pending incident opens or is dropped, a quiet resolve, an `updated` or repeat
 notification, a resolved incident is forgotten). It errs early, never late: an incident whose fate depends on
 something that may change at any time (open, not yet notified, i.e. held by suppression) is due on every
-advance. Stale members have their own lazy heap (`DueIndex.pop_stale`): a refresh only moves the member's
-`last_seen`; its heap entry is re-pushed when popped early, so a refresh costs no heap work. `Tally` counts an
+advance. Firing members expire on two lazy heaps (`DueIndex.pop_expired`): by `last_seen` + `stale_seconds`
+(a refresh only moves `last_seen`; the entry is re-pushed when popped early, so a refresh costs no heap work),
+or, when their latest signal carried an endsAt, at `ends_at` (a later one is found when the entry pops; only
+an earlier one pushes a new entry, the older one is then skipped). `Tally` counts an
 incident's firing members and holds its flapping ones, kept up to date by the engine on every status change,
 so timers and lifecycle checks cost O(1) per incident whatever its size. All derived, rebuilt (every incident
 due once) after a load by `state.due_index`, never stored. No rules are decided here.
@@ -104,7 +106,7 @@ def update_interval(incident: IncidentState, config: CorrelationConfig, storm: b
 
 
 class DueIndex:
-    """Lazy min-heaps of incident due times and member stale times; stale entries are skipped when popped.
+    """Lazy min-heaps of incident due times and member expiries; outdated entries are skipped when popped.
 
     Incident entries are (due time, incident id) plus each incident's insertion rank, so due incidents are
     visited in the scope's incident order, exactly as a full scan would."""
@@ -117,6 +119,9 @@ class DueIndex:
         self.tallies: dict[str, Tally] = {}
         self.stale: list[tuple[float, int, MemberState]] = []
         """(last_seen when queued, tie-break, member) of firing members: at most one entry per member."""
+        self.ending: list[tuple[float, int, MemberState]] = []
+        """(ends_at when queued, tie-break, member) of firing members with an `ends_at`; the valid entry of a
+        member is the one at its `ending` time (others were replaced by an earlier ends_at)."""
         self._counter = itertools.count()
 
     @classmethod
@@ -138,23 +143,43 @@ class DueIndex:
         return tally
 
     def queue(self, member: MemberState, force: bool = False) -> None:
-        """A firing member: make sure it has an entry on the stale heap."""
-        if force or not member.queued:
+        """A firing member (new, firing again, or refreshed): make sure it has an entry on the heap of its
+        expiry rule at or before its expiry (`force`: a new index, whatever the member says)."""
+        if member.ends_at is not None:
+            if force or member.ending is None or member.ending > member.ends_at:
+                member.ending = member.ends_at
+                heapq.heappush(self.ending, (member.ends_at, next(self._counter), member))
+        elif force or not member.queued:
             member.queued = True
             heapq.heappush(self.stale, (member.last_seen, next(self._counter), member))
 
-    def pop_stale(self, now: float, stale_seconds: float) -> list[MemberState]:
-        """Firing members whose last refresh is more than `stale_seconds` before `now` (the caller checks they
-        still belong to the scope); entries of refreshed members are re-queued at their new time."""
+    def pop_expired(self, now: float, stale_seconds: float) -> list[MemberState]:
+        """Firing members expired at `now` (the caller checks they still belong to the scope): with an
+        `ends_at`, once `now` reaches it; without, when their last refresh is more than `stale_seconds` before
+        `now`. Entries of refreshed members are re-queued at their new time."""
         out: list[MemberState] = []
         heap = self.stale
         horizon = now - stale_seconds
         while heap and heap[0][0] < horizon:
             _, _, member = heapq.heappop(heap)
             member.queued = False
+            if member.status != "firing" or member.ends_at is not None:
+                continue  # resolved, or expires by its ends_at (it has an entry on that heap)
+            if member.last_seen < horizon:
+                out.append(member)
+            else:
+                self.queue(member)
+        ending = self.ending
+        while ending and ending[0][0] <= now:
+            at, _, member = heapq.heappop(ending)
+            if member.ending != at:
+                continue  # replaced by an entry at an earlier ends_at (already popped, or still queued)
+            member.ending = None
             if member.status != "firing":
                 continue
-            if member.last_seen < horizon:
+            if member.ends_at is None:
+                self.queue(member)  # back on the stale rule (queued there when its ends_at was cleared)
+            elif member.ends_at <= now:
                 out.append(member)
             else:
                 self.queue(member)
@@ -174,8 +199,10 @@ class DueIndex:
             heapq.heappush(self.heap, (at, incident_id))
 
     def busy(self, now: float, stale_seconds: float) -> bool:
-        """Whether some incident or member may be due at `now` (stale heap entries may make this early-true)."""
+        """Whether some incident or member may be due at `now` (outdated heap entries may make this early-true)."""
         if self.heap and self.heap[0][0] <= now:
+            return True
+        if self.ending and self.ending[0][0] <= now:
             return True
         return bool(self.stale) and self.stale[0][0] < now - stale_seconds
 
@@ -204,7 +231,7 @@ class DueIndex:
         self.schedule(incident.id, next_due(incident, config, flapping, self.tally(incident), storm))
 
     def forget(self, incident_id: str) -> None:
-        """The incident left the scope: drop its timer and tally (its stale entries are dropped when popped)."""
+        """The incident left the scope: drop its timer and tally (its expiry entries are dropped when popped)."""
         self.due_at.pop(incident_id, None)
         self.rank.pop(incident_id, None)
         self.tallies.pop(incident_id, None)

@@ -1,17 +1,17 @@
 """The correlation engine: dedup, grouping (rule, topology, learned co-occurrence) and lifecycle driving.
 
 All on event time, with state held outside (`ScopeState`):
-- dedup: a signal whose dedup key (`dedup_by`, default the source fingerprint) is already a member updates
-  that member, never adds one;
-- grouping: a new member joins a live incident of its scope by `group_by` key, topology (within
-  `topology_hops`) or learned co-occurrence, first match wins in that order (`_joins`), when its time is
-  within `window_seconds` of the incident's activity (or within `reopen_seconds` of its resolve, which
-  reopens it); otherwise it starts a new incident. Every join is a `Decision`.
+- dedup: a signal whose dedup key (`dedup_by`, default the source fingerprint) is a member updates it;
+- grouping: a new member joins a live incident of its scope by `group_by` key, topology (`topology_hops`)
+  or learned co-occurrence, first match wins in that order (`_joins`), within `window_seconds` of its
+  activity (or `reopen_seconds` of its resolve: reopens it), else starts one; every join is a `Decision`;
 - merging (`correlation.merge_incidents`): a new member that directly links two or more live incidents
   joins the earliest-opened one and the others merge into it (`merge`, `_merge`);
-- re-sends (same member, same status, no stronger evidence, within `refresh_seconds` of its recorded
-  `last_seen`) are absorbed: nothing changes; a first signal older than what a closed incident reflected
-  (`closed_memory_seconds`) is ignored; both are counted (`counters`).
+- re-sends (same member and status, no stronger evidence, within `refresh_seconds` of its `last_seen`) are
+  absorbed: nothing changes but a moved endsAt (`_move_expiry`: the member alone is written); a first signal
+  older than what a closed incident reflected (`closed_memory_seconds`) is ignored; both are counted;
+- expiry: a firing member resolves when event time reaches its newest signal's endsAt (an `expired`
+  decision) or, without one, `stale_seconds` after its `last_seen` (`due.DueIndex.pop_expired`).
 Status changes feed flapping, new members the storm guard and the learned model; notifications: `Lifecycle`.
 """
 
@@ -47,7 +47,7 @@ from aiops.correlation.suppression.rules import SuppressionPolicy
 from aiops.correlation.topology import ServiceGraph, scope_of
 from aiops.decisions import Decision
 from aiops.incidents import Incident
-from aiops.signals import Signal
+from aiops.signals import Signal, dt_from_epoch
 
 MAX_GROUPING_LINES = 20
 MAX_SEEN_TYPES = 20_000
@@ -69,8 +69,8 @@ class CorrelationEngine:
         self.member_type: TypeFn = member_type or type_fn
         self.ledger = Ledger()
         self.counters: Counter[str] = Counter()
-        """`refreshes_absorbed` (re-sends that changed nothing), `replayed_closed` (signals ignored because a
-        closed incident already reflected them)."""
+        """`refreshes_absorbed` (re-sends that changed nothing but, for `expiries_moved` of them, their
+        member's endsAt), `replayed_closed` (signals ignored because a closed incident already reflected them)."""
         self.lifecycle = Lifecycle(config, BuildContext(graph, self.model_factory), self.ledger, self.suppression)
         self.policy = self.suppression.policy()
 
@@ -106,7 +106,8 @@ class CorrelationEngine:
         return out
 
     def advance(self, state: ScopeState, now: float) -> list[Incident]:
-        """Event time reached `now`: group waits, flapping settles, stale and quiet resolves, repeats.
+        """Event time reached `now`: group waits, flapping settles, expired (endsAt, stale) and quiet resolves,
+        repeats.
 
         Visits only the incidents whose next-due time (`due.next_due`) has come, in the scope's incident
         order, so an advance costs O(due incidents), not O(incidents); the outcome is that of a full scan."""
@@ -124,10 +125,10 @@ class CorrelationEngine:
                     self._reschedule(state, incident)
         persist(state)
         out = []
-        stale = self._stale_members(state)
-        for incident in index.pop_due(state.incidents, state.clock, set(stale)):
+        expired = self._expired_members(state)
+        for incident in index.pop_due(state.incidents, state.clock, set(expired)):
             self.lifecycle.settle(state, incident, state.clock)
-            self._expire_stale(state, incident, stale.get(incident.id, ()), state.clock)
+            self._expire(state, incident, expired.get(incident.id, ()), state.clock)
             out.extend(self.lifecycle.emit_due(state, incident, state.clock))
             self._reschedule(state, incident)
         return out
@@ -161,14 +162,20 @@ class CorrelationEngine:
         stronger = evidence is not None and (member.evidence is None or evidence.score >= member.evidence.score)
         if signal.status == member.status and not stronger and epoch < previous + self.config.refresh_seconds:
             self.counters["refreshes_absorbed"] += 1
+            if epoch >= previous:
+                self._move_expiry(state, incident, member, signal)
             return False
         member.last_seen = max(previous, epoch)
         incident.last_seen = max(incident.last_seen, epoch)
         state.touch(incident.id, key)
+        if epoch >= previous:
+            member.ends_at = _ends_at(signal)  # the newest signal's endsAt replaces the member's (or clears it)
         if stronger:
             member.evidence = evidence
             self.lifecycle.context.note_evidence(incident, member)
         if signal.status == member.status or epoch < previous:
+            if member.status == "firing":
+                due_index(state).queue(member)  # an earlier ends_at (or none) needs a new heap entry
             return True  # same status, or older than what the member already reflects (a replay after a
             # restart or rebalance, or a late duplicate): a stale `firing` must not reopen, nor `resolved` resolve
         due = due_index(state)
@@ -185,6 +192,18 @@ class CorrelationEngine:
         if not member.flapping:
             (incident.note_resolved if signal.status == "resolved" else incident.note_added)(member)
         return True
+
+    def _move_expiry(self, state: ScopeState, incident: IncidentState, member: MemberState, signal: Signal) -> None:
+        """An absorbed re-send of a firing member that carries another endsAt (or none where the member had
+        one) still replaces its expiry: only the member is written (its checkpoint must keep the expiry the
+        signal, whose offset it commits, set), nothing else changes."""
+        ends_at = _ends_at(signal)
+        if member.status != "firing" or ends_at == member.ends_at:
+            return
+        member.ends_at = ends_at
+        due_index(state).queue(member)
+        state.touch_member(incident.id, member.fingerprint)
+        self.counters["expiries_moved"] += 1
 
     def _join_or_create(self, state: ScopeState, key: str, signal: Signal) -> tuple[IncidentState, list[Incident]]:
         """The incident the new member joins (or starts), and the closes of the incidents it merged."""
@@ -206,7 +225,7 @@ class CorrelationEngine:
         member = MemberState(  # (model_construct is slower: it inspects each default factory's signature)
             fingerprint=key, origin=signal.origin, name=signal.name, service=signal.service,
             host=signal.host, labels=signal.labels, status=signal.status, severity=signal.severity,
-            first_seen=signal.started_at.timestamp(), last_seen=epoch, summary=signal.summary,
+            first_seen=signal.started_at.timestamp(), last_seen=epoch, ends_at=_ends_at(signal), summary=signal.summary,
             annotations=signal.annotations, evidence=signal.evidence, joined_because=reason, member_type=mtype,
         )
         due = due_index(state)
@@ -244,7 +263,7 @@ class CorrelationEngine:
             reason = (f"merged {merged.id} ({len(merged.members)} member(s)) into {survivor.id}: "
                       f"{bridge.name}@{bridge.service} reaches both ({join.reason})")
             out.extend(self.lifecycle.close_merged(state, merged, survivor, now, reason))
-            absorb(state, survivor, merged, MAX_GROUPING_LINES)
+            absorb(state, survivor, merged, MAX_GROUPING_LINES, self.config.stale_seconds)
             self.lifecycle.forget(state, merged)
             self._reschedule(state, merged)
             self.ledger.record(survivor, "merged", join.rule, now, reason, member=bridge.fingerprint,
@@ -337,10 +356,11 @@ class CorrelationEngine:
         due_index(state).added(incident_id)
         return incident
 
-    def _stale_members(self, state: ScopeState) -> dict[str, list[MemberState]]:
-        """Incident id -> its firing members not refreshed for `stale_seconds`, by fingerprint."""
+    def _expired_members(self, state: ScopeState) -> dict[str, list[MemberState]]:
+        """Incident id -> its firing members expired (endsAt reached, or not refreshed for `stale_seconds`), by
+        fingerprint."""
         found: dict[str, list[MemberState]] = {}
-        for member in due_index(state).pop_stale(state.clock, self.config.stale_seconds):
+        for member in due_index(state).pop_expired(state.clock, self.config.stale_seconds):
             incident_id = state.index.get(member.fingerprint)
             incident = state.incidents.get(incident_id) if incident_id is not None else None
             if incident is not None and incident.members.get(member.fingerprint) is member:
@@ -349,10 +369,10 @@ class CorrelationEngine:
             members.sort(key=lambda member: member.fingerprint)
         return found
 
-    def _expire_stale(self, state: ScopeState, incident: IncidentState, stale: Iterable[MemberState],
-                      now: float) -> None:
+    def _expire(self, state: ScopeState, incident: IncidentState, expired: Iterable[MemberState], now: float) -> None:
+        """Resolve the incident's expired members; one whose endsAt passed gets an `expired` decision."""
         tally = due_index(state).tally(incident)
-        for member in stale:
+        for member in expired:
             if member.status == "firing":
                 was_flapping = member.flapping
                 member.status = "resolved"
@@ -361,3 +381,16 @@ class CorrelationEngine:
                 incident.note_resolved(member)
                 incident.last_resolve = max(incident.last_resolve, now)
                 state.touch(incident.id, member.fingerprint)
+                if member.ends_at is not None:
+                    self.ledger.record(incident, "expired", "ends_at", now, f"{member.name}@{member.service}: "
+                                       f"endsAt {_iso(member.ends_at)} passed without a re-send",
+                                       member=member.fingerprint)
+
+
+def _ends_at(signal: Signal) -> float | None:
+    """The expiry a signal sets: its endsAt while firing (None: the stale rule)."""
+    return signal.ends_at.timestamp() if signal.ends_at is not None and signal.status == "firing" else None
+
+
+def _iso(epoch: float) -> str:
+    return dt_from_epoch(epoch).isoformat().replace("+00:00", "Z")

@@ -6,8 +6,8 @@ kept on the members (`added_seq`/`resolved_seq` against the incident's `change_s
 incident record stays O(1)-sized however many members join between two versions; `IncidentState.pending`
 is the ordered view of it, rebuilt from the members after a load. The rules that change them live in the
 engine, the lifecycle and the guards; the scope they belong to is `state.ScopeState`. Plain slots hold what
-is not serialised, compared nor copied: a member's last outbound `Member` (`builder`) and whether it sits on
-the stale heap (`due`), an incident's pending view.
+is not serialised, compared nor copied: a member's last outbound `Member` (`builder`) and its entries on the
+expiry heaps (`due`), an incident's pending view.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ BuiltMember = tuple[tuple[str, float, int], Member, Evidence | None]
 
 
 class MemberState(BaseModel):
-    __slots__ = ("_built", "_queued")
+    __slots__ = ("_built", "_ending", "_queued")
     if TYPE_CHECKING:
         _built: BuiltMember | None
+        _ending: float | None
         _queued: bool
 
     fingerprint: str
@@ -39,6 +40,9 @@ class MemberState(BaseModel):
     severity: str
     first_seen: float
     last_seen: float
+    ends_at: float | None = Field(
+        None, description="While firing: resolved when event time reaches it without a re-send (the alert's "
+        "endsAt, replaced by every newer signal); None: stale_seconds after last_seen.")
     summary: str = ""
     annotations: dict[str, str] = Field(default_factory=dict)
     evidence: Evidence | None = None
@@ -73,6 +77,18 @@ class MemberState(BaseModel):
     @queued.setter
     def queued(self, value: bool) -> None:
         object.__setattr__(self, "_queued", value)
+
+    @property
+    def ending(self) -> float | None:
+        """The time of its valid entry on its scope's endsAt heap (`due.DueIndex.queue`); None: none."""
+        try:
+            return self._ending
+        except AttributeError:
+            return None
+
+    @ending.setter
+    def ending(self, value: float | None) -> None:
+        object.__setattr__(self, "_ending", value)
 
 
 class Pending:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from aiops.correlation.incident_state import IncidentState
+from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.state import ScopeState, due_index, index_of
 from aiops.correlation.topology import ServiceGraph
 
@@ -107,17 +107,22 @@ def merge_plan(state: ScopeState, found: list[Join], links: dict[str, Link]) -> 
     return group[0], group[1:]
 
 
-def absorb(state: ScopeState, survivor: IncidentState, merged: IncidentState, max_grouping: int) -> None:
-    """Move `merged`'s members (dedup by fingerprint: earliest first_seen, latest last_seen kept), group
-    keys, grouping lines and time span into `survivor`; the moved members are reported as added in the
-    survivor's next version."""
+def absorb(state: ScopeState, survivor: IncidentState, merged: IncidentState, max_grouping: int,
+           stale_seconds: float) -> None:
+    """Move `merged`'s members (dedup by fingerprint: earliest first_seen, latest last_seen and later expiry
+    kept), group keys, grouping lines and time span into `survivor`; the moved members are reported as added
+    in the survivor's next version."""
     due, index = due_index(state), index_of(state)
     tally = due.tally(survivor)
     for fingerprint, member in merged.members.items():
         kept = survivor.members.get(fingerprint)
         if kept is not None:
+            if _expiry(member, stale_seconds) > _expiry(kept, stale_seconds):
+                kept.ends_at = member.ends_at
             kept.first_seen = min(kept.first_seen, member.first_seen)
             kept.last_seen = max(kept.last_seen, member.last_seen)
+            if kept.status == "firing":
+                due.queue(kept)
         else:
             survivor.members[fingerprint] = member
             member.resolved_seq = 0  # its change numbers were the merged incident's
@@ -136,3 +141,8 @@ def absorb(state: ScopeState, survivor: IncidentState, merged: IncidentState, ma
     survivor.last_seen = max(survivor.last_seen, merged.last_seen)
     survivor.last_resolve = max(survivor.last_resolve, merged.last_resolve)
     state.touch(survivor.id)
+
+
+def _expiry(member: MemberState, stale_seconds: float) -> float:
+    """When the member, firing, expires: its ends_at, else `stale_seconds` after its last refresh."""
+    return member.ends_at if member.ends_at is not None else member.last_seen + stale_seconds

@@ -153,6 +153,10 @@ class ScopeState(BaseModel):
         if fingerprint is not None:
             dirty.members[(incident_id, fingerprint)] = None
 
+    def touch_member(self, incident_id: str, fingerprint: str) -> None:
+        """Only the member changed (not its incident's record)."""
+        self.dirty.members[(incident_id, fingerprint)] = None
+
     def meta_fields(self) -> dict[str, Any]:
         """The scope's own small fields (clock, storm), stored under the scope key."""
         return self.model_dump(mode="json", exclude={"incidents", "index", "seen_types", "relations", "closed"})
@@ -221,6 +225,14 @@ def expire_closed(state: ScopeState, memory_seconds: float) -> None:
         for fingerprint in record.members:
             if index.get(fingerprint, (0.0, ""))[1] == record.id:
                 del index[fingerprint]
+
+
+def latest_ends_at(store: StateStore) -> float | None:
+    """The latest `ends_at` of a firing member in any scope of `store` (None: none has one); O(members)."""
+    found = [member.ends_at for scope in store.scopes() if (state := store.load(scope)) is not None
+             for incident in state.incidents.values() for member in incident.members.values()
+             if member.status == "firing" and member.ends_at is not None]
+    return max(found, default=None)
 
 
 def model_of(state: ScopeState, factory: ModelFactory | None) -> RelationModel | None:

@@ -42,7 +42,7 @@ def test_write_schemas_writes_parseable_files(tmp_path: Path) -> None:
 def test_event_schema_is_discriminated_by_kind_and_accepts_epoch_ts() -> None:
     schema = generate_schemas()["event"]
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert set(schema["discriminator"]["mapping"]) == {"metric", "log", "alert"}
+    assert set(schema["discriminator"]["mapping"]) == {"metric", "log", "alert", "change"}
     ts = schema["$defs"]["MetricEvent"]["properties"]["ts"]
     assert {"type": "number"} in ts["anyOf"]
 
