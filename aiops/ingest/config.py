@@ -10,13 +10,38 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import jmespath
+from jmespath.exceptions import JMESPathError
+from jmespath.functions import Functions
 from pydantic import Field, model_validator
 
 from aiops.config_base import StrictModel
+from aiops.events import AlertEvent, ChangeEvent, LogEvent, MetricEvent
 
 SECRET_HELP = "Secret: literal, ${ENV:NAME} or file:/path."  # noqa: S105 (help text)
 IntegrationKind = Literal["alertmanager", "alertmanager_webhook", "pagerduty", "otlp", "webhook"]
 EventKind = Literal["alert", "metric", "log", "change"]
+EVENT_FIELDS: dict[str, frozenset[str]] = {
+    kind: frozenset(model.model_fields) - {"kind"}
+    for kind, model in (("alert", AlertEvent), ("metric", MetricEvent), ("log", LogEvent), ("change", ChangeEvent))
+}
+"""The contract fields a webhook mapping may fill, per event kind."""
+JMESPATH_FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
+
+
+def jmespath_problem(expression: str) -> str | None:
+    """Why `expression` is not a usable JMESPath expression (syntax, unknown function); None when it is."""
+    try:
+        parsed = jmespath.compile(expression).parsed
+    except JMESPathError as error:
+        return f"invalid JMESPath {expression!r}: {' '.join(str(error).split())}"
+    stack = [parsed]
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "function_expression" and node.get("value") not in JMESPATH_FUNCTIONS:
+            return f"unknown JMESPath function {node.get('value')}() in {expression!r}"
+        stack.extend(child for child in node.get("children", []) if isinstance(child, dict))
+    return None
 
 
 class WebhookMapping(StrictModel):
@@ -40,6 +65,22 @@ class WebhookMapping(StrictModel):
         default_factory=dict, description="The source's severity words -> aiops severities (case-insensitive).")
     labels_from: str | None = Field(
         None, description="JMESPath on {item, body} to an object whose scalar values become labels.")
+
+    @model_validator(mode="after")
+    def _fields_and_expressions(self) -> WebhookMapping:
+        """Every field is a contract field of `kind`; every expression compiles (check-config reports it)."""
+        allowed = EVENT_FIELDS[self.kind]
+        for name in [*self.fields, *self.constants]:
+            if name not in allowed:
+                raise ValueError(f"{name!r} is not a field of {self.kind} events ({', '.join(sorted(allowed))})")
+        expressions = {"items": self.items, **{f"fields.{k}": v for k, v in self.fields.items()}}
+        if self.labels_from is not None:
+            expressions["labels_from"] = self.labels_from
+        for where, expression in expressions.items():
+            problem = jmespath_problem(expression)
+            if problem:
+                raise ValueError(f"{where}: {problem}")
+        return self
 
 
 class IntegrationConfig(StrictModel):
