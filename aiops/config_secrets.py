@@ -1,16 +1,17 @@
 """Secrets of a configuration: find every secret reference, resolve them all, report every failure at once.
 
 Receiver fields documented as secrets (URLs, keys, tokens, passwords, header values; see
-`aiops.sinks.receiver_config.SECRET`) take a literal, ``${ENV:NAME}`` (an environment variable) or
-``file:/path`` (a file's content, trailing newline stripped); `aiops.sinks.security.resolve_secret` reads
-one. NAME may not start with ``AIOPS_``: every ``AIOPS_*`` variable is a config override (`aiops.config`).
+`aiops.sinks.receiver_config.SECRET`) and ingest integration tokens take a literal, ``${ENV:NAME}`` (an
+environment variable) or ``file:/path`` (a file's content, trailing newline stripped);
+`aiops.sinks.security.resolve_secret` reads one. NAME may not start with ``AIOPS_``: every ``AIOPS_*``
+variable is a config override (`aiops.config`).
 
 `check_delivery` is what ``aiops check-config``, ``aiops run`` and ``aiops deliver`` call before anything
 starts: it resolves every reference and raises one `ConfigError` (one line) naming each failing key with its
 variable or file, then builds the receivers exactly as the delivery workers will (destination allowlist,
 fallbacks; their errors name the same keys), so a file that passes ``check-config`` does not fail on its
-secrets or receivers at run time. It reads the environment and secret files; it opens no connection and
-never puts a secret's value in a message.
+secrets or receivers at run time. It reads the environment and secret files; it opens no connection and never
+puts a secret's value in a message.
 """
 
 from __future__ import annotations
@@ -63,11 +64,14 @@ def _secret_values(model: BaseModel, where: str) -> Iterator[SecretReference]:
 
 
 def secret_references(config: AiopsConfig) -> list[SecretReference]:
-    """Every secret-capable value of the configured receivers, in config order."""
+    """Every secret-capable value of the configured receivers and ingest integrations, in config order."""
     receivers = config.delivery.receivers
     found: list[SecretReference] = []
     for name, receiver in receivers.by_name().items():
         found.extend(_secret_values(receiver, receivers.config_key(name)))
+    for name, integration in config.ingest.http.integrations.items():
+        if integration.token is not None:
+            found.append(SecretReference(f"ingest.http.integrations.{name}.token", integration.token))
     return found
 
 

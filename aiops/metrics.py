@@ -6,8 +6,9 @@ Serving the registry is `aiops.runtime.http_server`'s job. Use one registry per 
 fresh `CollectorRegistry()` so instruments never collide).
 
 Label values are bounded by design: topics, dead-letter reasons, signal origins, incident statuses,
-sink/receiver names, stages (``detection``, ``correlation``, ``delivery:<receiver>``) and
-delivery/notification outcomes. Never label by service, host or incident id.
+sink/receiver names, stages (``detection``, ``correlation``, ``delivery:<receiver>``),
+delivery/notification outcomes, configured ingest integrations and their request outcomes. Never label
+by service, host or incident id.
 """
 
 from __future__ import annotations
@@ -98,6 +99,16 @@ class AiopsMetrics:
         self.notifications_deadlettered_total = self._counter(
             "notifications_deadlettered", "Notifications dead-lettered after retries and fallback.", "receiver"
         )
+
+        self.ingest_requests_total = self._counter(
+            "ingest_requests", "HTTP ingest requests per integration (unknown: no such integration) and outcome "
+            "(accepted, invalid, oversized, unauthorized, rate_limited, unavailable, unsupported).",
+            "integration", "outcome")
+        self.ingest_events_total = self._counter(
+            "ingest_events", "Events written to the events topic by HTTP ingest, per integration.", "integration")
+        self.ingest_request_seconds = self._histogram(
+            "ingest_request_seconds", "HTTP ingest request time (read, translate, broker acknowledgement).",
+            DELIVERY_SECONDS_BUCKETS, "integration")
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
         return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)

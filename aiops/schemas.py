@@ -41,18 +41,24 @@ def _adapter_schema(adapter: TypeAdapter[Any]) -> Callable[[], dict[str, Any]]:
 
 
 def _event_schema() -> dict[str, Any]:
-    """The event union's schema, with `ts` widened to what `decode_event` really accepts.
+    """The event union's schema, with `ts` (and alerts' `starts_at`/`ends_at`) widened to what `decode_event`
+    really accepts.
 
     pydantic describes an aware datetime as a date-time string only; the contract also takes epoch
     seconds or milliseconds (see the timestamp rule in aiops/events.py).
     """
     schema = EVENT_ADAPTER.json_schema(mode="validation")
+    time_forms = [{"type": "string", "format": "date-time"}, {"type": "number"}]
     for definition in schema["$defs"].values():
-        ts = definition.get("properties", {}).get("ts")
+        properties = definition.get("properties", {})
+        ts = properties.get("ts")
         if ts is not None:
             ts.pop("type", None)
             ts.pop("format", None)
-            ts["anyOf"] = [{"type": "string", "format": "date-time"}, {"type": "number"}]
+            ts["anyOf"] = time_forms
+        for optional in ("starts_at", "ends_at"):  # anyOf [date-time, null]: the same forms, or null
+            if optional in properties:
+                properties[optional]["anyOf"] = [*time_forms, {"type": "null"}]
     return schema
 
 

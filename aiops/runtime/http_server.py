@@ -4,15 +4,15 @@
 injected ``health()`` and answers 200 with its JSON when ``health()["ok"]`` is truthy, else 503 (also 503
 when ``health()`` itself raises). The service passes an `aiops.runtime.health.StageHealth` (callable), whose
 body names the failing stages; any ``() -> Mapping`` works. Port 0 binds a free port, readable from
-``.port`` after `start`. It serves nothing else: no ingestion, no admin actions, and it does not compute
-health itself.
+``.port`` after `start`. Other routes plug in through `installers` (HTTP ingest installs its own; see
+`aiops.runtime.ingest_http`); this module serves nothing else and does not compute health itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -28,9 +28,13 @@ class HttpEndpoint:
     """Start/stop an aiohttp server for metrics and health on `host:port`."""
 
     def __init__(
-        self, host: str, port: int, registry: CollectorRegistry, health: HealthCheck
+        self, host: str, port: int, registry: CollectorRegistry, health: HealthCheck, *,
+        installers: Sequence[Callable[[web.Application], None]] = (), client_max_size: int = 1024**2,
     ) -> None:
+        """`installers` add routes to the application; `client_max_size` bounds a request body (413 above)."""
         self._host = host
+        self._installers = installers
+        self._client_max_size = client_max_size
         self._requested_port = port
         self._registry = registry
         self._health = health
@@ -49,9 +53,11 @@ class HttpEndpoint:
         return f"http://{self._host}:{self.port}"
 
     def _app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=self._client_max_size)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
+        for install in self._installers:
+            install(app)
         return app
 
     async def start(self) -> None:

@@ -2,13 +2,13 @@
 
 Checks that its ports are free (`aiops.runtime.startup`), starts the embedded tansu broker on
 `kafka.embedded_port` when `kafka.bootstrap` is not set (and stops it on exit), creates the topics, then runs
-in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver and the
-`/metrics` + `/healthz` endpoint; once all started it prints the start-up banner. SIGINT/SIGTERM stop
-the runners in reverse order (each makes its final checkpoint and commit); a runner whose loop fails stops
-the process with exit code 1. `/healthz` and ``aiops_stage_healthy`` are `service_health`: detection,
-correlation and every delivery receiver, each a stage of `aiops.runtime.health.StageHealth`. Extra runners
-(the demo's scenario feeder and incident printer) plug in through `extra_runners`. This is process wiring
-only; no pipeline logic here.
+in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver, HTTP
+ingest (`ingest.http`) and the `/metrics` + `/healthz` endpoint that also serves ingest's routes; once all
+started it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse order (each makes its final
+checkpoint and commit); a runner whose loop fails stops the process with exit code 1. `/healthz` and
+``aiops_stage_healthy`` are `service_health`: detection, correlation and every delivery receiver, each a stage
+of `aiops.runtime.health.StageHealth`. Extra runners (the demo's scenario feeder and incident printer) plug in
+through `extra_runners`. This is process wiring only; no pipeline logic here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from aiops.config import AiopsConfig
@@ -30,6 +31,7 @@ from aiops.runtime.delivery import DeliveryWorker, delivery_workers
 from aiops.runtime.detect_worker import DetectionWorker
 from aiops.runtime.health import StageHealth
 from aiops.runtime.http_server import HttpEndpoint
+from aiops.runtime.ingest_http import IngestFront
 from aiops.runtime.logs import JsonSetting, configure_logging
 from aiops.runtime.silences import silences_topic_spec
 from aiops.runtime.startup import Announcement, check_ports
@@ -173,7 +175,13 @@ def _run_worker(
     if extra_runners is not None:
         runners.extend(extra_runners(bootstrap, config))
     health = service_health(metrics, bootstrap, detection, correlation, deliveries)
-    http = HttpEndpoint(config.http.host, config.http.port, registry, health)
+    installers: list[Callable[[web.Application], None]] = []
+    if config.ingest.http.enabled:
+        ingest = IngestFront(config, bootstrap, metrics)
+        runners.append(ingest)  # starts last (every stage is up), stops first (no request half-taken)
+        installers.append(ingest.install)
+    http = HttpEndpoint(config.http.host, config.http.port, registry, health, installers=installers,
+                        client_max_size=config.ingest.http.max_body_bytes)
     return asyncio.run(serve(config, runners, http, stop_after, announcement))
 
 
