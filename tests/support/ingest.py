@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from support.worker import isolated_config
 
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.ingest_http import IngestFront
 from aiops.runtime.topics import TopicSpec, ensure_topics
+from support.worker import isolated_config
 
 
 @dataclass
