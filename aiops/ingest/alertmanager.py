@@ -16,32 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from aiops.errors import PayloadRejectedError
 from aiops.events import InboundEvent
 from aiops.ingest.base import Received, Translation, build_event, parse_time, reject, string_map
 from aiops.ingest.config import IntegrationConfig
-
-_FNV64_OFFSET = 14695981039346656037
-_FNV64_PRIME = 1099511628211
-_U64 = (1 << 64) - 1
-
-
-@lru_cache(maxsize=16384)  # re-sends repeat label sets: Prometheus posts every firing alert each minute
-def _fingerprint(items: tuple[tuple[str, str], ...], prime: int = _FNV64_PRIME, mask: int = _U64) -> str:
-    digest = _FNV64_OFFSET  # (prime and mask are parameters: locals make this byte loop twice as fast)
-    if items:
-        for byte in b"\xff".join([text.encode() for pair in items for text in pair]) + b"\xff":
-            digest = ((digest ^ byte) * prime) & mask
-    return f"{digest:016x}"
-
-
-def label_fingerprint(labels: Mapping[str, str]) -> str:
-    """Alertmanager's fingerprint of a label set (prometheus/common `LabelSet.Fingerprint`, shown as 16 hex
-    digits): FNV-1a 64 over the names in byte order, each name and value followed by the byte 0xff."""
-    return _fingerprint(tuple(sorted(labels.items())))
+from aiops.ingest.fingerprint import label_fingerprint, label_fingerprints
 
 
 def contract_fields(labels: Mapping[str, str], config: IntegrationConfig, where: str) -> dict[str, Any]:
@@ -103,18 +84,22 @@ class AlertmanagerApiTranslator:
         if not isinstance(body, list):
             raise reject("<body>", f"must be a JSON array of alerts, not {type(body).__name__}")
         posted = [_postable(item, f"[{index}]") for index, item in enumerate(body)]
+        label_sets = [{key: value for key, value in alert.labels.items() if value} for alert in posted]
+        fingerprints = label_fingerprints(label_sets)  # Alertmanager drops empty label values first
         events: list[InboundEvent] = []
         problems: list[str] = []
         for index, alert in enumerate(posted):
             try:
-                events.append(self._event(alert, received.now, f"[{index}]"))
+                events.append(self._event(alert, label_sets[index], fingerprints[index], received.now,
+                                          f"[{index}]"))
             except PayloadRejectedError as error:
                 problems.append(error.detail)
         if problems and not events:
             raise PayloadRejectedError("schema", "; ".join(problems))
         return Translation(events, problems=problems)
 
-    def _event(self, alert: _Postable, now: float, where: str) -> InboundEvent:
+    def _event(self, alert: _Postable, labels: dict[str, str], fingerprint: str, now: float,
+               where: str) -> InboundEvent:
         """Alertmanager's defaults and validation (api/v2 `postAlertsHandler`, `Alert.Validate`), then the
         contract: a firing alert's `ts` is the receipt (each re-send refreshes it), a resolved one's `endsAt`."""
         starts: datetime | float = alert.starts_at or alert.ends_at or now
@@ -123,7 +108,6 @@ class AlertmanagerApiTranslator:
         starts_epoch = starts.timestamp() if isinstance(starts, datetime) else starts
         if ends_epoch < starts_epoch:
             raise reject(where, "start time must be before end time")
-        labels = {key: value for key, value in alert.labels.items() if value}  # Alertmanager drops empty values
         if not labels:
             raise reject(f"{where}.labels", "at least one label pair required")
         if "" in labels:
@@ -134,7 +118,7 @@ class AlertmanagerApiTranslator:
         return build_event({
             "kind": "alert", "ts": now if firing else ends, "source": self.source,
             **contract_fields(labels, self.config, where), "status": "firing" if firing else "resolved",
-            "fingerprint": label_fingerprint(labels), "labels": labels, "annotations": alert.annotations,
+            "fingerprint": fingerprint, "labels": labels, "annotations": alert.annotations,
             "starts_at": starts, "ends_at": ends,
         }, where)
 
