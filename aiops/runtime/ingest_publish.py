@@ -34,17 +34,28 @@ class EventWriter:
         self.ack_seconds = ack_seconds
         """How long `write` and `dead_letter` wait for the broker's acknowledgement."""
         self.deadletter_topic = deadletter_topic
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, client_id=client_id, acks="all", linger_ms=2,
-            request_timeout_ms=request_timeout_ms, max_request_size=MAX_REQUEST_BYTES)
+        self._settings: dict[str, Any] = {
+            "bootstrap_servers": bootstrap, "client_id": client_id, "acks": "all", "linger_ms": 2,
+            "request_timeout_ms": request_timeout_ms, "max_request_size": MAX_REQUEST_BYTES}
+        self._started: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: list[int] = []
 
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._started is None:
+            raise RuntimeError("EventWriter used before start()")
+        return self._started
+
     async def start(self) -> None:
-        await self._producer.start()
+        """Create and start the producer (here, not in __init__: aiokafka binds it to the running loop, and
+        the service builds its runners before `asyncio.run`)."""
+        self._started = AIOKafkaProducer(**self._settings)
+        await self._started.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._started is not None:
+            await self._started.stop()
 
     async def _partitions_of(self, topic: str) -> list[int]:
         if topic == self.topic and self._partitions:
