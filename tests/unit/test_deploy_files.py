@@ -1,8 +1,8 @@
 """docker-compose.yml, the Dockerfile and deploy/prometheus.yml agree with each other and with the config.
 
 Docker cannot run in the test environment, so these checks read the files: KRaft listeners, worker
-environment (bootstrap, HTTP bind), the mounted config, and Prometheus scraping every worker's /metrics on
-the configured HTTP port.
+environment (bootstrap, HTTP bind), the mounted config (its secrets and ingest integrations included), and
+Prometheus scraping every worker's /metrics on the configured HTTP port and sending its alerts to each.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from aiops.config import AiopsConfig, load_config
+from aiops.config_secrets import check_delivery
+from aiops.runtime.ingest_http import build_integrations
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -107,6 +109,18 @@ def test_mounted_config_validates_with_the_worker_environment(
         assert config.http.host == "0.0.0.0", name
         assert config.topics.replication_factor == 1, f"{name}: single-node Kafka cannot replicate"
         assert config.delivery.receivers.by_name() == {}, f"{name}: the example's placeholder receivers stay off"
+        check_delivery(config, environ={})  # every secret the workers need resolves (none is set in compose)
+        assert set(build_integrations(config, environ={})) == {"alertmanager", "alertmanager-webhook", "pagerduty",
+                                                               "otlp"}, name
+
+
+def test_prometheus_sends_its_alerts_to_every_worker(services: dict[str, Any], workers: dict[str, Any]) -> None:
+    prometheus = _yaml(PROMETHEUS)
+    targets = {t for am in prometheus["alerting"]["alertmanagers"] for group in am["static_configs"]
+               for t in group["targets"]}
+    assert targets == {f"{name}:8080" for name in workers}
+    mounted = {m.split(":")[1] for m in services["prometheus"]["volumes"] if m.startswith("./deploy/")}
+    assert set(prometheus["rule_files"]) <= mounted
 
 
 def test_prometheus_scrapes_every_worker_on_the_http_port(services: dict[str, Any], workers: dict[str, Any]) -> None:
