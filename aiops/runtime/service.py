@@ -146,7 +146,7 @@ def run_service(
         broker.start_sync()
         bootstrap = broker.bootstrap
         log.info("embedded tansu broker at %s", bootstrap)
-    announcement = Announcement(bootstrap, embedded=broker is not None)
+    announcement = Announcement(bootstrap, embedded=broker is not None, ingest=config.ingest.http.enabled)
     try:
         if on_broker is not None:
             on_broker(bootstrap)

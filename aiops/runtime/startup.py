@@ -39,22 +39,25 @@ def check_ports(config: AiopsConfig) -> None:
                          "AIOPS_KAFKA__EMBEDDED_PORT=0), or kafka.bootstrap to use the broker already there")
 
 
-def banner(bootstrap: str, embedded: bool, http_url: str) -> str:
-    """The start-up line: where Kafka is, where metrics and health are, how to follow incidents."""
+def banner(bootstrap: str, embedded: bool, http_url: str, ingest: bool = False) -> str:
+    """The start-up line: where Kafka is, where metrics, health and (when served) HTTP ingest are, how to
+    follow incidents."""
     if embedded:
         where = f"embedded Kafka broker on {bootstrap}"
         follow = "; `aiops tail` in another shell follows incidents"
     else:
         where, follow = f"Kafka at {bootstrap}", ""
-    return f"aiops ready: {where}, metrics {http_url}/metrics, health {http_url}/healthz{follow}"
+    doors = f", alerts in at {http_url}/api/v2/alerts (docs/ingest.md)" if ingest else ""
+    return f"aiops ready: {where}, metrics {http_url}/metrics, health {http_url}/healthz{doors}{follow}"
 
 
 class Announcement:
     """Prints the banner once and owns the run-file of an embedded broker."""
 
-    def __init__(self, bootstrap: str, embedded: bool, out: TextIO | None = None) -> None:
+    def __init__(self, bootstrap: str, embedded: bool, out: TextIO | None = None, *, ingest: bool = False) -> None:
         self.bootstrap = bootstrap
         self.embedded = embedded
+        self.ingest = ingest
         self._out = out
 
     def ready(self, http_url: str) -> None:
@@ -62,7 +65,7 @@ class Announcement:
         if self.embedded:
             write_run_file(self.bootstrap, http_url)
         out = self._out if self._out is not None else sys.stdout
-        print(banner(self.bootstrap, self.embedded, http_url), file=out, flush=True)
+        print(banner(self.bootstrap, self.embedded, http_url, self.ingest), file=out, flush=True)
 
     def withdraw(self) -> None:
         """Remove the run-file if it is still this process's (safe to call whether `ready` ran or not, and

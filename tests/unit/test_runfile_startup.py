@@ -161,3 +161,6 @@ def test_banner_is_one_line_and_the_announcement_owns_the_run_file(capsys: pytes
     external.ready("http://127.0.0.1:8080")
     assert "Kafka at kafka:9092" in capsys.readouterr().out
     assert not run_file_path().exists()
+    with_ingest = banner("127.0.0.1:9092", True, "http://127.0.0.1:8080", ingest=True)
+    assert "alerts in at http://127.0.0.1:8080/api/v2/alerts" in with_ingest
+    assert "\n" not in with_ingest
