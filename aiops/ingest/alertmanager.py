@@ -31,7 +31,11 @@ def contract_fields(labels: Mapping[str, str], config: IntegrationConfig, where:
     name = labels.get("alertname")
     if not name:
         raise reject(f"{where}.labels.alertname", "is required (it is the alert's name in aiops)")
-    service = next((labels[key] for key in config.service_labels if labels.get(key)), config.default_service)
+    service = config.default_service
+    for key in config.service_labels:
+        if labels.get(key):
+            service = labels[key]
+            break
     return {"name": name, "severity": labels.get("severity") or "warning", "service": service,
             "host": labels.get("instance", "")}
 

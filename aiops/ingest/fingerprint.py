@@ -9,6 +9,7 @@ minute); `label_fingerprints` hashes many, the cache misses of a large request c
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ CACHE_SIZE = 16384
 """Label sets remembered (first in, first out): a Prometheus' firing alerts, re-sent every minute."""
 
 LabelItems = tuple[tuple[str, str], ...]
-_cache: dict[LabelItems, str] = {}
+_cache: OrderedDict[LabelItems, str] = OrderedDict()  # evicts the oldest in O(1) (a dict's first key is not)
 
 
 def _encoded(items: LabelItems) -> bytes:
@@ -38,7 +39,7 @@ def _scalar_digest(data: bytes, prime: int = FNV64_PRIME, mask: int = _U64) -> i
 
 def _remember(items: LabelItems, digest: int) -> str:
     if len(_cache) >= CACHE_SIZE:
-        del _cache[next(iter(_cache))]
+        _cache.popitem(last=False)
     text = _cache[items] = f"{digest:016x}"
     return text
 

@@ -1,18 +1,23 @@
-"""HTTP ingest's writes to Kafka: one request's events in per-partition batches, acknowledged or refused.
+"""HTTP ingest's writes to Kafka: the events of every request in flight, group-committed in record batches.
 
-`EventWriter.write` partitions (key, value) records exactly as aiokafka's default partitioner does (so an
-entity lands where `aiops produce` would put it), sends one record batch per partition (`send_batch`, about
-four times aiokafka's per-message `send`) and returns once the broker acknowledged every batch, or raises
-`BrokerUnavailableError` when it did not within the timeout (the front then answers 503: the sender retries,
-and a request is never accepted and dropped; a timed-out batch may still land: at least once).
-`dead_letter` writes a refused payload's dead letter, best effort with the same bound. Kafka I/O only.
+`EventWriter.write` queues one request's (key, value) records and waits for them to be acknowledged. One
+flusher task takes everything queued, partitions it exactly as aiokafka's default partitioner does (so an
+entity lands where `aiops produce` would put it), sends one record batch per partition (`send_batch`) and,
+once the broker acknowledged them (`acks=all`), releases every request of that flush; requests arriving
+meanwhile wait for the next flush. So a batch of 10 alerts does not pay a broker round trip of its own: the
+more load, the larger each flush. A request not acknowledged within `ack_seconds`, or arriving while more
+than `max_queued_records` wait, gets `BrokerUnavailableError` (the front answers 503 and the sender retries;
+a request given up on before its flush started is not written; one whose flush was under way may land:
+at least once). `dead_letter` writes a refused payload's dead letter, best effort with the same bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -23,23 +28,44 @@ from aiops.deadletter import DeadLetter, letter_key
 from aiops.errors import BrokerUnavailableError
 
 log = logging.getLogger("aiops.ingest")
+MAX_BATCH_BYTES = 512 * 1024
+"""Largest record batch (a Kafka broker's default `message.max.bytes` is 1 MiB per batch)."""
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
-"""Largest record batch sent at once (tansu and Kafka accept 1 MiB messages; a batch holds many)."""
+MAX_REMEMBERED_KEYS = 100_000
+
+Record = tuple[bytes, bytes]
+
+
+@dataclass
+class _Queued:
+    records: list[Record]
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class EventWriter:
     def __init__(self, bootstrap: str, topic: str, deadletter_topic: str, *, client_id: str = "aiops-ingest",
-                 request_timeout_ms: int = 30000, ack_seconds: float = 10.0) -> None:
+                 request_timeout_ms: int = 30000, ack_seconds: float = 10.0,
+                 max_queued_records: int = 200_000) -> None:
         self.topic = topic
+        self.deadletter_topic = deadletter_topic
         self.ack_seconds = ack_seconds
         """How long `write` and `dead_letter` wait for the broker's acknowledgement."""
-        self.deadletter_topic = deadletter_topic
+        self.max_queued_records = max_queued_records
         self._settings: dict[str, Any] = {
-            "bootstrap_servers": bootstrap, "client_id": client_id, "acks": "all", "linger_ms": 2,
-            "request_timeout_ms": request_timeout_ms, "max_request_size": MAX_REQUEST_BYTES}
+            "bootstrap_servers": bootstrap, "client_id": client_id, "acks": "all", "linger_ms": 0,
+            "request_timeout_ms": request_timeout_ms, "max_request_size": MAX_REQUEST_BYTES,
+            "max_batch_size": MAX_BATCH_BYTES}
         self._started: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: list[int] = []
+        self._partition_of: dict[bytes, int] = {}
+        """Key -> partition, remembered (aiokafka's murmur2 is pure Python; keys are `service|host`)."""
+        self._queue: list[_Queued] = []
+        self._queued_records = 0
+        self._wake: asyncio.Event | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self.flushes = 0
+        """Flushes made (each: one record batch per partition it touched)."""
 
     @property
     def _producer(self) -> AIOKafkaProducer:
@@ -48,28 +74,87 @@ class EventWriter:
         return self._started
 
     async def start(self) -> None:
-        """Create and start the producer (here, not in __init__: aiokafka binds it to the running loop, and
-        the service builds its runners before `asyncio.run`)."""
+        """Create and start the producer and the flusher (here, not in __init__: aiokafka binds the producer to
+        the running loop, and the service builds its runners before `asyncio.run`)."""
         self._started = AIOKafkaProducer(**self._settings)
         await self._started.start()
+        self._wake = asyncio.Event()
+        self._flusher = asyncio.create_task(self._flush_forever(), name="aiops-ingest-flusher")
 
     async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for queued in self._queue:
+            if not queued.done.done():
+                queued.done.set_exception(BrokerUnavailableError("stopping"))
+        self._queue.clear()
         if self._started is not None:
             await self._started.stop()
 
-    async def _partitions_of(self, topic: str) -> list[int]:
-        if topic == self.topic and self._partitions:
-            return self._partitions
-        partitions = sorted(await self._producer.partitions_for(topic))
-        if topic == self.topic:
-            self._partitions = partitions
-        return partitions
+    async def write(self, records: list[Record]) -> None:
+        """Every record acknowledged by the broker within `ack_seconds`, or `BrokerUnavailableError`."""
+        if not records:
+            return
+        if self._wake is None:
+            raise BrokerUnavailableError("the writer is not started")
+        if self._queued_records + len(records) > self.max_queued_records:
+            raise BrokerUnavailableError(f"{self._queued_records} events already wait for the broker")
+        queued = _Queued(records)
+        self._queue.append(queued)
+        self._queued_records += len(records)
+        self._wake.set()
+        try:
+            async with asyncio.timeout(self.ack_seconds):
+                await asyncio.shield(queued.done)
+        except TimeoutError:
+            queued.done.cancel()  # not yet flushed: it will not be; under way: it may land (at least once)
+            raise BrokerUnavailableError(f"the broker did not acknowledge within {self.ack_seconds:g} s") from None
 
-    async def _send_all(self, records: list[tuple[bytes, bytes]]) -> None:
-        partitions = await self._partitions_of(self.topic)
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+    async def _flush_forever(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            taken, self._queue = self._queue, []
+            self._queued_records -= sum(len(queued.records) for queued in taken)
+            live = [queued for queued in taken if not queued.done.done()]
+            if live:
+                await self._flush(live)
+
+    async def _flush(self, live: list[_Queued]) -> None:
+        try:
+            async with asyncio.timeout(self.ack_seconds):
+                await self._send_all([record for queued in live for record in queued.records])
+        except (TimeoutError, KafkaError) as error:
+            failure = BrokerUnavailableError(f"the broker did not take the events: {type(error).__name__}")
+            for queued in live:
+                if not queued.done.done():
+                    queued.done.set_exception(failure)
+                    queued.done.exception()  # retrieved here: a waiter that gave up will not
+            return
+        self.flushes += 1
+        for queued in live:
+            if not queued.done.done():
+                queued.done.set_result(None)
+
+    async def _partitions_of(self) -> list[int]:
+        if not self._partitions:
+            self._partitions = sorted(await self._producer.partitions_for(self.topic))
+        return self._partitions
+
+    async def _send_all(self, records: list[Record]) -> None:
+        partitions = await self._partitions_of()
+        by_partition: dict[int, list[Record]] = defaultdict(list)
+        known = self._partition_of
+        if len(known) > MAX_REMEMBERED_KEYS:
+            known.clear()
         for key, value in records:
-            by_partition[self._partitioner(key, partitions, partitions)].append((key, value))
+            partition = known.get(key)
+            if partition is None:
+                partition = known[key] = self._partitioner(key, partitions, partitions)
+            by_partition[partition].append((key, value))
         acknowledgements: list[asyncio.Future[Any]] = []
         for partition, items in by_partition.items():
             batch = self._producer.create_batch()
@@ -82,18 +167,6 @@ class EventWriter:
             batch.close()
             acknowledgements.append(await self._producer.send_batch(batch, self.topic, partition=partition))
         await asyncio.gather(*acknowledgements)
-
-    async def write(self, records: list[tuple[bytes, bytes]]) -> None:
-        """Every record acknowledged by the broker within `ack_seconds`, or `BrokerUnavailableError`."""
-        if not records:
-            return
-        try:
-            async with asyncio.timeout(self.ack_seconds):
-                await self._send_all(records)
-        except TimeoutError:
-            raise BrokerUnavailableError(f"the broker did not acknowledge within {self.ack_seconds:g} s") from None
-        except KafkaError as error:
-            raise BrokerUnavailableError(f"the broker refused the events: {type(error).__name__}") from None
 
     async def dead_letter(self, letter: DeadLetter, key: bytes | None) -> bool:
         """Write `letter` to the dead-letter topic; False (logged) when the broker did not take it in time."""
