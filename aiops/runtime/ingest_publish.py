@@ -45,12 +45,14 @@ class _Queued:
 class EventWriter:
     def __init__(self, bootstrap: str, topic: str, deadletter_topic: str, *, client_id: str = "aiops-ingest",
                  request_timeout_ms: int = 30000, ack_seconds: float = 10.0,
-                 max_queued_records: int = 200_000) -> None:
+                 max_queued_records: int = 200_000, linger_seconds: float = 0.0) -> None:
         self.topic = topic
         self.deadletter_topic = deadletter_topic
         self.ack_seconds = ack_seconds
         """How long `write` and `dead_letter` wait for the broker's acknowledgement."""
         self.max_queued_records = max_queued_records
+        self.linger_seconds = linger_seconds
+        """How long a flush waits after the first queued request for others to join it."""
         self._settings: dict[str, Any] = {
             "bootstrap_servers": bootstrap, "client_id": client_id, "acks": "all", "linger_ms": 0,
             "request_timeout_ms": request_timeout_ms, "max_request_size": MAX_REQUEST_BYTES,
@@ -116,6 +118,8 @@ class EventWriter:
         assert self._wake is not None
         while True:
             await self._wake.wait()
+            if self.linger_seconds:
+                await asyncio.sleep(self.linger_seconds)  # gather the requests arriving meanwhile
             self._wake.clear()
             taken, self._queue = self._queue, []
             self._queued_records -= sum(len(queued.records) for queued in taken)
