@@ -19,7 +19,7 @@ CORE = {
     "aiops.errors", "aiops.events", "aiops.signals", "aiops.incidents", "aiops.decisions", "aiops.deadletter",
     "aiops.rawlogs", "aiops.eventtime", "aiops.config_base", "aiops.detectors", "aiops.logmining",
     "aiops.correlation", "aiops.pipeline", "aiops.replay", "aiops.scenario", "aiops.schemas", "aiops.config",
-    "aiops.metrics", "aiops.ingest",
+    "aiops.metrics", "aiops.ingest", "aiops.actions",
 }  # fmt: skip
 # config_secrets resolves secrets by building the receivers (sinks) exactly as delivery does, for the CLI.
 ADAPTERS = {"aiops.runtime", "aiops.sinks", "aiops.cli", "aiops.clock", "aiops.config_secrets", "aiops.__main__"}
