@@ -24,7 +24,9 @@ from aiops.correlation.suppression.config import SuppressionConfig
 from aiops.detectors.config import DetectionConfig, LogDetectorConfig, MetricDetectorConfig
 from aiops.errors import ConfigError
 from aiops.ingest.config import HttpIngestConfig
+from aiops.operator.config import ApiConfig
 from aiops.sinks.config import DeliveryConfig
+from aiops.store.config import StoreConfig
 
 __all__ = [
     "AiopsConfig", "CorrelationConfig", "DetectionConfig", "LogDetectorConfig", "MetricDetectorConfig",
@@ -55,6 +57,9 @@ class TopicsConfig(StrictModel):
     incidents: str = "aiops.incidents"
     deadletter: str = "aiops.deadletter"
     decisions: str = Field("aiops.decisions", description="Correlation decision ledger (key = incident id).")
+    actions: str = Field(
+        "aiops.actions", description="Operator actions (aiops.actions.Action), keyed by the incident's "
+        "correlation scope and partitioned like `signals` (created with signals_partitions).")
     detector_state: str = Field(
         "aiops.detector-state", description="Compacted topic of detector snapshots, partitioned like `events`."
     )
@@ -149,7 +154,11 @@ class AiopsConfig(StrictModel):
     suppression: SuppressionConfig = SuppressionConfig()
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     delivery: DeliveryConfig = DeliveryConfig()
+    store: StoreConfig = Field(default_factory=StoreConfig, description="Incident store (read model) and its "
+                               "projector; see docs/ARCHITECTURE.md, \"Incident store\".")
     http: HttpConfig = HttpConfig()
+    api: ApiConfig = Field(default_factory=ApiConfig, description="Operator API on the `http` listener "
+                           "(docs/api.md).")
     workers: WorkersConfig = WorkersConfig()
     logging: LoggingConfig = LoggingConfig()
 

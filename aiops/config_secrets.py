@@ -1,8 +1,8 @@
 """Secrets of a configuration: find every secret reference, resolve them all, report every failure at once.
 
 Receiver fields documented as secrets (URLs, keys, tokens, passwords, header values; see
-`aiops.sinks.receiver_config.SECRET`) and ingest integration tokens take a literal, ``${ENV:NAME}`` (an
-environment variable) or ``file:/path`` (a file's content, trailing newline stripped);
+`aiops.sinks.receiver_config.SECRET`), ingest integration tokens and operator API tokens take a literal,
+``${ENV:NAME}`` (an environment variable) or ``file:/path`` (a file's content, trailing newline stripped);
 `aiops.sinks.security.resolve_secret` reads one. NAME may not start with ``AIOPS_``: every ``AIOPS_*``
 variable is a config override (`aiops.config`).
 
@@ -64,7 +64,8 @@ def _secret_values(model: BaseModel, where: str) -> Iterator[SecretReference]:
 
 
 def secret_references(config: AiopsConfig) -> list[SecretReference]:
-    """Every secret-capable value of the configured receivers and ingest integrations, in config order."""
+    """Every secret-capable value of the configured receivers, ingest integrations and API tokens, in config
+    order."""
     receivers = config.delivery.receivers
     found: list[SecretReference] = []
     for name, receiver in receivers.by_name().items():
@@ -72,6 +73,8 @@ def secret_references(config: AiopsConfig) -> list[SecretReference]:
     for name, integration in config.ingest.http.integrations.items():
         if integration.token is not None:
             found.append(SecretReference(f"ingest.http.integrations.{name}.token", integration.token))
+    for name, api_token in config.api.tokens.items():
+        found.append(SecretReference(f"api.tokens.{name}.token", api_token.token))
     return found
 
 

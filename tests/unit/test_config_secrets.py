@@ -124,9 +124,9 @@ def test_the_references_checked_are_exactly_those_the_receivers_resolve_at_run_t
 
 def test_the_example_config_needs_exactly_the_variables_its_header_lists() -> None:
     variables = example_header_variables()
-    assert len(variables) == 9
+    assert len(variables) == 10
     config = load_config(EXAMPLE, environ={})
-    assert check_delivery(config, str(EXAMPLE), environ=variables).secrets == 9
+    assert check_delivery(config, str(EXAMPLE), environ=variables).secrets == 10
     for name in variables:
         without = {key: value for key, value in variables.items() if key != name}
         problems = unresolved_secrets(config, without)

@@ -19,7 +19,7 @@ CORE = {
     "aiops.errors", "aiops.events", "aiops.signals", "aiops.incidents", "aiops.decisions", "aiops.deadletter",
     "aiops.rawlogs", "aiops.eventtime", "aiops.config_base", "aiops.detectors", "aiops.logmining",
     "aiops.correlation", "aiops.pipeline", "aiops.replay", "aiops.scenario", "aiops.schemas", "aiops.config",
-    "aiops.metrics", "aiops.ingest", "aiops.actions",
+    "aiops.metrics", "aiops.ingest", "aiops.actions", "aiops.operator",
 }  # fmt: skip
 # config_secrets resolves secrets by building the receivers (sinks) exactly as delivery does, for the CLI.
 ADAPTERS = {"aiops.runtime", "aiops.sinks", "aiops.cli", "aiops.clock", "aiops.config_secrets", "aiops.__main__"}
@@ -34,6 +34,8 @@ FORBIDDEN: dict[str, set[str]] = {
                           "aiops.logmining"},
     "aiops.ingest": {"aiops.runtime", "aiops.sinks", "aiops.cli", "aiops.clock", "aiops.detectors",
                      "aiops.correlation", "aiops.logmining", "aiops.pipeline"},
+    "aiops.operator": {"aiops.runtime", "aiops.sinks", "aiops.cli", "aiops.clock", "aiops.detectors",
+                       "aiops.logmining", "aiops.pipeline", "aiops.ingest"},
     "aiops.sinks": {"aiops.runtime", "aiops.cli", "aiops.detectors", "aiops.correlation", "aiops.pipeline"},
     "aiops.config_secrets": {"aiops.runtime", "aiops.cli"},
     "aiops.runtime": {"aiops.cli"},

@@ -1,0 +1,114 @@
+"""The OpenAPI 3.1 document of /api/v1 and a plain HTML page rendering it (no script, no CDN).
+
+Paths are written here; every request and answer body's schema is generated from its pydantic model
+(`aiops.operator.requests`, `aiops.operator.problems`), so the document cannot drift from what the API
+validates. The Alertmanager-compatible /api/v2 routes are Alertmanager's own API (its openapi.yaml) and
+are only listed. Pure: builds dicts and a string.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from aiops.operator.problems import PROBLEM_CONTENT_TYPE, Problem
+from aiops.operator.requests import ActionAccepted, ActionRequest, SilenceRequest, SilenceView
+
+REF = "#/components/schemas/{model}"
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _answers(ok: str, ok_body: dict[str, Any] | None, *problems: int) -> dict[str, Any]:
+    answers: dict[str, Any] = {ok: {"description": "OK", **(_json(ok_body) if ok_body else {})}}
+    for status in (401, 403, *problems):
+        answers[str(status)] = {"description": "problem details (RFC 9457)",
+                                "content": {PROBLEM_CONTENT_TYPE: {"schema": _ref(Problem)}}}
+    return answers
+
+
+def _silence_id() -> list[dict[str, Any]]:
+    return [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _paths() -> dict[str, Any]:
+    silences = {"type": "array", "items": _ref(SilenceView)}
+    return {
+        "/api/v1/incidents/{id}/actions": {"post": {
+            "summary": "Act on an incident (acknowledge, resolve, assign, note, snooze, merge, split...); role "
+                       "responder. 202 once the action is on the actions topic; its effect shows in the next "
+                       "incident version.",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, **_json(_ref(ActionRequest))},
+            "responses": _answers("202", _ref(ActionAccepted), 404, 422, 503)}},
+        "/api/v1/silences": {
+            "get": {"summary": "Silences (the same as `aiops silence list`); role viewer.",
+                    "parameters": [{"name": "state", "in": "query", "required": False,
+                                    "description": "Comma-separated states to keep (default active,pending).",
+                                    "schema": {"type": "string"}}],
+                    "responses": _answers("200", silences, 422)},
+            "post": {"summary": "Create a silence; role responder.",
+                     "requestBody": {"required": True, **_json(_ref(SilenceRequest))},
+                     "responses": _answers("201", _ref(SilenceView), 422, 503)}},
+        "/api/v1/silences/{id}": {
+            "get": {"summary": "One silence; role viewer.", "parameters": _silence_id(),
+                    "responses": _answers("200", _ref(SilenceView), 404)},
+            "delete": {"summary": "Expire a silence now (its history stays); role responder.",
+                       "parameters": _silence_id(), "responses": _answers("200", _ref(SilenceView), 404, 503)}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OK"}}}},
+        "/api/v1/docs": {"get": {"summary": "This document as a page.", "responses": {"200": {"description": "OK"}}}},
+    }
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the v1 routes."""
+    models: list[type[BaseModel]] = [ActionRequest, ActionAccepted, SilenceRequest, SilenceView, Problem]
+    _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "aiops operator API", "version": version,
+                 "description": "Act on incidents and manage silences. Alertmanager API v2 clients (amtool) also "
+                                "work against /api/v2/silences, /api/v2/silence/{id} and /api/v2/receivers. "
+                                "See docs/api.md."},
+        "paths": _paths(),
+        "components": {"schemas": schemas.get("$defs", {}),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": SECURITY,
+    }
+
+
+def docs_page(document: dict[str, Any]) -> str:
+    """The document as one HTML page: every path and method, its summary, request and answers, then the
+    schemas."""
+    rows: list[str] = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            request = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            body = request.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+            answers = ", ".join(operation.get("responses", {}))
+            rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
+                        f"<td>{html.escape(operation.get('summary', ''))}</td><td>{html.escape(body)}</td>"
+                        f"<td>{answers}</td></tr>")
+    schemas = "".join(f"<h3 id='{html.escape(name)}'>{html.escape(name)}</h3><pre>"
+                      f"{html.escape(json.dumps(schema, indent=2))}</pre>"
+                      for name, schema in document["components"]["schemas"].items())
+    info = document["info"]
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(info['title'])}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px;"
+            "vertical-align:top}table{border-collapse:collapse}pre{background:#f6f6f6;padding:8px}</style>"
+            f"</head><body><h1>{html.escape(info['title'])} {html.escape(info['version'])}</h1>"
+            f"<p>{html.escape(info['description'])} Machine-readable: <a href='openapi.json'>openapi.json</a>. "
+            "Authorization: <code>Bearer &lt;token&gt;</code>.</p>"
+            "<table><tr><th>method</th><th>path</th><th>what</th><th>body</th><th>answers</th></tr>"
+            f"{''.join(rows)}</table><h2>Schemas</h2>{schemas}</body></html>")
