@@ -4,7 +4,8 @@ Every choice correlation makes about a member or an incident (joined an incident
 topology or learned co-occurrence with a score; opened, reopened or resolved an incident; merged an
 incident into another (on the survivor, `ref` = the merged incident, with the bridging rule and score); a
 notification held by a silence, maintenance window or inhibition; a member held as flapping; a member
-resolved because its alert's endsAt passed without a re-send (`expired`); updates summarised during a storm)
+resolved because its alert's endsAt passed without a re-send (`expired`); updates summarised during a storm;
+an operator action, applied or rejected (`action`: rule = the action's kind, ref = its id))
 is a `Decision`, keyed by incident id on the topic so one incident's decisions stay ordered. The incident's
 `explanation` carries a one-line summary of the same decisions. Models only: deciding is correlation's job,
 publishing the runtime's.
@@ -23,7 +24,7 @@ DECISION_SCHEMA_VERSION = 1
 
 DecisionKind = Literal[
     "joined", "opened", "reopened", "resolved", "suppressed", "inhibited", "flapping", "storm", "notified",
-    "merged", "expired",
+    "merged", "expired", "action",
 ]
 
 
@@ -44,6 +45,10 @@ class Decision(BaseModel):
     score: float | None = Field(None, description="Strength of the rule's match (1.0 = exact), if it has one.")
     ref: str = Field("", description="What decided: silence id, inhibiting member, relation, ...")
     reason: str = ""
+    actor: str = Field("", description="`action`: who asked.")
+    comment: str = Field("", description="`action`: the operator's comment.")
+    outcome: Literal["applied", "rejected"] | None = Field(None, description="`action`: applied or rejected "
+                                                          "(the reason says why).")
 
 
 def decision_id(incident_id: str, member: str, kind: str, ts: float, ref: str = "") -> str:

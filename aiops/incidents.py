@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiops.actions import ActionKind
 from aiops.events import UtcDatetime
 from aiops.signals import Evidence
 
@@ -77,6 +78,7 @@ class IncidentContext(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     owner: str | None = None
+    team: str | None = Field(None, description="Set by an operator's `assign` action (as is `owner` then).")
     runbook: str | None = None
     tier: int | None = None
     links: dict[str, str] = Field(default_factory=dict)
@@ -89,7 +91,23 @@ class Change(BaseModel):
 
     added: list[str] = Field(default_factory=list, description="Fingerprints of members added.")
     resolved: list[str] = Field(default_factory=list, description="Fingerprints of members resolved.")
+    removed: list[str] = Field(
+        default_factory=list, description="Fingerprints of members that left (split out or unlinked by an operator).")
     reason: str = ""
+    action: ActionKind | None = Field(None, description="The operator action this version records, if any.")
+    action_id: str = Field("", description="That action's id (the API's 202 answer).")
+    actor: str = Field("", description="Who asked for that action.")
+
+
+class OperatorNote(BaseModel):
+    """A note an operator added (`note` action), or the comment of another action."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: str
+    at: UtcDatetime = Field(description="Event time the action was applied.")
+    text: str
+    action_id: str
 
 
 class Incident(BaseModel):
@@ -113,6 +131,12 @@ class Incident(BaseModel):
     merged_into: str | None = Field(
         None, description="Set on the final `resolved` version of an incident merged into another one: the id "
         "of the incident that now holds its members (which goes on; see docs/events.md).")
+    acknowledged_by: str | None = Field(None, description="Who acknowledged it (`acknowledge` action); null: not.")
+    acknowledged_at: UtcDatetime | None = Field(None, description="Event time of that acknowledgement.")
+    resolved_by: str | None = Field(None, description="Who resolved it by hand (`resolve` action); null otherwise.")
+    snoozed_until: UtcDatetime | None = Field(
+        None, description="Notifications held until then (event time; `snooze` action); resolves are still sent.")
+    notes: list[OperatorNote] = Field(default_factory=list, description="Operator notes, the latest 20.")
     members: list[Member]
     members_truncated: int = Field(
         0, ge=0, description="Members of the incident this version leaves out (large incidents carry their "

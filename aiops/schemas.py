@@ -1,10 +1,10 @@
 """JSON Schemas of aiops' contracts, generated from the pydantic models.
 
 `generate_schemas` returns the JSON Schema (draft 2020-12, pydantic's `model_json_schema`) of the inbound
-event union, the outbound `Incident`, the internal signal/watermark message, the `DeadLetter` record and
-the `AiopsConfig` file format; `write_schemas` writes them as ``<name>.schema.json`` into a directory.
-Run ``python -m aiops.schemas docs/schemas`` to regenerate the committed copies (a unit test fails when
-they are stale). It only describes the models; it does not validate messages or load config.
+event union, the outbound `Incident`, the internal signal/watermark message, the `DeadLetter` record, the
+operator `Action` and the `AiopsConfig` file format; `write_schemas` writes them as ``<name>.schema.json``
+into a directory. Run ``python -m aiops.schemas docs/schemas`` to regenerate the committed copies (a unit
+test fails when they are stale). It only describes the models; it does not validate messages or load config.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from aiops.actions import Action
 from aiops.config import AiopsConfig
 from aiops.deadletter import DeadLetter
 from aiops.decisions import Decision
@@ -30,6 +31,7 @@ _TITLES: dict[str, str] = {
     "event": "aiops inbound event",
     "incident": "aiops incident",
     "decision": "aiops correlation decision",
+    "action": "aiops operator action",
     "signal": "aiops signal or watermark message",
     "deadletter": "aiops dead-letter record",
     "config": "aiops configuration file",
@@ -72,6 +74,7 @@ _SOURCES: dict[str, Callable[[], dict[str, Any]]] = {
     "signal": _adapter_schema(SIGNAL_MESSAGE_ADAPTER),
     "deadletter": _model_schema(DeadLetter),
     "decision": _model_schema(Decision),
+    "action": _model_schema(Action),
     "config": _model_schema(AiopsConfig),
 }
 

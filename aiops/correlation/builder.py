@@ -18,6 +18,7 @@ Incidents within the bound are built exactly as before (every member, ranked on 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from aiops.correlation.digest import IncidentDigest
@@ -204,5 +205,19 @@ def build_incident(
         members_truncated=parts.count - len(parts.members),
         root_cause=root_cause,
         explanation=Explanation(grouping=[*incident.grouping, *incident.notes], priority=factors, summary=summary),
-        context=_context(top_service, graph), change=change,
+        context=_assigned(_context(top_service, graph), incident), change=change,
+        acknowledged_by=incident.acknowledged_by or None, acknowledged_at=_when(incident.acknowledged_at),
+        resolved_by=incident.resolved_by or None, snoozed_until=_when(incident.snoozed_until),
+        notes=list(incident.operator_notes),
     )
+
+
+def _assigned(context: IncidentContext, incident: IncidentState) -> IncidentContext:
+    """The catalogue's context with an operator's `assign` (owner, team) over it."""
+    if incident.owner is None and incident.team is None:
+        return context
+    return context.model_copy(update={"owner": incident.owner or context.owner, "team": incident.team})
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return dt_from_epoch(epoch) if epoch is not None else None

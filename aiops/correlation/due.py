@@ -79,18 +79,19 @@ def next_due(incident: IncidentState, config: CorrelationConfig, flapping: Flapp
             return min(due, incident.first_seen + config.group_wait_seconds)
         return min(due, incident.last_seen + config.window_seconds) if active == 0 else due
     if incident.status == "resolved":
-        if active > 0 or incident.resolved_at is None:
+        if (active > 0 and (not incident.resolved_by or incident.pending.added)) or incident.resolved_at is None:
             return ALWAYS
         return min(due, incident.resolved_at + config.reopen_seconds)
     if not incident.notified:
         return ALWAYS
-    if tally.live == 0:
+    if tally.live == 0 and not incident.held_open:
         due = min(due, incident.last_resolve + config.resolve_quiet_seconds)
+    snoozed = incident.snoozed_until if incident.snoozed_until is not None else ALWAYS
     pending = incident.pending
     if pending.added or pending.resolved:
-        due = min(due, incident.last_notified + update_interval(incident, config, storm))
+        due = min(due, max(snoozed, incident.last_notified + update_interval(incident, config, storm)))
     if config.repeat_interval_seconds > 0:
-        due = min(due, incident.last_notified + config.repeat_interval_seconds)
+        due = min(due, max(snoozed, incident.last_notified + config.repeat_interval_seconds))
     return due
 
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from aiops.actions import Action
 from aiops.correlation.attrs import attributes, dedup_key, group_key
 from aiops.correlation.builder import BuildContext
 from aiops.correlation.config import CorrelationConfig
@@ -30,6 +31,7 @@ from aiops.correlation.learned import ModelFactory, TypeFn, default_factory, exp
 from aiops.correlation.ledger import Ledger
 from aiops.correlation.lifecycle import Lifecycle
 from aiops.correlation.merge import Join, absorb, bridge_links, merge_plan
+from aiops.correlation.operator import OperatorActions
 from aiops.correlation.state import (
     ScopeState,
     closed_index,
@@ -73,6 +75,7 @@ class CorrelationEngine:
         member's endsAt), `replayed_closed` (signals ignored because a closed incident already reflected them)."""
         self.lifecycle = Lifecycle(config, BuildContext(graph, self.model_factory), self.ledger, self.suppression)
         self.policy = self.suppression.policy()
+        self.operator = OperatorActions(self)
 
     @property
     def policy(self) -> SuppressionPolicy | None:
@@ -104,6 +107,9 @@ class CorrelationEngine:
         out.extend(self.lifecycle.emit_due(state, incident, max(state.clock, signal.epoch)))
         self._reschedule(state, incident)
         return out
+
+    def act(self, state: ScopeState | None, action: Action) -> list[Incident]:
+        return self.operator.apply(state, action)  # see `operator`
 
     def advance(self, state: ScopeState, now: float) -> list[Incident]:
         """Event time reached `now`: group waits, flapping settles, expired (endsAt, stale) and quiet resolves,
@@ -211,7 +217,7 @@ class CorrelationEngine:
         attrs = attributes(signal)
         gkey = group_key(attrs, self.config.group_by)
         mtype = self.member_type(signal)
-        found = self._joins(state, signal, attrs, gkey, mtype)
+        found = self._joins(state, signal, attrs, gkey, mtype, key)
         plan = self._merge_plan(state, signal, found) if self.config.merge_incidents else None
         best = plan[0] if plan is not None else min(found, key=Join.order) if found else None
         if best is None:
@@ -299,14 +305,14 @@ class CorrelationEngine:
             return incident.resolved_at is not None and epoch <= incident.resolved_at + self.config.reopen_seconds
         return incident.first_seen - window <= epoch <= incident.last_seen + window
 
-    def _joins(self, state: ScopeState, signal: Signal, attrs: dict[str, str], gkey: str,
-               mtype: str) -> list[Join]:
+    def _joins(self, state: ScopeState, signal: Signal, attrs: dict[str, str], gkey: str, mtype: str,
+               key: str) -> list[Join]:
         """Every (incident, rule) the new member may join; the best join is the least.
 
         Rules: `group_by` (its `group_by` key equals the incident's), `topology` (one of its topology nodes,
         service or host, is within `topology_hops` of the incident's nodes; score 1/(1+hops)) and, only when
         neither found one, `co-occurrence` (the learned model relates its member type to one of the
-        incident's; score = confidence)."""
+        incident's; score = confidence). Never an incident an operator unlinked `key` from."""
         index = index_of(state)
         found: list[Join] = []
         epoch = signal.epoch
@@ -315,7 +321,7 @@ class CorrelationEngine:
         def consider(ids: set[str], rank: int, score: float, rule: str, why: str) -> None:
             for incident_id in ids:
                 incident = state.incidents.get(incident_id)
-                if incident is not None and self._joinable(incident, epoch):
+                if incident is not None and self._joinable(incident, epoch) and key not in incident.unlinked:
                     found.append(Join(rank, score, incident.last_seen, incident_id, rule, why))
 
         if gkey:
@@ -382,15 +388,11 @@ class CorrelationEngine:
                 incident.last_resolve = max(incident.last_resolve, now)
                 state.touch(incident.id, member.fingerprint)
                 if member.ends_at is not None:
+                    ends = dt_from_epoch(member.ends_at).isoformat().replace("+00:00", "Z")
                     self.ledger.record(incident, "expired", "ends_at", now, f"{member.name}@{member.service}: "
-                                       f"endsAt {_iso(member.ends_at)} passed without a re-send",
-                                       member=member.fingerprint)
+                                       f"endsAt {ends} passed without a re-send", member=member.fingerprint)
 
 
 def _ends_at(signal: Signal) -> float | None:
     """The expiry a signal sets: its endsAt while firing (None: the stale rule)."""
     return signal.ends_at.timestamp() if signal.ends_at is not None and signal.status == "firing" else None
-
-
-def _iso(epoch: float) -> str:
-    return dt_from_epoch(epoch).isoformat().replace("+00:00", "Z")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from aiops.incidents import Member
+from aiops.incidents import Member, OperatorNote
 from aiops.signals import Evidence
 
 BuiltMember = tuple[tuple[str, float, int], Member, Evidence | None]
@@ -130,6 +130,20 @@ class IncidentState(BaseModel):
     held_by: str = Field("", description="Suppression currently holding its notifications (rule:ref).")
     reopened: int = 0
     notes: list[str] = Field(default_factory=list, description="Decision summaries for the explanation.")
+    acknowledged_by: str = Field("", description="Operator who acknowledged it ('': not acknowledged).")
+    acknowledged_at: float | None = None
+    resolved_by: str = Field("", description="Operator who resolved it by hand: only a member firing again (or "
+                             "a new member) after that reopens it, not members still firing then.")
+    held_open: bool = Field(False, description="Reopened by hand: it does not resolve by itself until a member "
+                            "fires again.")
+    snoozed_until: float | None = Field(None, description="Notifications held until then (event time).")
+    owner: str | None = Field(None, description="Set by `assign` (replaces the catalogue's owner).")
+    team: str | None = None
+    operator_notes: list[OperatorNote] = Field(default_factory=list, description="The latest operator notes.")
+    unlinked: list[str] = Field(default_factory=list, description="Members an operator split out or unlinked: "
+                                "never joined to this incident again.")
+    apart: list[str] = Field(default_factory=list, description="Incidents an operator split this one from (or "
+                             "it from): never merged with it automatically.")
 
     @property
     def pending(self) -> Pending:

@@ -28,13 +28,22 @@ class Ledger:
         )
         self.pending.append(decision)
         if kind not in ("joined", "notified"):
-            note = f"{kind} ({rule}{': ' + ref if ref else ''}): {reason}"
-            if len(incident.notes) < MAX_NOTES:
-                incident.notes.append(note)
-            else:
-                incident.notes[-1] = note
+            _note(incident, f"{kind} ({rule}{': ' + ref if ref else ''}): {reason}")
         return decision
+
+    def record_action(self, decision: Decision, incident: IncidentState | None) -> None:
+        """An operator action's decision (built by `operator`), noted on its incident when there is one."""
+        self.pending.append(decision)
+        if incident is not None:
+            _note(incident, f"{decision.rule} by {decision.actor} ({decision.outcome}): {decision.reason}")
 
     def drain(self) -> list[Decision]:
         out, self.pending = self.pending, []
         return out
+
+
+def _note(incident: IncidentState, note: str) -> None:
+    if len(incident.notes) < MAX_NOTES:
+        incident.notes.append(note)
+    else:
+        incident.notes[-1] = note

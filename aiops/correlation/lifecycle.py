@@ -1,18 +1,18 @@
 """Incident lifecycle on event time: open, updated, resolved, reopened, forgotten; and what is held.
 
-- pending -> open once `group_wait_seconds` passed and `min_active_members` members fire (resolved members
-  do not count); the first notification (`open`) is sent unless a suppression holds the incident, and is
-  never held by a storm;
+- pending -> open once `group_wait_seconds` passed and `min_active_members` members fire; the first
+  notification (`open`) is sent unless a suppression holds the incident (never held by a storm);
 - open: `updated` at most once per `group_interval_seconds` with what changed (during a storm, at least
   `storm_added_interval_seconds` when members were added, else `storm_summary_interval_seconds`: `due.
   update_interval`), re-sent unchanged after `repeat_interval_seconds`; held while suppressed;
 - resolved once no member is live (firing or flapping) and `resolve_quiet_seconds` passed since the last
   resolve; the resolve of a notified incident is always sent, even while it is suppressed;
-- a resolved incident stays `reopen_seconds` and reopens (same id) when a member fires again in it;
-- a pending incident that never opened is dropped silently once its window passed;
+- a resolved incident stays `reopen_seconds` and reopens (same id, acknowledgement cleared) when a member
+  fires again in it (resolved by hand: members still firing then do not count); an incident pending too long
+  is dropped silently;
 - an incident merged into another (`merge`) resolves at once, its final version naming the survivor in
-  `merged_into` (sent when receivers know it, even while suppressed), and is forgotten.
-Decisions go to the ledger. Grouping (which incident a member joins) is the engine's job.
+  `merged_into` (sent when receivers know it, even while suppressed), and is forgotten. Operator actions
+  (`operator`): a snooze holds like a silence; an incident reopened by hand stays open until a member fires.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Lifecycle:
         if incident.status == "pending" and not self._open(state, incident, now):
             return []
         quiet = now >= incident.last_resolve + self.config.resolve_quiet_seconds
-        if quiet and not due_index(state).tally(incident).live:
+        if quiet and not due_index(state).tally(incident).live and not self._held_open(state, incident):
             return self._resolve(state, incident, now)
         if not incident.notified:
             if self._held(state, incident, now):
@@ -94,10 +94,20 @@ class Lifecycle:
             self.forget(state, incident)
         return False
 
+    def _held_open(self, state: ScopeState, incident: IncidentState) -> bool:
+        """Reopened by hand: it stays open until a member fires (then the usual rules apply)."""
+        if incident.held_open and _active(state, incident) > 0:
+            incident.held_open = False
+            self.touch(state, incident)
+        return incident.held_open
+
     def _reopen(self, state: ScopeState, incident: IncidentState, now: float) -> bool:
-        if _active(state, incident) > 0:
+        """A member fires in it again (resolved by hand: one that fired again or joined since)."""
+        if _active(state, incident) > 0 and (not incident.resolved_by or incident.pending.added):
             incident.status = "open"
             incident.resolved_at = None
+            incident.resolved_by = incident.acknowledged_by = ""
+            incident.acknowledged_at = None
             incident.reopened += 1
             self.touch(state, incident)
             self.ledger.record(incident, "reopened", "lifecycle", now, "a member fired again within reopen window")
@@ -138,6 +148,11 @@ class Lifecycle:
         """Whether suppression holds the incident now; records a decision when that changes."""
         tally = due_index(state).tally(incident)
         if tally.all_flapping:
+            return True
+        if incident.snoozed_until is not None and now < incident.snoozed_until:
+            if incident.held_by != "snooze":
+                incident.held_by = "snooze"
+                self.touch(state, incident)
             return True
         held_by = ""
         if self.policy is not None and tally.live:  # silences match members: the live ones, by fingerprint

@@ -8,9 +8,9 @@ on-call was paged with) and the incidents to merge into it; `absorb` moves each 
 time span. Only live incidents merge (a resolved one never, even within its reopen window), and only
 those the member links directly and causally (group key, learned co-occurrence, or topology at most
 `MERGE_HOPS` along a path a failure travels, `bridge_links`): merging closes tickets people may be working
-on, so it takes stronger evidence than a join. Merges do not cascade. Not done here: closing and
-forgetting the merged incident (the lifecycle's job), I/O. The rules and their why: docs/ARCHITECTURE.md
-("Merging").
+on, so it takes stronger evidence than a join. Merges do not cascade; incidents an operator split apart
+never merge. Not done here: closing and forgetting the merged incident (the lifecycle's job), I/O. The
+rules and their why: docs/ARCHITECTURE.md ("Merging").
 """
 
 from __future__ import annotations
@@ -104,7 +104,11 @@ def merge_plan(state: ScopeState, found: list[Join], links: dict[str, Link]) -> 
     if len(group) < 2 or "linked" not in kind.values():
         return None
     group.sort(key=lambda join: survivor_key(state.incidents[join.incident_id]))
-    return group[0], group[1:]
+    kept: list[Join] = []
+    for join in group:  # incidents an operator split apart are never merged again
+        if not any(join.incident_id in state.incidents[other.incident_id].apart for other in kept):
+            kept.append(join)
+    return (kept[0], kept[1:]) if len(kept) >= 2 else None
 
 
 def absorb(state: ScopeState, survivor: IncidentState, merged: IncidentState, max_grouping: int,

@@ -2,11 +2,12 @@
 
 `ScopeState` holds the live (and recently resolved, reopenable) incidents of one scope, a fingerprint
 index for dedup, the member types seen (novelty), the learned relation model's snapshot, the storm guard's
-rate and the memory of closed incidents (`ClosedIncident`, `closed_memory_seconds`). It records what
-changed (`dirty`), so a store writes only that (O(1)-sized values per signal). Its `Derived` companion
-(lookup index, due index, live relation model, storm guard, closed-member index) is rebuilt after a load,
-never stored; this module alone creates and fills it, each part on first use. `dirty`, `derived` and the
-saved clock sit in plain slots, not pydantic private attributes (a read of those costs microseconds).
+rate, the memory of closed incidents (`ClosedIncident`, `closed_memory_seconds`) and of the operator
+actions handled. It records what changed (`dirty`), so a store writes only that (O(1)-sized values per
+signal). Its `Derived` companion (lookup index, due index, live relation model, storm guard, closed-member
+index) is rebuilt after a load, never stored; this module alone creates and fills it, each part on first
+use. `dirty`, `derived` and the saved clock sit in plain slots, not pydantic private attributes (a read of
+those costs microseconds).
 The rules that change the state live in the engine, the lifecycle and the guards; stores live here.
 """
 
@@ -47,19 +48,22 @@ class Dirty:
     meta: bool = False
     types: bool = False
     relations: bool = False
+    actions: bool = False
+    """`ScopeState.actions` changed (an operator action was applied or rejected)."""
     closed: set[str] = field(default_factory=set)
     """Ids of `ScopeState.closed` records added or expired: write the record when present, else delete it."""
 
     def data(self) -> bool:
         """Whether anything beyond the scope's small fields (clock) changed."""
-        return bool(self.incidents or self.members or self.removed or self.types or self.relations or self.closed)
+        return bool(self.incidents or self.members or self.removed or self.types or self.relations or self.closed
+                    or self.actions)
 
     def clear(self) -> None:
         self.incidents.clear()
         self.members.clear()
         self.removed.clear()
         self.closed.clear()
-        self.meta = self.types = self.relations = False
+        self.meta = self.types = self.relations = self.actions = False
 
 
 @dataclass(slots=True)
@@ -108,6 +112,9 @@ class ScopeState(BaseModel):
     closed: dict[str, ClosedIncident] = Field(
         default_factory=dict, description="Closed incidents remembered for correlation.closed_memory_seconds."
     )
+    actions: dict[str, float] = Field(
+        default_factory=dict, description="Ids of the operator actions handled (applied or rejected) -> the "
+        "event time they were, the latest `MAX_REMEMBERED_ACTIONS`: a re-delivered action is not applied twice.")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScopeState):
@@ -159,7 +166,8 @@ class ScopeState(BaseModel):
 
     def meta_fields(self) -> dict[str, Any]:
         """The scope's own small fields (clock, storm), stored under the scope key."""
-        return self.model_dump(mode="json", exclude={"incidents", "index", "seen_types", "relations", "closed"})
+        return self.model_dump(mode="json",
+                               exclude={"incidents", "index", "seen_types", "relations", "closed", "actions"})
 
 
 def index_of(state: ScopeState) -> ScopeIndex:

@@ -3,12 +3,12 @@
 `PartitionScopes` is the `StateStore` the correlation worker gives `CorrelationStage` for one signals
 partition. `save` only notes which keys changed; `checkpoint` serialises each changed key once per batch
 (however many signals touched it) as records for the compacted correlation-state topic, then one
-`__offset__` record holding the next signals offset the state reflects. Layout (key -> JSON):
+`__offset__` record holding the next signals and actions offsets the state reflects. Layout (key -> JSON):
 ``s/<scope>`` the scope's small fields (clock, storm guard); ``t/<scope>`` member types seen;
-``r/<scope>`` the learned relation model; ``i/<incident id>`` one incident without its members (with its
-scope); ``m/<incident id>/<member key>`` one member; ``c/<incident id>`` a closed incident remembered
-(`ClosedIncident`, with its scope); ``__inputs__`` the watermark of each input topic-partition
-(`InputClocks`). A forgotten incident's keys (an expired closed record's) become tombstones.
+``r/<scope>`` the learned relation model; ``a/<scope>`` the operator actions handled; ``i/<incident id>``
+one incident without its members (with its scope); ``m/<incident id>/<member key>`` one member;
+``c/<incident id>`` a closed incident remembered (`ClosedIncident`, with its scope); ``__inputs__`` the
+watermark of each input topic-partition (`InputClocks`). Forgotten keys become tombstones.
 `restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying only
 records up to the last `__offset__` (a batch cut short by a crash is discarded: the keys it touched are
 returned so the worker rewrites their checkpointed values). Serialisation only; no rules, no I/O.
@@ -35,12 +35,15 @@ class PartitionScopes:
     """`StateStore` over the in-memory scopes of one signals partition, with per-batch checkpoints."""
 
     def __init__(self, partition: int, states: dict[str, ScopeState] | None = None,
-                 next_offset: int | None = None, inputs: InputClocks | None = None) -> None:
+                 next_offset: int | None = None, inputs: InputClocks | None = None,
+                 next_action_offset: int | None = None) -> None:
         self.partition = partition
         self.states: dict[str, ScopeState] = states or {}
         self.inputs = inputs or InputClocks()
         self.next_offset = next_offset
         """The signals offset after the last one the checkpointed state reflects (None: nothing yet)."""
+        self.next_action_offset = next_action_offset
+        """The same for the partition of the actions topic with this number (None: no action yet)."""
         self._changed: dict[str, tuple[str, str]] = {}
         """State key -> (scope, incident id or ""), in first-touched order."""
 
@@ -56,6 +59,8 @@ class PartitionScopes:
             changed.setdefault(f"t/{scope}", (scope, ""))
         if dirty.relations and state.relations is not None:
             changed.setdefault(f"r/{scope}", (scope, ""))
+        if dirty.actions:
+            changed.setdefault(f"a/{scope}", (scope, ""))
         for incident_id in dirty.incidents:
             changed.setdefault(f"i/{incident_id}", (scope, incident_id))
         for incident_id, fingerprint in dirty.members:
@@ -75,22 +80,26 @@ class PartitionScopes:
     def changed(self) -> bool:
         return bool(self._changed) or self.inputs.changed
 
-    def checkpoint(self, next_offset: int) -> list[StateRecord]:
-        """Records of every key changed since the last checkpoint, then the offset record; clears them."""
+    def checkpoint(self, next_offset: int | None, next_action_offset: int | None = None) -> list[StateRecord]:
+        """Records of every key changed since the last checkpoint, then the offset record (None: that input
+        did not move); clears them."""
         records = [(key.encode(), self._value(key, scope, incident_id))
                    for key, (scope, incident_id) in self._changed.items()]
         self._changed = {}
         if self.inputs.changed:
             records.append((INPUTS_KEY, orjson.dumps(self.inputs.clocks)))
             self.inputs.changed = False
-        self.next_offset = next_offset
-        records.append((OFFSET_KEY, orjson.dumps({"next": next_offset})))
+        self.next_offset = self.next_offset if next_offset is None else next_offset
+        if next_action_offset is not None:
+            self.next_action_offset = next_action_offset
+        offsets = {"next": self.next_offset, "actions": self.next_action_offset}
+        records.append((OFFSET_KEY, orjson.dumps({k: v for k, v in offsets.items() if v is not None})))
         return records
 
     def current(self, key: str) -> bytes | None:
         """The value `key` has in the live state (None: absent), e.g. to undo a discarded batch's record."""
         kind, _, rest = key.partition("/")
-        if kind in ("s", "t", "r"):
+        if kind in ("s", "t", "r", "a"):
             state = self.states.get(rest)
             return None if state is None else self._value(key, rest, "")
         incident_id = rest.split("/", 1)[0]
@@ -104,8 +113,9 @@ class PartitionScopes:
         if state is None:
             return None
         kind = key[0]
-        if kind in "str":
-            scoped: Any = state.meta_fields() if kind == "s" else state.seen_types if kind == "t" else state.relations
+        if kind in "stra":
+            scoped: Any = (state.meta_fields() if kind == "s" else state.seen_types if kind == "t"
+                           else state.relations if kind == "r" else state.actions)
             return None if scoped is None else orjson.dumps(scoped)
         if kind == "c":
             record = state.closed.get(incident_id)
@@ -160,12 +170,15 @@ def restore(partition: int, records: list[tuple[bytes | None, bytes | None, int]
     last_offset_at = max((i for i, (key, _, _) in enumerate(records) if key == OFFSET_KEY), default=-1)
     latest: dict[str, bytes | None] = {}
     next_offset: int | None = None
+    next_action_offset: int | None = None
     inputs = InputClocks()
     for key, value, _ in records[:last_offset_at + 1]:
         if key is None:
             continue
         if key == OFFSET_KEY:
-            next_offset = int(orjson.loads(value or b"{}")["next"])
+            offsets = orjson.loads(value or b"{}")
+            next_offset = offsets.get("next", next_offset)
+            next_action_offset = offsets.get("actions", next_action_offset)
         elif key == INPUTS_KEY:
             inputs.clocks = {name: float(clock) for name, clock in orjson.loads(value or b"{}").items()}
         else:
@@ -175,7 +188,7 @@ def restore(partition: int, records: list[tuple[bytes | None, bytes | None, int]
     states = _rebuild({key: orjson.loads(value) for key, value in latest.items() if value is not None})
     if inputs.clocks:
         inputs.advanced_to = min(inputs.clocks.values())
-    return Restored(PartitionScopes(partition, states, next_offset, inputs), discarded)
+    return Restored(PartitionScopes(partition, states, next_offset, inputs, next_action_offset), discarded)
 
 
 def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
@@ -194,9 +207,10 @@ def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
         elif kind == "c":
             closed.append((value.pop("scope"), ClosedIncident.model_validate(value)))
     for scope, state in scopes.items():
-        types, relations = values.get(f"t/{scope}"), values.get(f"r/{scope}")
+        types, relations, actions = values.get(f"t/{scope}"), values.get(f"r/{scope}"), values.get(f"a/{scope}")
         state.seen_types = dict(types) if isinstance(types, dict) else {}
         state.relations = relations
+        state.actions = dict(actions) if isinstance(actions, dict) else {}
     for incident_id, member in members:
         if incident_id in incidents:
             incidents[incident_id].members[member.fingerprint] = member

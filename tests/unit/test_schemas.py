@@ -11,7 +11,7 @@ from aiops.schemas import generate_schemas, main, render, schema_filename, write
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 REGENERATE = "regenerate with: python -m aiops.schemas docs/schemas (and commit the result)"
-NAMES = ("event", "incident", "signal", "deadletter", "decision", "config")
+NAMES = ("event", "incident", "signal", "deadletter", "decision", "action", "config")
 
 
 def test_generates_every_contract() -> None:
