@@ -1,7 +1,7 @@
 """Secrets of a configuration: find every secret reference, resolve them all, report every failure at once.
 
 Receiver fields documented as secrets (URLs, keys, tokens, passwords, header values; see
-`aiops.sinks.receiver_config.SECRET`), ingest integration tokens and operator API tokens take a literal,
+`aiops.sinks.receiver_config.SECRET`), ingest integration tokens, operator API tokens and `store.url` take a literal,
 ``${ENV:NAME}`` (an environment variable) or ``file:/path`` (a file's content, trailing newline stripped);
 `aiops.sinks.security.resolve_secret` reads one. NAME may not start with ``AIOPS_``: every ``AIOPS_*``
 variable is a config override (`aiops.config`).
@@ -75,6 +75,8 @@ def secret_references(config: AiopsConfig) -> list[SecretReference]:
             found.append(SecretReference(f"ingest.http.integrations.{name}.token", integration.token))
     for name, api_token in config.api.tokens.items():
         found.append(SecretReference(f"api.tokens.{name}.token", api_token.token))
+    if config.store.url is not None:
+        found.append(SecretReference("store.url", config.store.url))
     return found
 
 

@@ -73,3 +73,7 @@ class DeliveryRejectedError(PermanentError):
 
 class BrokerUnavailableError(RetryableError):
     """The Kafka broker could not be reached or started."""
+
+
+class StoreUnavailableError(RetryableError):
+    """The incident store's database could not be reached or opened (the message never holds a password)."""

@@ -1,6 +1,7 @@
-"""Shared fixtures: one embedded broker per session (only when requested), unique topic names and a
-scriptable local HTTP receiver. Integration tests that need Kafka request `kafka_bootstrap`; set
-``AIOPS_TEST_KAFKA_BOOTSTRAP=host:port`` to run them against an existing broker instead of tansu."""
+"""Shared fixtures: one embedded broker per session (only when requested), unique topic names, a
+scriptable local HTTP receiver and a throwaway PostgreSQL server (`postgres_server`, for the store tests).
+Integration tests that need Kafka request `kafka_bootstrap`; set ``AIOPS_TEST_KAFKA_BOOTSTRAP=host:port`` to
+run them against an existing broker instead of tansu."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ if _TESTS_DIR not in sys.path:  # `support` must import the same way whatever py
     sys.path.insert(0, _TESTS_DIR)
 
 from support.floats import rounding  # noqa: E402, F401  (fixture: native and one-ulp-off numpy rounding)
+from support.postgres import LocalPostgres, missing_reason  # noqa: E402
 from support.receiver import HttpReceiver  # noqa: E402
 
 from aiops.runtime.broker import EmbeddedBroker  # noqa: E402
@@ -33,6 +35,21 @@ async def kafka_bootstrap() -> AsyncIterator[str]:
         return
     async with EmbeddedBroker() as broker:
         yield broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server on loopback for the whole session (initdb into a temp dir, stopped at the end);
+    skips when the server binaries are absent (`.ci/run` installs the `postgresql` package)."""
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = LocalPostgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,66 @@
+"""`IncidentStore`: the interface the projector writes through and the API, CLI and benches read through.
+
+One implementation exists (`aiops.store.sql.SqlIncidentStore`, SQLite or PostgreSQL); tests and callers
+depend on this protocol only. Every method is a coroutine; none reads the clock (`apply_retention` takes
+`now`). Writes are idempotent: projecting the same records twice, or older versions after newer ones,
+leaves the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from aiops.incidents import Incident
+from aiops.operator.audit import AuditEntry
+from aiops.store.models import (
+    IncidentDetail,
+    IncidentFilter,
+    IncidentPage,
+    ProjectionBatch,
+    ProjectionCounts,
+    RetentionCounts,
+    StoreStats,
+)
+
+
+class IncidentStore(Protocol):
+    """Read model of incidents; see the module docstring and docs/ARCHITECTURE.md, "Incident store"."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema to the latest migration (creating it on an empty database)."""
+
+    async def close(self) -> None:
+        """Release every connection."""
+
+    async def reset(self) -> None:
+        """Drop every table and create them again (for a rebuild from the topics)."""
+
+    async def project(self, batch: ProjectionBatch) -> ProjectionCounts:
+        """Write a batch in one transaction: versions and decisions/notifications inserted unless present,
+        each incident's row replaced only by a newer version."""
+
+    async def list_incidents(self, filters: IncidentFilter | None = None, *, cursor: str | None = None,
+                             limit: int = 50) -> IncidentPage:
+        """Incidents matching `filters`, newest ``last_seen`` first (ties: id descending), `limit` (1..500)
+        per page; pass a page's `next_cursor` back for the next one (`UsageError` for a bad cursor)."""
+
+    async def get_incident(self, incident_id: str) -> IncidentDetail | None:
+        """The latest version with its timeline, decisions and notifications; None when unknown."""
+
+    async def get_version(self, incident_id: str, version: int) -> Incident | None:
+        """One full version of an incident; None when not stored."""
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Store one audit row (the operator API's `AuditSink.record` is the same call)."""
+
+    async def list_audit(self, *, since: datetime | None = None, target: str | None = None,
+                         limit: int = 100) -> list[AuditEntry]:
+        """Audit rows, newest first; `target`: only those about this incident or silence id."""
+
+    async def apply_retention(self, now: datetime) -> RetentionCounts:
+        """Delete resolved incidents resolved before ``now - retention_days`` (with their versions, decisions,
+        notifications), orphan decisions/notifications as old, and audit rows older than the audit retention."""
+
+    async def stats(self) -> StoreStats:
+        """Row counts."""

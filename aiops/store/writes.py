@@ -1,0 +1,147 @@
+"""The incident store's write path: one projection batch, and retention, on an open transaction.
+
+`write_batch` inserts versions, decisions and notifications with ``ON CONFLICT DO NOTHING`` and upserts each
+incident's row with ``ON CONFLICT DO UPDATE ... WHERE incidents.version < excluded.version``, so a replayed
+or late (older) version changes nothing; the service rows of incidents whose row now holds the batch's
+version are replaced. `delete_expired` is the retention pass. Both run on the caller's connection inside
+its transaction (the caller commits); the SQL is the same for SQLite (3.24+) and PostgreSQL, only the
+``insert`` construct is the dialect's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aiops.decisions import Decision
+from aiops.incidents import Incident
+from aiops.sinks.notifications import NotificationRecord
+from aiops.store.models import IncidentRecord, ProjectionBatch, RetentionCounts, notification_id, search_text, team_of
+from aiops.store.schema import audit, decisions, incident_services, incident_versions, incidents, notifications
+
+CHUNK = 500
+"""Ids per ``IN (...)`` list (well under SQLite's bound on statement variables)."""
+
+
+def dialect_insert(connection: AsyncConnection, table: Table) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def member_count(incident: Incident) -> int:
+    return len(incident.members) + incident.members_truncated
+
+
+def incident_row(incident: Incident, document: dict[str, Any]) -> dict[str, Any]:
+    """The `incidents` row of one version."""
+    return {
+        "id": incident.id, "scope": incident.scope, "version": incident.version, "status": incident.status,
+        "priority": incident.priority, "title": incident.title, "services": "|" + "|".join(incident.services) + "|",
+        "owner": incident.context.owner, "team": team_of(incident), "first_seen": incident.first_seen,
+        "last_seen": incident.last_seen, "resolved_at": incident.resolved_at, "merged_into": incident.merged_into,
+        "members": member_count(incident), "search_text": search_text(incident), "document": document,
+    }
+
+
+def version_row(record: IncidentRecord, document: dict[str, Any]) -> dict[str, Any]:
+    """The `incident_versions` row of one version."""
+    incident = record.incident
+    return {
+        "incident_id": incident.id, "version": incident.version, "status": incident.status,
+        "priority": incident.priority, "last_seen": incident.last_seen, "resolved_at": incident.resolved_at,
+        "published_at": record.published_at, "members": member_count(incident),
+        "change": document["change"], "document": document,
+    }
+
+
+def decision_row(decision: Decision) -> dict[str, Any]:
+    return {"id": decision.id, "incident_id": decision.incident_id, "kind": decision.kind, "ts": decision.ts,
+            "document": decision.model_dump(mode="json")}
+
+
+def notification_row(record: NotificationRecord) -> dict[str, Any]:
+    return {"id": notification_id(record), "incident_id": record.incident_id, "version": record.version,
+            "receiver": record.receiver, "outcome": record.outcome, "at": record.at,
+            "document": record.model_dump(mode="json")}
+
+
+def _latest(records: Iterable[IncidentRecord]) -> dict[str, IncidentRecord]:
+    latest: dict[str, IncidentRecord] = {}
+    for record in records:
+        held = latest.get(record.incident.id)
+        if held is None or held.incident.version < record.incident.version:
+            latest[record.incident.id] = record
+    return latest
+
+
+async def _insert_new(connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
+
+
+async def write_batch(connection: AsyncConnection, batch: ProjectionBatch) -> None:
+    """Project `batch` on `connection` (inside the caller's transaction)."""
+    documents = {(r.incident.id, r.incident.version): r.incident.model_dump(mode="json") for r in batch.incidents}
+    unique_versions = {(r.incident.id, r.incident.version): r for r in batch.incidents}
+    await _insert_new(connection, incident_versions,
+                      [version_row(r, documents[key]) for key, r in unique_versions.items()])
+    latest = _latest(batch.incidents)
+    if latest:
+        statement = dialect_insert(connection, incidents)
+        updated = {column.name: statement.excluded[column.name] for column in incidents.columns if column.name != "id"}
+        statement = statement.on_conflict_do_update(index_elements=[incidents.c.id], set_=updated,
+                                                    where=incidents.c.version < statement.excluded.version)
+        rows = [incident_row(r.incident, documents[(r.incident.id, r.incident.version)]) for r in latest.values()]
+        await connection.execute(statement, rows)
+        await _replace_services(connection, latest)
+    await _insert_new(connection, decisions, list({d.id: decision_row(d) for d in batch.decisions}.values()))
+    unique_notifications = {notification_id(n): n for n in batch.notifications}
+    await _insert_new(connection, notifications, [notification_row(n) for n in unique_notifications.values()])
+
+
+async def _replace_services(connection: AsyncConnection, latest: dict[str, IncidentRecord]) -> None:
+    """Service rows of the incidents whose row holds the batch's version now (an older one changed nothing)."""
+    current: list[str] = []
+    for ids in _chunks(list(latest)):
+        stored = await connection.execute(select(incidents.c.id, incidents.c.version).where(incidents.c.id.in_(ids)))
+        current += [row.id for row in stored if row.version == latest[row.id].incident.version]
+    for ids in _chunks(current):
+        await connection.execute(delete(incident_services).where(incident_services.c.incident_id.in_(ids)))
+    rows = [{"service": service, "incident_id": incident_id, "last_seen": latest[incident_id].incident.last_seen}
+            for incident_id in current for service in dict.fromkeys(latest[incident_id].incident.services)]
+    if rows:
+        await connection.execute(incident_services.insert(), rows)
+
+
+async def delete_expired(connection: AsyncConnection, now: datetime, retention_days: float,
+                         audit_retention_days: float) -> RetentionCounts:
+    """Delete resolved incidents resolved before the cutoff with everything about them, orphan decisions and
+    notifications older than it, and audit rows older than the audit cutoff."""
+    cutoff = now - timedelta(days=retention_days)
+    expired = select(incidents.c.id).where(
+        incidents.c.status == "resolved", func.coalesce(incidents.c.resolved_at, incidents.c.last_seen) < cutoff)
+    known = select(incidents.c.id)
+    deleted: dict[str, int] = {}
+    for name, table, key, when in (("versions", incident_versions, incident_versions.c.incident_id, None),
+                                   ("services", incident_services, incident_services.c.incident_id, None),
+                                   ("decisions", decisions, decisions.c.incident_id, decisions.c.ts),
+                                   ("notifications", notifications, notifications.c.incident_id, notifications.c.at)):
+        result = await connection.execute(delete(table).where(key.in_(expired)))
+        deleted[name] = result.rowcount
+        if when is not None:  # records of incidents the store never held (or no longer holds)
+            orphans = await connection.execute(delete(table).where(and_(when < cutoff, key.not_in(known))))
+            deleted[name] += orphans.rowcount
+    gone = await connection.execute(delete(incidents).where(incidents.c.id.in_(expired)))
+    old_audit = await connection.execute(delete(audit).where(audit.c.at < now - timedelta(days=audit_retention_days)))
+    return RetentionCounts(incidents=gone.rowcount, versions=deleted["versions"], decisions=deleted["decisions"],
+                           notifications=deleted["notifications"], audit=old_audit.rowcount)
