@@ -20,6 +20,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "forbidden": (403, "Forbidden"),
     "not-found": (404, "Not Found"),
     "validation": (422, "Unprocessable Content"),
+    "internal": (500, "Internal Server Error"),
     "unavailable": (503, "Service Unavailable"),
     "store-unavailable": (503, "Incident Store Unavailable"),
 }

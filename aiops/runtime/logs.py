@@ -4,7 +4,8 @@
 that leaves the root logger at DEBUG costs throughput). The format follows
 `logging.json`: ``"auto"`` (the default) writes JSON unless stderr is a terminal, so people at a console
 read plain lines while log shippers (docker, systemd, a file or a pipe) get JSON; ``true``/``false`` force
-one or the other. Both formats carry the topic/partition/offset/incident/sink context when a record has it.
+one or the other. Both formats carry the topic/partition/offset/incident/sink context (and an operator API
+audit entry) when a record has it.
 No other module configures logs.
 """
 
@@ -19,7 +20,7 @@ from typing import Literal, TextIO
 JsonSetting = bool | Literal["auto"]
 """`logging.json`: True = JSON, False = plain text, "auto" = JSON unless the log stream is a terminal."""
 
-_CONTEXT_FIELDS = ("topic", "partition", "offset", "incident", "sink")
+_CONTEXT_FIELDS = ("topic", "partition", "offset", "incident", "sink", "audit")
 
 
 def _context(record: logging.LogRecord) -> dict[str, object]:

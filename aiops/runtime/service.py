@@ -3,12 +3,12 @@
 Checks that its ports are free (`aiops.runtime.startup`), starts the embedded tansu broker on
 `kafka.embedded_port` when `kafka.bootstrap` is not set (and stops it on exit), creates the topics, then runs
 in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver, HTTP
-ingest (`ingest.http`) and the `/metrics` + `/healthz` endpoint that also serves ingest's routes; once all
-started it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse order (each makes its final
-checkpoint and commit); a runner whose loop fails stops the process with exit code 1. `/healthz` and
-``aiops_stage_healthy`` are `service_health`: detection, correlation and every delivery receiver, each a stage
-of `aiops.runtime.health.StageHealth`. Extra runners (the demo's scenario feeder and incident printer) plug in
-through `extra_runners`. This is process wiring only; no pipeline logic here.
+ingest (`ingest.http`), the operator API (`api`) and the `/metrics` + `/healthz` endpoint that also serves
+their routes; once all started it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse
+order (each makes its final checkpoint and commit); a runner whose loop fails stops the process with exit
+code 1. `/healthz` and ``aiops_stage_healthy`` are `service_health`: detection, correlation and every
+delivery receiver, each a stage of `aiops.runtime.health.StageHealth`. Extra runners (the demo's scenario
+feeder and incident printer) plug in through `extra_runners`. This is process wiring only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
+from aiops.runtime.api_http import OperatorApi
 from aiops.runtime.broker import EmbeddedBroker
 from aiops.runtime.correlate_worker import CorrelationWorker
 from aiops.runtime.delivery import DeliveryWorker, delivery_workers
@@ -61,6 +62,7 @@ def topic_specs(config: AiopsConfig) -> list[TopicSpec]:
         TopicSpec(t.incidents, t.incidents_partitions, rf, {"cleanup.policy": "compact"}),
         TopicSpec(t.deadletter, 1, rf),
         TopicSpec(t.decisions, t.incidents_partitions, rf),
+        TopicSpec(t.actions, t.signals_partitions, rf),  # keyed by scope like the signals, partitioned alike
         silences_topic_spec(config.suppression.silences_topic),
         TopicSpec(t.correlation_state, t.signals_partitions, rf, {"cleanup.policy": "compact"}),
     ]
@@ -180,6 +182,10 @@ def _run_worker(
         ingest = IngestFront(config, bootstrap, metrics)
         runners.append(ingest)  # starts last (every stage is up), stops first (no request half-taken)
         installers.append(ingest.install)
+    if config.api.enabled:
+        api = OperatorApi(config, bootstrap)  # no incident store yet: actions are answered 503
+        runners.append(api)
+        installers.append(api.install)
     http = HttpEndpoint(config.http.host, config.http.port, registry, health, installers=installers,
                         client_max_size=config.ingest.http.max_body_bytes)
     return asyncio.run(serve(config, runners, http, stop_after, announcement))

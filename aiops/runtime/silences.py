@@ -24,6 +24,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from pydantic import ValidationError
 
 from aiops.clock import utc_now  # re-exported: the CLI takes its wall clock from here
@@ -33,8 +34,9 @@ from aiops.errors import BrokerUnavailableError, PermanentError
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 __all__ = [
-    "DEFAULT_SILENCES_TOPIC", "MARKER_PREFIX", "SilenceLog", "SilenceNotFoundError", "expire_silence",
-    "follow_silences", "load_silences", "publish_silence", "silences_topic_spec", "utc_now",
+    "DEFAULT_SILENCES_TOPIC", "MARKER_PREFIX", "SilenceLog", "SilenceNotFoundError", "apply_silence_records",
+    "expire_silence", "follow_silences", "load_silences", "open_silences_reader", "publish_silence",
+    "read_silences_to_end", "send_silence", "silences_topic_spec", "utc_now",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,28 +54,48 @@ def silences_topic_spec(topic: str = DEFAULT_SILENCES_TOPIC) -> TopicSpec:
 
 
 class SilenceLog:
-    """Fold of the silences topic: latest valid silence per key (markers skipped, tombstones delete)."""
+    """Fold of the silences topic: latest valid silence per key (markers skipped, tombstones delete).
+
+    Given record offsets, a record older than the version already held for its id is ignored, so a writer
+    may apply its own acknowledged record before its reader gets there (read your writes)."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, Silence] = {}
+        self._offsets: dict[str, int] = {}
+        self._updated: dict[str, float] = {}
 
-    def apply(self, key: bytes | None, value: bytes | None) -> bool:
+    def apply(self, key: bytes | None, value: bytes | None, offset: int | None = None,
+              timestamp_ms: int | None = None) -> bool:
         """Apply one record; True when the set of silences changed."""
         if key is None:
             return False
         silence_id = key.decode("utf-8", errors="replace")
         if silence_id.startswith(MARKER_PREFIX):
             return False
+        if offset is not None:
+            if offset <= self._offsets.get(silence_id, -1):
+                return False
+            self._offsets[silence_id] = offset
         if value is None:
+            self._updated.pop(silence_id, None)
             return self._by_id.pop(silence_id, None) is not None
         silence = _parse(silence_id, value)
         if silence is None or self._by_id.get(silence_id) == silence:
             return False
         self._by_id[silence_id] = silence
+        if timestamp_ms is not None and timestamp_ms >= 0:
+            self._updated[silence_id] = timestamp_ms / 1000
         return True
 
     def silences(self) -> list[Silence]:
         return sorted(self._by_id.values(), key=lambda s: (s.created_at, s.id))
+
+    def get(self, silence_id: str) -> Silence | None:
+        return self._by_id.get(silence_id)
+
+    def updated_at(self, silence_id: str) -> float | None:
+        """Epoch seconds of the record holding the current version (None: unknown)."""
+        return self._updated.get(silence_id)
 
 
 def _parse(silence_id: str, value: bytes) -> Silence | None:
@@ -116,9 +138,9 @@ async def expire_silence(
 async def load_silences(bootstrap: str, topic: str, *, timeout_seconds: float = 30.0) -> list[Silence]:
     """Every silence on the topic (latest version per id, expired ones included), read to the end."""
     silences = SilenceLog()
-    consumer, partitions = await _open(bootstrap, topic, int(timeout_seconds * 1000))
+    consumer, partitions = await open_silences_reader(bootstrap, topic, int(timeout_seconds * 1000))
     try:
-        await _read_to_end(consumer, partitions, silences, timeout_seconds)
+        await read_silences_to_end(consumer, partitions, silences, timeout_seconds)
     except KafkaError as error:
         raise BrokerUnavailableError(f"cannot read silences from {topic} at {bootstrap}: {error!r}") from error
     finally:
@@ -134,15 +156,15 @@ async def follow_silences(
     Stops after `idle_timeout` seconds without any record (None: never).
     """
     silences = SilenceLog()
-    consumer, partitions = await _open(bootstrap, topic, 30000)
+    consumer, partitions = await open_silences_reader(bootstrap, topic, 30000)
     try:
-        await _read_to_end(consumer, partitions, silences, None)
+        await read_silences_to_end(consumer, partitions, silences, None)
         yield silences.silences()
         idle = 0.0
         while idle_timeout is None or idle < idle_timeout:
             batch = await consumer.getmany(*partitions, timeout_ms=poll_ms)
             idle = 0.0 if batch else idle + poll_ms / 1000
-            if _apply(batch.values(), silences):
+            if apply_silence_records(batch.values(), silences):
                 yield silences.silences()
     finally:
         await consumer.stop()
@@ -154,17 +176,26 @@ async def _publish(bootstrap: str, topic: str, silences: list[Silence], request_
     try:
         await producer.start()
         for silence in silences:
-            value = silence.model_dump_json().encode()
-            sent = await producer.send_and_wait(topic, key=silence.id.encode(), value=value)
-            marker = f"{MARKER_PREFIX}{sent.partition}".encode()
-            await producer.send_and_wait(topic, key=marker, value=b"{}", partition=sent.partition)
+            await send_silence(producer, topic, silence)
     except (KafkaError, OSError) as error:
         raise BrokerUnavailableError(f"cannot publish silences to {topic} at {bootstrap}: {error!r}") from error
     finally:
         await producer.stop()
 
 
-async def _open(bootstrap: str, topic: str, request_timeout_ms: int) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+async def send_silence(producer: AIOKafkaProducer, topic: str, silence: Silence) -> RecordMetadata:
+    """Write `silence` and its partition's marker with a started `acks="all"` producer; the silence's record
+    metadata once both are acknowledged (KafkaError as aiokafka raises it)."""
+    value = silence.model_dump_json().encode()
+    sent = await producer.send_and_wait(topic, key=silence.id.encode(), value=value)
+    marker = f"{MARKER_PREFIX}{sent.partition}".encode()
+    await producer.send_and_wait(topic, key=marker, value=b"{}", partition=sent.partition)
+    return sent
+
+
+async def open_silences_reader(
+    bootstrap: str, topic: str, request_timeout_ms: int
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A started, group-less consumer assigned to every partition of `topic` (created if absent)."""
     await ensure_topics(bootstrap, [silences_topic_spec(topic)], request_timeout_ms=request_timeout_ms)
     consumer = AIOKafkaConsumer(
@@ -194,7 +225,7 @@ async def _open(bootstrap: str, topic: str, request_timeout_ms: int) -> tuple[AI
     return consumer, partitions
 
 
-async def _read_to_end(
+async def read_silences_to_end(
     consumer: AIOKafkaConsumer, partitions: list[TopicPartition], silences: SilenceLog, limit_seconds: float | None
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -206,12 +237,13 @@ async def _read_to_end(
             return
         if deadline is not None and loop.time() > deadline:
             raise BrokerUnavailableError(f"timed out reading {partitions[0].topic} to its end")
-        _apply((await consumer.getmany(*partitions, timeout_ms=200)).values(), silences)
+        apply_silence_records((await consumer.getmany(*partitions, timeout_ms=200)).values(), silences)
 
 
-def _apply(batches: Iterable[Iterable[object]], silences: SilenceLog) -> bool:
+def apply_silence_records(batches: Iterable[Iterable[object]], silences: SilenceLog) -> bool:
     changed = False
     for records in batches:
         for record in records:
-            changed |= silences.apply(getattr(record, "key", None), getattr(record, "value", None))
+            changed |= silences.apply(getattr(record, "key", None), getattr(record, "value", None),
+                                      getattr(record, "offset", None), getattr(record, "timestamp", None))
     return changed

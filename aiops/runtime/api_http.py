@@ -1,0 +1,146 @@
+"""The operator API on the service's HTTP listener: `OperatorApi`, a runner with `install(app)`.
+
+Routes: ``POST /api/v1/incidents/{id}/actions`` (an `aiops.actions.Action` published on the actions topic,
+keyed by the incident's scope so it lands in the partition of its signals; 202 with the action id only once
+the broker acknowledged it, 503 + Retry-After otherwise), the silences of `aiops.runtime.api_silences`,
+``GET /api/v2/receivers`` (the configured receiver names), ``GET /api/v1/openapi.json`` and ``/api/v1/docs``
+(no token needed), and ``GET /api/v2/status`` only when HTTP ingest (which serves it) is off. Every other
+route goes through the `Gate` (tokens, roles, audit; 503 until `start` has read the silences). An
+incident's scope comes from the injected `scope_of` (the incident store's lookup); without it actions are
+answered 503. Listing incidents and Alertmanager's /api/v2/alerts need the store and are not served yet.
+Wiring only: the rules are in `aiops.operator`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from aiops.clock import utc_now
+from aiops.config import AiopsConfig
+from aiops.errors import BrokerUnavailableError
+from aiops.operator.audit import AuditSink, MemoryAuditSink
+from aiops.operator.auth import Principal
+from aiops.operator.openapi import docs_page, openapi_document
+from aiops.operator.problems import validation_problem
+from aiops.operator.requests import ActionAccepted, ActionRequest, build_action
+from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, read_body, refuse
+from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
+from aiops.runtime.ingest_publish import EventWriter
+from aiops.runtime.ingest_status import alertmanager_status
+
+log = logging.getLogger("aiops.api")
+ScopeLookup = Callable[[str], str | Awaitable[str | None] | None]
+"""incident id -> its correlation scope, None when unknown (sync or async; the incident store provides it)."""
+
+
+def _version() -> str:
+    try:
+        return version("aiops")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class OperatorApi:
+    """Runner and route table of the operator API (see the module docstring)."""
+
+    def __init__(self, config: AiopsConfig, bootstrap: str, *, scope_of: ScopeLookup | None = None,
+                 audit: AuditSink | None = None, wall: Callable[[], datetime] = utc_now,
+                 environ: Mapping[str, str] | None = None) -> None:
+        settings = config.api
+        self.settings = settings
+        self.scope_of = scope_of
+        self.audit = audit if audit is not None else MemoryAuditSink()
+        self._ready = False
+        self.gate = Gate(build_token_table(config, environ), self.audit, wall, ready=lambda: self._ready,
+                         retry_after_seconds=settings.retry_after_seconds)
+        client_id = f"{config.kafka.client_id}-api"
+        self.actions = EventWriter(bootstrap, config.topics.actions, config.topics.deadletter, client_id=client_id,
+                                   request_timeout_ms=config.kafka.request_timeout_ms,
+                                   ack_seconds=settings.publish_timeout_seconds)
+        self.silences = LiveSilences(bootstrap, config.suppression.silences_topic, client_id=client_id,
+                                     request_timeout_ms=config.kafka.request_timeout_ms,
+                                     ack_seconds=settings.publish_timeout_seconds)
+        self.silence_routes = SilenceRoutes(self.silences, self.gate, wall, settings.retry_after_seconds)
+        self.receivers = sorted(config.delivery.receivers.by_name())
+        self.serve_status = not config.ingest.http.enabled
+        self.document = openapi_document(_version())
+        self._wall = wall
+        self._started_at = time.time()
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.actions.start()
+        await self.silences.start()  # read to the end first: no answer from a half-read silence set
+        self._ready = True
+
+    async def run(self) -> None:
+        await self._stopping.wait()
+
+    async def stop(self) -> None:
+        self._ready = False
+        self._stopping.set()
+        await self.silences.stop()
+        await self.actions.stop()
+
+    def install(self, app: web.Application) -> None:
+        """Add the operator API's routes to `app` (the service's HTTP listener)."""
+        guard = self.gate.guard
+        app.router.add_post("/api/v1/incidents/{id}/actions", guard("act", "v1", self._act))
+        app.router.add_get("/api/v1/openapi.json", self._openapi)
+        app.router.add_get("/api/v1/docs", self._docs)
+        app.router.add_get("/api/v2/receivers", guard("read", "alertmanager", self._receivers))
+        if self.serve_status:  # otherwise HTTP ingest serves it
+            app.router.add_get("/api/v2/status", self._status)
+        self.silence_routes.install(app)
+
+    async def _openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(self.document)
+
+    async def _docs(self, request: web.Request) -> web.Response:
+        return web.Response(text=docs_page(self.document), content_type="text/html")
+
+    async def _status(self, request: web.Request) -> web.Response:
+        return web.json_response(alertmanager_status(self._started_at))
+
+    async def _receivers(self, request: web.Request, principal: Principal) -> Answer:
+        return Answer(web.json_response([{"name": name} for name in self.receivers]))
+
+    async def _scope(self, incident_id: str) -> str | None:
+        assert self.scope_of is not None
+        found = self.scope_of(incident_id)
+        return await found if inspect.isawaitable(found) else found
+
+    async def _act(self, request: web.Request, principal: Principal) -> Answer:
+        body = await read_body(request, ActionRequest)
+        incident_id = request.match_info["id"]
+        if self.scope_of is None:
+            raise refuse("store-unavailable", "actions need the incident store, which is not configured", request)
+        scope = await self._scope(incident_id)
+        if scope is None:
+            raise refuse("not-found", f"no incident {incident_id!r}", request)
+        if body.into is not None and await self._scope(body.into) is None:
+            raise ApiProblem(validation_problem([{"loc": ("into",), "msg": f"no incident {body.into!r}"}],
+                                                request.path))
+        try:
+            action = build_action(body, action_id=uuid.uuid4().hex, incident_id=incident_id, scope=scope,
+                                  actor=principal.name, requested_at=self._wall())
+        except ValidationError as error:
+            raise ApiProblem(validation_problem(error.errors(include_url=False), request.path)) from None
+        try:
+            await self.actions.write([(action.key, action.model_dump_json().encode())])
+        except BrokerUnavailableError as error:
+            log.warning("action %s on %s not published: %s; answered 503", action.kind, incident_id, error)
+            raise refuse("unavailable", str(error), request, self.settings.retry_after_seconds) from None
+        log.info("action %s %s on incident %s by %s accepted", action.id, action.kind, incident_id, action.actor)
+        accepted = ActionAccepted(id=action.id)
+        return Answer(web.json_response(accepted.model_dump(), status=202), made=action.id)
