@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from aiops.actions import Action
 from aiops.config import AiopsConfig
 from aiops.correlation.engine import CorrelationEngine
 from aiops.correlation.stage import CorrelationStage
@@ -61,6 +62,10 @@ class Pipeline:
         if watermark is not None:
             out.extend(self._fire(watermark))
         return out
+
+    def act(self, action: Action) -> list[Incident]:
+        """Apply an operator action at its scope's event-time clock (`correlation.operator`)."""
+        return self.correlation.act(action)
 
     def advance(self, now: float, *, input_ended: bool = False) -> list[Incident]:
         """Move the watermark to `now` (never backwards) and fire due timers (`input_ended`: past the end of

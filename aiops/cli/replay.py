@@ -1,7 +1,7 @@
 """`aiops replay` and `aiops scenario`: the pipeline over a JSONL file, and the demo scenario as JSONL.
 
-`replay` runs the pure `aiops.replay` over a file, no broker: incidents as JSON lines on stdout, rejected
-lines on stderr (plus a note when no service catalogue is configured). `scenario` writes the built-in
+`replay` runs the pure `aiops.replay` over a file (and `--actions`), no broker: incidents as JSON lines on
+stdout, rejected lines on stderr (plus a note when no service catalogue is configured). `scenario` writes the built-in
 scenario's events (and, with ``--services``, its catalogue). Neither talks to Kafka.
 """
 
@@ -18,15 +18,19 @@ from aiops.cli.common import add_command, config_from_args, open_input, open_out
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from aiops.replay import replay_lines
+    from aiops.replay import read_actions, replay_lines
 
     config = config_from_args(args)
     dead = 0
+    actions = []
+    if args.actions:
+        with open_input(args.actions) as lines:
+            actions = read_actions(lines, args.actions)
     with open_input(args.file) as handle:  # a missing file is the one error line, before any note
         if not config.services:
             print("replay: no service catalogue (`services:` in --config), so incidents group by time and labels, "
                   "not along depends_on; the demo scenario's: aiops scenario --services FILE", file=sys.stderr)
-        for item in replay_lines(handle, config, datetime.now(tz=UTC), source=args.file):
+        for item in replay_lines(handle, config, datetime.now(tz=UTC), source=args.file, actions=actions):
             if item.incident is not None:
                 print(item.incident.model_dump_json(), flush=True)
             elif item.dead is not None:
@@ -59,6 +63,9 @@ def add_commands(subparsers: Any) -> None:
     replay = add_command(subparsers, "replay", cmd_replay, "run the pipeline over a JSONL file, no broker; "
                          "incidents on stdout")
     replay.add_argument("file")
+    replay.add_argument("--actions", default=None, metavar="ACTIONS.jsonl",
+                        help="operator actions (as on aiops.actions), each applied before the first event later "
+                             "than its requested_at")
     scenario = add_command(subparsers, "scenario", cmd_scenario, "write the demo scenario's events as JSONL")
     scenario.add_argument("--out", default="-")
     scenario.add_argument("--start", type=float, default=1_700_000_000.0, help="epoch of the first event")

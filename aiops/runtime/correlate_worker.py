@@ -24,14 +24,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from aiops.actions import Action
 from aiops.config import AiopsConfig
 from aiops.correlation.stage import CorrelationStage
 from aiops.deadletter import dead_letter
-from aiops.errors import BrokerUnavailableError
+from aiops.errors import BrokerUnavailableError, ConfigError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
@@ -58,7 +60,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             self.worker.partitions.pop(tp.partition, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.worker.progress.assigned(tp.partition for tp in assigned)
+        topics = self.worker.config.topics
+        signals = {tp.partition for tp in assigned if tp.topic == topics.signals}
+        actions = {tp.partition for tp in assigned if tp.topic == topics.actions}
+        if signals != actions:  # the range assignor co-partitions topics of equal partition counts
+            log.error("correlation assignment not co-partitioned: signals %s, actions %s", sorted(signals),
+                      sorted(actions))
+        self.worker.progress.assigned(signals)
 
 
 class CorrelationWorker:
@@ -83,8 +91,10 @@ class CorrelationWorker:
 
     async def start(self) -> None:
         topics, workers = self.config.topics, self.config.workers
-        await ensure_topics(self.bootstrap, [TopicSpec(topics.correlation_state, topics.signals_partitions,
-                                                       topics.replication_factor, {"cleanup.policy": "compact"})])
+        await ensure_topics(self.bootstrap, [
+            TopicSpec(topics.correlation_state, topics.signals_partitions, topics.replication_factor,
+                      {"cleanup.policy": "compact"}),
+            TopicSpec(topics.actions, topics.signals_partitions, topics.replication_factor)])
         client_id = f"{self.config.kafka.client_id}-correlate"
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, client_id=client_id, linger_ms=5,
                                           max_batch_size=256 * 1024, acks="all")
@@ -96,11 +106,23 @@ class CorrelationWorker:
             session_timeout_ms=int(workers.session_timeout_seconds * 1000),
             heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
             rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
-        self._consumer.subscribe([topics.signals], listener=_Rebalance(self))
+        await self._check_co_partitioned()
+        self._consumer.subscribe([topics.signals, topics.actions], listener=_Rebalance(self))
         await self._consumer.start()
         self._background = [asyncio.create_task(self._follow_silences(), name="aiops-silences"),
                             asyncio.create_task(self._poll_end_offsets(), name="aiops-correlation-progress")]
+
+    async def _check_co_partitioned(self) -> None:
+        """Partition p of the actions topic must carry the scopes of partition p of the signals topic."""
+        assert self._producer is not None
+        topics = self.config.topics
+        signals = len(await self._producer.partitions_for(topics.signals))
+        actions = len(await self._producer.partitions_for(topics.actions))
+        if signals != actions:
+            raise ConfigError(f"topic {topics.actions} has {actions} partitions, {topics.signals} {signals}: "
+                              "they must be equal (operator actions are read beside their scope's signals)")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -134,24 +156,31 @@ class CorrelationWorker:
         """Correlate a fetched batch; publish, checkpoint and commit it (in that order)."""
         started = time.perf_counter()
         batch = await self._restore_new_partitions(batch)
+        topics = self.config.topics
         for tp, records in batch.items():  # work held, whatever the broker's (under-reported) end offsets say
-            self.progress.fetched(tp.partition, records[0].offset, records[-1].offset)
+            if tp.topic == topics.signals:
+                self.progress.fetched(tp.partition, records[0].offset, records[-1].offset)
         outputs: list[Output] = []
         checkpoints: list[Output] = []
-        state_topic = self.config.topics.correlation_state
-        for tp, records in batch.items():
-            scopes = self.partitions[tp.partition]
+        for partition in sorted({tp.partition for tp in batch}):
+            scopes = self.partitions[partition]
             stage = CorrelationStage(self.correlator, scopes)
-            for record in records:
+            signals = batch.get(TopicPartition(topics.signals, partition), [])
+            actions = batch.get(TopicPartition(topics.actions, partition), [])
+            for record in signals:
                 outputs.extend(self._apply(stage, record))
+            for record in actions:  # after the batch's signals: at the clock they left (docs/ARCHITECTURE.md)
+                outputs.extend(self._act(stage, record))
             outputs.extend(self._decisions())
-            checkpoints.extend((state_topic, key, value, tp.partition)
-                               for key, value in scopes.checkpoint(records[-1].offset + 1))
+            offsets = (signals[-1].offset + 1 if signals else None, actions[-1].offset + 1 if actions else None)
+            checkpoints.extend((topics.correlation_state, key, value, partition)
+                               for key, value in scopes.checkpoint(*offsets))
         await self._publish(outputs)
         await self._publish(checkpoints)
         await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         for tp, records in batch.items():
-            self.progress.processed(tp.partition, records[-1].offset)
+            if tp.topic == topics.signals:
+                self.progress.processed(tp.partition, records[-1].offset)
         self.batches += 1
         self.metrics.correlation_messages_total.inc(sum(len(records) for records in batch.values()))
         self.metrics.correlation_batch_seconds.observe(time.perf_counter() - started)
@@ -167,6 +196,20 @@ class CorrelationWorker:
         except Exception as error:  # the per-record guard: one bad signal never stops the worker
             log.exception("correlation failed", extra={"partition": record.partition, "offset": record.offset})
             return [self._dead_letter(record, "internal_error", repr(error))]
+        return [self._incident_output(incident) for incident in incidents]
+
+    def _act(self, stage: CorrelationStage, record: ConsumerRecord[Any, Any]) -> list[Output]:
+        """One operator action through the stage; its incidents, or its dead letter."""
+        try:
+            action = Action.model_validate_json(record.value or b"")
+        except ValidationError as error:
+            return [self._dead_letter(record, "schema", str(error))]
+        try:
+            incidents = stage.act(action)
+        except Exception as error:  # the per-record guard, as for signals
+            log.exception("operator action failed", extra={"partition": record.partition, "offset": record.offset})
+            return [self._dead_letter(record, "internal_error", repr(error))]
+        log.info("operator action %s %s on %s by %s", action.id, action.kind, action.incident_id, action.actor)
         return [self._incident_output(incident) for incident in incidents]
 
     @staticmethod
@@ -204,8 +247,9 @@ class CorrelationWorker:
             self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
     ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
         """Restore the state of partitions seen for the first time since their assignment; where the state
-        reflects signals beyond the fetched records, seek there and drop those records (fetched again)."""
-        new = sorted(tp.partition for tp in batch if tp.partition not in self.partitions)
+        reflects signals or actions beyond the fetched records, seek there and drop those records (fetched
+        again); the co-partitioned topic's partition not in the batch is moved to its checkpointed offset too."""
+        new = sorted({tp.partition for tp in batch if tp.partition not in self.partitions})
         if not new:
             return batch
         topic = self.config.topics.correlation_state
@@ -218,19 +262,30 @@ class CorrelationWorker:
                 self.progress.starts_at(partition, scopes.next_offset)
             if restored.discarded_keys:  # a batch cut short by a crash: put its keys back as checkpointed
                 undo.extend((topic, key.encode(), scopes.current(key), partition) for key in restored.discarded_keys)
-                undo.extend((topic, k, v, partition) for k, v in scopes.checkpoint(scopes.next_offset or 0))
-            log.info("correlation partition %d restored: %d scopes, next offset %s", partition,
-                     len(scopes.states), scopes.next_offset)
+                undo.extend((topic, k, v, partition) for k, v in scopes.checkpoint(scopes.next_offset))
+            log.info("correlation partition %d restored: %d scopes, next offset %s, next action offset %s",
+                     partition, len(scopes.states), scopes.next_offset, scopes.next_action_offset)
         await self._publish(undo)
-        kept: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
-        for tp, records in batch.items():
-            resume = self.partitions[tp.partition].next_offset
-            if tp.partition in new and resume is not None and records[0].offset != resume:
-                assert self._consumer is not None
-                self._consumer.seek(tp, resume)
-                continue
-            kept[tp] = records
-        return kept
+        return self._resume(batch, new)
+
+    def _resume(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
+                restored: list[int]) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """The batch without the records of restored partitions that do not start where their state resumes
+        (those partitions are sought there, as is the other topic's partition of that number)."""
+        consumer, topics = self._consumer, self.config.topics
+        assert consumer is not None
+        assigned = consumer.assignment()
+        dropped: set[TopicPartition] = set()
+        for partition in restored:
+            scopes = self.partitions[partition]
+            for topic, resume in ((topics.signals, scopes.next_offset), (topics.actions, scopes.next_action_offset)):
+                tp = TopicPartition(topic, partition)
+                records = batch.get(tp)
+                if resume is None or tp not in assigned or (records and records[0].offset == resume):
+                    continue
+                consumer.seek(tp, resume)
+                dropped.add(tp)
+        return {tp: records for tp, records in batch.items() if tp not in dropped}
 
     async def _publish(self, outputs: list[Output]) -> None:
         """Send every output and wait for the acks; broker errors are retried (duplicates are harmless:

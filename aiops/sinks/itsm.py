@@ -4,7 +4,8 @@ Both look the record up again on every delivery (ServiceNow by the correlation f
 by the label ``aiops-<id>``), so a retry after a lost response never creates a second record. Both store
 the last applied incident version on the record (ServiceNow: `version_field`; Jira: the ``aiops`` issue
 property, written last) and skip versions at or below it, so duplicates and stale replays are no-ops.
-ServiceNow updates in place and resolves by setting `resolved_state`. Jira comments on updates,
+ServiceNow updates in place and resolves by setting `resolved_state` (an operator's acknowledgement:
+`acknowledged_state`, In Progress). Jira comments on updates (an operator action's who and why first),
 transitions on resolve, and reopens a done issue updated within `reopen_within_seconds` (later: a new
 issue). One HTTP exchange sequence per `deliver`; retrying is done around these sinks.
 """
@@ -35,7 +36,20 @@ def servicenow_fields(incident: Incident, config: ServiceNowReceiverConfig, titl
         fields["assignment_group"] = config.assignment_group
     if incident.status == "resolved":
         fields.update({"state": config.resolved_state, "close_code": config.close_code, "close_notes": body})
+    elif incident.change.action == "acknowledge":
+        fields["state"] = config.acknowledged_state
+    elif incident.change.action in ("unacknowledge", "reopen"):
+        fields["state"] = config.new_state
     return fields
+
+
+def jira_comment(incident: Incident, body: str) -> str:
+    """The comment of one version: an operator action's who and why first (a note's text), then the body."""
+    head = f"{incident.idempotency_key} {incident.status}"
+    change = incident.change
+    if change.action is not None:
+        head += f"\n{change.reason}"  # "<kind> by <actor>: <comment>"
+    return f"{head}\n{body}"
 
 
 class ServiceNowSink(ReceiverSink):
@@ -136,7 +150,7 @@ class JiraSink(ReceiverSink):
             await self.transition(issue["key"], self.config.resolve_transition)
         await self.client.request("PUT", f"{self.api}/issue/{issue['key']}", auth=self.auth, json_body={
             "fields": {"summary": title[:250], "priority": {"name": self.config.priority_names[incident.priority]}},
-            "update": {"comment": [{"add": {"body": f"{incident.idempotency_key} {incident.status}\n{body}"}}]},
+            "update": {"comment": [{"add": {"body": jira_comment(incident, body)}}]},
             "properties": [{"key": JIRA_PROPERTY, "value": _marker(incident)}],
         })
 

@@ -68,8 +68,9 @@ class RepeatThrottle:
         self._last: OrderedDict[str, tuple[datetime, str]] = OrderedDict()
 
     def allows(self, incident: Incident, repeat_interval_seconds: float) -> bool:
-        """`open`, `resolved`, a raised priority and an elapsed interval always pass."""
-        if repeat_interval_seconds <= 0 or incident.status != "updated":
+        """`open`, `resolved`, an operator action's version, a raised priority and an elapsed interval always
+        pass."""
+        if repeat_interval_seconds <= 0 or incident.status != "updated" or incident.change.action is not None:
             return True
         last = self._last.get(incident.id)
         if last is None:

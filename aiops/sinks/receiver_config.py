@@ -113,6 +113,8 @@ class ServiceNowReceiverConfig(ReceiverBase):
     correlation_field: str = "correlation_id"
     version_field: str = Field("u_aiops_version", description="Stores the last applied incident version.")
     resolved_state: str = "6"
+    acknowledged_state: str = Field("2", description="State set when an operator acknowledges (2: In Progress).")
+    new_state: str = Field("1", description="State set on an operator's unacknowledge or reopen (1: New).")
     close_code: str = "Solved (Permanently)"
     urgency: dict[Priority, str] = Field(default_factory=_urgencies, description="Also used as impact.")
     assignment_group: str = Field("", description="'' leaves it to ServiceNow's assignment rules.")

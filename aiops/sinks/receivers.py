@@ -166,9 +166,12 @@ class TeamsSink(ReceiverSink):
 
 
 def pagerduty_action(incident: Incident, on_update: str) -> str | None:
-    """``trigger`` / ``acknowledge`` / ``resolve``, or None to send nothing."""
+    """``trigger`` / ``acknowledge`` / ``resolve``, or None to send nothing. An operator's acknowledgement
+    (`change.action`) is sent as ``acknowledge``, a resolve by hand as ``resolve`` (same dedup_key)."""
     if incident.status == "resolved":
         return "resolve"
+    if incident.change.action == "acknowledge":
+        return "acknowledge"
     if incident.status == "updated":
         return None if on_update == "skip" else on_update
     return "trigger"

@@ -27,7 +27,7 @@ def isolated_config(prefix: str, bootstrap: str, extra: dict[str, Any] | None = 
         "kafka": {"bootstrap": bootstrap},
         "topics": {
             "events": f"{prefix}events", "signals": f"{prefix}signals", "incidents": f"{prefix}incidents",
-            "deadletter": f"{prefix}deadletter", "decisions": f"{prefix}decisions",
+            "deadletter": f"{prefix}deadletter", "decisions": f"{prefix}decisions", "actions": f"{prefix}actions",
             "detector_state": f"{prefix}detector-state", "correlation_state": f"{prefix}correlation-state",
             "events_partitions": 2, "signals_partitions": 2,
             "incidents_partitions": 1,
