@@ -27,6 +27,9 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
 }
 """The contract fields a webhook mapping may fill, per event kind."""
 JMESPATH_FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
+MAX_JSON_DEPTH = 128
+"""The largest `max_json_depth`: deeper values reach recursion limits in translators (error messages, orjson's
+255-level serializer in PagerDuty's details, OTLP AnyValue nesting); tests/unit/test_translator_contract.py."""
 
 
 def jmespath_problem(expression: str) -> str | None:
@@ -122,7 +125,8 @@ class HttpIngestConfig(StrictModel):
     enabled: bool = Field(True, description="Serve the ingest routes on the `http` listener.")
     max_body_bytes: int = Field(
         4 * 1024 * 1024, ge=1024, description="Larger bodies (after gzip inflation too) get 413.")
-    max_json_depth: int = Field(32, ge=2, description="Deeper JSON gets 400 (`too_deep`).")
+    max_json_depth: int = Field(32, ge=2, le=MAX_JSON_DEPTH, description="Deeper JSON gets 400 (`too_deep`); "
+                                f"at most {MAX_JSON_DEPTH}, the depth every translator is checked to handle.")
     max_events_per_request: int = Field(10_000, ge=1, description="More events in one request get 413.")
     publish_timeout_seconds: float = Field(
         10.0, gt=0, description="How long a request waits for the broker's acknowledgement before 503.")

@@ -17,20 +17,30 @@ class TokenBucket:
         self._tokens = float(burst)
         self._updated: float | None = None
 
-    def _refill(self, now: float) -> None:
+    def _tokens_at(self, now: float) -> float:
+        """The tokens at `now` (a clock that went back refills nothing)."""
         if self._updated is not None and now > self._updated:
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            return min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        return self._tokens
+
+    def _refill(self, now: float) -> None:
+        self._tokens = self._tokens_at(now)
         if self._updated is None or now > self._updated:
             self._updated = now
 
     def take(self, count: int, now: float) -> float:
-        """0.0 when `count` events are admitted (tokens taken), else the seconds to wait (nothing taken)."""
+        """0.0 when `count` events are admitted (tokens taken), else the seconds to wait (nothing taken): the
+        same request is admitted at `now` + that wait (after a clock that went back, the gap counts too)."""
         self._refill(now)
         needed = min(float(count), self.burst)
         if self._tokens >= needed:
             self._tokens -= count  # may go negative for a batch above the burst: later requests wait it off
             return 0.0
-        return max(0.001, (needed - self._tokens) / self.rate)
+        behind = self._updated - now if self._updated is not None else 0.0
+        wait, step = max(0.001, behind + (needed - self._tokens) / self.rate), 1e-9
+        while self._tokens_at(now + wait) < needed:  # float rounding of now + wait: lengthen until it holds
+            wait, step = wait + step, step * 2
+        return wait
 
 
 def retry_after_header(seconds: float) -> str:
