@@ -2,13 +2,14 @@
 
 Checks that its ports are free (`aiops.runtime.startup`), starts the embedded tansu broker on
 `kafka.embedded_port` when `kafka.bootstrap` is not set (and stops it on exit), creates the topics, then runs
-in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver, HTTP
-ingest (`ingest.http`), the operator API (`api`) and the `/metrics` + `/healthz` endpoint that also serves
-their routes; once all started it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse
-order (each makes its final checkpoint and commit); a runner whose loop fails stops the process with exit
-code 1. `/healthz` and ``aiops_stage_healthy`` are `service_health`: detection, correlation and every
-delivery receiver, each a stage of `aiops.runtime.health.StageHealth`. Extra runners (the demo's scenario
-feeder and incident printer) plug in through `extra_runners`. This is process wiring only.
+in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver, the
+incident store's projector (`store.enabled`; /healthz stage ``store``), HTTP ingest (`ingest.http`), the
+operator API (`api`) and the `/metrics` + `/healthz` endpoint that also serves their routes; once all started
+it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse order (each makes its final
+checkpoint and commit); a runner whose loop fails stops the process with exit code 1. `/healthz` and
+``aiops_stage_healthy`` are `service_health`: detection, correlation and every delivery receiver, each a stage
+of `aiops.runtime.health.StageHealth`. Extra runners (the demo's scenario feeder and incident printer) plug in
+through `extra_runners`. This is process wiring only.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from aiops.runtime.ingest_http import IngestFront
 from aiops.runtime.logs import JsonSetting, configure_logging
 from aiops.runtime.silences import silences_topic_spec
 from aiops.runtime.startup import Announcement, check_ports
+from aiops.runtime.store_projector import StoreProjector, build_store, store_location
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 log = logging.getLogger("aiops.service")
@@ -174,9 +176,14 @@ def _run_worker(
     correlation = CorrelationWorker(config, bootstrap, metrics)
     deliveries = delivery_workers(config, bootstrap, metrics)
     runners: list[Runner] = [detection, correlation, *deliveries]
+    projector = store_projector(config, bootstrap, metrics, embedded_broker=announcement.embedded)
+    if projector is not None:
+        runners.append(projector)
     if extra_runners is not None:
         runners.extend(extra_runners(bootstrap, config))
     health = service_health(metrics, bootstrap, detection, correlation, deliveries)
+    if projector is not None:
+        health.add(projector.stage, projector)
     installers: list[Callable[[web.Application], None]] = []
     if config.ingest.http.enabled:
         ingest = IngestFront(config, bootstrap, metrics)
@@ -189,6 +196,15 @@ def _run_worker(
     http = HttpEndpoint(config.http.host, config.http.port, registry, health, installers=installers,
                         client_max_size=config.ingest.http.max_body_bytes)
     return asyncio.run(serve(config, runners, http, stop_after, announcement))
+
+
+def store_projector(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *,
+                    embedded_broker: bool) -> StoreProjector | None:
+    """The incident store's projector (`store.enabled`), on `store.url` or its default location."""
+    if not config.store.enabled:
+        return None
+    url, temporary_dir = store_location(config, embedded_broker=embedded_broker)
+    return StoreProjector(config, bootstrap, build_store(config, url), metrics, temporary_dir=temporary_dir)
 
 
 def service_health(metrics: AiopsMetrics, bootstrap: str, detection: DetectionWorker,

@@ -92,7 +92,9 @@ async def _insert_new(connection: AsyncConnection, table: Table, rows: list[dict
 async def write_batch(connection: AsyncConnection, batch: ProjectionBatch) -> None:
     """Project `batch` on `connection` (inside the caller's transaction)."""
     documents = {(r.incident.id, r.incident.version): r.incident.model_dump(mode="json") for r in batch.incidents}
-    unique_versions = {(r.incident.id, r.incident.version): r for r in batch.incidents}
+    unique_versions: dict[tuple[str, int], IncidentRecord] = {}
+    for record in batch.incidents:  # the first copy of a version wins, as it does across batches
+        unique_versions.setdefault((record.incident.id, record.incident.version), record)
     await _insert_new(connection, incident_versions,
                       [version_row(r, documents[key]) for key, r in unique_versions.items()])
     latest = _latest(batch.incidents)
@@ -102,23 +104,29 @@ async def write_batch(connection: AsyncConnection, batch: ProjectionBatch) -> No
         statement = statement.on_conflict_do_update(index_elements=[incidents.c.id], set_=updated,
                                                     where=incidents.c.version < statement.excluded.version)
         rows = [incident_row(r.incident, documents[(r.incident.id, r.incident.version)]) for r in latest.values()]
-        await connection.execute(statement, rows)
-        await _replace_services(connection, latest)
+        await connection.execute(statement, rows)  # (RETURNING would make psycopg parse one huge statement)
+        await _replace_services(connection, await _written(connection, latest))
     await _insert_new(connection, decisions, list({d.id: decision_row(d) for d in batch.decisions}.values()))
     unique_notifications = {notification_id(n): n for n in batch.notifications}
     await _insert_new(connection, notifications, [notification_row(n) for n in unique_notifications.values()])
 
 
-async def _replace_services(connection: AsyncConnection, latest: dict[str, IncidentRecord]) -> None:
-    """Service rows of the incidents whose row holds the batch's version now (an older one changed nothing)."""
-    current: list[str] = []
+async def _written(connection: AsyncConnection, latest: dict[str, IncidentRecord]) -> dict[str, IncidentRecord]:
+    """The incidents whose row now holds the batch's version (an older version wrote nothing)."""
+    written: dict[str, IncidentRecord] = {}
     for ids in _chunks(list(latest)):
         stored = await connection.execute(select(incidents.c.id, incidents.c.version).where(incidents.c.id.in_(ids)))
-        current += [row.id for row in stored if row.version == latest[row.id].incident.version]
-    for ids in _chunks(current):
-        await connection.execute(delete(incident_services).where(incident_services.c.incident_id.in_(ids)))
-    rows = [{"service": service, "incident_id": incident_id, "last_seen": latest[incident_id].incident.last_seen}
-            for incident_id in current for service in dict.fromkeys(latest[incident_id].incident.services)]
+        written.update((row.id, latest[row.id]) for row in stored if row.version == latest[row.id].incident.version)
+    return written
+
+
+async def _replace_services(connection: AsyncConnection, written: dict[str, IncidentRecord]) -> None:
+    """Service rows of the incidents whose row was just written (with the version's `last_seen`)."""
+    ids = list(written)
+    for chunk in _chunks(ids):
+        await connection.execute(delete(incident_services).where(incident_services.c.incident_id.in_(chunk)))
+    rows = [{"service": service, "incident_id": incident_id, "last_seen": written[incident_id].incident.last_seen}
+            for incident_id in ids for service in dict.fromkeys(written[incident_id].incident.services)]
     if rows:
         await connection.execute(incident_services.insert(), rows)
 

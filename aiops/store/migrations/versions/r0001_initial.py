@@ -1,5 +1,6 @@
-"""Incident store, first schema: incidents, incident_services, incident_versions, decisions, notifications,
-audit.
+"""Incident store, first schema.
+
+Tables incidents, incident_services, incident_versions, decisions, notifications and audit.
 
 Revision ID: 0001
 Revises:
