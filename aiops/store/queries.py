@@ -79,7 +79,9 @@ def list_query(filters: IncidentFilter, cursor: str | None, limit: int) -> Selec
     conditions = _conditions(filters)
     if cursor is not None:
         after_seen, after_id = decode_cursor(cursor)
-        conditions.append(or_(last_seen < after_seen, and_(last_seen == after_seen, key < after_id)))
+        # The redundant `last_seen <= after` keeps the condition an index range (an OR alone made SQLite scan).
+        conditions += [last_seen <= after_seen,
+                       or_(last_seen < after_seen, and_(last_seen == after_seen, key < after_id))]
     if conditions:
         query = query.where(*conditions)
     return query.order_by(last_seen.desc(), key.desc()).limit(limit + 1)
