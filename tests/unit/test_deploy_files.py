@@ -109,6 +109,10 @@ def test_mounted_config_validates_with_the_worker_environment(
         assert config.http.host == "0.0.0.0", name
         assert config.topics.replication_factor == 1, f"{name}: single-node Kafka cannot replicate"
         assert config.delivery.receivers.by_name() == {}, f"{name}: the example's placeholder receivers stay off"
+        assert config.store.url is not None
+        assert config.store.url.startswith("postgresql+psycopg://"), f"{name}: the compose store is PostgreSQL"
+        assert "@postgres:5432/" in config.store.url, name
+        assert spec["depends_on"]["postgres"]["condition"] == "service_healthy", name
         check_delivery(config, environ={})  # every secret the workers need resolves (none is set in compose)
         assert set(build_integrations(config, environ={})) == {"alertmanager", "alertmanager-webhook", "pagerduty",
                                                                "otlp"}, name
