@@ -8,6 +8,8 @@ is dead-lettered (stage ``store``) and skipped. A database outage (at start too)
 as progress (a read-model outage must not make a liveness probe restart the whole worker; the lag shows it);
 a batch the database refuses for its content is written record by record and the refused records are
 dead-lettered (``store_rejected``). Retention runs at start and every `store.retention_interval_seconds`.
+After each database commit the batch's incident versions go to `on_projected` (the operator API's live
+stream, `aiops.runtime.api_stream.IncidentFeed`), in the same loop, never blocking.
 `store_location` resolves `store.url` (secret references; the null default). Rebuilding: `store_rebuild`.
 """
 
@@ -18,7 +20,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,8 +130,11 @@ class StoreProjector:
 
     def __init__(self, config: AiopsConfig, bootstrap: str, store: IncidentStore, metrics: AiopsMetrics | None,
                  *, wall: Wall = utc_now, clock: Callable[[], float] = time.time,
-                 temporary_dir: Path | None = None) -> None:
+                 temporary_dir: Path | None = None,
+                 on_projected: Callable[[Sequence[Incident]], None] | None = None) -> None:
+        """`on_projected(versions)`: called after each committed batch with its incident versions."""
         self.config = config
+        self.on_projected = on_projected
         self.bootstrap = bootstrap
         self.store = store
         self.metrics = metrics
@@ -227,6 +232,8 @@ class StoreProjector:
         for record, reason, detail in decoded.rejected:
             await self._dead(record, reason, detail)
         await self._write(decoded)
+        if self.on_projected is not None and decoded.batch.incidents:
+            self.on_projected([record.incident for record in decoded.batch.incidents])
         await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         for tp, records in batch.items():
             self.progress[tp.topic].processed(tp.partition, records[-1].offset)

@@ -2,9 +2,9 @@
 
 Frozen models at the store's boundary, shared by every `IncidentStore` implementation and its callers (the
 REST API, the CLI, the projector). Also the pure helpers the implementation needs: the opaque list cursor
-(``last_seen`` and id of the last row, base64url JSON), the lower-cased search text of an incident and the
-content-derived id of a notification record (the notifications topic carries none, so a re-read record gets
-the same id). No database access here.
+(``last_seen`` and id of the last row, base64url JSON), an incident's list row (`summary_of`), the
+lower-cased search text of an incident and the content-derived id of a notification record (the
+notifications topic carries none, so a re-read record gets the same id). No database access here.
 """
 
 from __future__ import annotations
@@ -180,6 +180,17 @@ def search_text(incident: Incident) -> str:
     for member in incident.members:
         parts += [member.name, member.fingerprint]
     return " ".join(part for part in parts if part).lower()[:MAX_SEARCH_TEXT]
+
+
+def summary_of(incident: Incident) -> IncidentSummary:
+    """The list row of one version, as `list_incidents` gives it once the version is stored (the live
+    stream's event body)."""
+    return IncidentSummary(
+        id=incident.id, scope=incident.scope, version=incident.version, status=incident.status,
+        priority=incident.priority, title=incident.title, services=list(incident.services),
+        owner=incident.context.owner, team=team_of(incident), first_seen=incident.first_seen,
+        last_seen=incident.last_seen, resolved_at=incident.resolved_at, merged_into=incident.merged_into,
+        members=len(incident.members) + incident.members_truncated)
 
 
 def team_of(incident: Incident) -> str | None:

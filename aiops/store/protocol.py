@@ -51,8 +51,18 @@ class IncidentStore(Protocol):
     async def get_version(self, incident_id: str, version: int) -> Incident | None:
         """One full version of an incident; None when not stored."""
 
+    async def incident_scope(self, incident_id: str) -> str | None:
+        """The correlation scope of the incident's latest version; None when unknown (the API's action route)."""
+
+    async def open_incidents(self, limit: int = 1000) -> list[Incident]:
+        """Latest versions of the incidents not resolved, newest ``last_seen`` first, at most `limit`
+        (Alertmanager's /api/v2/alerts)."""
+
     async def record_audit(self, entry: AuditEntry) -> None:
-        """Store one audit row (the operator API's `AuditSink.record` is the same call)."""
+        """Store one audit row."""
+
+    async def record(self, entry: AuditEntry) -> None:
+        """The same as `record_audit`: the store is the operator API's `aiops.operator.audit.AuditSink`."""
 
     async def list_audit(self, *, since: datetime | None = None, target: str | None = None,
                          limit: int = 100) -> list[AuditEntry]:

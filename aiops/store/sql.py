@@ -143,6 +143,18 @@ class SqlIncidentStore:
         async with self.engine.connect() as connection:
             return await queries.version(connection, incident_id, version)
 
+    async def incident_scope(self, incident_id: str) -> str | None:
+        query = select(incidents.c.scope).where(incidents.c.id == incident_id)
+        async with self.engine.connect() as connection:
+            scope: str | None = (await connection.execute(query)).scalar_one_or_none()
+            return scope
+
+    async def open_incidents(self, limit: int = 1000) -> list[Incident]:
+        query = (select(incidents.c.document).where(incidents.c.status.in_(("open", "updated")))
+                 .order_by(incidents.c.last_seen.desc(), incidents.c.id.desc()).limit(limit))
+        async with self.engine.connect() as connection:
+            return [Incident.model_validate(document) for document in (await connection.execute(query)).scalars()]
+
     async def record_audit(self, entry: AuditEntry) -> None:
         async with self.engine.begin() as connection:
             await connection.execute(audit.insert(), [entry.model_dump()])

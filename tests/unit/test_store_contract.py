@@ -121,6 +121,15 @@ async def test_list_filters(store: SqlIncidentStore) -> None:
     assert await ids(service="nowhere") == []
 
 
+async def test_scope_and_open_incidents_read_the_latest_versions(store: SqlIncidentStore) -> None:
+    await _fill(store)
+    assert await store.incident_scope("inc-1") == "default"
+    assert await store.incident_scope("nope") is None
+    opened = await store.open_incidents()
+    assert [i.id for i in opened] == ["inc-5", "inc-4", "inc-2", "inc-1"]
+    assert [i.id for i in await store.open_incidents(limit=2)] == ["inc-5", "inc-4"]
+
+
 @pytest.mark.parametrize("service", [None, "checkout"])
 async def test_cursor_pages_cover_every_match_once_in_order(store: SqlIncidentStore, service: str | None) -> None:
     # Ten incidents share one last_seen: ties are broken by id, and no page boundary loses or repeats one.
