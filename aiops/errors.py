@@ -77,3 +77,7 @@ class BrokerUnavailableError(RetryableError):
 
 class StoreUnavailableError(RetryableError):
     """The incident store's database could not be reached or opened (the message never holds a password)."""
+
+
+class ApiUnavailableError(RetryableError):
+    """The operator API cannot be reached, or answered 5xx (the `aiops incidents` client)."""

@@ -2,7 +2,8 @@
 
 Each token has a name (the actor recorded on actions and in the audit), a secret (literal, ``${ENV:NAME}``
 or ``file:/path``, resolved at start-up by `aiops.sinks.security.resolve_secret`) and a role. With no token
-configured the API is open to the local machine only: see `aiops.operator.auth.anonymous_role`. Models only.
+configured the API is open to the local machine only: see `aiops.operator.auth.anonymous_role`. Also the
+live stream's heartbeat and per-client queue. Models only.
 """
 
 from __future__ import annotations
@@ -32,3 +33,9 @@ class ApiConfig(StrictModel):
         10.0, gt=0, description="How long an action or silence waits for the broker's acknowledgement before "
         "the request is answered 503.")
     retry_after_seconds: float = Field(5.0, gt=0, description="Retry-After of a 503 answer.")
+    stream_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="GET /api/v1/stream: a comment line this often when no incident changed (keeps "
+        "proxies from closing an idle stream).")
+    stream_queue_events: int = Field(
+        1000, ge=1, description="GET /api/v1/stream: events queued for one client; a client that falls this far "
+        "behind gets a final `dropped` event and is disconnected.")

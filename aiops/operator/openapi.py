@@ -1,20 +1,22 @@
 """The OpenAPI 3.1 document of /api/v1 and a plain HTML page rendering it (no script, no CDN).
 
 Paths are written here; every request and answer body's schema is generated from its pydantic model
-(`aiops.operator.requests`, `aiops.operator.problems`), so the document cannot drift from what the API
-validates. The Alertmanager-compatible /api/v2 routes are Alertmanager's own API (its openapi.yaml) and
-are only listed. Pure: builds dicts and a string.
+(`aiops.operator.requests`, `aiops.operator.problems`, the store's answer models passed in), so the
+document cannot drift from what the API validates. The Alertmanager-compatible /api/v2 routes are
+Alertmanager's own API (its openapi.yaml) and are only listed. Pure: builds dicts and a string.
 """
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from aiops.incidents import Incident
 from aiops.operator.problems import PROBLEM_CONTENT_TYPE, Problem
 from aiops.operator.requests import ActionAccepted, ActionRequest, SilenceRequest, SilenceView
 
@@ -22,8 +24,8 @@ REF = "#/components/schemas/{model}"
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
-def _ref(model: type[BaseModel]) -> dict[str, Any]:
-    return {"$ref": REF.format(model=model.__name__)}
+def _ref(model: type[BaseModel] | str) -> dict[str, Any]:
+    return {"$ref": REF.format(model=model if isinstance(model, str) else model.__name__)}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -42,9 +44,44 @@ def _silence_id() -> list[dict[str, Any]]:
     return [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
+LIST_PARAMETERS = {  # the store's list parameters (aiops.store.listing.KNOWN), described
+    "status": "open, updated, resolved; comma-separated or repeated", "priority": "P1..P5; comma-separated or "
+    "repeated", "service": "one service", "team": "the team", "owner": "the owner", "since": "RFC 3339: last "
+    "seen at or after", "until": "RFC 3339: first seen at or before", "q": "free text (id, title, services, "
+    "hosts, owner, member names and fingerprints)", "cursor": "a page's next_cursor, unchanged",
+    "limit": "1..500, default 50"}
+
+
+def _incident_paths() -> dict[str, Any]:
+    incident_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/api/v1/incidents": {"get": {
+            "summary": "Incidents, newest last_seen first, filtered, cursor-paginated; role viewer.",
+            "parameters": [{"name": name, "in": "query", "required": False, "description": LIST_PARAMETERS[name],
+                            "schema": {"type": "string"}} for name in LIST_PARAMETERS],
+            "responses": _answers("200", _ref("IncidentPage"), 400, 503)}},
+        "/api/v1/incidents/{id}": {"get": {
+            "summary": "The latest version (members, root cause, explanation), its timeline, decisions and "
+                       "notifications; role viewer.",
+            "parameters": [incident_id], "responses": _answers("200", _ref("IncidentDetail"), 404, 503)}},
+        "/api/v1/incidents/{id}/versions/{version}": {"get": {
+            "summary": "One full version of an incident; role viewer.",
+            "parameters": [incident_id, {"name": "version", "in": "path", "required": True,
+                                         "schema": {"type": "integer", "minimum": 1}}],
+            "responses": _answers("200", _ref(Incident), 400, 404, 503)}},
+        "/api/v1/stream": {"get": {
+            "summary": "Server-sent events: `event: incident`, `id: <incident id>:<version>`, data = a list "
+                       "item, per new version; `: heartbeat` comments; `event: dropped` (too slow) or `end` "
+                       "(stopping) last. Last-Event-ID is ignored: resync with the list. Role viewer.",
+            "responses": {"200": {"description": "text/event-stream",
+                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+    }
+
+
 def _paths() -> dict[str, Any]:
     silences = {"type": "array", "items": _ref(SilenceView)}
     return {
+        **_incident_paths(),
         "/api/v1/incidents/{id}/actions": {"post": {
             "summary": "Act on an incident (acknowledge, resolve, assign, note, snooze, merge, split...); role "
                        "responder. 202 once the action is on the actions topic; its effect shows in the next "
@@ -71,16 +108,19 @@ def _paths() -> dict[str, Any]:
     }
 
 
-def openapi_document(version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the v1 routes."""
-    models: list[type[BaseModel]] = [ActionRequest, ActionAccepted, SilenceRequest, SilenceView, Problem]
+def openapi_document(version: str, read_models: Sequence[type[BaseModel]] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the v1 routes; `read_models`: the incident store's answer models
+    (``IncidentPage``, ``IncidentDetail``), which the incident routes refer to by name."""
+    models: list[type[BaseModel]] = [*read_models, Incident, ActionRequest, ActionAccepted, SilenceRequest,
+                                     SilenceView, Problem]
     _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)
     return {
         "openapi": "3.1.0",
         "info": {"title": "aiops operator API", "version": version,
-                 "description": "Act on incidents and manage silences. Alertmanager API v2 clients (amtool) also "
-                                "work against /api/v2/silences, /api/v2/silence/{id} and /api/v2/receivers. "
-                                "See docs/api.md."},
+                 "description": "Read and act on incidents, follow them live, manage silences. Alertmanager API "
+                                "v2 clients (amtool, Grafana) also work against /api/v2/alerts, "
+                                "/api/v2/alerts/groups, /api/v2/silences, /api/v2/silence/{id} and "
+                                "/api/v2/receivers. See docs/api.md."},
         "paths": _paths(),
         "components": {"schemas": schemas.get("$defs", {}),
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

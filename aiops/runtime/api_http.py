@@ -2,13 +2,14 @@
 
 Routes: ``POST /api/v1/incidents/{id}/actions`` (an `aiops.actions.Action` published on the actions topic,
 keyed by the incident's scope so it lands in the partition of its signals; 202 with the action id only once
-the broker acknowledged it, 503 + Retry-After otherwise), the silences of `aiops.runtime.api_silences`,
-``GET /api/v2/receivers`` (the configured receiver names), ``GET /api/v1/openapi.json`` and ``/api/v1/docs``
-(no token needed), and ``GET /api/v2/status`` only when HTTP ingest (which serves it) is off. Every other
-route goes through the `Gate` (tokens, roles, audit; 503 until `start` has read the silences). An
-incident's scope comes from the injected `scope_of` (the incident store's lookup); without it actions are
-answered 503. Listing incidents and Alertmanager's /api/v2/alerts need the store and are not served yet.
-Wiring only: the rules are in `aiops.operator`.
+the broker acknowledged it, 503 + Retry-After otherwise), the incident reads of `aiops.runtime.api_incidents`,
+the live stream of `aiops.runtime.api_stream` (``GET /api/v1/stream``), Alertmanager's alerts and alert
+groups (`aiops.runtime.api_alerts`), the silences of `aiops.runtime.api_silences`, ``GET /api/v2/receivers``,
+``GET /api/v1/openapi.json`` and ``/api/v1/docs`` (no token needed), and ``GET /api/v2/status`` only when
+HTTP ingest (which serves it) is off. Every other route goes through the `Gate` (tokens, roles, audit; 503
+until `start` has read the silences). The service passes the incident store the projector writes (`store`;
+reads, `scope_of` = its `incident_scope`, `audit` = the store) and the projector's `IncidentFeed`; without
+a store, incident routes and actions answer 503 ``store-unavailable``. Wiring only: rules in `aiops.operator`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ from aiops.operator.auth import Principal
 from aiops.operator.openapi import docs_page, openapi_document
 from aiops.operator.problems import validation_problem
 from aiops.operator.requests import ActionAccepted, ActionRequest, build_action
+from aiops.runtime.api_alerts import AlertRoutes
 from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, read_body, refuse
+from aiops.runtime.api_incidents import IncidentRoutes, store_call
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
+from aiops.runtime.api_stream import IncidentFeed, StreamRoute
 from aiops.runtime.ingest_publish import EventWriter
 from aiops.runtime.ingest_status import alertmanager_status
+from aiops.store.models import IncidentDetail, IncidentPage
+from aiops.store.protocol import IncidentStore
 
 log = logging.getLogger("aiops.api")
 ScopeLookup = Callable[[str], str | Awaitable[str | None] | None]
@@ -55,7 +61,10 @@ class OperatorApi:
 
     def __init__(self, config: AiopsConfig, bootstrap: str, *, scope_of: ScopeLookup | None = None,
                  audit: AuditSink | None = None, wall: Callable[[], datetime] = utc_now,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None, store: IncidentStore | None = None,
+                 feed: IncidentFeed | None = None) -> None:
+        """`store`: where incidents are read (None: those routes answer 503); `feed`: the projector's live
+        feed (None: a feed nobody publishes to, the stream only sends heartbeats)."""
         settings = config.api
         self.settings = settings
         self.scope_of = scope_of
@@ -71,9 +80,13 @@ class OperatorApi:
                                      request_timeout_ms=config.kafka.request_timeout_ms,
                                      ack_seconds=settings.publish_timeout_seconds)
         self.silence_routes = SilenceRoutes(self.silences, self.gate, wall, settings.retry_after_seconds)
+        self.incident_routes = IncidentRoutes(store, self.gate, settings.retry_after_seconds)
+        self.alert_routes = AlertRoutes(config, store, self.silences, self.gate, wall, settings.retry_after_seconds)
+        self.feed = feed if feed is not None else IncidentFeed(settings.stream_queue_events)
+        self.stream_route = StreamRoute(self.feed, settings.stream_heartbeat_seconds)
         self.receivers = sorted(config.delivery.receivers.by_name())
         self.serve_status = not config.ingest.http.enabled
-        self.document = openapi_document(_version())
+        self.document = openapi_document(_version(), (IncidentPage, IncidentDetail))
         self._wall = wall
         self._started_at = time.time()
         self._stopping = asyncio.Event()
@@ -89,6 +102,7 @@ class OperatorApi:
     async def stop(self) -> None:
         self._ready = False
         self._stopping.set()
+        self.feed.close()  # open streams end now, not when the listener's shutdown times out
         await self.silences.stop()
         await self.actions.stop()
 
@@ -96,12 +110,15 @@ class OperatorApi:
         """Add the operator API's routes to `app` (the service's HTTP listener)."""
         guard = self.gate.guard
         app.router.add_post("/api/v1/incidents/{id}/actions", guard("act", "v1", self._act))
+        app.router.add_get("/api/v1/stream", guard("read", "v1", self.stream_route.stream))
         app.router.add_get("/api/v1/openapi.json", self._openapi)
         app.router.add_get("/api/v1/docs", self._docs)
         app.router.add_get("/api/v2/receivers", guard("read", "alertmanager", self._receivers))
         if self.serve_status:  # otherwise HTTP ingest serves it
             app.router.add_get("/api/v2/status", self._status)
         self.silence_routes.install(app)
+        self.incident_routes.install(app)
+        self.alert_routes.install(app)
 
     async def _openapi(self, request: web.Request) -> web.Response:
         return web.json_response(self.document)
@@ -115,20 +132,22 @@ class OperatorApi:
     async def _receivers(self, request: web.Request, principal: Principal) -> Answer:
         return Answer(web.json_response([{"name": name} for name in self.receivers]))
 
-    async def _scope(self, incident_id: str) -> str | None:
+    async def _scope(self, request: web.Request, incident_id: str) -> str | None:
         assert self.scope_of is not None
         found = self.scope_of(incident_id)
-        return await found if inspect.isawaitable(found) else found
+        if not inspect.isawaitable(found):
+            return found
+        return await store_call(request, found, self.settings.retry_after_seconds)
 
     async def _act(self, request: web.Request, principal: Principal) -> Answer:
         body = await read_body(request, ActionRequest)
         incident_id = request.match_info["id"]
         if self.scope_of is None:
             raise refuse("store-unavailable", "actions need the incident store, which is not configured", request)
-        scope = await self._scope(incident_id)
+        scope = await self._scope(request, incident_id)
         if scope is None:
             raise refuse("not-found", f"no incident {incident_id!r}", request)
-        if body.into is not None and await self._scope(body.into) is None:
+        if body.into is not None and await self._scope(request, body.into) is None:
             raise ApiProblem(validation_problem([{"loc": ("into",), "msg": f"no incident {body.into!r}"}],
                                                 request.path))
         try:

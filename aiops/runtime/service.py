@@ -4,7 +4,9 @@ Checks that its ports are free (`aiops.runtime.startup`), starts the embedded ta
 `kafka.embedded_port` when `kafka.bootstrap` is not set (and stops it on exit), creates the topics, then runs
 in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver, the
 incident store's projector (`store.enabled`; /healthz stage ``store``), HTTP ingest (`ingest.http`), the
-operator API (`api`) and the `/metrics` + `/healthz` endpoint that also serves their routes; once all started
+operator API (`api`; it reads the projector's store instance, one engine opened once by the projector, audits
+into it and streams what the projector commits through an `IncidentFeed`) and the `/metrics` + `/healthz`
+endpoint that also serves their routes; once all started
 it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse order (each makes its final
 checkpoint and commit); a runner whose loop fails stops the process with exit code 1. `/healthz` and
 ``aiops_stage_healthy`` are `service_health`: detection, correlation and every delivery receiver, each a stage
@@ -27,6 +29,7 @@ from prometheus_client import CollectorRegistry
 from aiops.config import AiopsConfig
 from aiops.metrics import AiopsMetrics
 from aiops.runtime.api_http import OperatorApi
+from aiops.runtime.api_stream import IncidentFeed
 from aiops.runtime.broker import EmbeddedBroker
 from aiops.runtime.correlate_worker import CorrelationWorker
 from aiops.runtime.delivery import DeliveryWorker, delivery_workers
@@ -176,7 +179,8 @@ def _run_worker(
     correlation = CorrelationWorker(config, bootstrap, metrics)
     deliveries = delivery_workers(config, bootstrap, metrics)
     runners: list[Runner] = [detection, correlation, *deliveries]
-    projector = store_projector(config, bootstrap, metrics, embedded_broker=announcement.embedded)
+    feed = IncidentFeed(config.api.stream_queue_events)
+    projector = store_projector(config, bootstrap, metrics, embedded_broker=announcement.embedded, feed=feed)
     if projector is not None:
         runners.append(projector)
     if extra_runners is not None:
@@ -190,21 +194,33 @@ def _run_worker(
         runners.append(ingest)  # starts last (every stage is up), stops first (no request half-taken)
         installers.append(ingest.install)
     if config.api.enabled:
-        api = OperatorApi(config, bootstrap)  # no incident store yet: actions are answered 503
-        runners.append(api)
+        api = operator_api(config, bootstrap, projector, feed)
+        runners.append(api)  # starts after the projector opened the store, stops before it closes it
         installers.append(api.install)
     http = HttpEndpoint(config.http.host, config.http.port, registry, health, installers=installers,
                         client_max_size=config.ingest.http.max_body_bytes)
     return asyncio.run(serve(config, runners, http, stop_after, announcement))
 
 
-def store_projector(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *,
-                    embedded_broker: bool) -> StoreProjector | None:
-    """The incident store's projector (`store.enabled`), on `store.url` or its default location."""
+def store_projector(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *, embedded_broker: bool,
+                    feed: IncidentFeed | None = None) -> StoreProjector | None:
+    """The incident store's projector (`store.enabled`), on `store.url` or its default location; each batch
+    it commits goes to `feed`."""
     if not config.store.enabled:
         return None
     url, temporary_dir = store_location(config, embedded_broker=embedded_broker)
-    return StoreProjector(config, bootstrap, build_store(config, url), metrics, temporary_dir=temporary_dir)
+    return StoreProjector(config, bootstrap, build_store(config, url), metrics, temporary_dir=temporary_dir,
+                          on_projected=feed.publish if feed is not None else None)
+
+
+def operator_api(config: AiopsConfig, bootstrap: str, projector: StoreProjector | None,
+                 feed: IncidentFeed) -> OperatorApi:
+    """The operator API over the projector's store (the same instance: one engine, opened by the projector);
+    without a store, its incident routes and actions answer 503."""
+    if projector is None:
+        return OperatorApi(config, bootstrap, feed=feed)
+    store = projector.store
+    return OperatorApi(config, bootstrap, store=store, scope_of=store.incident_scope, audit=store, feed=feed)
 
 
 def service_health(metrics: AiopsMetrics, bootstrap: str, detection: DetectionWorker,

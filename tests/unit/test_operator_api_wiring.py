@@ -59,6 +59,21 @@ def test_routes_install_beside_ingest_and_status_is_served_once(ingest: bool) ->
     assert routes.count(("GET", "/api/v2/status")) == 1
     assert ("POST", "/api/v1/incidents/{id}/actions") in routes
     assert ("DELETE", "/api/v2/silence/{id}") in routes
+    assert routes.count(("GET", "/api/v2/alerts")) == 1
+    assert routes.count(("POST", "/api/v2/alerts")) == (1 if ingest else 0)
+
+
+async def test_get_and_post_on_api_v2_alerts_reach_the_api_and_ingest() -> None:
+    config = AiopsConfig()
+    app = web.Application()
+    IngestFront(config, "127.0.0.1:1", AiopsMetrics(CollectorRegistry())).install(app)
+    OperatorApi(config, "127.0.0.1:1").install(app)
+    async with TestClient(TestServer(app)) as client:
+        read = await client.get("/api/v2/alerts")  # the API's gate: not started yet, Alertmanager's error form
+        assert (read.status, await read.json()) == (503, "starting or stopping")
+        posted = await client.post("/api/v2/alerts", data=b"[]")  # HTTP ingest's handler, not a 405
+        assert posted.status not in (404, 405)
+        assert (await client.get("/api/v2/alerts/groups")).status == 503
 
 
 async def test_requests_before_start_are_answered_503_with_retry_after() -> None:

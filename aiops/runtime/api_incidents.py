@@ -1,0 +1,90 @@
+"""Reading incidents over HTTP: ``GET /api/v1/incidents``, ``/api/v1/incidents/{id}`` and
+``/api/v1/incidents/{id}/versions/{version}``, from the incident store (role viewer).
+
+The list answers ``{items: [summary...], next_cursor}`` (query parameters: `aiops.store.listing`); one
+incident answers the store's `IncidentDetail` (the latest version with members, root cause and explanation,
+its timeline oldest first, decisions, notifications); a version answers that full version. Wrong parameters
+or cursors are 400 problems, unknown ids or versions 404. Without a store (``store.enabled: false``) every
+route is 503 ``store-unavailable``; a store that is not open yet or fails is 503 ``unavailable`` with
+Retry-After. `store_call` is that error mapping, shared with the Alertmanager alert routes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from aiops.errors import StoreUnavailableError, UsageError
+from aiops.operator.auth import Principal
+from aiops.runtime.api_auth import Answer, Gate, refuse
+from aiops.store.listing import ListingError, parse_list_query
+from aiops.store.protocol import IncidentStore
+
+log = logging.getLogger("aiops.api")
+Result = TypeVar("Result")
+
+
+async def store_call(request: web.Request, call: Awaitable[Result], retry_after: float) -> Result:
+    """Await `call` on the store: a bad cursor becomes 400, an unreachable or unopened store 503."""
+    try:
+        return await call
+    except UsageError as error:
+        raise refuse("bad-request", str(error), request) from None
+    except (SQLAlchemyError, OSError, StoreUnavailableError, RuntimeError) as error:
+        log.warning("%s %s: the incident store failed: %s", request.method, request.path,
+                    (str(error).splitlines() or [type(error).__name__])[0][:300])
+        raise refuse("unavailable", "the incident store is not available", request, retry_after) from None
+
+
+def require(store: IncidentStore | None, request: web.Request) -> IncidentStore:
+    if store is None:
+        raise refuse("store-unavailable", "the incident store is not enabled (store.enabled)", request)
+    return store
+
+
+class IncidentRoutes:
+    """The incident read routes over an `IncidentStore` (see the module docstring)."""
+
+    def __init__(self, store: IncidentStore | None, gate: Gate, retry_after_seconds: float) -> None:
+        self.store = store
+        self.gate = gate
+        self.retry_after = retry_after_seconds
+
+    def install(self, app: web.Application) -> None:
+        guard = self.gate.guard
+        app.router.add_get("/api/v1/incidents", guard("read", "v1", self._list))
+        app.router.add_get("/api/v1/incidents/{id}", guard("read", "v1", self._get))
+        app.router.add_get("/api/v1/incidents/{id}/versions/{version}", guard("read", "v1", self._version))
+
+    async def _list(self, request: web.Request, principal: Principal) -> Answer:
+        store = require(self.store, request)
+        try:
+            asked = parse_list_query({name: request.query.getall(name) for name in request.query})
+        except ListingError as error:
+            raise refuse("bad-request", str(error), request) from None
+        page = await store_call(request, store.list_incidents(asked.filters, cursor=asked.cursor,
+                                                                      limit=asked.limit), self.retry_after)
+        return Answer(web.json_response(page.model_dump(mode="json")))
+
+    async def _get(self, request: web.Request, principal: Principal) -> Answer:
+        store = require(self.store, request)
+        incident_id = request.match_info["id"]
+        detail = await store_call(request, store.get_incident(incident_id), self.retry_after)
+        if detail is None:
+            raise refuse("not-found", f"no incident {incident_id!r}", request)
+        return Answer(web.json_response(detail.model_dump(mode="json")))
+
+    async def _version(self, request: web.Request, principal: Principal) -> Answer:
+        store = require(self.store, request)
+        incident_id, text = request.match_info["id"], request.match_info["version"]
+        if not text.isdigit() or int(text) < 1:
+            raise refuse("bad-request", f"version: {text!r} is not a positive whole number", request)
+        incident = await store_call(request, store.get_version(incident_id, int(text)), self.retry_after)
+        if incident is None:
+            raise refuse("not-found", f"no version {text} of incident {incident_id!r}", request)
+        return Answer(web.json_response(incident.model_dump(mode="json")))
+

@@ -1,0 +1,152 @@
+"""``GET /api/v1/stream``: incident changes as server-sent events, fed in-process by the store projector.
+
+`IncidentFeed` is the broadcaster: the projector calls `publish` after each batch it committed to the store
+(so a client that then reads the API sees the version), every connected client has its own bounded queue
+(`api.stream_queue_events`), and a client that falls that far behind is cut off with a final ``dropped``
+event rather than slowing anyone down. `StreamRoute` serves the feed: ``retry:`` and a ``: connected``
+comment first, then ``event: incident`` / ``id: <incident id>:<version>`` / ``data: <summary JSON>`` per
+version (the list's row, `aiops.store.models.summary_of`), a ``: heartbeat`` comment every
+`api.stream_heartbeat_seconds`, and ``event: end`` when the service stops. No replay: ``Last-Event-ID`` is
+ignored (a client resyncs with ``GET /api/v1/incidents``); a re-read batch (a projector restart) may repeat
+an event: the id tells duplicates apart. Only this process's projector feeds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+from aiohttp import web
+
+from aiops.incidents import Incident
+from aiops.operator.auth import Principal
+from aiops.runtime.api_auth import Answer
+from aiops.store.models import IncidentSummary, summary_of
+
+log = logging.getLogger("aiops.api")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """The last item of a subscription: why it ends (``end``: the service stops; ``dropped``: too slow)."""
+
+    event: str
+    reason: str
+
+
+class Subscription:
+    """One client's queue of summaries, ended by a `StreamEnd`."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[IncidentSummary | StreamEnd] = asyncio.Queue(size + 1)  # + room for the end
+        self.size = size
+        self.ended = False
+
+    def offer(self, summary: IncidentSummary) -> bool:
+        """Queue `summary`; False (and the subscription ended with ``dropped``) when the client is too slow."""
+        if self.queue.qsize() >= self.size:
+            self.end(StreamEnd("dropped", f"more than {self.size} events behind; reconnect and resync"))
+            return False
+        self.queue.put_nowait(summary)
+        return True
+
+    def end(self, final: StreamEnd) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        while not self.queue.empty():  # what is queued is lost anyway: the client must resync
+            self.queue.get_nowait()
+        self.queue.put_nowait(final)
+
+
+class IncidentFeed:
+    """In-process broadcaster of projected incident versions (see the module docstring)."""
+
+    def __init__(self, queue_events: int = 1000) -> None:
+        self.queue_events = queue_events
+        self._subscribers: set[Subscription] = set()
+        self._closed = False
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def subscribe(self) -> Subscription:
+        subscription = Subscription(self.queue_events)
+        if self._closed:
+            subscription.end(StreamEnd("end", "the service is stopping"))
+        else:
+            self._subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    def publish(self, versions: Sequence[Incident]) -> None:
+        """Offer each distinct (id, version) of a committed batch to every client, oldest version first."""
+        if not self._subscribers:
+            return
+        unique = {(incident.id, incident.version): incident for incident in versions}
+        summaries = [summary_of(unique[key]) for key in sorted(unique, key=lambda key: (key[1], key[0]))]
+        for subscription in list(self._subscribers):
+            for summary in summaries:
+                if not subscription.offer(summary):
+                    self._subscribers.discard(subscription)
+                    log.warning("stream: a client fell %d events behind and was dropped", self.queue_events)
+                    break
+
+    def close(self) -> None:
+        """End every subscription (the service stops); later subscriptions end at once."""
+        self._closed = True
+        for subscription in self._subscribers:
+            subscription.end(StreamEnd("end", "the service is stopping"))
+        self._subscribers.clear()
+
+
+def incident_event(summary: IncidentSummary) -> bytes:
+    return (f"event: incident\nid: {summary.id}:{summary.version}\ndata: ".encode()
+            + orjson.dumps(summary.model_dump(mode="json")) + b"\n\n")
+
+
+def end_event(final: StreamEnd) -> bytes:
+    return f"event: {final.event}\ndata: ".encode() + orjson.dumps({"reason": final.reason}) + b"\n\n"
+
+
+class StreamRoute:
+    """The SSE handler over an `IncidentFeed` (behind the `Gate`: role viewer)."""
+
+    def __init__(self, feed: IncidentFeed, heartbeat_seconds: float) -> None:
+        self.feed = feed
+        self.heartbeat_seconds = heartbeat_seconds
+
+    async def stream(self, request: web.Request, principal: Principal) -> Answer:
+        subscription = self.feed.subscribe()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                               "X-Accel-Buffering": "no"})
+        try:
+            await response.prepare(request)
+            await response.write(b"retry: 3000\n: connected\n\n")
+            await self._pump(subscription, response)
+        except ConnectionError:  # the client left (aiohttp's ClientConnectionResetError is one)
+            log.debug("stream: client %s left", request.remote)
+        finally:
+            self.feed.unsubscribe(subscription)
+        with contextlib.suppress(ConnectionError):
+            await response.write_eof()
+        return Answer(response)
+
+    async def _pump(self, subscription: Subscription, response: web.StreamResponse) -> None:
+        while True:
+            try:
+                item = await asyncio.wait_for(subscription.queue.get(), self.heartbeat_seconds)
+            except TimeoutError:
+                await response.write(b": heartbeat\n\n")
+                continue
+            if isinstance(item, StreamEnd):
+                await response.write(end_event(item))
+                return
+            await response.write(incident_event(item))
