@@ -1,13 +1,15 @@
-"""`aiops incidents list|show|ack|resolve|merge|split`: incidents over the operator API, for people and scripts.
+"""`aiops incidents list|show` and the actions (ack, unack, resolve, reopen, assign, note, snooze, merge, split,
+unlink): incidents over the operator API, for people and scripts.
 
 Every command talks HTTP to a running service (`aiops.runtime.api_client`): ``--url`` (default: the http
 listener of ``--config``, else a local ``aiops run``'s run-file, else http://127.0.0.1:8080), the token from
 ``--token-file`` or the ``OPS_API_TOKEN`` environment variable (no token: fine on a tokenless loopback
 listener). ``list`` takes the API's filters and prints a table (``--json``: the page as the API answers it;
 ``--all`` follows the cursors); ``show ID`` the incident with its members, root cause and timeline
-(``--version N``: that version); ``ack``, ``resolve``, ``merge ID --into OTHER`` and ``split ID --member FP``
-post an action and print its id (the effect shows in the incident's next version). Errors are one
-``aiops: ...`` line and exit code 2. The HTTP client is imported inside the handlers.
+(``--version N``: that version); ``ack``, ``unack``, ``resolve``, ``reopen``, ``assign ID --owner/--team``,
+``note ID TEXT``, ``snooze ID --until TIME|--for DURATION``, ``merge ID --into OTHER``, ``split ID --member FP``
+and ``unlink ID --member FP`` post an action and print its id (the effect shows in the incident's next
+version). Errors are one ``aiops: ...`` line and exit code 2. The HTTP client is imported in the handlers.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from aiops.cli.common import config_from_args
+from aiops.cli.silences import parse_duration, parse_time
+from aiops.errors import UsageError
 
 COLUMNS = ("ID", "STATUS", "PRI", "VER", "LAST SEEN", "SERVICES", "TITLE")
 
@@ -127,7 +132,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace, body: dict[str, Any]) -> int:
     from urllib.parse import quote
 
-    if args.comment:
+    if getattr(args, "comment", None):
         body["comment"] = args.comment
     answer = _client(args).post(f"/api/v1/incidents/{quote(args.id, safe='')}/actions", body)
     if args.json:
@@ -154,8 +159,48 @@ def cmd_split(args: argparse.Namespace) -> int:
     return _act(args, {"kind": "split", "member": args.member})
 
 
+def cmd_unack(args: argparse.Namespace) -> int:
+    return _act(args, {"kind": "unacknowledge"})
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    return _act(args, {"kind": "reopen"})
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    if not args.owner and not args.team:
+        raise UsageError("assign needs --owner or --team (or both)")
+    body: dict[str, Any] = {"kind": "assign"}
+    body.update({name: getattr(args, name) for name in ("owner", "team") if getattr(args, name)})
+    return _act(args, body)
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    if not args.text.strip():
+        raise UsageError("note needs a text")
+    return _act(args, {"kind": "note", "comment": args.text})
+
+
+def snooze_until(until: str | None, duration: str | None, now: datetime) -> datetime:
+    """The end of a snooze from ``--until`` (RFC 3339) or ``--for`` (a duration from `now`); it must be
+    after `now` (`ConfigError`/`UsageError` otherwise)."""
+    end = parse_time(until) if until else now + parse_duration(duration or "")
+    if end <= now:
+        raise UsageError(f"snooze until {end.isoformat()} is not in the future")
+    return end
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    until = snooze_until(args.until, args.duration, datetime.now(UTC))
+    return _act(args, {"kind": "snooze", "until": until.isoformat().replace("+00:00", "Z")})
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    return _act(args, {"kind": "unlink", "member": args.member})
+
+
 def add_commands(subparsers: Any) -> None:
-    """Register ``aiops incidents list|show|ack|resolve|merge|split``."""
+    """Register ``aiops incidents list|show`` and the action commands."""
     group = subparsers.add_parser("incidents", help="list, show and act on incidents (over the operator API)",
                                   description="Incidents over the operator API of a running service.")
     commands = group.add_subparsers(dest="incidents_command", required=True)
@@ -185,13 +230,33 @@ def add_commands(subparsers: Any) -> None:
     show.add_argument("id")
     show.add_argument("--version", type=int, help="that version in full")
     for name, handler, help_text in (("ack", cmd_ack, "acknowledge an incident"),
+                                     ("unack", cmd_unack, "take an acknowledgement back"),
                                      ("resolve", cmd_resolve, "resolve an incident by hand"),
+                                     ("reopen", cmd_reopen, "reopen a resolved incident"),
+                                     ("assign", cmd_assign, "assign an incident to an owner and/or a team"),
+                                     ("snooze", cmd_snooze, "hold an incident's notifications until a time"),
                                      ("merge", cmd_merge, "merge an incident into another"),
-                                     ("split", cmd_split, "split a member out into a new incident")):
+                                     ("split", cmd_split, "split a member out into a new incident"),
+                                     ("unlink", cmd_unlink, "take a member out as not related")):
         parser = command(name, handler, help_text)
         parser.add_argument("id")
         parser.add_argument("--comment", help="why (recorded with the action)")
-        if name == "merge":
-            parser.add_argument("--into", required=True, help="the incident that keeps the members")
-        if name == "split":
-            parser.add_argument("--member", required=True, help="the member's fingerprint")
+        _add_arguments(name, parser)
+    note = command("note", cmd_note, "add a note to an incident's timeline")
+    note.add_argument("id")
+    note.add_argument("text", help="the note")
+
+
+def _add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    """The per-kind arguments of an action command."""
+    if name == "assign":
+        parser.add_argument("--owner", help="the new owner")
+        parser.add_argument("--team", help="the new team")
+    elif name == "snooze":
+        end = parser.add_mutually_exclusive_group(required=True)
+        end.add_argument("--until", help="RFC 3339 with an offset, e.g. 2026-03-01T08:00:00Z")
+        end.add_argument("--for", dest="duration", metavar="DURATION", help="from now: 90s, 30m, 2h, 1h30m, 1d")
+    elif name == "merge":
+        parser.add_argument("--into", required=True, help="the incident that keeps the members")
+    elif name in ("split", "unlink"):
+        parser.add_argument("--member", required=True, help="the member's fingerprint")

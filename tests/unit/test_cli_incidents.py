@@ -1,15 +1,18 @@
 """`aiops incidents` without a service: where the API is found, where the token comes from (never an AIOPS_*
-variable), the table and the human view of an incident, and one-line errors for an unreachable API."""
+variable), the table and the human view of an incident, one-line errors for an unreachable API, and the body
+each action command posts (a recording client in place of the HTTP one)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from support.store_samples import incident
 
+from aiops.cli import incidents as incidents_cli
 from aiops.cli import main
-from aiops.cli.incidents import describe, table
+from aiops.cli.incidents import describe, snooze_until, table
 from aiops.config import AiopsConfig
 from aiops.errors import UsageError
 from aiops.runtime import api_client
@@ -55,3 +58,79 @@ def test_an_unreachable_api_is_one_line_and_exit_2(capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert err.startswith("aiops: cannot reach the aiops API at http://127.0.0.1:1")
     assert len(err.splitlines()) == 1
+
+
+class _RecordingClient:
+    """Stands in for `ApiClient`: records each POST and answers like the API's 202."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, object]]] = []
+
+    def post(self, path: str, body: dict[str, object]) -> dict[str, str]:
+        self.posts.append((path, dict(body)))
+        return {"id": f"act-{len(self.posts)}", "status": "accepted"}
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> _RecordingClient:
+    recording = _RecordingClient()
+    monkeypatch.setattr(incidents_cli, "_client", lambda args: recording)
+    return recording
+
+
+@pytest.mark.parametrize(("argv", "body"), [
+    (["unack", "inc-1"], {"kind": "unacknowledge"}),
+    (["reopen", "inc-1", "--comment", "still failing"], {"kind": "reopen", "comment": "still failing"}),
+    (["assign", "inc-1", "--owner", "alice"], {"kind": "assign", "owner": "alice"}),
+    (["assign", "inc-1", "--team", "payments", "--owner", "bob"],
+     {"kind": "assign", "owner": "bob", "team": "payments"}),
+    (["note", "inc-1", "rolled back 4.2.1"], {"kind": "note", "comment": "rolled back 4.2.1"}),
+    (["snooze", "inc-1", "--until", "2030-03-01T10:00:00+02:00"], {"kind": "snooze", "until": "2030-03-01T08:00:00Z"}),
+    (["unlink", "inc-1", "--member", "prometheus:DiskFull-db", "--comment", "other cluster"],
+     {"kind": "unlink", "member": "prometheus:DiskFull-db", "comment": "other cluster"}),
+])
+def test_each_action_command_posts_its_body(client: _RecordingClient, capsys: pytest.CaptureFixture[str],
+                                            argv: list[str], body: dict[str, object]) -> None:
+    assert main(["incidents", *argv, "--url", "http://127.0.0.1:1"]) == 0
+    assert client.posts == [("/api/v1/incidents/inc-1/actions", body)]
+    assert capsys.readouterr().out == (f"{body['kind']} of inc-1 accepted: action act-1 (the incident's next "
+                                       "version shows it)\n")
+
+
+def test_snooze_for_a_duration_ends_that_long_after_now(client: _RecordingClient) -> None:
+    before = datetime.now(UTC)
+    assert main(["incidents", "snooze", "inc/2", "--for", "1h30m", "--json", "--url", "http://127.0.0.1:1"]) == 0
+    (path, body), = client.posts
+    assert path == "/api/v1/incidents/inc%2F2/actions"
+    until = datetime.fromisoformat(str(body["until"]))
+    assert before + timedelta(minutes=90) <= until <= datetime.now(UTC) + timedelta(minutes=90)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    assert snooze_until(None, "30m", now) == now + timedelta(minutes=30)
+    assert snooze_until("2026-03-01T01:00:00Z", None, now) == now + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["assign", "inc-1"], "aiops: assign needs --owner or --team (or both)"),
+    (["note", "inc-1", "  "], "aiops: note needs a text"),
+    (["snooze", "inc-1", "--until", "2020-01-01T00:00:00Z"], "aiops: snooze until 2020-01-01T00:00:00+00:00 is not "
+                                                              "in the future"),
+    (["snooze", "inc-1", "--until", "2030-01-01T00:00:00"], "aiops: time '2030-01-01T00:00:00' needs an offset"),
+    (["snooze", "inc-1", "--for", "soon"], "aiops: bad duration 'soon'"),
+])
+def test_wrong_action_arguments_are_one_line_and_post_nothing(client: _RecordingClient,
+                                                              capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                              message: str) -> None:
+    assert main(["incidents", *argv, "--url", "http://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert len(err.splitlines()) == 1
+    assert client.posts == []
+
+
+@pytest.mark.parametrize("argv", [["snooze", "inc-1"], ["snooze", "inc-1", "--until", "x", "--for", "1h"],
+                                  ["unlink", "inc-1"], ["note", "inc-1"]])
+def test_missing_or_conflicting_arguments_are_usage_errors(client: _RecordingClient, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["incidents", *argv])
+    assert exited.value.code == 2
+    assert client.posts == []
