@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import web
@@ -36,6 +36,7 @@ from aiops.ingest.ratelimit import TokenBucket, retry_after_header
 from aiops.ingest.registry import ROUTES, translator_for
 from aiops.ingest.replies import reply_for
 from aiops.metrics import AiopsMetrics
+from aiops.operator.auth import bearer_token, is_loopback_host
 from aiops.runtime.ingest_publish import EventWriter
 from aiops.runtime.ingest_status import alertmanager_status
 from aiops.sinks.security import resolve_secret
@@ -62,7 +63,7 @@ def build_integrations(config: AiopsConfig, environ: Mapping[str, str] | None = 
     for name, integration in http.integrations.items():
         where = f"ingest.http.integrations.{name}.token"
         token = resolve_secret(integration.token, where, environ).encode() if integration.token else None
-        if token is None and not http.allow_unauthenticated and not _is_loopback(config.http.host):
+        if token is None and not http.allow_unauthenticated and not is_loopback_host(config.http.host):
             raise ConfigError(f"{where}: integration {name!r} has no token while http.host {config.http.host} is "
                               "not loopback (set a token, or ingest.http.allow_unauthenticated: true)")
         bucket = (TokenBucket(integration.rate_limit_per_second, integration.rate_limit_burst)
@@ -70,15 +71,6 @@ def build_integrations(config: AiopsConfig, environ: Mapping[str, str] | None = 
         built[name] = Integration(name, integration, translator_for(name, integration), token, bucket,
                                   ROUTES[integration.kind])
     return built
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def event_record(event: InboundEvent) -> tuple[bytes, bytes]:
@@ -103,6 +95,8 @@ class IngestFront:
         self.settings = config.ingest.http
         self.integrations = build_integrations(config, environ)
         self.metrics = metrics
+        self.max_event_bytes = config.ingest.max_message_bytes
+        """An event larger than this as JSON is refused (413): detection would dead-letter it as oversized."""
         self.writer = EventWriter(bootstrap, config.topics.events, config.topics.deadletter,
                                   client_id=f"{config.kafka.client_id}-ingest",
                                   request_timeout_ms=config.kafka.request_timeout_ms,
@@ -207,25 +201,33 @@ class IngestFront:
         return self._respond(integration, "accepted", events=len(translation.events), extra=translation.reply)
 
     async def _admit(self, request: web.Request, integration: Integration, path: str) -> tuple[Translation, bytes]:
-        """The request's translation and body once it passed every check; `Refused` at the first that fails."""
+        """The request's translation and body once it passed every check; `Refused` at the first that fails.
+        Authentication comes before the body is parsed or dead-lettered, except PagerDuty's `routing_key`,
+        read from a parsed body that is never dead-lettered unless it authenticates."""
         settings = self.settings
-        if not self._ready:
+        if not self._ready or not self.writer.healthy:
             raise Refused("unavailable", "starting or stopping", settings.retry_after_seconds)
+        _refuse_browsers(request)
         if "protobuf" in request.content_type:
             raise Refused("unsupported", "only JSON bodies are accepted (OTLP: set the exporter's encoding: json)")
-        bearer = _bearer(request)
-        if integration.token is not None and bearer is None and integration.config.kind != "pagerduty":
-            raise Refused("unauthorized", "missing token")
+        bearer = bearer_token(request.headers.get("Authorization"))
+        if integration.token is not None and not _bearer_admits(integration, bearer):
+            raise Refused("unauthorized", "missing or wrong token")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise Refused("oversized", f"body larger than {settings.max_body_bytes} bytes") from None
+        authenticated = integration.token is None or bearer is not None
         try:
             value = decode_body(body, "identity", settings.max_body_bytes, settings.max_json_depth)
-            if integration.token is not None and not _authenticated(integration.token, bearer, value):
-                raise Refused("unauthorized", "missing or wrong token")
+            if not authenticated:
+                if not _routing_key_admits(integration, value):
+                    raise Refused("unauthorized", "missing or wrong token")
+                authenticated = True
             translation = integration.translator.translate(value, Received(integration.name, self._wall(), path))
         except PayloadRejectedError as rejected:
+            if not authenticated:  # a PagerDuty body that cannot show its routing_key: nothing is kept
+                raise Refused("unauthorized", "missing token (no Authorization header and no routing_key)") from None
             self._dead_letter(integration, rejected, body)
             outcome = "oversized" if rejected.reason == "oversized" else "invalid"
             raise Refused(outcome, f"{rejected.reason}: {rejected.detail}") from None
@@ -238,8 +240,14 @@ class IngestFront:
         return translation, body
 
     async def _write(self, integration: Integration, events: list[InboundEvent]) -> None:
+        records = [event_record(event) for event in events]
+        limit = self.max_event_bytes
+        too_large = next((index for index, (_, value) in enumerate(records) if len(value) > limit), None)
+        if too_large is not None:  # detection would dead-letter it (`ingest.max_message_bytes`): refuse it now
+            raise Refused("oversized", f"event {too_large} is {len(records[too_large][1])} bytes as JSON "
+                                       f"(ingest.max_message_bytes: {limit})")
         try:
-            await self.writer.write([event_record(event) for event in events])
+            await self.writer.write(records)
         except BrokerUnavailableError as error:
             log.warning("ingest %s: %s; answered 503", integration.name, error)
             raise Refused("unavailable", str(error), self.settings.retry_after_seconds) from None
@@ -249,6 +257,8 @@ class IngestFront:
         in flight; beyond that it is only counted as refused)."""
         if len(self._letters) >= MAX_PENDING_DEAD_LETTERS:
             return
+        if integration.token is not None:  # a routing_key (or any copy of the token) never reaches the topic
+            body = body.replace(integration.token, b"<redacted>")
         letter = dead_letter(f"ingest:{integration.name}", rejected.reason, rejected.detail, body,
                              datetime.fromtimestamp(self._wall(), UTC))
         task = asyncio.create_task(self.writer.dead_letter(letter, integration.name.encode()))
@@ -266,15 +276,25 @@ class Refused(Exception):  # noqa: N818 - control flow inside the front, never r
         self.retry_after = retry_after
 
 
-def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+def _refuse_browsers(request: web.Request) -> None:
+    """A request a web page made (it carries an ``Origin`` other than the listener's own host) is refused:
+    monitoring tools send none, and a page must not inject alerts through a browser on the operator's machine."""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise Refused("forbidden", "cross-origin requests from web pages are refused")
 
 
-def _authenticated(token: bytes, bearer: str | None, body: Any) -> bool:
-    """The bearer token matches (constant time), or a PagerDuty body's ``routing_key`` does."""
-    if bearer is not None:
-        return hmac.compare_digest(bearer.encode(), token)
+def _bearer_admits(integration: Integration, bearer: str | None) -> bool:
+    """Whether the ``Authorization`` header admits the request before its body is read: a matching token
+    (constant time); no header only for PagerDuty, whose body's `routing_key` is checked after parsing."""
+    assert integration.token is not None
+    if bearer is None:
+        return integration.config.kind == "pagerduty"
+    return hmac.compare_digest(bearer.encode(), integration.token)
+
+
+def _routing_key_admits(integration: Integration, body: Any) -> bool:
+    """A PagerDuty body's ``routing_key`` matches the integration's token (constant time)."""
+    assert integration.token is not None
     routing_key = body.get("routing_key") if isinstance(body, dict) else None
-    return isinstance(routing_key, str) and hmac.compare_digest(routing_key.encode(), token)
+    return isinstance(routing_key, str) and hmac.compare_digest(routing_key.encode(), integration.token)

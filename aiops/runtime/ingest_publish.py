@@ -66,6 +66,8 @@ class EventWriter:
         self._queued_records = 0
         self._wake: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._in_flight: list[_Queued] = []
+        self._failed: BaseException | None = None
         self.flushes = 0
         """Flushes made (each: one record batch per partition it touched)."""
 
@@ -82,16 +84,33 @@ class EventWriter:
         await self._started.start()
         self._wake = asyncio.Event()
         self._flusher = asyncio.create_task(self._flush_forever(), name="aiops-ingest-flusher")
+        self._flusher.add_done_callback(self._flusher_ended)
+
+    @property
+    def healthy(self) -> bool:
+        """False once the flusher has died (then every write fails at once and the front answers 503)."""
+        return self._failed is None
+
+    def _flusher_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._failed = task.exception()
+            log.error("the ingest flusher failed; HTTP ingest answers 503 until restart", exc_info=self._failed)
+            self._fail_all(BrokerUnavailableError("the ingest writer failed"))
+
+    def _fail_all(self, failure: BrokerUnavailableError) -> None:
+        for queued in [*self._in_flight, *self._queue]:
+            if not queued.done.done():
+                queued.done.set_exception(failure)
+                queued.done.exception()
+        self._queue.clear()
+        self._queued_records = 0
 
     async def stop(self) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        for queued in self._queue:
-            if not queued.done.done():
-                queued.done.set_exception(BrokerUnavailableError("stopping"))
-        self._queue.clear()
+        self._fail_all(BrokerUnavailableError("stopping"))
         if self._started is not None:
             await self._started.stop()
 
@@ -99,8 +118,8 @@ class EventWriter:
         """Every record acknowledged by the broker within `ack_seconds`, or `BrokerUnavailableError`."""
         if not records:
             return
-        if self._wake is None:
-            raise BrokerUnavailableError("the writer is not started")
+        if self._wake is None or self._failed is not None:
+            raise BrokerUnavailableError("the writer is not started" if self._failed is None else "the writer failed")
         if self._queued_records + len(records) > self.max_queued_records:
             raise BrokerUnavailableError(f"{self._queued_records} events already wait for the broker")
         queued = _Queued(records)
@@ -125,7 +144,9 @@ class EventWriter:
             self._queued_records -= sum(len(queued.records) for queued in taken)
             live = [queued for queued in taken if not queued.done.done()]
             if live:
+                self._in_flight = live
                 await self._flush(live)
+                self._in_flight = []
 
     async def _flush(self, live: list[_Queued]) -> None:
         try:

@@ -159,3 +159,43 @@ async def test_broker_outage_gives_503_then_accepts_and_loses_nothing(unique_top
             names = [e["name"] for e in events]
             assert names.count("Before") == 1
             assert 1 <= names.count("During") <= 2  # the 503'd request may have landed too: at least once
+
+
+async def test_authentication_comes_before_parsing_and_tokens_never_reach_the_dead_letters(
+        kafka_bootstrap: str, unique_topic_prefix: str) -> None:
+    integrations = {"prom": {"kind": "alertmanager", "token": "${ENV:PROM_TOKEN}"},
+                    "pd": {"kind": "pagerduty", "token": "${ENV:PD_KEY}"}}
+    async with ingest_front(kafka_bootstrap, unique_topic_prefix, {"integrations": integrations},
+                            environ={"PROM_TOKEN": "prom-secret", "PD_KEY": "R0UT1NGKEY"}) as running:
+        wrong = await post(running.url + "/ingest/prom/api/v2/alerts", None, {"Authorization": "Bearer nope"},
+                           b"{not json")
+        assert wrong[0] == 401  # not 400: an unauthenticated body is neither parsed nor dead-lettered
+        unparsable = await post(running.url + "/ingest/pd/v2/enqueue", None, raw=b"{not json")
+        assert unparsable[0] == 401  # no header and no readable routing_key
+        bad_trigger = {"routing_key": "R0UT1NGKEY", "event_action": "trigger", "payload": {"summary": "x"}}
+        status, _, _ = await post(running.url + "/ingest/pd/v2/enqueue", bad_trigger)
+        assert status == 400  # authenticated by its routing_key, then refused: dead-lettered, redacted
+        letters = await collect(kafka_bootstrap, running.config.topics.deadletter, lambda r: len(r) >= 1, 20)
+        assert len(letters) == 1
+        original = base64.b64decode(letters[0]["original_b64"])
+        assert b"R0UT1NGKEY" not in original
+        assert b"<redacted>" in original
+
+
+async def test_cross_origin_browser_requests_are_refused(kafka_bootstrap: str, unique_topic_prefix: str) -> None:
+    async with ingest_front(kafka_bootstrap, unique_topic_prefix) as running:
+        status, _, _ = await post(running.url + "/api/v2/alerts", [am_alert()], {"Origin": "http://evil.example"})
+        assert status == 403
+        assert running.counted("alertmanager", "forbidden") == 1
+        same = running.url.removeprefix("http://")
+        assert (await post(running.url + "/api/v2/alerts", [am_alert()], {"Origin": f"http://{same}"}))[0] == 200
+
+
+async def test_an_event_detection_would_refuse_as_oversized_is_refused_at_the_door(
+        kafka_bootstrap: str, unique_topic_prefix: str) -> None:
+    async with ingest_front(kafka_bootstrap, unique_topic_prefix) as running:
+        limit = running.config.ingest.max_message_bytes
+        big = am_alert(annotations={"description": "x" * (limit + 1)})
+        status, body, _ = await post(running.url + "/api/v2/alerts", [big])
+        assert status == 413
+        assert "ingest.max_message_bytes" in orjson.loads(body)
