@@ -117,7 +117,8 @@ class Incident(BaseModel):
 
     id: str
     schema_version: int = INCIDENT_SCHEMA_VERSION
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1, description="Starts at 1, one more per change; at most "
+                         "2**31 - 1 (the incident store's integer column).")
     idempotency_key: str
     status: IncidentStatus
     priority: Priority

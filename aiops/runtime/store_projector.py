@@ -2,15 +2,15 @@
 
 `StoreProjector` (a runner of `aiops run`, stage ``store`` in /healthz) reads the three topics in its own
 consumer group (`store.consumer_group`, default ``<app_id>-store``), decodes each fetched batch
-(`decode_records`), writes it in one transaction and commits the offsets only after the database commit:
-at-least-once reading plus idempotent writes, so a crash or a re-read changes no row. An undecodable record
-is dead-lettered (stage ``store``) and skipped. A database outage (at start too) is retried with backoff, counting
-as progress (a read-model outage must not make a liveness probe restart the whole worker; the lag shows it);
-a batch the database refuses for its content is written record by record and the refused records are
-dead-lettered (``store_rejected``). Retention runs at start and every `store.retention_interval_seconds`.
-After each database commit the batch's incident versions go to `on_projected` (the operator API's live
-stream, `aiops.runtime.api_stream.IncidentFeed`), in the same loop, never blocking.
-`store_location` resolves `store.url` (secret references; the null default). Rebuilding: `store_rebuild`.
+(`decode_records`), writes it in one transaction, dead-letters what it could not take (stage ``store``) and
+commits the offsets last: at-least-once reading plus idempotent writes, so a crash or a re-read changes no
+row. A batch the database refuses is written record by record (`project_with_fallback`, shared with the
+rebuild); any error on a single record is its content's fault (``store_rejected``). A database outage (at
+start too) is retried with backoff for `WRITE_RETRY_WINDOW_SECONDS`, then the batch is given back (seek to
+its first offsets, no commit) and fetched again, so the consumer keeps polling and stays in its group; a
+failed commit or dead letter is logged, never fatal. `run` raises for nothing recoverable. Retention runs
+at start and every `store.retention_interval_seconds`. After each database commit the batch's incident
+versions go to `on_projected` (the API's live stream), never blocking. `store_location` resolves `store.url`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 
@@ -49,6 +50,12 @@ from aiops.store.sql import SqlIncidentStore
 log = logging.getLogger("aiops.store")
 STAGE = "store"
 MAX_BACKOFF_SECONDS = 30.0
+MAX_POLL_INTERVAL_MS = 300_000
+WRITE_RETRY_WINDOW_SECONDS = 60.0
+"""How long one batch's write is retried before the batch is given back and fetched again: well inside
+`MAX_POLL_INTERVAL_MS`, after which the group would evict a consumer that stopped polling."""
+Refused = list[tuple[Any, str, str]]
+"""Records the store could not take: (record, reason, detail)."""
 
 
 @dataclass
@@ -56,7 +63,7 @@ class Decoded:
     """A fetched batch split into what the store takes and what it cannot read: (record, reason, detail)."""
 
     batch: ProjectionBatch
-    rejected: list[tuple[Any, str, str]] = field(default_factory=list)
+    rejected: Refused = field(default_factory=list)
     parts: list[tuple[Any, ProjectionBatch]] = field(default_factory=list)
 
 
@@ -79,7 +86,7 @@ def decode_records(records: Iterable[Any], topics: Mapping[str, str]) -> Decoded
     """Decode records of the three topics (`topics`: topic name -> incidents|decisions|notifications);
     tombstones are skipped."""
     parts: list[tuple[Any, ProjectionBatch]] = []
-    rejected: list[tuple[Any, str, str]] = []
+    rejected: Refused = []
     for record in records:
         if record.value is None:
             continue
@@ -116,11 +123,36 @@ def build_store(config: AiopsConfig, url: str) -> SqlIncidentStore:
                             audit_retention_days=config.store.audit_retention_days)
 
 
-def _is_content_error(error: BaseException) -> bool:
-    """The database refused the data itself (retrying the same rows would fail again)."""
-    if isinstance(error, (DataError, IntegrityError)):
+def _is_transient(error: BaseException) -> bool:
+    """The database could not be reached or did not answer (the same rows may be written later); any other
+    error on a record is the record's fault (a refused value, a bind conversion, an overflow)."""
+    if isinstance(error, (OSError, StoreUnavailableError)):
         return True
-    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)  # e.g. a bind conversion
+    if isinstance(error, (DataError, IntegrityError)):
+        return False
+    return isinstance(error, DBAPIError) or (isinstance(error, SQLAlchemyError)
+                                             and not isinstance(error, StatementError))
+
+
+async def project_with_fallback(store: IncidentStore, decoded: Decoded) -> Refused:
+    """`decoded.batch` in one transaction, else each record alone; the records refused (``store_rejected``)
+    are returned. Transient errors (`_is_transient`) propagate: the caller retries the whole batch (the
+    writes are idempotent). The live projector and the rebuild both write through here."""
+    try:
+        await store.project(decoded.batch)
+        return []
+    except Exception as error:  # anything but an outage sends the batch record by record
+        if _is_transient(error):
+            raise
+    refused: Refused = []
+    for record, part in decoded.parts:
+        try:
+            await store.project(part)
+        except Exception as error:  # one record's failure is that record's, never the worker's
+            if _is_transient(error):
+                raise
+            refused.append((record, "store_rejected", f"{type(error).__name__}: {error}"[:2000]))
+    return refused
 
 
 class StoreProjector:
@@ -150,6 +182,7 @@ class StoreProjector:
         self._producer: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
         self._next_retention = 0.0
+        self._backoff = 1.0
         self._store_open = False
         self._watch: asyncio.Task[None] | None = None
 
@@ -179,6 +212,7 @@ class StoreProjector:
             session_timeout_ms=int(workers.session_timeout_seconds * 1000),
             heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
             rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
         )
         await self._consumer.start()
 
@@ -215,75 +249,108 @@ class StoreProjector:
     async def _open_store(self) -> bool:
         try:
             await self.store.open()
-        except StoreUnavailableError as error:
-            self.db_error = str(error)
+        except (StoreUnavailableError, SQLAlchemyError, OSError) as error:
+            self.db_error = str(error) if isinstance(error, StoreUnavailableError) else _summary(error)
             log.warning("%s; the projector retries (the rest of the worker runs)", error)
             return False
         self.db_error = None
         log.info("incident store at %s", getattr(self.store, "shown_url", "?"))
         return True
 
-    async def process(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
-        """Decode, dead-letter the unreadable, write in one transaction, then commit the offsets."""
+    async def process(self, batch: Mapping[TopicPartition, list[Any]]) -> bool:
+        """Decode, write, dead-letter what the store cannot take, then commit the offsets. False when the batch
+        was given back instead (database or broker unavailable, or stopping): nothing committed, fetched again."""
         assert self._consumer is not None
         for tp, records in batch.items():
             self.progress[tp.topic].fetched(tp.partition, records[0].offset, records[-1].offset)
         decoded = decode_records((r for records in batch.values() for r in records), self.topics)
-        for record, reason, detail in decoded.rejected:
-            await self._dead(record, reason, detail)
-        await self._write(decoded)
-        if self.on_projected is not None and decoded.batch.incidents:
-            self.on_projected([record.incident for record in decoded.batch.incidents])
-        await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        refused = await self._write(decoded)
+        if refused is None or self._stopping.is_set() or not await self._dead_letters([*decoded.rejected, *refused]):
+            self._give_back(batch)
+            return False
+        self._announce(decoded)
+        await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         for tp, records in batch.items():
             self.progress[tp.topic].processed(tp.partition, records[-1].offset)
         self.projected += len(decoded.batch)
+        return True
 
-    async def _write(self, decoded: Decoded) -> None:
-        """The batch in one transaction (record by record when the database refuses its content); transient
-        database errors are retried with backoff until stopping."""
-        backoff = 1.0
-        one_by_one = False
+    async def _write(self, decoded: Decoded) -> Refused | None:
+        """`project_with_fallback`, retried with backoff on transient errors for `WRITE_RETRY_WINDOW_SECONDS`
+        (the backoff carries over to the next batch); None when it gave up or is stopping."""
+        deadline = self.clock() + WRITE_RETRY_WINDOW_SECONDS
         while True:
             try:
-                if one_by_one:
-                    await self._write_one_by_one(decoded)
-                else:
-                    await self.store.project(decoded.batch)
+                refused = await project_with_fallback(self.store, decoded)
+            except Exception as error:  # noqa: BLE001 - only transient errors come out of the fallback
+                self.db_error = _summary(error)
+            else:
                 self.db_error = None
-                return
-            except (SQLAlchemyError, OSError, StoreUnavailableError) as error:
-                if _is_content_error(error) and not one_by_one:
-                    one_by_one = True
-                    continue
-                self.db_error = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:300]}"
-                log.warning("incident store write failed, retrying in %.0f s: %s", backoff, self.db_error)
-            if self._stopping.is_set():
-                raise StoreUnavailableError(f"incident store unavailable at stop: {self.db_error}")
+                self._backoff = 1.0
+                return refused
+            if self._stopping.is_set() or self.clock() + self._backoff > deadline:
+                log.warning("incident store write failed (%s); the batch is fetched again", self.db_error)
+                return None
+            log.warning("incident store write failed, retrying in %.0f s: %s", self._backoff, self.db_error)
             now = self.clock()
             for progress in self.progress.values():
-                progress.active(now, until=now + backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                progress.active(now, until=now + self._backoff)
+            await asyncio.sleep(self._backoff)
+            self._backoff = min(self._backoff * 2, MAX_BACKOFF_SECONDS)
 
-    async def _write_one_by_one(self, decoded: Decoded) -> None:
-        """Each record alone; those the database refuses for their content are dead-lettered."""
-        for record, part in decoded.parts:
+    def _give_back(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
+        """Seek the batch's partitions (those still assigned) back to its first offsets."""
+        assert self._consumer is not None
+        assigned = self._consumer.assignment()
+        for tp, records in batch.items():
+            if tp not in assigned:
+                continue  # another member owns it now and reads it from the last commit
             try:
-                await self.store.project(part)
-            except SQLAlchemyError as error:
-                if not _is_content_error(error):
-                    raise
-                await self._dead(record, "store_rejected", str(error)[:2000])
+                self._consumer.seek(tp, records[0].offset)
+            except KafkaError as error:
+                log.warning("store: could not seek %s:%d back: %r", tp.topic, tp.partition, error)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Commit the offsets of the partitions still assigned; a failure (e.g. `CommitFailedError` after an
+        eviction) is logged: the records are read again and their writes change nothing."""
+        assert self._consumer is not None
+        assigned = self._consumer.assignment()
+        owned = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        if not owned:
+            return
+        try:
+            await self._consumer.commit(owned)
+        except KafkaError as error:
+            log.warning("committing store offsets failed (the records are read again): %r", error)
+
+    def _announce(self, decoded: Decoded) -> None:
+        if self.on_projected is None or not decoded.batch.incidents:
+            return
+        try:
+            self.on_projected([record.incident for record in decoded.batch.incidents])
+        except Exception:  # a live-stream listener never stops the projection
+            log.exception("store: the projected-versions listener failed")
+
+    async def _dead_letters(self, refused: Refused) -> bool:
+        """Send each dead letter; False when one could not be sent (the batch is given back and retried, so
+        a dead letter may be sent twice)."""
+        for record, reason, detail in refused:
+            try:
+                await self._dead(record, reason, detail)
+            except KafkaError as error:
+                log.warning("store: dead-lettering %s:%d@%d failed (%r); the batch is fetched again",
+                            record.topic, record.partition, record.offset, error)
+                return False
+        return True
 
     async def _dead(self, record: Any, reason: str, detail: str) -> None:
         assert self._producer is not None
-        if self.metrics is not None:
-            self.metrics.events_deadlettered_total.labels(reason=reason).inc()
         letter = dead_letter(STAGE, reason, detail, record.value, self.wall(), topic=record.topic,
                              partition=record.partition, offset=record.offset, key=record.key)
         await self._producer.send_and_wait(self.config.topics.deadletter, value=letter.model_dump_json().encode(),
                                            key=record.key)
+        if self.metrics is not None:
+            self.metrics.events_deadlettered_total.labels(reason=reason).inc()
         log.warning("dead-lettered a %s record the store cannot take: %s", record.topic, reason,
                     extra={"topic": record.topic, "partition": record.partition, "offset": record.offset})
 
@@ -294,7 +361,7 @@ class StoreProjector:
         self._next_retention = now + self.config.store.retention_interval_seconds
         try:
             deleted = await self.store.apply_retention(self.wall())
-        except (SQLAlchemyError, OSError, StoreUnavailableError) as error:
+        except Exception as error:  # noqa: BLE001 - retention is maintenance: logged, tried again later
             log.warning("incident store retention failed (next try in %g s): %r",
                         self.config.store.retention_interval_seconds, error)
             return
@@ -325,3 +392,7 @@ class StoreProjector:
             now = self.clock()
             for tp, end in ends.items():
                 self.progress[tp.topic].observe_ends({tp.partition: end}, now)
+
+
+def _summary(error: BaseException) -> str:
+    return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:300]}"
