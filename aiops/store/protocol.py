@@ -34,7 +34,8 @@ class IncidentStore(Protocol):
         """Release every connection."""
 
     async def reset(self) -> None:
-        """Drop every table and create them again (for a rebuild from the topics)."""
+        """Delete every projected row (incidents, versions, decisions, notifications) for a rebuild from the
+        topics; the audit rows stay (they exist nowhere else) and the schema stays at the latest migration."""
 
     async def project(self, batch: ProjectionBatch) -> ProjectionCounts:
         """Write a batch in one transaction: versions and decisions/notifications inserted unless present,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, select
+from sqlalchemy import Table, and_, delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -138,7 +138,6 @@ async def delete_expired(connection: AsyncConnection, now: datetime, retention_d
     cutoff = now - timedelta(days=retention_days)
     expired = select(incidents.c.id).where(
         incidents.c.status == "resolved", func.coalesce(incidents.c.resolved_at, incidents.c.last_seen) < cutoff)
-    known = select(incidents.c.id)
     deleted: dict[str, int] = {}
     for name, table, key, when in (("versions", incident_versions, incident_versions.c.incident_id, None),
                                    ("services", incident_services, incident_services.c.incident_id, None),
@@ -147,7 +146,8 @@ async def delete_expired(connection: AsyncConnection, now: datetime, retention_d
         result = await connection.execute(delete(table).where(key.in_(expired)))
         deleted[name] = result.rowcount
         if when is not None:  # records of incidents the store never held (or no longer holds)
-            orphans = await connection.execute(delete(table).where(and_(when < cutoff, key.not_in(known))))
+            held = exists().where(incidents.c.id == key)  # NOT EXISTS: an index probe per row, not NOT IN
+            orphans = await connection.execute(delete(table).where(and_(when < cutoff, ~held)))
             deleted[name] += orphans.rowcount
     gone = await connection.execute(delete(incidents).where(incidents.c.id.in_(expired)))
     old_audit = await connection.execute(delete(audit).where(audit.c.at < now - timedelta(days=audit_retention_days)))
