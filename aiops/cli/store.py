@@ -2,10 +2,10 @@
 
 Finds Kafka like every client command (``--bootstrap``, ``kafka.bootstrap``, else a local embedded broker's
 run-file) and the store from ``--url``, else `store.url` (secret references resolved), else
-``aiops-store.db`` in the working directory. Drops and recreates the schema, projects the topics from the
-beginning (`aiops.runtime.store_rebuild`) and prints what it read and what the store holds. Stop `aiops run`
-(or at least its projector) first: it would write into the tables being dropped. Database and Kafka modules
-are imported when the command runs.
+``aiops-store.db`` in the working directory. Empties the projected tables (the audit rows stay), projects
+the topics from the beginning (`aiops.runtime.store_rebuild`) and prints what it read and what the store
+holds. It refuses while the store projector's consumer group has members (`aiops run` would write into the
+tables being emptied) unless ``--force``. Database and Kafka modules are imported when the command runs.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def cmd_store_rebuild(args: argparse.Namespace) -> int:
         await store.open()
         try:
             return await rebuild_store(config, bootstrap, store, utc_now(),
-                                       request_timeout_ms=config.kafka.request_timeout_ms)
+                                       request_timeout_ms=config.kafka.request_timeout_ms, force=args.force)
         finally:
             await store.close()
 
@@ -50,6 +50,7 @@ def cmd_store_rebuild(args: argparse.Namespace) -> int:
     print(f"rebuilt the incident store at {shown_url(url)} from Kafka at {bootstrap}")
     read = summary.read
     skipped = f" ({summary.rejected} undecodable, skipped)" if summary.rejected else ""
+    skipped += f" ({summary.refused} refused by the database, skipped)" if summary.refused else ""
     print(f"read {read.get('incidents', 0)} incident versions, {read.get('decisions', 0)} decisions, "
           f"{read.get('notifications', 0)} notifications{skipped}")
     if summary.missing_topics:
@@ -66,7 +67,10 @@ def add_commands(subparsers: Any) -> None:
     group = subparsers.add_parser("store", help="the incident store (read model)",
                                   description="Manage the incident store (SQLite or PostgreSQL).")
     commands = group.add_subparsers(dest="store_command", required=True)
-    rebuild = add_command(commands, "rebuild", cmd_store_rebuild, "drop and recreate the incident store, then "
-                          "project the incidents, decisions and notifications topics from the beginning", kafka=True)
+    rebuild = add_command(commands, "rebuild", cmd_store_rebuild, "empty the incident store (the audit stays), then "
+                          "project the incidents, decisions and notifications topics from the beginning; stop "
+                          "aiops run first (refused while the store projector's group has members)", kafka=True)
+    rebuild.add_argument("--force", action="store_true", help="rebuild even while the store projector's consumer "
+                         "group has members (a running projector writes into the store meanwhile)")
     rebuild.add_argument("--url", default=None, help="store URL instead of store.url (or ${ENV:NAME}, file:/path; e.g. "
                          "sqlite+aiosqlite:///aiops-store.db, postgresql+psycopg://user:pass@host/db)")
