@@ -5,8 +5,9 @@ three topics; the projector (in-process, its own consumer group) must project th
 with stage ``store`` and commit; the same records produced again must change no row; a rebuild from the
 topics into a fresh store must give exactly the live store's rows; a rebuild of the live store itself keeps
 its audit rows and writes around a record the database refuses, as the live projector did, and is refused
-while the projector's group has members; and the `aiops store rebuild` command prints its counts, or one
-line and exit 2 when the store cannot be reached.
+while the projector's group has members; an outage longer than the retry window gives the batch back to
+the consumer (seek) and it is projected once the database answers; and the `aiops store rebuild` command
+prints its counts, or one line and exit 2 when the store cannot be reached.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import OperationalError
 from support.store_samples import decision, incident, notification_of, snapshot
 from support.worker import collect, isolated_config, produce
 
@@ -162,6 +164,47 @@ async def test_rebuild_keeps_the_audit_and_writes_around_refused_records(
     assert (summary.read["incidents"], summary.refused) == (3, 1)
     assert await snapshot(store) == live
     await store.close()
+
+
+class _OutageStore:
+    """A real store whose first `failures` writes fail as an unreachable database would."""
+
+    def __init__(self, inner: SqlIncidentStore, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def project(self, batch: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+        return await self.inner.project(batch)
+
+
+async def test_an_outage_past_the_window_gives_the_batch_back_to_the_consumer(
+        kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("aiops.runtime.store_projector.WRITE_RETRY_WINDOW_SECONDS", 0.0)  # give back at once
+    config = await _config(kafka_bootstrap, unique_topic_prefix)
+    for n in (1, 2, 3):
+        await produce(kafka_bootstrap, config.topics.incidents, [incident(n).model_dump_json().encode()],
+                      key=f"inc-{n}".encode())
+    inner = build_store(config, f"sqlite+aiosqlite:///{tmp_path / 'outage.db'}")
+    store = _OutageStore(inner, failures=3)
+    projector = StoreProjector(config, kafka_bootstrap, store, None)  # type: ignore[arg-type]
+    await projector.start()
+    task = asyncio.create_task(projector.run())
+    try:
+        async def caught_up() -> bool:
+            return projector.projected >= 3
+        await _until(caught_up)
+        assert store.failures == 0
+        assert not task.done()
+        assert (await inner.stats()).incidents == 3
+    finally:
+        await projector.stop()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_store_rebuild_command(kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path,
