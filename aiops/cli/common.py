@@ -6,15 +6,18 @@ the run-file of an ``aiops run`` with an embedded broker on this machine (`aiops
 how to point the command at one. `run_handler` turns every ordinary mistake (an `AiopsError`, e.g. the
 `UsageError` of `open_input` / `open_output` for a missing file) into one ``aiops: ...`` line on stderr and
 exit code 2 (130 on Ctrl-C), never a traceback. `add_command` registers a command with the usual
-``--config`` / ``--bootstrap`` options. Nothing here imports Kafka clients or registers commands itself.
+``--config`` / ``--bootstrap`` options; `parse_duration` and `parse_time` read the durations and RFC 3339 times
+several commands take. Nothing here imports Kafka clients or registers commands itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
@@ -126,3 +129,30 @@ def package_version() -> str:
         return metadata.version("aiops")
     except metadata.PackageNotFoundError:
         return aiops.__version__
+
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
+_UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``2h``, ``1h30m``, ``1d``, ``1w`` → timedelta (must be > 0)."""
+    compact = text.strip().lower()
+    parts = _DURATION_RE.findall(compact)
+    if not parts or "".join(number + unit for number, unit in parts) != compact:
+        raise ConfigError(f"bad duration {text!r}: use e.g. 90s, 30m, 2h, 1h30m, 1d")
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if seconds <= 0:
+        raise ConfigError(f"duration must be positive, got {text!r}")
+    return timedelta(seconds=seconds)
+
+
+def parse_time(text: str) -> datetime:
+    """RFC 3339 with an offset (``2024-06-01T22:00:00Z``, ``...+02:00``) → aware UTC datetime."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().upper())
+    except ValueError as error:
+        raise ConfigError(f"bad time {text!r}: use RFC 3339, e.g. 2024-06-01T22:00:00Z") from error
+    if parsed.tzinfo is None:
+        raise ConfigError(f"time {text!r} needs an offset (Z or +HH:MM)")
+    return parsed.astimezone(UTC)

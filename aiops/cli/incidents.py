@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from aiops.cli.common import config_from_args
-from aiops.cli.silences import parse_duration, parse_time
+from aiops.cli.common import config_from_args, parse_duration, parse_time
 from aiops.errors import UsageError
 
 COLUMNS = ("ID", "STATUS", "PRI", "VER", "LAST SEEN", "SERVICES", "TITLE")

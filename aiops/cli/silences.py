@@ -19,43 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from aiops.cli.common import config_from_args, quiet_kafka_client_logs, require_bootstrap
+from aiops.cli.common import config_from_args, parse_duration, parse_time, quiet_kafka_client_logs, require_bootstrap
 from aiops.correlation.suppression.config import DEFAULT_SILENCES_TOPIC
 from aiops.correlation.suppression.matchers import Matcher, format_matchers
 from aiops.correlation.suppression.rules import Silence
 from aiops.errors import ConfigError
 
 DEFAULT_TOPIC = DEFAULT_SILENCES_TOPIC
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
-_UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``30m``, ``2h``, ``1h30m``, ``1d``, ``1w`` → timedelta (must be > 0)."""
-    compact = text.strip().lower()
-    parts = _DURATION_RE.findall(compact)
-    if not parts or "".join(number + unit for number, unit in parts) != compact:
-        raise ConfigError(f"bad duration {text!r}: use e.g. 90s, 30m, 2h, 1h30m, 1d")
-    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if seconds <= 0:
-        raise ConfigError(f"duration must be positive, got {text!r}")
-    return timedelta(seconds=seconds)
-
-
-def parse_time(text: str) -> datetime:
-    """RFC 3339 with an offset (``2024-06-01T22:00:00Z``, ``...+02:00``) → aware UTC datetime."""
-    try:
-        parsed = datetime.fromisoformat(text.strip().upper())
-    except ValueError as error:
-        raise ConfigError(f"bad time {text!r}: use RFC 3339, e.g. 2024-06-01T22:00:00Z") from error
-    if parsed.tzinfo is None:
-        raise ConfigError(f"time {text!r} needs an offset (Z or +HH:MM)")
-    return parsed.astimezone(UTC)
 
 
 def build_silence(args: argparse.Namespace, now: datetime) -> Silence:
