@@ -8,7 +8,8 @@ Alertmanager's resolve_timeout would); ``receivers`` the receivers the delivery 
 ``generatorURL`` the incident in this API. ``status.silencedBy`` lists the active silences (static and
 dynamic) matching the member's attributes, as the correlation stage reads them, plus ``maintenance:<name>``
 for an active maintenance window; ``inhibitedBy`` the fingerprints of firing members that inhibit it under
-`suppression.inhibitions`; ``state`` is ``suppressed`` when either is non-empty, else ``active``. The query
+`suppression.inhibitions` (indexed once per view: O(members x rules)); ``state`` is ``suppressed`` when
+either is non-empty, else ``active``. At most `MAX_FIRING` members (the newest incidents' first). The query
 (`AlertQuery`) filters as Alertmanager does: label matchers, ``active``/``silenced``/``inhibited``/
 ``unprocessed`` flags, a ``receiver`` regex. A group is one open incident (labels ``incident``,
 ``priority``, ``service``; receiver its first routed receiver, ``none`` without one) with its alerts.
@@ -25,9 +26,12 @@ from typing import Any
 from aiops.correlation.suppression.matchers import Matcher
 from aiops.correlation.suppression.rules import SuppressionPolicy
 from aiops.incidents import Incident, Member
+from aiops.operator.inhibitions import InhibitionIndex
 from aiops.operator.silences import parse_filter, rfc3339
 
 RESOLVE_AFTER = timedelta(minutes=5)
+MAX_FIRING = 10_000
+"""Firing members an `AlertView` considers (those of the newest incidents first); the rest are left out."""
 FLAGS = ("active", "silenced", "inhibited", "unprocessed")
 _TRUE = {"1", "t", "true"}
 _FALSE = {"0", "f", "false"}
@@ -96,17 +100,6 @@ def _silenced_by(policy: SuppressionPolicy, attrs: Mapping[str, str], at: float)
     return found
 
 
-def _inhibited_by(policy: SuppressionPolicy, target: _Firing, firing: Sequence[_Firing]) -> list[str]:
-    sources = [item.attrs for item in firing if item is not target]
-    found: list[str] = []
-    for rule in policy.inhibitions:
-        source = rule.inhibiting_source(target.attrs, sources)
-        if source is not None:
-            fingerprint = next(item.member.fingerprint for item in firing if item.attrs is source)
-            found.append(fingerprint)
-    return list(dict.fromkeys(found))
-
-
 class AlertView:
     """The alerts of a set of open incidents at `now` (see the module docstring)."""
 
@@ -124,16 +117,18 @@ class AlertView:
             if incident.id not in self.receivers:
                 continue
             for member in incident.members:
-                if member.status == "firing" and member.fingerprint not in seen:
+                if member.status == "firing" and member.fingerprint not in seen and len(seen) < MAX_FIRING:
                     seen.add(member.fingerprint)
                     self.firing.append(_Firing(incident, member, member_attributes(member)))
+        self.inhibitions = InhibitionIndex(policy.inhibitions,
+                                           [(item.member.fingerprint, item.attrs) for item in self.firing])
 
     def _alert(self, item: _Firing) -> dict[str, Any]:
         member, incident = item.member, item.incident
         silenced, inhibited = [], []
         if not self.policy.disabled:
             silenced = _silenced_by(self.policy, item.attrs, self.now.timestamp())
-            inhibited = _inhibited_by(self.policy, item, self.firing)
+            inhibited = self.inhibitions.inhibited_by(item.attrs)
         annotations = dict(member.annotations)
         if member.summary:
             annotations.setdefault("summary", member.summary)

@@ -2,7 +2,8 @@
 
 Reads the latest versions of the open incidents from the incident store (at most `OPEN_INCIDENTS`, newest
 first) and the current silences (the API's live view of the silences topic plus the static ones), and
-answers Alertmanager's gettableAlerts / alertGroups as `aiops.operator.alerts.AlertView` builds them, so
+answers Alertmanager's gettableAlerts / alertGroups as `aiops.operator.alerts.AlertView` builds them (at most
+`aiops.operator.alerts.MAX_FIRING` members; built and serialised in a worker thread, off the event loop), so
 ``amtool alert query [matchers]`` and Grafana's Alertmanager data source read aiops. Errors in
 Alertmanager's form (a JSON string; 400 for a bad parameter). ``GET`` only: ``POST /api/v2/alerts`` on the
 same path stays HTTP ingest's (a separate route of its own method).
@@ -10,9 +11,11 @@ same path stays HTTP ingest's (a separate route of its own method).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
+import orjson
 from aiohttp import web
 
 from aiops.config import AiopsConfig
@@ -49,7 +52,8 @@ class AlertRoutes:
     def _receivers_of(self, now: datetime) -> Callable[[Incident], list[str]]:
         return lambda incident: [d.receiver for d in route_incident(self.config.delivery, incident, now)]
 
-    async def _view(self, request: web.Request) -> tuple[AlertView, AlertQuery]:
+    async def _answer(self, request: web.Request, build: Callable[[AlertView, AlertQuery], object]) -> Answer:
+        """`build(view, query)` off the event loop (a view of thousands of members takes a while)."""
         try:
             query = parse_alert_query({name: request.query.getall(name) for name in request.query})
         except ValueError as error:
@@ -59,12 +63,13 @@ class AlertRoutes:
         now = self._wall()
         policy = self.config.suppression.policy(self.silences.view.silences())
         base_url = f"{request.scheme}://{request.host}"
-        return AlertView(incidents, policy, now, self._receivers_of(now), base_url), query
+        receivers_of = self._receivers_of(now)
+        body = await asyncio.to_thread(
+            lambda: orjson.dumps(build(AlertView(incidents, policy, now, receivers_of, base_url), query)))
+        return Answer(web.Response(body=body, content_type="application/json"))
 
     async def _alerts(self, request: web.Request, principal: Principal) -> Answer:
-        view, query = await self._view(request)
-        return Answer(web.json_response(view.alerts(query)))
+        return await self._answer(request, AlertView.alerts)
 
     async def _groups(self, request: web.Request, principal: Principal) -> Answer:
-        view, query = await self._view(request)
-        return Answer(web.json_response(view.groups(query)))
+        return await self._answer(request, AlertView.groups)
