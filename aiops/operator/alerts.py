@@ -11,8 +11,9 @@ for an active maintenance window; ``inhibitedBy`` the fingerprints of firing mem
 `suppression.inhibitions` (indexed once per view: O(members x rules)); ``state`` is ``suppressed`` when
 either is non-empty, else ``active``. At most `MAX_FIRING` members (the newest incidents' first). The query
 (`AlertQuery`) filters as Alertmanager does: label matchers, ``active``/``silenced``/``inhibited``/
-``unprocessed`` flags, a ``receiver`` regex. A group is one open incident (labels ``incident``,
-``priority``, ``service``; receiver its first routed receiver, ``none`` without one) with its alerts.
+``unprocessed`` flags, a ``receiver`` regex (regexes checked by `aiops.operator.regexes`). A group is one
+open incident (labels ``incident``, ``priority``, ``service``; receiver its first routed receiver, ``none``
+without one) with its alerts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from aiops.correlation.suppression.matchers import Matcher
 from aiops.correlation.suppression.rules import SuppressionPolicy
 from aiops.incidents import Incident, Member
 from aiops.operator.inhibitions import InhibitionIndex
+from aiops.operator.regexes import check_api_regex
 from aiops.operator.silences import parse_filter, rfc3339
 
 RESOLVE_AFTER = timedelta(minutes=5)
@@ -61,9 +63,9 @@ def parse_alert_query(query: Mapping[str, Sequence[str]]) -> AlertQuery:
     """`query`: parameter -> values; `ValueError` (a `ConfigError` for a matcher) naming what is wrong."""
     receiver_text = (query.get("receiver") or [""])[-1]
     try:
-        receiver = re.compile(f"^(?:{receiver_text})$") if receiver_text else None
-    except re.error as error:
-        raise ValueError(f"receiver: bad regex {receiver_text!r}: {error}") from None
+        receiver = re.compile(f"^(?:{check_api_regex(receiver_text)})$") if receiver_text else None
+    except (re.error, ValueError) as error:
+        raise ValueError(f"receiver: {error}") from None
     flags = {name: _flag(query, name) for name in FLAGS}
     return AlertQuery(filters=parse_filter(query.get("filter", ())), receiver=receiver, **flags)
 

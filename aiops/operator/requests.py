@@ -3,8 +3,9 @@
 `ActionRequest` is the body of ``POST /api/v1/incidents/{id}/actions``; `build_action` makes the
 `aiops.actions.Action` the API publishes (the per-kind argument rules are the contract's). `SilenceRequest`
 is the body of ``POST /api/v1/silences``; `build_silence` makes the `Silence` published on the silences
-topic (the same model ``aiops silence add`` publishes). `SilenceView` is how a silence is answered. Pure:
-ids and times are passed in; validation errors are pydantic's (the adapter answers 422 listing them).
+topic (the same model ``aiops silence add`` publishes; its regexes must pass `aiops.operator.regexes`).
+`SilenceView` is how a silence is answered. Pure: ids and times are passed in; validation errors are
+pydantic's (the adapter answers 422 listing them).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aiops.actions import Action, ActionKind
 from aiops.correlation.suppression.matchers import Matcher
 from aiops.correlation.suppression.rules import Silence
 from aiops.events import UtcDatetime
+from aiops.operator.regexes import check_api_matchers
 
 
 class ActionRequest(BaseModel):
@@ -60,6 +62,11 @@ class SilenceRequest(BaseModel):
     ends_at: UtcDatetime | None = Field(None, description="End (exclusive); or give duration_seconds.")
     duration_seconds: float | None = Field(None, gt=0, description="How long from starts_at; or give ends_at.")
     author: str | None = Field(None, description="Default: the token's name.")
+
+    @field_validator("matchers")
+    @classmethod
+    def _safe_regexes(cls, matchers: list[Matcher]) -> list[Matcher]:
+        return check_api_matchers(matchers)
 
     @model_validator(mode="after")
     def _one_end(self) -> SilenceRequest:

@@ -1,9 +1,10 @@
 """Alertmanager API v2 silences over aiops's: its postableSilence in, its gettableSilence out. Pure.
 
 Matchers map both ways: ``{name, value, isRegex, isEqual}`` <-> aiops's ``=``, ``!=``, ``=~``, ``!~``
-(both anchor regexes the same way). A posted silence starting in the past starts now, one ending before
-it starts or already over is refused, as Alertmanager does; one with a known ``id`` replaces that
-silence's version in place (Alertmanager would expire it and create a new id when matchers change).
+(both anchor regexes the same way; a regex must pass `aiops.operator.regexes`). A posted silence
+starting in the past starts now, one ending before it starts or already over is refused, as Alertmanager
+does; one with a known ``id`` replaces that silence's version in place (Alertmanager would expire it and
+create a new id when matchers change).
 ``filter`` (``amtool silence query alertname=X``) keeps silences whose own equality labels satisfy every
 filter matcher, as in Alertmanager. ``updatedAt`` is the time the latest version was written.
 """
@@ -14,11 +15,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aiops.correlation.suppression.matchers import Matcher, Op
 from aiops.correlation.suppression.rules import Silence
 from aiops.events import UtcDatetime
+from aiops.operator.regexes import check_api_matchers, check_api_regex
 
 _OPS: dict[tuple[bool, bool], Op] = {(False, True): "=", (False, False): "!=", (True, True): "=~",
                                      (True, False): "!~"}
@@ -31,6 +33,12 @@ class AmMatcher(BaseModel):
     value: str
     isRegex: bool  # noqa: N815 - Alertmanager's field names
     isEqual: bool = True  # noqa: N815
+
+    @model_validator(mode="after")
+    def _safe_regex(self) -> AmMatcher:
+        if self.isRegex:
+            check_api_regex(self.value)
+        return self
 
 
 class PostableSilence(BaseModel):
@@ -79,12 +87,13 @@ def gettable_silence(silence: Silence, updated_at: datetime, now: datetime) -> d
 
 
 def parse_filter(texts: Iterable[str]) -> list[Matcher]:
-    """``filter`` query values (``alertname="X"``, also ``{a="b", c=~"d"}``) as matchers (`ConfigError`)."""
+    """``filter`` query values (``alertname="X"``, also ``{a="b", c=~"d"}``) as matchers (`ConfigError`, also
+    for a regex `aiops.operator.regexes` refuses)."""
     found: list[Matcher] = []
     for text in texts:
         inner = text.strip().removeprefix("{").removesuffix("}")
         found.extend(Matcher.parse(part) for part in _split_matchers(inner) if part.strip())
-    return found
+    return check_api_matchers(found)
 
 
 def _split_matchers(text: str) -> list[str]:
