@@ -5,7 +5,9 @@
 matched); it never logs or returns the secret. Roles: a viewer reads, a responder also acts on incidents
 and silences, an admin may do everything. With no token configured, `anonymous_role` decides: everyone is
 admin on a loopback listener (the same trust as the local embedded broker and the ``aiops`` CLI), a
-viewer on any other (reads only: acting needs tokens). This module does not read requests or config files.
+viewer on any other (reads only: acting needs tokens). `foreign_origin` and `is_loopback_authority` are the
+checks against cross-site requests and DNS rebinding (a browser's ``Origin``, the ``Host`` it sent). This
+module does not read requests or config files.
 """
 
 from __future__ import annotations
@@ -56,6 +58,43 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _authority(text: str, scheme: str) -> tuple[str, int] | None:
+    """``host[:port]`` (``[v6]:port`` too) as (lower-cased host, port), the scheme's port when absent."""
+    if text.startswith("["):
+        host, closed, rest = text[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:]
+    else:
+        host, _, port = text.partition(":")
+    if not host or (port and not (port.isascii() and port.isdigit())):
+        return None
+    number = int(port) if port else DEFAULT_PORTS.get(scheme)
+    return (host.lower(), number) if number is not None else None
+
+
+def foreign_origin(origin: str, host: str) -> bool:
+    """True when a request's ``Origin`` header names another site than its ``Host`` header (``Origin: null``
+    included): a browser page of another origin (cross-site request forgery). A ``Host`` without a port has
+    the default port of the origin's scheme (a TLS proxy in front keeps the browser's ``Host``)."""
+    origin_scheme, separator, rest = origin.strip().partition("://")
+    scheme = origin_scheme.lower()
+    if not separator or scheme not in DEFAULT_PORTS or "/" in rest:
+        return True
+    sent = _authority(rest, scheme)
+    return sent is None or sent != _authority(host.strip(), scheme)
+
+
+def is_loopback_authority(host: str) -> bool:
+    """True when a ``Host`` header (``127.0.0.1:8080``, ``localhost``, ``[::1]:8080``) names this machine by a
+    loopback name or address, so the browser was not sent here under another name (DNS rebinding)."""
+    found = _authority(host.strip(), "http")
+    return found is not None and is_loopback_host(found[0])
 
 
 def anonymous_role(has_tokens: bool, listener_host: str) -> Role | None:

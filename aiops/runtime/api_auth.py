@@ -5,8 +5,10 @@
 `ApiProblem` it raises becomes the answer, and every mutating request (any method but GET/HEAD), whatever its
 outcome, becomes an `AuditEntry`: logged on ``aiops.audit`` (the entry as the record's ``audit`` field) and
 handed to the `AuditSink`. Dialect ``v1`` answers RFC 9457 problem details; ``alertmanager`` answers what
-Alertmanager's API does (a JSON string, 400 for any invalid body), so amtool prints the reason. Tokens are
-never logged: only the token's name is. `build_token_table` resolves the configured tokens' secrets.
+Alertmanager's API does (a JSON string, 400 for any invalid body), so amtool prints the reason. Before the
+token: 403 for an ``Origin`` other than the ``Host`` and, while anonymous callers are admins, for a
+non-loopback ``Host`` (DNS rebinding); after it, 415 for a POST/PUT/PATCH body not ``application/json``.
+Tokens are never logged: only the token's name is. `build_token_table` resolves the configured tokens' secrets.
 """
 
 from __future__ import annotations
@@ -23,15 +25,26 @@ from pydantic import BaseModel, ValidationError
 
 from aiops.config import AiopsConfig
 from aiops.operator.audit import AuditEntry, AuditSink
-from aiops.operator.auth import Credential, Permission, Principal, TokenTable, anonymous_role, bearer_token
+from aiops.operator.auth import (
+    Credential,
+    Permission,
+    Principal,
+    TokenTable,
+    anonymous_role,
+    bearer_token,
+    foreign_origin,
+    is_loopback_authority,
+)
 from aiops.operator.problems import PROBLEM_CONTENT_TYPE, Problem, problem, validation_problem
 from aiops.sinks.security import resolve_secret
 
 log = logging.getLogger("aiops.audit")
 Dialect = Literal["v1", "alertmanager"]
 Model = TypeVar("Model", bound=BaseModel)
-OUTCOMES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 422: "invalid",
-            503: "unavailable"}
+OUTCOMES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+            413: "invalid", 415: "invalid", 422: "invalid", 503: "unavailable"}
+BODY_METHODS = ("POST", "PUT", "PATCH")
+"""Methods whose body must be ``application/json`` (a browser form cannot send it cross-site unasked)."""
 
 
 class ApiProblem(Exception):  # noqa: N818 - control flow inside the API, never raised out of it
@@ -67,9 +80,13 @@ def build_token_table(config: AiopsConfig, environ: Mapping[str, str] | None = N
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
-    """The request's JSON body as `model`: 400 when it is not JSON, 422 listing every wrong field."""
+    """The request's JSON body as `model`: 413 when over the listener's size limit, 400 when it is not JSON,
+    422 listing every wrong field."""
     try:
         data = orjson.loads(await request.read())
+    except web.HTTPRequestEntityTooLarge:
+        raise refuse("payload-too-large", f"the body is larger than {request.client_max_size} bytes",
+                     request) from None
     except orjson.JSONDecodeError:
         raise refuse("bad-request", "the body is not valid JSON", request) from None
     try:
@@ -111,6 +128,11 @@ class Gate:
                 answer = await self._run(request, principal, permission, handler)
             except ApiProblem as refused:
                 answer = Answer(render(refused, dialect), detail=refused.problem.detail)
+            except web.HTTPException as raised:  # aiohttp's own answer (e.g. a client that went away)
+                if request.method not in ("GET", "HEAD"):
+                    await self._record(request, principal, Answer(web.Response(status=raised.status),
+                                                                  detail=raised.reason))
+                raise
             if request.method not in ("GET", "HEAD"):
                 await self._record(request, principal, answer)
             return answer.response
@@ -119,6 +141,7 @@ class Gate:
 
     async def _run(self, request: web.Request, principal: Principal | None, permission: Permission,
                    handler: ApiHandler) -> Answer:
+        self._check_provenance(request)
         if principal is None:
             raise refuse("unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)", request)
         if not principal.may(permission):
@@ -126,13 +149,27 @@ class Gate:
                          f"{'act' if permission == 'act' else permission} here", request)
         if not self._ready():
             raise refuse("unavailable", "starting or stopping", request, self._retry_after)
+        if request.method in BODY_METHODS and request.content_type != "application/json":
+            raise refuse("unsupported-media-type", f"send the body as application/json, not "
+                         f"{request.headers.get('Content-Type') or 'without a Content-Type'}", request)
         try:
             return await handler(request, principal)
-        except ApiProblem:
+        except (ApiProblem, web.HTTPException):
             raise
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
             raise refuse("internal", "the request failed; see the service's log", request) from None
+
+    def _check_provenance(self, request: web.Request) -> None:
+        """403 for a browser page of another origin, and, while anonymous callers are admins (no tokens on a
+        loopback listener), for a ``Host`` that is not a loopback name (DNS rebinding)."""
+        origin = request.headers.get("Origin")
+        if origin is not None and foreign_origin(origin, request.host):
+            raise refuse("forbidden", f"cross-origin request refused: Origin {origin[:100]!r} is not this "
+                         f"listener ({request.host[:100]!r})", request)
+        if self.tokens.anonymous == "admin" and not is_loopback_authority(request.host):
+            raise refuse("forbidden", f"Host {request.host[:100]!r} is not a loopback name: without tokens the "
+                         "API answers only requests addressed to 127.0.0.1, [::1] or localhost", request)
 
     async def _record(self, request: web.Request, principal: Principal | None, answer: Answer) -> None:
         status = answer.response.status

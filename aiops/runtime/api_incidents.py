@@ -12,6 +12,7 @@ Retry-After. `store_call` is that error mapping, shared with the Alertmanager al
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -81,8 +82,10 @@ class IncidentRoutes:
     async def _version(self, request: web.Request, principal: Principal) -> Answer:
         store = require(self.store, request)
         incident_id, text = request.match_info["id"], request.match_info["version"]
-        if not text.isdigit() or int(text) < 1:
-            raise refuse("bad-request", f"version: {text!r} is not a positive whole number", request)
+        if re.fullmatch(r"[0-9]+", text) is None or not text.strip("0"):
+            raise refuse("bad-request", f"version: {text[:40]!r} is not a positive whole number", request)
+        if re.fullmatch(r"0*[0-9]{1,9}", text) is None:  # no incident has a billion versions
+            raise refuse("not-found", f"no version {text[:40]} of incident {incident_id!r}", request)
         incident = await store_call(request, store.get_version(incident_id, int(text)), self.retry_after)
         if incident is None:
             raise refuse("not-found", f"no version {text} of incident {incident_id!r}", request)

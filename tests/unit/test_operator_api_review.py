@@ -1,21 +1,31 @@
 """The operator API's answers to the review of issue 13, over aiohttp's test server and no broker (the actions
-writer is a recording stand-in): catastrophic regexes refused at every entry point."""
+writer is a recording stand-in): catastrophic regexes refused at every entry point; cross-site requests
+(a body not typed JSON, a foreign Origin, a rebound Host name without tokens) refused; 413 for a large body;
+aiohttp's own answers passed through the gate; version numbers out of range 400/404."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from support.store_samples import BASE, incident
 
 from aiops.config import AiopsConfig
+from aiops.operator.auth import Principal
+from aiops.runtime.api_auth import Answer
 from aiops.runtime.api_http import OperatorApi, ScopeLookup
+from aiops.store.models import IncidentRecord, ProjectionBatch
 from aiops.store.protocol import IncidentStore
+from aiops.store.sql import SqlIncidentStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 JSON = {"Content-Type": "application/json"}
+BEARER = {"Authorization": "Bearer s3cret"}
 
 
 class RecordingWriter:
@@ -67,3 +77,82 @@ async def test_catastrophic_regexes_are_refused_at_every_api_entry_point() -> No
         assert status == 400
         assert "nested quantifiers" in message
         assert (await client.get('/api/v2/silences?filter=instance%3D~"prod-.*"')).status == 200
+
+
+async def test_a_body_that_is_not_json_typed_is_415_and_a_foreign_origin_403() -> None:
+    api, _ = _api()
+    silence = {"matchers": ["service=checkout"], "comment": "c", "duration_seconds": 60}
+    async with _client(api) as client:
+        for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+            response = await client.post("/api/v1/silences", data=orjson.dumps(silence),
+                                         headers={"Content-Type": content_type})
+            status, problem = await _answer(response)
+            assert (status, problem["type"]) == (415, "urn:aiops:problem:unsupported-media-type"), content_type
+        status, message = await _answer(await client.post("/api/v2/silences", data=b"{}"))
+        assert (status, isinstance(message, str)) == (415, True)
+        own = f"http://127.0.0.1:{client.port}"
+        for origin in ("http://evil.example", "null", f"http://127.0.0.1:{client.port + 1}", "http://localhost"):
+            response = await client.post("/api/v1/silences", json=silence, headers={"Origin": origin})
+            status, problem = await _answer(response)
+            assert (status, problem["type"]) == (403, "urn:aiops:problem:forbidden"), origin
+            assert "cross-origin" in problem["detail"]
+        assert (await client.get("/api/v1/silences", headers={"Origin": "http://evil.example"})).status == 403
+        assert (await client.get("/api/v1/silences", headers={"Origin": own})).status == 200
+        status, _ = await _answer(await client.post("/api/v1/silences", json=silence, headers={"Origin": own}))
+        assert status == 503, "past the gate: the (absent) broker does not acknowledge"
+        assert (await client.delete("/api/v2/silence/nope")).status == 404, "a DELETE has no body to type"
+    outcomes = [(entry.status, entry.outcome) for entry in api.audit.entries]  # type: ignore[attr-defined]
+    assert outcomes[:4] == [(415, "invalid")] * 4
+    assert (403, "forbidden") in outcomes
+
+
+async def test_without_tokens_a_request_for_another_host_name_is_refused() -> None:
+    api, _ = _api()
+    async with _client(api) as client:
+        for host in ("127.0.0.1", f"localhost:{client.port}", f"[::1]:{client.port}", "127.0.0.2:80"):
+            assert (await client.get("/api/v1/silences", headers={"Host": host})).status == 200, host
+        for host in (f"attacker.example:{client.port}", "10.0.0.5", "::1"):
+            status, problem = await _answer(await client.get("/api/v1/silences", headers={"Host": host}))
+            assert (status, problem["type"]) == (403, "urn:aiops:problem:forbidden"), host
+            assert "loopback" in problem["detail"]
+    tokens = AiopsConfig.model_validate({"api": {"tokens": {"ro": {"token": "s3cret", "role": "viewer"}}}})
+    api, _ = _api(tokens)
+    async with _client(api) as client:
+        response = await client.get("/api/v1/silences", headers={"Host": "aiops.example", **BEARER})
+        assert response.status == 200, "with tokens the token decides, whatever the name"
+
+
+async def test_an_oversized_body_is_413_and_aiohttp_answers_pass_through_the_gate() -> None:
+    api, _ = _api()
+    async with _client(api) as client:
+        big = b'{"comment": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+        status, problem = await _answer(await client.post("/api/v1/silences", data=big, headers=JSON))
+        assert (status, problem["type"]) == (413, "urn:aiops:problem:payload-too-large")
+        status, message = await _answer(await client.post("/api/v2/silences", data=big, headers=JSON))
+        assert (status, isinstance(message, str)) == (413, True)
+
+    async def conflict(request: web.Request, principal: Principal) -> Answer:
+        raise web.HTTPConflict(text="busy")
+
+    app = web.Application()
+    app.router.add_post("/x", api.gate.guard("act", "v1", conflict))
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post("/x", json={})
+        assert (response.status, await response.text()) == (409, "busy")
+    assert api.audit.entries[-1].status == 409  # type: ignore[attr-defined]
+
+
+async def test_version_numbers_out_of_range_are_400_or_404_not_500(tmp_path: Path) -> None:
+    store = SqlIncidentStore(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", retention_days=3650)
+    await store.open()
+    try:
+        await store.project(ProjectionBatch(incidents=[IncidentRecord(incident(1, 1), BASE)]))
+        api, _ = _api(store=store)
+        async with _client(api) as client:
+            for version, code in (("1", 200), ("01", 200), ("2", 404), ("²", 400), ("0", 400), ("000", 400),
+                                  ("-1", 400), ("1.0", 400), ("99999999999999999999999", 404),
+                                  ("9" * 5000, 404), ("999999999", 404)):
+                response = await client.get(f"/api/v1/incidents/inc-1/versions/{version}")
+                assert response.status == code, version
+    finally:
+        await store.close()
