@@ -3,7 +3,7 @@
 Each token has a name (the actor recorded on actions and in the audit), a secret (literal, ``${ENV:NAME}``
 or ``file:/path``, resolved at start-up by `aiops.sinks.security.resolve_secret`) and a role. With no token
 configured the API is open to the local machine only: see `aiops.operator.auth.anonymous_role`. Also the
-live stream's heartbeat and per-client queue. Models only.
+live stream's heartbeat, per-client queue and client limit. Models only.
 """
 
 from __future__ import annotations
@@ -39,3 +39,6 @@ class ApiConfig(StrictModel):
     stream_queue_events: int = Field(
         1000, ge=1, description="GET /api/v1/stream: events queued for one client; a client that falls this far "
         "behind gets a final `dropped` event and is disconnected.")
+    stream_max_clients: int = Field(
+        100, ge=1, description="GET /api/v1/stream: clients connected at once; one more is answered 503 with "
+        "Retry-After.")

@@ -83,7 +83,9 @@ class OperatorApi:
         self.incident_routes = IncidentRoutes(store, self.gate, settings.retry_after_seconds)
         self.alert_routes = AlertRoutes(config, store, self.silences, self.gate, wall, settings.retry_after_seconds)
         self.feed = feed if feed is not None else IncidentFeed(settings.stream_queue_events)
-        self.stream_route = StreamRoute(self.feed, settings.stream_heartbeat_seconds)
+        self.stream_route = StreamRoute(self.feed, settings.stream_heartbeat_seconds,
+                                        max_clients=settings.stream_max_clients,
+                                        retry_after_seconds=settings.retry_after_seconds)
         self.receivers = sorted(config.delivery.receivers.by_name())
         self.serve_status = not config.ingest.http.enabled
         self.document = openapi_document(_version(), (IncidentPage, IncidentDetail))

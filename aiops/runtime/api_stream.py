@@ -8,7 +8,8 @@ comment first, then ``event: incident`` / ``id: <incident id>:<version>`` / ``da
 version (the list's row, `aiops.store.models.summary_of`), a ``: heartbeat`` comment every
 `api.stream_heartbeat_seconds`, and ``event: end`` when the service stops. No replay: ``Last-Event-ID`` is
 ignored (a client resyncs with ``GET /api/v1/incidents``); a re-read batch (a projector restart) may repeat
-an event: the id tells duplicates apart. Only this process's projector feeds it.
+an event: the id tells duplicates apart. Only this process's projector feeds it. At most
+`api.stream_max_clients` clients at once: one more is answered 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from aiohttp import web
 
 from aiops.incidents import Incident
 from aiops.operator.auth import Principal
-from aiops.runtime.api_auth import Answer
+from aiops.runtime.api_auth import Answer, refuse
 from aiops.store.models import IncidentSummary, summary_of
 
 log = logging.getLogger("aiops.api")
@@ -119,11 +120,17 @@ def end_event(final: StreamEnd) -> bytes:
 class StreamRoute:
     """The SSE handler over an `IncidentFeed` (behind the `Gate`: role viewer)."""
 
-    def __init__(self, feed: IncidentFeed, heartbeat_seconds: float) -> None:
+    def __init__(self, feed: IncidentFeed, heartbeat_seconds: float, *, max_clients: int = 100,
+                 retry_after_seconds: float = 5.0) -> None:
         self.feed = feed
         self.heartbeat_seconds = heartbeat_seconds
+        self.max_clients = max_clients
+        self.retry_after = retry_after_seconds
 
     async def stream(self, request: web.Request, principal: Principal) -> Answer:
+        if self.feed.subscribers >= self.max_clients:  # checked and subscribed with no await in between
+            raise refuse("unavailable", f"{self.max_clients} clients are following the stream already "
+                         "(api.stream_max_clients)", request, self.retry_after)
         subscription = self.feed.subscribe()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                                "X-Accel-Buffering": "no"})

@@ -5,6 +5,7 @@ aiohttp's own answers passed through the gate; version numbers out of range 400/
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,3 +157,23 @@ async def test_version_numbers_out_of_range_are_400_or_404_not_500(tmp_path: Pat
                 assert response.status == code, version
     finally:
         await store.close()
+
+
+async def test_stream_clients_over_the_limit_are_503_with_retry_after() -> None:
+    config = AiopsConfig.model_validate({"api": {"stream_max_clients": 2, "retry_after_seconds": 4}})
+    api, _ = _api(config)
+    async with _client(api) as client:
+        first = await client.get("/api/v1/stream")
+        second = await client.get("/api/v1/stream")
+        assert (first.status, second.status, api.feed.subscribers) == (200, 200, 2)
+        refused = await client.get("/api/v1/stream")
+        assert (refused.status, refused.headers["Retry-After"]) == (503, "4")
+        assert "api.stream_max_clients" in (await refused.json(content_type=None))["detail"]
+        first.close()
+        async with asyncio.timeout(5):
+            while api.feed.subscribers > 1:  # noqa: ASYNC110 - the server notices the closed connection
+                await asyncio.sleep(0.01)
+        third = await client.get("/api/v1/stream")
+        assert third.status == 200
+        second.close()
+        third.close()
