@@ -86,9 +86,13 @@ def _paths() -> dict[str, Any]:
             "summary": "Act on an incident (acknowledge, resolve, assign, note, snooze, merge, split...); role "
                        "responder. 202 once the action is on the actions topic; its effect shows in the next "
                        "incident version.",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "Idempotency-Key", "in": "header", "required": False,
+                            "description": "The same key on a retry gives the same action id (the second is "
+                                           "dropped as a duplicate).",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
             "requestBody": {"required": True, **_json(_ref(ActionRequest))},
-            "responses": _answers("202", _ref(ActionAccepted), 404, 422, 503)}},
+            "responses": _answers("202", _ref(ActionAccepted), 400, 404, 409, 415, 422, 503)}},
         "/api/v1/silences": {
             "get": {"summary": "Silences (the same as `aiops silence list`); role viewer.",
                     "parameters": [{"name": "state", "in": "query", "required": False,

@@ -2,7 +2,8 @@
 
 Routes: ``POST /api/v1/incidents/{id}/actions`` (an `aiops.actions.Action` published on the actions topic,
 keyed by the incident's scope so it lands in the partition of its signals; 202 with the action id only once
-the broker acknowledged it, 503 + Retry-After otherwise), the incident reads of `aiops.runtime.api_incidents`,
+the broker acknowledged it, 503 + Retry-After otherwise; an ``Idempotency-Key`` header makes the id the same
+for every retry; a merge across scopes is 409), the incident reads of `aiops.runtime.api_incidents`,
 the live stream of `aiops.runtime.api_stream` (``GET /api/v1/stream``), Alertmanager's alerts and alert
 groups (`aiops.runtime.api_alerts`), the silences of `aiops.runtime.api_silences`, ``GET /api/v2/receivers``,
 ``GET /api/v1/openapi.json`` and ``/api/v1/docs`` (no token needed), and ``GET /api/v2/status`` only when
@@ -15,6 +16,7 @@ a store, incident routes and actions answer 503 ``store-unavailable``. Wiring on
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import logging
 import time
@@ -47,6 +49,8 @@ from aiops.store.protocol import IncidentStore
 log = logging.getLogger("aiops.api")
 ScopeLookup = Callable[[str], str | Awaitable[str | None] | None]
 """incident id -> its correlation scope, None when unknown (sync or async; the incident store provides it)."""
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 128
 
 
 def _version() -> str:
@@ -54,6 +58,17 @@ def _version() -> str:
         return version("aiops")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _action_id(request: web.Request, incident_id: str, principal: Principal) -> str:
+    """A new UUID hex, or with an ``Idempotency-Key`` header the same id for every retry of that request:
+    sha256 of the actor, the incident and the key (32 hex digits); 400 for a key of over 128 characters."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return uuid.uuid4().hex
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise refuse("bad-request", f"{IDEMPOTENCY_HEADER}: 1 to {MAX_IDEMPOTENCY_KEY} characters", request)
+    return hashlib.sha256(f"{principal.name}\n{incident_id}\n{key}".encode()).hexdigest()[:32]
 
 
 class OperatorApi:
@@ -149,11 +164,17 @@ class OperatorApi:
         scope = await self._scope(request, incident_id)
         if scope is None:
             raise refuse("not-found", f"no incident {incident_id!r}", request)
-        if body.into is not None and await self._scope(request, body.into) is None:
-            raise ApiProblem(validation_problem([{"loc": ("into",), "msg": f"no incident {body.into!r}"}],
-                                                request.path))
+        if body.into is not None:
+            into_scope = await self._scope(request, body.into)
+            if into_scope is None:
+                raise ApiProblem(validation_problem([{"loc": ("into",), "msg": f"no incident {body.into!r}"}],
+                                                    request.path))
+            if into_scope != scope:
+                raise refuse("conflict", f"{incident_id} (scope {scope!r}) cannot be merged into {body.into} "
+                             f"(scope {into_scope!r}): incidents merge within one correlation scope", request)
+        action_id = _action_id(request, incident_id, principal)
         try:
-            action = build_action(body, action_id=uuid.uuid4().hex, incident_id=incident_id, scope=scope,
+            action = build_action(body, action_id=action_id, incident_id=incident_id, scope=scope,
                                   actor=principal.name, requested_at=self._wall())
         except ValidationError as error:
             raise ApiProblem(validation_problem(error.errors(include_url=False), request.path)) from None

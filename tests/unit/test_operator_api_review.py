@@ -1,7 +1,8 @@
 """The operator API's answers to the review of issue 13, over aiohttp's test server and no broker (the actions
 writer is a recording stand-in): catastrophic regexes refused at every entry point; cross-site requests
 (a body not typed JSON, a foreign Origin, a rebound Host name without tokens) refused; 413 for a large body;
-aiohttp's own answers passed through the gate; version numbers out of range 400/404."""
+aiohttp's own answers passed through the gate; version numbers out of range 400/404; stream clients
+bounded; Idempotency-Key gives a retried action its id again; a merge across scopes 409."""
 
 from __future__ import annotations
 
@@ -177,3 +178,48 @@ async def test_stream_clients_over_the_limit_are_503_with_retry_after() -> None:
         assert third.status == 200
         second.close()
         third.close()
+
+
+def _scopes(known: dict[str, str]) -> ScopeLookup:
+    return known.get
+
+
+async def test_a_retry_with_the_same_idempotency_key_makes_the_same_action_id() -> None:
+    api, writer = _api(scope_of=_scopes({"inc-1": "default", "inc-2": "default"}))
+    ack = {"kind": "acknowledge", "comment": "on it"}
+    async with _client(api) as client:
+        ids = []
+        for incident_id, key in (("inc-1", "k-1"), ("inc-1", "k-1"), ("inc-1", "k-2"), ("inc-2", "k-1"),
+                                 ("inc-1", None), ("inc-1", None)):
+            headers = {"Idempotency-Key": key} if key else {}
+            status, accepted = await _answer(await client.post(f"/api/v1/incidents/{incident_id}/actions",
+                                                               json=ack, headers=headers))
+            assert status == 202
+            ids.append(accepted["id"])
+        assert ids[0] == ids[1], "a retry with the same key: the same action id"
+        assert len(set(ids)) == 5, "another key, another incident or no key: another id"
+        assert len(ids[0]) == 32
+        assert [orjson.loads(value)["id"] for _, value in writer.records] == ids
+        status, problem = await _answer(await client.post("/api/v1/incidents/inc-1/actions", json=ack,
+                                                          headers={"Idempotency-Key": "k" * 129}))
+        assert (status, problem["type"]) == (400, "urn:aiops:problem:bad-request")
+        assert "Idempotency-Key" in problem["detail"]
+
+
+async def test_a_merge_across_scopes_is_409_and_nothing_is_published() -> None:
+    api, writer = _api(scope_of=_scopes({"inc-1": "eu", "inc-2": "us", "inc-3": "eu"}))
+    async with _client(api) as client:
+        status, problem = await _answer(await client.post("/api/v1/incidents/inc-1/actions",
+                                                          json={"kind": "merge", "into": "inc-2"}))
+        assert (status, problem["type"]) == (409, "urn:aiops:problem:conflict")
+        assert "scope 'eu'" in problem["detail"]
+        assert "scope 'us'" in problem["detail"]
+        assert writer.records == []
+        status, _ = await _answer(await client.post("/api/v1/incidents/inc-1/actions",
+                                                    json={"kind": "merge", "into": "inc-3"}))
+        assert status == 202
+        status, _ = await _answer(await client.post("/api/v1/incidents/inc-1/actions",
+                                                    json={"kind": "merge", "into": "inc-9"}))
+        assert status == 422
+    outcomes = [entry.outcome for entry in api.audit.entries]  # type: ignore[attr-defined]
+    assert outcomes == ["conflict", "accepted", "invalid"]
