@@ -156,7 +156,7 @@ def test_openapi_document_generates_the_body_schemas() -> None:
     assert schemas["ActionRequest"]["properties"]["kind"]["enum"][0] == "acknowledge"
     post = document["paths"]["/api/v1/incidents/{id}/actions"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ActionRequest")
-    assert set(post["responses"]) == {"202", "401", "403", "404", "422", "503"}
+    assert set(post["responses"]) == {"202", "400", "401", "403", "404", "409", "415", "422", "503"}
     page = docs_page(document)
     assert "/api/v1/silences/{id}" in page
     assert "<script" not in page
