@@ -62,8 +62,12 @@ def _incident_paths() -> dict[str, Any]:
             "responses": _answers("200", _ref("IncidentPage"), 400, 503)}},
         "/api/v1/incidents/{id}": {"get": {
             "summary": "The latest version (members, root cause, explanation), its timeline, decisions and "
-                       "notifications; role viewer.",
-            "parameters": [incident_id], "responses": _answers("200", _ref("IncidentDetail"), 404, 503)}},
+                       "notifications (the latest 500 of each unless <list>_limit says, with counts); role viewer.",
+            "parameters": [incident_id, *({"name": f"{name}_limit", "in": "query", "required": False,
+                                           "schema": {"type": "integer", "minimum": 1, "maximum": 5000,
+                                                      "default": 500}}
+                                          for name in ("timeline", "decisions", "notifications"))],
+            "responses": _answers("200", _ref("IncidentAnswer"), 400, 404, 503)}},
         "/api/v1/incidents/{id}/versions/{version}": {"get": {
             "summary": "One full version of an incident; role viewer.",
             "parameters": [incident_id, {"name": "version", "in": "path", "required": True,
@@ -113,8 +117,8 @@ def _paths() -> dict[str, Any]:
 
 
 def openapi_document(version: str, read_models: Sequence[type[BaseModel]] = ()) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the v1 routes; `read_models`: the incident store's answer models
-    (``IncidentPage``, ``IncidentDetail``), which the incident routes refer to by name."""
+    """The OpenAPI 3.1 document of the v1 routes; `read_models`: the incident routes' answer models
+    (``IncidentPage``, ``IncidentAnswer``), which those routes refer to by name."""
     models: list[type[BaseModel]] = [*read_models, Incident, ActionRequest, ActionAccepted, SilenceRequest,
                                      SilenceView, Problem]
     _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)

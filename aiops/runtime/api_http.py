@@ -38,12 +38,12 @@ from aiops.operator.problems import validation_problem
 from aiops.operator.requests import ActionAccepted, ActionRequest, build_action
 from aiops.runtime.api_alerts import AlertRoutes
 from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, read_body, refuse
-from aiops.runtime.api_incidents import IncidentRoutes, store_call
+from aiops.runtime.api_incidents import IncidentAnswer, IncidentRoutes, store_call
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
 from aiops.runtime.api_stream import IncidentFeed, StreamRoute
 from aiops.runtime.ingest_publish import EventWriter
 from aiops.runtime.ingest_status import alertmanager_status
-from aiops.store.models import IncidentDetail, IncidentPage
+from aiops.store.models import IncidentPage
 from aiops.store.protocol import IncidentStore
 
 log = logging.getLogger("aiops.api")
@@ -103,7 +103,7 @@ class OperatorApi:
                                         retry_after_seconds=settings.retry_after_seconds)
         self.receivers = sorted(config.delivery.receivers.by_name())
         self.serve_status = not config.ingest.http.enabled
-        self.document = openapi_document(_version(), (IncidentPage, IncidentDetail))
+        self.document = openapi_document(_version(), (IncidentPage, IncidentAnswer))
         self._wall = wall
         self._started_at = time.time()
         self._stopping = asyncio.Event()

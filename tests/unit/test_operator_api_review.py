@@ -2,7 +2,8 @@
 writer is a recording stand-in): catastrophic regexes refused at every entry point; cross-site requests
 (a body not typed JSON, a foreign Origin, a rebound Host name without tokens) refused; 413 for a large body;
 aiohttp's own answers passed through the gate; version numbers out of range 400/404; stream clients
-bounded; Idempotency-Key gives a retried action its id again; a merge across scopes 409."""
+bounded; Idempotency-Key gives a retried action its id again; a merge across scopes 409; an incident's
+lists cut to their latest items, with counts."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from support.store_samples import BASE, incident
+from support.store_samples import BASE, decision, incident, notification_of
 
 from aiops.config import AiopsConfig
 from aiops.operator.auth import Principal
 from aiops.runtime.api_auth import Answer
 from aiops.runtime.api_http import OperatorApi, ScopeLookup
+from aiops.runtime.api_incidents import DEFAULT_DETAIL_ITEMS
 from aiops.store.models import IncidentRecord, ProjectionBatch
 from aiops.store.protocol import IncidentStore
 from aiops.store.sql import SqlIncidentStore
@@ -223,3 +225,33 @@ async def test_a_merge_across_scopes_is_409_and_nothing_is_published() -> None:
         assert status == 422
     outcomes = [entry.outcome for entry in api.audit.entries]  # type: ignore[attr-defined]
     assert outcomes == ["conflict", "accepted", "invalid"]
+
+
+async def test_the_detail_answers_the_latest_items_of_each_list_with_counts(tmp_path: Path) -> None:
+    store = SqlIncidentStore(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", retention_days=3650)
+    await store.open()
+    try:
+        versions = [incident(1, v, status="updated" if v > 1 else "open") for v in range(1, 4)]
+        await store.project(ProjectionBatch(
+            incidents=[IncidentRecord(v, BASE) for v in versions],
+            decisions=[decision(versions[0], seconds=float(n)) for n in range(DEFAULT_DETAIL_ITEMS + 20)],
+            notifications=[notification_of(versions[0], attempt=n) for n in range(1, 4)]))
+        api, _ = _api(store=store)
+        async with _client(api) as client:
+            status, detail = await _answer(await client.get("/api/v1/incidents/inc-1"))
+            assert status == 200
+            assert detail["counts"] == {"timeline": 3, "decisions": DEFAULT_DETAIL_ITEMS + 20, "notifications": 3}
+            assert len(detail["decisions"]) == DEFAULT_DETAIL_ITEMS
+            assert detail["decisions"][-1]["ts"] > detail["decisions"][0]["ts"], "the latest, oldest first"
+            assert (len(detail["timeline"]), len(detail["notifications"])) == (3, 3)
+            query = "timeline_limit=2&decisions_limit=1&notifications_limit=5000"
+            status, cut = await _answer(await client.get(f"/api/v1/incidents/inc-1?{query}"))
+            assert [entry["version"] for entry in cut["timeline"]] == [2, 3]
+            assert cut["decisions"] == detail["decisions"][-1:]
+            assert cut["notifications"] == detail["notifications"]
+            for bad in ("timeline_limit=0", "decisions_limit=5001", "notifications_limit=x", "limit=3"):
+                status, problem = await _answer(await client.get(f"/api/v1/incidents/inc-1?{bad}"))
+                assert (status, problem["type"]) == (400, "urn:aiops:problem:bad-request"), bad
+        assert "IncidentAnswer" in api.document["components"]["schemas"]
+    finally:
+        await store.close()
