@@ -20,7 +20,15 @@ from typing import Any
 
 from aiops.errors import PayloadRejectedError
 from aiops.events import InboundEvent
-from aiops.ingest.base import Received, Translation, build_event, parse_time, reject, string_map
+from aiops.ingest.base import (
+    IntegrationTranslator,
+    Received,
+    Translation,
+    build_event,
+    parse_time,
+    reject,
+    string_map,
+)
 from aiops.ingest.config import IntegrationConfig
 from aiops.ingest.fingerprint import label_fingerprint, label_fingerprints
 
@@ -74,15 +82,10 @@ def _postable(item: Any, where: str) -> _Postable:
                      parse_time(item.get("endsAt"), f"{where}.endsAt"))
 
 
-class AlertmanagerApiTranslator:
+class AlertmanagerApiTranslator(IntegrationTranslator):
     """`POST /api/v2/alerts`: a JSON array of `{labels, annotations, startsAt, endsAt, generatorURL}`."""
 
     kind = "alertmanager"
-
-    def __init__(self, name: str, config: IntegrationConfig) -> None:
-        self.name = name
-        self.config = config
-        self.source = config.source or name
 
     def translate(self, body: Any, received: Received) -> Translation:
         if not isinstance(body, list):
@@ -127,7 +130,7 @@ class AlertmanagerApiTranslator:
         }, where)
 
 
-class AlertmanagerWebhookTranslator:
+class AlertmanagerWebhookTranslator(IntegrationTranslator):
     """The v4 notification of an Alertmanager `webhook_config` (Grafana's webhook, version "1", has the same
     shape): every alert of `alerts` becomes an event with its own status; an alert that cannot is left out
     and named in `Translation.problems` (the body is rejected when none can).
@@ -138,11 +141,6 @@ class AlertmanagerWebhookTranslator:
     """
 
     kind = "alertmanager_webhook"
-
-    def __init__(self, name: str, config: IntegrationConfig) -> None:
-        self.name = name
-        self.config = config
-        self.source = config.source or name
 
     def translate(self, body: Any, received: Received) -> Translation:
         if not isinstance(body, dict):

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from aiops.errors import PayloadRejectedError
 from aiops.events import EVENT_ADAPTER, InboundEvent
+from aiops.ingest.config import IntegrationConfig
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class Translator(Protocol):
     def translate(self, body: Any, received: Received) -> Translation:
         """Events for one decoded JSON body; `PayloadRejectedError` when the body is not this format."""
         ...
+
+
+class IntegrationTranslator:
+    """What most translators keep of their integration: its name, settings and the events' `source`."""
+
+    def __init__(self, name: str, config: IntegrationConfig) -> None:
+        self.name = name
+        self.config = config
+        self.source = config.source or name
 
 
 def build_event(data: dict[str, Any], where: str) -> InboundEvent:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from aiops.events import InboundEvent
-from aiops.ingest.base import Received, Translation, build_event, parse_time, reject
+from aiops.ingest.base import IntegrationTranslator, Received, Translation, build_event, parse_time, reject
 from aiops.ingest.config import IntegrationConfig
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -72,15 +72,10 @@ def _service(payload: dict[str, Any], config: IntegrationConfig) -> str:
     return named if isinstance(named, str) and named else config.default_service
 
 
-class PagerDutyTranslator:
+class PagerDutyTranslator(IntegrationTranslator):
     """Events API v2 bodies; `received.path` tells alert events from change events."""
 
     kind = "pagerduty"
-
-    def __init__(self, name: str, config: IntegrationConfig) -> None:
-        self.name = name
-        self.config = config
-        self.source = config.source or name
 
     def translate(self, body: Any, received: Received) -> Translation:
         if not isinstance(body, dict):
