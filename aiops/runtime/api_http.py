@@ -23,7 +23,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -42,7 +41,7 @@ from aiops.runtime.api_incidents import IncidentAnswer, IncidentRoutes, store_ca
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
 from aiops.runtime.api_stream import IncidentFeed, StreamRoute
 from aiops.runtime.ingest_publish import EventWriter
-from aiops.runtime.ingest_status import alertmanager_status
+from aiops.runtime.ingest_status import aiops_version, alertmanager_status
 from aiops.store.models import IncidentPage
 from aiops.store.protocol import IncidentStore
 
@@ -51,13 +50,6 @@ ScopeLookup = Callable[[str], str | Awaitable[str | None] | None]
 """incident id -> its correlation scope, None when unknown (sync or async; the incident store provides it)."""
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 128
-
-
-def _version() -> str:
-    try:
-        return version("aiops")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _action_id(request: web.Request, incident_id: str, principal: Principal) -> str:
@@ -103,7 +95,7 @@ class OperatorApi:
                                         retry_after_seconds=settings.retry_after_seconds)
         self.receivers = sorted(config.delivery.receivers.by_name())
         self.serve_status = not config.ingest.http.enabled
-        self.document = openapi_document(_version(), (IncidentPage, IncidentAnswer))
+        self.document = openapi_document(aiops_version(), (IncidentPage, IncidentAnswer))
         self._wall = wall
         self._started_at = time.time()
         self._stopping = asyncio.Event()

@@ -11,7 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 
-def _aiops_version() -> str:
+def aiops_version() -> str:
+    """The installed aiops version (``unknown`` when not installed as a distribution)."""
     try:
         return version("aiops")
     except PackageNotFoundError:
@@ -23,7 +24,7 @@ def alertmanager_status(started_at: float) -> dict[str, Any]:
     uptime = datetime.fromtimestamp(started_at, UTC).isoformat().replace("+00:00", "Z")
     return {
         "cluster": {"status": "disabled", "peers": [], "name": "aiops"},
-        "versionInfo": {"version": f"aiops-{_aiops_version()}", "revision": "", "branch": "", "buildUser": "",
+        "versionInfo": {"version": f"aiops-{aiops_version()}", "revision": "", "branch": "", "buildUser": "",
                         "buildDate": "", "goVersion": "none (aiops is Python)"},
         "config": {"original": "# aiops: Alertmanager API v2 compatible ingest; see docs/ingest.md\n"},
         "uptime": uptime,
