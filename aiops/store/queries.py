@@ -2,14 +2,16 @@
 
 `list_page` orders by (``last_seen`` desc, id desc) and continues after a cursor's row with a keyset
 condition, so every page costs the same whatever its depth. With a service filter it walks
-`incident_services` (its own (service, last_seen) index) and joins the incidents; otherwise `incidents` and
-its (status|priority, last_seen) indexes. Text search is ``LIKE '%term%'`` over a lower-cased search column
-(a scan of the candidate rows: fine for the read model's size, no ranking). `detail` reads the latest
-document, the timeline, decisions and notifications. Callers own the connection.
+`incident_services` (its (service, last_seen) index, or (service, status, priority, last_seen) when status or
+priority are filtered: the service rows carry both) and joins the incidents; otherwise `incidents` and its
+(status|priority, last_seen) indexes. Text search is a case-insensitive substring (`aiops.store.search`:
+LIKE, narrowed by the database's trigram index when it has one). `detail` reads the latest document, the
+timeline, decisions and notifications. Callers own the connection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -29,23 +31,21 @@ from aiops.store.models import (
     encode_cursor,
 )
 from aiops.store.schema import decisions, incident_services, incident_versions, incidents, notifications
+from aiops.store.search import SearchIndex, fts5_candidates, text_condition
 
 _SUMMARY = (incidents.c.id, incidents.c.scope, incidents.c.version, incidents.c.status, incidents.c.priority,
             incidents.c.title, incidents.c.services, incidents.c.owner, incidents.c.team, incidents.c.first_seen,
             incidents.c.last_seen, incidents.c.resolved_at, incidents.c.merged_into, incidents.c.members)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _conditions(filters: IncidentFilter) -> list[ColumnElement[bool]]:
+def _conditions(filters: IncidentFilter, candidates: Sequence[str] | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    by_service = filters.service is not None  # the service rows carry status and priority (an index on them)
     if filters.status:
-        conditions.append(incidents.c.status.in_(filters.status))
+        conditions.append((incident_services.c.status if by_service else incidents.c.status).in_(filters.status))
     if filters.priority:
-        conditions.append(incidents.c.priority.in_(filters.priority))
+        column = incident_services.c.priority if by_service else incidents.c.priority
+        conditions.append(column.in_(filters.priority))
     if filters.team is not None:
         conditions.append(incidents.c.team == filters.team)
     if filters.owner is not None:
@@ -55,7 +55,7 @@ def _conditions(filters: IncidentFilter) -> list[ColumnElement[bool]]:
     if filters.until is not None:
         conditions.append(incidents.c.first_seen <= filters.until)
     if filters.text:
-        conditions.append(incidents.c.search_text.like(_like_pattern(filters.text), escape="\\"))
+        conditions.append(text_condition(filters.text, candidates))
     return conditions
 
 
@@ -67,8 +67,10 @@ def _summary(row: Any) -> IncidentSummary:
         merged_into=row.merged_into, members=row.members)
 
 
-def list_query(filters: IncidentFilter, cursor: str | None, limit: int) -> Select[Any]:
-    """The SELECT of one page (`limit` + 1 rows, so the caller knows whether another page follows)."""
+def list_query(filters: IncidentFilter, cursor: str | None, limit: int,
+               candidates: Sequence[str] | None = None) -> Select[Any]:
+    """The SELECT of one page (`limit` + 1 rows, so the caller knows whether another page follows);
+    `candidates`: the text search's candidate ids from the FTS5 table (`fts5_candidates`), if any."""
     query = select(*_SUMMARY)
     if filters.service is not None:
         query = query.select_from(incident_services.join(incidents, incidents.c.id == incident_services.c.incident_id))
@@ -76,7 +78,7 @@ def list_query(filters: IncidentFilter, cursor: str | None, limit: int) -> Selec
         last_seen, key = incident_services.c.last_seen, incident_services.c.incident_id
     else:
         last_seen, key = incidents.c.last_seen, incidents.c.id
-    conditions = _conditions(filters)
+    conditions = _conditions(filters, candidates)
     if cursor is not None:
         after_seen, after_id = decode_cursor(cursor)
         # The redundant `last_seen <= after` keeps the condition an index range (an OR alone made SQLite scan).
@@ -88,10 +90,11 @@ def list_query(filters: IncidentFilter, cursor: str | None, limit: int) -> Selec
 
 
 async def list_page(connection: AsyncConnection, filters: IncidentFilter, cursor: str | None,
-                    limit: int) -> IncidentPage:
+                    limit: int, search: SearchIndex = "none") -> IncidentPage:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be 1..{MAX_PAGE_SIZE}, got {limit}")
-    rows = (await connection.execute(list_query(filters, cursor, limit))).all()
+    candidates = await fts5_candidates(connection, filters.text, search) if filters.text else None
+    rows = (await connection.execute(list_query(filters, cursor, limit, candidates))).all()
     items = [_summary(row) for row in rows[:limit]]
     more = len(rows) > limit
     return IncidentPage(items=items, next_cursor=encode_cursor(items[-1].last_seen, items[-1].id) if more else None)

@@ -1,12 +1,13 @@
 """The incident store's tables (SQLAlchemy Core), as the latest migration creates them.
 
 `incidents` holds the latest version of each incident with its queryable columns and the full document;
-`incident_services` one row per (service, incident) with the incident's ``last_seen`` (so a service filter
-walks its own index, newest first); `incident_versions` every version, key (id, version); `decisions`,
-`notifications` (key: a content hash, `aiops.store.models.notification_id`) and `audit`. No foreign keys:
-records of one incident may arrive in any order. `UtcDateTime` stores aware UTC datetimes on both backends
-(SQLite keeps naive UTC text) and gives them back aware. The migrations in `migrations/versions/` must
-create exactly this (a test compares them).
+`incident_services` one row per (service, incident) with the incident's ``last_seen``, status and priority
+(so a service filter walks its own index, newest first); `incident_versions` every version, key (id,
+version); `decisions`, `notifications` (key: a content hash, `aiops.store.models.notification_id`) and
+`audit`. No foreign keys: records of one incident may arrive in any order. `UtcDateTime` stores aware UTC
+datetimes on both backends (SQLite keeps naive UTC text) and gives them back aware. The migrations in
+`migrations/versions/` must create exactly this (a test compares them), plus the backend's free-text
+search index (an FTS5 table on SQLite, a pg_trgm index on PostgreSQL: `aiops.store.search`).
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ incident_services = Table(
     Column("service", String(), primary_key=True),
     Column("incident_id", String(), primary_key=True),
     Column("last_seen", UtcDateTime, nullable=False),
+    Column("status", String(), nullable=False),
+    Column("priority", String(), nullable=False),
     Index("ix_incident_services_service_last_seen", "service", "last_seen", "incident_id"),
+    Index("ix_incident_services_service_status", "service", "status", "priority", "last_seen", "incident_id"),
     Index("ix_incident_services_incident", "incident_id"),
 )
 

@@ -2,10 +2,10 @@
 
 One class for ``sqlite+aiosqlite:///PATH`` and ``postgresql+psycopg://...`` URLs: `open` creates the engine
 (SQLite in WAL mode with a busy timeout, so the projector writes while the API reads) and runs the
-migrations; each method takes a connection from the pool. Writes and reads live in `aiops.store.writes`
-and `aiops.store.queries`. A database that cannot be reached raises `StoreUnavailableError` naming the URL
-without its password. An in-memory SQLite URL is not supported (each pooled connection would see its own
-database).
+migrations (then notes the free-text search index they could make, `aiops.store.search`); each method
+takes a connection from the pool. Writes and reads live in `aiops.store.writes` and `aiops.store.queries`.
+A database that cannot be reached raises `StoreUnavailableError` naming the URL without its password. An
+in-memory SQLite URL is not supported (each pooled connection would see its own database).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from aiops.store.models import (
     StoreStats,
 )
 from aiops.store.schema import ALL_TABLES, audit, incidents
+from aiops.store.search import SearchIndex, detect_search_index
 from aiops.store.writes import delete_expired, write_batch
 
 SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+psycopg"}
@@ -90,6 +91,7 @@ class SqlIncidentStore:
         self.retention_days = retention_days
         self.audit_retention_days = audit_retention_days
         self._engine: AsyncEngine | None = None
+        self._search: SearchIndex = "none"
 
     @property
     def shown_url(self) -> str:
@@ -99,6 +101,11 @@ class SqlIncidentStore:
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The free-text search index the database has (``none``: search scans with LIKE)."""
+        return self._search
 
     @property
     def engine(self) -> AsyncEngine:
@@ -111,6 +118,7 @@ class SqlIncidentStore:
             self._engine = create_engine(self.url)
         try:
             await migrate(self._engine)
+            await self._detect_search_index()
         except (OperationalError, InterfaceError, OSError) as error:
             await self.close()
             raise StoreUnavailableError(f"cannot open the incident store at {self.shown_url}: "
@@ -128,6 +136,11 @@ class SqlIncidentStore:
         async with self.engine.begin() as connection:
             for table in PROJECTED_TABLES:
                 await connection.execute(delete(table))
+        await self._detect_search_index()
+
+    async def _detect_search_index(self) -> None:
+        async with self.engine.connect() as connection:
+            self._search = await connection.run_sync(detect_search_index)
 
     async def project(self, batch: ProjectionBatch) -> ProjectionCounts:
         if len(batch):
@@ -139,7 +152,7 @@ class SqlIncidentStore:
     async def list_incidents(self, filters: IncidentFilter | None = None, *, cursor: str | None = None,
                              limit: int = 50) -> IncidentPage:
         async with self.engine.connect() as connection:
-            return await queries.list_page(connection, filters or IncidentFilter(), cursor, limit)
+            return await queries.list_page(connection, filters or IncidentFilter(), cursor, limit, self._search)
 
     async def get_incident(self, incident_id: str) -> IncidentDetail | None:
         async with self.engine.connect() as connection:

@@ -3,9 +3,10 @@
 `write_batch` inserts versions, decisions and notifications with ``ON CONFLICT DO NOTHING`` and upserts each
 incident's row with ``ON CONFLICT DO UPDATE ... WHERE incidents.version < excluded.version``, so a replayed
 or late (older) version changes nothing; the service rows of incidents whose row now holds the batch's
-version are replaced. `delete_expired` is the retention pass. Both run on the caller's connection inside
-its transaction (the caller commits); the SQL is the same for SQLite (3.24+) and PostgreSQL, only the
-``insert`` construct is the dialect's.
+version are replaced. The free-text search index follows the `incidents` rows by itself (SQLite: triggers;
+PostgreSQL: an index on the column). `delete_expired` is the retention pass. Both run on the caller's
+connection inside its transaction (the caller commits); the SQL is the same for SQLite (3.24+) and
+PostgreSQL, only the ``insert`` construct is the dialect's.
 """
 
 from __future__ import annotations
@@ -121,12 +122,15 @@ async def _written(connection: AsyncConnection, latest: dict[str, IncidentRecord
 
 
 async def _replace_services(connection: AsyncConnection, written: dict[str, IncidentRecord]) -> None:
-    """Service rows of the incidents whose row was just written (with the version's `last_seen`)."""
+    """Service rows of the incidents whose row was just written (with the version's `last_seen`, status and
+    priority)."""
     ids = list(written)
     for chunk in _chunks(ids):
         await connection.execute(delete(incident_services).where(incident_services.c.incident_id.in_(chunk)))
-    rows = [{"service": service, "incident_id": incident_id, "last_seen": written[incident_id].incident.last_seen}
-            for incident_id in ids for service in dict.fromkeys(written[incident_id].incident.services)]
+    rows = [{"service": service, "incident_id": incident_id, "last_seen": incident.last_seen,
+             "status": incident.status, "priority": incident.priority}
+            for incident_id in ids for incident in (written[incident_id].incident,)
+            for service in dict.fromkeys(incident.services)]
     if rows:
         await connection.execute(incident_services.insert(), rows)
 

@@ -24,6 +24,7 @@ from aiops.operator.audit import AuditEntry
 from aiops.store.migrate import current_revision
 from aiops.store.models import IncidentFilter, IncidentRecord, ProjectionBatch
 from aiops.store.schema import metadata
+from aiops.store.search import is_search_index_object
 from aiops.store.sql import SqlIncidentStore, parse_url
 
 
@@ -48,13 +49,20 @@ def _batch(*incidents_: object, decisions: tuple[object, ...] = (), notification
                            decisions=list(decisions), notifications=list(notifications))  # type: ignore[arg-type]
 
 
+def _outside_search_index(name: str | None, type_: str, _parent: object) -> bool:
+    return not is_search_index_object(name)
+
+
 async def test_migrations_create_exactly_the_schema(store: SqlIncidentStore) -> None:
-    assert await current_revision(store.engine) == "0001"
+    assert await current_revision(store.engine) == "0002"
+    options = {"include_name": _outside_search_index}
     async with store.engine.connect() as connection:
-        diff = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts=options), metadata))
     assert diff == []
+    assert store.search_index == ("fts5" if store.dialect == "sqlite" else "pg_trgm")
     await store.open()  # opening again is a no-op migration
-    assert await current_revision(store.engine) == "0001"
+    assert await current_revision(store.engine) == "0002"
 
 
 async def test_projecting_the_same_records_twice_changes_nothing(store: SqlIncidentStore) -> None:
@@ -87,6 +95,9 @@ async def test_a_newer_version_replaces_the_row_and_its_services(store: SqlIncid
     assert [(s.id, s.version, s.services, s.status) for s in page.items] == [("inc-1", 2, ["db", "cache"], "updated")]
     assert (await store.list_incidents(IncidentFilter(service="checkout"))).items == []
     assert len((await store.list_incidents(IncidentFilter(service="cache"))).items) == 1
+    by_service_status = IncidentFilter(service="cache", status=("updated",), priority=("P2",))
+    assert len((await store.list_incidents(by_service_status)).items) == 1, "service rows carry status, priority"
+    assert (await store.list_incidents(IncidentFilter(service="cache", status=("open",)))).items == []
 
 
 async def _fill(store: SqlIncidentStore) -> None:
@@ -211,7 +222,8 @@ async def test_reset_drops_every_row_and_keeps_the_schema(store: SqlIncidentStor
     await store.reset()
     stats = await store.stats()
     assert (stats.incidents, stats.versions) == (0, 0)
-    assert await current_revision(store.engine) == "0001"
+    assert await current_revision(store.engine) == "0002"
+    assert store.search_index != "none"
     await _fill(store)
     assert (await store.stats()).by_status == {"open": 3, "updated": 1, "resolved": 1}
 
