@@ -8,12 +8,11 @@ Alertmanager's resolve_timeout would); ``receivers`` the receivers the delivery 
 ``generatorURL`` the incident in this API. ``status.silencedBy`` lists the active silences (static and
 dynamic) matching the member's attributes, as the correlation stage reads them, plus ``maintenance:<name>``
 for an active maintenance window; ``inhibitedBy`` the fingerprints of firing members that inhibit it under
-`suppression.inhibitions` (indexed once per view: O(members x rules)); ``state`` is ``suppressed`` when
-either is non-empty, else ``active``. At most `MAX_FIRING` members (the newest incidents' first). The query
-(`AlertQuery`) filters as Alertmanager does: label matchers, ``active``/``silenced``/``inhibited``/
-``unprocessed`` flags, a ``receiver`` regex (regexes checked by `aiops.operator.regexes`). A group is one
-open incident (labels ``incident``, ``priority``, ``service``; receiver its first routed receiver, ``none``
-without one) with its alerts.
+`suppression.inhibitions` (indexed once per view); ``state`` is ``suppressed`` when either is non-empty,
+else ``active``. At most `MAX_FIRING` members (newest incidents first). `AlertQuery` filters as Alertmanager
+does (matchers, ``active``/``silenced``/``inhibited``/``unprocessed``, a ``receiver`` regex checked by
+`aiops.operator.regexes`). A group is one open incident (labels ``incident``, ``priority``, ``service``;
+receiver its first routed receiver, ``none`` without one) with its alerts.
 """
 
 from __future__ import annotations
