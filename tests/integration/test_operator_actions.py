@@ -1,9 +1,10 @@
 """Operator actions end to end on a real broker: `aiops run` as a subprocess, actions on `topics.actions`.
 
-Covers: an acknowledge gives the next incident version `acknowledged_by` and a PagerDuty-style receiver an
-`acknowledge` with the incident's dedup_key; merge and split give the documented versions and decisions; an
-action published just before the worker is killed with SIGKILL is applied after the restart, and only once
-(a version published again after the kill is the same version, never a second one).
+Covers: malformed actions are dead-lettered and the next one still applies; an acknowledge gives the next incident
+version `acknowledged_by` and a PagerDuty-style receiver an `acknowledge` with the incident's dedup_key; merge and
+split give the documented versions and decisions; an action published just before the worker is killed with SIGKILL
+is applied after the restart, and only once (a version published again after the kill is the same version, never a
+second one).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ async def test_acknowledge_reaches_the_next_version_and_pagerduty_with_the_same_
             assert opened, worker.output()
             incident = opened[0]
             await emu.wait_for(lambda: emu.pagerduty.get(incident["id"]) == ["trigger"], within_seconds=30)
+            poison = [b"\xff not json", b'{"type": "action", "kind": "explode"}']  # dead-lettered, not fatal
+            await produce(kafka_bootstrap, topics["actions"], poison, key=incident["scope"].encode())
             await publish(config, action("acknowledge", incident, comment="on it"))
             records = await collect(kafka_bootstrap, topics["incidents"],
                                     lambda r: any(v["change"]["action"] == "acknowledge" for v in r), 60)
@@ -86,6 +89,9 @@ async def test_acknowledge_reaches_the_next_version_and_pagerduty_with_the_same_
             [decision] = [d for d in decisions if d["kind"] == "action"]
             assert (decision["outcome"], decision["actor"], decision["comment"], decision["ref"]) == (
                 "applied", "alice", "on it", f"acknowledge-{incident['id']}")
+            letters = await collect(kafka_bootstrap, topics["deadletter"], lambda r: len(r) >= 2, 30)
+            assert sorted(letter["reason"] for letter in letters) == ["schema", "schema"], worker.output()
+            assert {letter["source_topic"] for letter in letters} == {topics["actions"]}
         finally:
             worker.stop()
 
