@@ -38,7 +38,7 @@ from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
 from aiops.runtime.correlation_store import PartitionScopes, restore
-from aiops.runtime.fetch import fetch_batch
+from aiops.runtime.fetch import fetch_batch, group_timeouts
 from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import follow_silences
 from aiops.runtime.state_topic import read_fenced
@@ -103,9 +103,7 @@ class CorrelationWorker:
             bootstrap_servers=self.bootstrap, group_id=self.group_id, client_id=client_id,
             enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=20,
             max_partition_fetch_bytes=4 * 1024 * 1024,
-            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
-            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+            **group_timeouts(workers),
             partition_assignment_strategy=(RangePartitionAssignor,),
         )
         await self._check_co_partitioned()

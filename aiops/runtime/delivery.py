@@ -32,7 +32,7 @@ from aiops.deadletter import dead_letter
 from aiops.errors import DeliveryError, DeliveryRejectedError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
-from aiops.runtime.fetch import fetch_batch
+from aiops.runtime.fetch import fetch_batch, group_timeouts
 from aiops.runtime.notifications import NotificationPublisher
 from aiops.runtime.progress import ConsumerProgress
 from aiops.sinks.circuit import CIRCUIT_STATE_VALUES, CircuitState
@@ -99,9 +99,7 @@ class DeliveryWorker:
         self._consumer = AIOKafkaConsumer(
             self.config.topics.incidents, bootstrap_servers=self.bootstrap, group_id=self.group_id,
             enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=20,
-            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
-            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+            **group_timeouts(workers),
         )
         await self._consumer.start()
 

@@ -41,7 +41,7 @@ from aiops.runtime.detect_inputs import InputWatermarks
 from aiops.runtime.detect_liveness import DetectionLiveness
 from aiops.runtime.detect_publish import OutputPublisher, PublishFailedError
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
-from aiops.runtime.fetch import fetch_batch
+from aiops.runtime.fetch import fetch_batch, group_timeouts
 from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import InputAlignment
@@ -160,9 +160,7 @@ class DetectionWorker:
             client_id=f"{self.config.kafka.client_id}-detect", enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
-            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+            **group_timeouts(workers),
         )
         self._consumer.subscribe([topics.events, *self._raw_topics], listener=_Rebalance(self))
         await self._consumer.start()

@@ -38,7 +38,7 @@ from aiops.decisions import Decision
 from aiops.errors import StoreUnavailableError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
-from aiops.runtime.fetch import fetch_batch
+from aiops.runtime.fetch import fetch_batch, group_timeouts
 from aiops.runtime.progress import ConsumerProgress
 from aiops.sinks.notifications import NotificationRecord
 from aiops.sinks.security import resolve_secret
@@ -209,9 +209,7 @@ class StoreProjector:
         self._consumer = AIOKafkaConsumer(
             *self.topics, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", fetch_max_wait_ms=50,
-            session_timeout_ms=int(workers.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(workers.heartbeat_interval_seconds * 1000),
-            rebalance_timeout_ms=int(workers.rebalance_timeout_seconds * 1000),
+            **group_timeouts(workers),
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
         )
         await self._consumer.start()
