@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from aiops.events import UtcDatetime
 
@@ -28,6 +28,32 @@ SEVERITY_RANK: dict[str, int] = {
 def severity_rank(severity: str) -> int:
     """1 (info) .. 5 (critical); unknown severities rank as warning (2)."""
     return SEVERITY_RANK.get(severity.lower(), 2)
+
+
+MAX_WINDOW_POINTS = 240
+"""Most samples a `SampleWindow` may carry (the detection default is far fewer: `evidence_window_points`)."""
+
+
+class SampleWindow(BaseModel):
+    """A metric series' recent samples up to a signal, oldest first: what a chart of the anomaly needs (no
+    metrics store). Column lists of one length: `seconds` after `start`, the observed value and the expected
+    value and band the detector had for that sample (null while it was not warm or has no band)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: UtcDatetime = Field(description="Event time of the first sample.")
+    seconds: list[float] = Field(max_length=MAX_WINDOW_POINTS, description="Each sample's seconds after start.")
+    observed: list[float] = Field(max_length=MAX_WINDOW_POINTS)
+    expected: list[float | None] = Field(max_length=MAX_WINDOW_POINTS)
+    lower: list[float | None] = Field(max_length=MAX_WINDOW_POINTS)
+    upper: list[float | None] = Field(max_length=MAX_WINDOW_POINTS)
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> SampleWindow:
+        lengths = {len(self.seconds), len(self.observed), len(self.expected), len(self.lower), len(self.upper)}
+        if len(lengths) != 1:
+            raise ValueError("seconds, observed, expected, lower and upper must have the same length")
+        return self
 
 
 class Evidence(BaseModel):
@@ -46,6 +72,9 @@ class Evidence(BaseModel):
     peak_at: UtcDatetime | None = Field(None, description="Event time of the peak score.")
     details: dict[str, float | str] = Field(default_factory=dict, description="Detector-specific figures.")
     samples: list[str] = Field(default_factory=list, description="A few example lines (log signals).")
+    window: SampleWindow | None = Field(
+        None, description="Metric episodes: the series' recent samples with the expected value and band "
+        "(`detection.metric.evidence_window_points`); null for other signals or when turned off.")
 
 
 class Signal(BaseModel):

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from aiops.config_base import StrictModel
+from aiops.signals import MAX_WINDOW_POINTS
 
 
 class MissingDataConfig(StrictModel):
@@ -58,6 +59,10 @@ class MetricDetectorConfig(StrictModel):
         "resolve members whose detector state was lost (see correlation.stale_seconds).",
     )
     max_series: int = Field(200_000, ge=1, description="Live series cap; idle ones are evicted first.")
+    evidence_window_points: int = Field(
+        30, ge=0, le=MAX_WINDOW_POINTS, description="Recent samples (with the expected value and band) an "
+        "episode's evidence carries, so the console can chart it without a metrics store; about 24 bytes per "
+        "point per live series in memory, ~40 per point per signal in JSON. 0: none.")
     missing_data: MissingDataConfig = Field(default_factory=MissingDataConfig)
 
 

@@ -11,8 +11,9 @@ lost). With `min_deviation_sigmas`, a flagged point only counts when its value i
 series' own point-to-point noise sigmas from the expected value (`NoiseScale`: a surprising but tiny drift
 on a noisy series opens none), unless the verdict is about the series' shape (`PointScore.shape`: a flat
 line, a variance change). With a `SilenceWatch`, a series that stops reporting fires `missing_data`
-(`advance`), resolved when it reports again (`observe_all`). Live series are capped; the least recently seen
-are evicted (counted). What an anomaly means for an incident is correlation's job, not this module's.
+(`advance`), resolved when it reports again (`observe_all`). With `window_points`, each episode signal's evidence
+carries the series' last samples and bands (`window.RecentSamples`; not snapshotted). Live series are capped;
+the least recently seen are evicted (counted). What an anomaly means for an incident is correlation's job.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
 from aiops.detectors.episodes.missing_data import Cadence, SilenceWatch
+from aiops.detectors.episodes.window import RecentSamples
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
 
@@ -88,6 +90,7 @@ class _Series:
     episode: _Episode | None = None
     last_event: MetricEvent | None = field(default=None, repr=False)
     noise: NoiseScale = field(default_factory=NoiseScale)
+    recent: RecentSamples | None = field(default=None, repr=False)
 
 
 class MetricEpisodeTracker:
@@ -105,9 +108,12 @@ class MetricEpisodeTracker:
         silence: SilenceWatch | None = None,
         min_deviation_sigmas: float | None = None,
         maker: SeriesMaker | None = None,
+        window_points: int = 0,
     ) -> None:
         """`maker`, when given, makes an admitted series' detector from its key instead of `factory` (the
-        micro-batched ensemble hands out the detector it prepared for that key)."""
+        micro-batched ensemble hands out the detector it prepared for that key); `window_points`: samples of
+        the series an episode's evidence carries (0: none)."""
+        self.window_points = window_points
         self.min_deviation_sigmas = min_deviation_sigmas
         self.silence = silence
         self._maker = maker
@@ -157,6 +163,10 @@ class MetricEpisodeTracker:
         verdict = series.detector.score(ts, event.value)
         series.detector.learn(ts, event.value)
         series.last_event = event
+        if self.window_points:
+            if series.recent is None:
+                series.recent = RecentSamples(self.window_points)
+            series.recent.record(ts, event.value, verdict.expected, verdict.lower, verdict.upper)
         if self.silence is not None:
             before = self.silence.observe(key, ts)
             if before is not None:
@@ -343,6 +353,7 @@ class MetricEpisodeTracker:
             onset=dt_from_epoch(episode.start),
             peak_at=dt_from_epoch(episode.peak_ts),
             details=details,
+            window=series.recent.window() if series.recent is not None else None,
         )
         expected = f"{peak.expected:.4g}" if peak.expected is not None else "n/a"
         summary = f"{event.name} {direction} baseline: {episode.peak_value:.4g} vs expected {expected}"
