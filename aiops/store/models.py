@@ -94,6 +94,8 @@ class IncidentSummary(BaseModel):
     resolved_at: UtcDatetime | None = None
     merged_into: str | None = None
     members: int = Field(description="Members in the latest version (plus those it left out).")
+    root_cause: str | None = Field(None, description="The top root-cause candidate: service or service/host.")
+    acknowledged_by: str | None = Field(None, description="Who acknowledged it; null: not acknowledged.")
 
 
 class IncidentPage(BaseModel):
@@ -190,7 +192,16 @@ def summary_of(incident: Incident) -> IncidentSummary:
         priority=incident.priority, title=incident.title, services=list(incident.services),
         owner=incident.context.owner, team=team_of(incident), first_seen=incident.first_seen,
         last_seen=incident.last_seen, resolved_at=incident.resolved_at, merged_into=incident.merged_into,
-        members=len(incident.members) + incident.members_truncated)
+        members=len(incident.members) + incident.members_truncated, root_cause=root_cause_of(incident),
+        acknowledged_by=incident.acknowledged_by)
+
+
+def root_cause_of(incident: Incident) -> str | None:
+    """The top root-cause candidate as ``service`` or ``service/host``; None without candidates."""
+    if not incident.root_cause:
+        return None
+    top = incident.root_cause[0]
+    return f"{top.service}/{top.host}" if top.host else top.service
 
 
 def team_of(incident: Incident) -> str | None:

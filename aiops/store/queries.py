@@ -35,7 +35,8 @@ from aiops.store.search import SearchIndex, fts5_candidates, text_condition
 
 _SUMMARY = (incidents.c.id, incidents.c.scope, incidents.c.version, incidents.c.status, incidents.c.priority,
             incidents.c.title, incidents.c.services, incidents.c.owner, incidents.c.team, incidents.c.first_seen,
-            incidents.c.last_seen, incidents.c.resolved_at, incidents.c.merged_into, incidents.c.members)
+            incidents.c.last_seen, incidents.c.resolved_at, incidents.c.merged_into, incidents.c.members,
+            incidents.c.root_cause, incidents.c.acknowledged_by)
 
 
 def _conditions(filters: IncidentFilter, candidates: Sequence[str] | None) -> list[ColumnElement[bool]]:
@@ -64,7 +65,8 @@ def _summary(row: Any) -> IncidentSummary:
         id=row.id, scope=row.scope, version=row.version, status=row.status, priority=row.priority, title=row.title,
         services=[service for service in row.services.split("|") if service], owner=row.owner, team=row.team,
         first_seen=row.first_seen, last_seen=row.last_seen, resolved_at=row.resolved_at,
-        merged_into=row.merged_into, members=row.members)
+        merged_into=row.merged_into, members=row.members, root_cause=row.root_cause,
+        acknowledged_by=row.acknowledged_by)
 
 
 def list_query(filters: IncidentFilter, cursor: str | None, limit: int,

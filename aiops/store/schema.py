@@ -62,6 +62,8 @@ incidents = Table(
     Column("members", Integer, nullable=False),
     Column("search_text", Text, nullable=False),
     Column("document", Document, nullable=False),
+    Column("root_cause", String(), doc="The top root-cause candidate, service or service/host (migration 0003)."),
+    Column("acknowledged_by", String()),
     Index("ix_incidents_last_seen", "last_seen", "id"),
     Index("ix_incidents_status_last_seen", "status", "last_seen", "id"),
     Index("ix_incidents_priority_last_seen", "priority", "last_seen", "id"),

@@ -22,7 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aiops.decisions import Decision
 from aiops.incidents import Incident
 from aiops.sinks.notifications import NotificationRecord
-from aiops.store.models import IncidentRecord, ProjectionBatch, RetentionCounts, notification_id, search_text, team_of
+from aiops.store.models import (
+    IncidentRecord,
+    ProjectionBatch,
+    RetentionCounts,
+    notification_id,
+    root_cause_of,
+    search_text,
+    team_of,
+)
 from aiops.store.schema import audit, decisions, incident_services, incident_versions, incidents, notifications
 
 CHUNK = 500
@@ -51,6 +59,7 @@ def incident_row(incident: Incident, document: dict[str, Any]) -> dict[str, Any]
         "owner": incident.context.owner, "team": team_of(incident), "first_seen": incident.first_seen,
         "last_seen": incident.last_seen, "resolved_at": incident.resolved_at, "merged_into": incident.merged_into,
         "members": member_count(incident), "search_text": search_text(incident), "document": document,
+        "root_cause": root_cause_of(incident), "acknowledged_by": incident.acknowledged_by,
     }
 
 
