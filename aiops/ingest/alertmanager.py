@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiops.errors import PayloadRejectedError
@@ -97,7 +97,7 @@ class AlertmanagerApiTranslator(IntegrationTranslator):
         problems: list[str] = []
         for index, alert in enumerate(posted):
             try:
-                events.append(self._event(alert, label_sets[index], fingerprints[index], received.now,
+                events.append(self._event(alert, label_sets[index], fingerprints[index], received,
                                           f"[{index}]"))
             except PayloadRejectedError as error:
                 problems.append(error.detail)
@@ -105,14 +105,16 @@ class AlertmanagerApiTranslator(IntegrationTranslator):
             raise PayloadRejectedError("schema", "; ".join(problems))
         return Translation(events, problems=problems)
 
-    def _event(self, alert: _Postable, labels: dict[str, str], fingerprint: str, now: float,
+    def _event(self, alert: _Postable, labels: dict[str, str], fingerprint: str, received: Received,
                where: str) -> InboundEvent:
         """Alertmanager's defaults and validation (api/v2 `postAlertsHandler`, `Alert.Validate`), then the
         contract: a firing alert's `ts` is the receipt (each re-send refreshes it), a resolved one's `endsAt`."""
-        starts: datetime | float = alert.starts_at or alert.ends_at or now
-        ends: datetime | float = alert.ends_at or now + self.config.resolve_timeout_seconds
-        ends_epoch = ends.timestamp() if isinstance(ends, datetime) else ends
-        starts_epoch = starts.timestamp() if isinstance(starts, datetime) else starts
+        now = received.now
+        timeout = self.config.resolve_timeout_seconds
+        starts = alert.starts_at or alert.ends_at or received.moment
+        ends = alert.ends_at or received.moment + timedelta(seconds=timeout)
+        ends_epoch = ends.timestamp() if alert.ends_at else now + timeout
+        starts_epoch = starts.timestamp()
         if ends_epoch < starts_epoch:
             raise reject(where, "start time must be before end time")
         if not labels:
@@ -123,7 +125,7 @@ class AlertmanagerApiTranslator(IntegrationTranslator):
             raise reject(f"{where}.annotations", 'invalid annotations: invalid name ""')
         firing = ends_epoch > now
         return build_event({
-            "kind": "alert", "ts": now if firing else ends, "source": self.source,
+            "kind": "alert", "ts": received.moment if firing else ends, "source": self.source,
             **contract_fields(labels, self.config, where), "status": "firing" if firing else "resolved",
             "fingerprint": fingerprint, "labels": labels, "annotations": alert.annotations,
             "starts_at": starts, "ends_at": ends,
@@ -154,14 +156,14 @@ class AlertmanagerWebhookTranslator(IntegrationTranslator):
         problems: list[str] = []
         for index, alert in enumerate(alerts):
             try:
-                events.append(self._event(alert, group_labels, external, received.now, f"alerts[{index}]"))
+                events.append(self._event(alert, group_labels, external, received.moment, f"alerts[{index}]"))
             except PayloadRejectedError as error:
                 problems.append(error.detail)
         if problems and not events:
             raise PayloadRejectedError("schema", "; ".join(problems))
         return Translation(events, problems=problems)
 
-    def _event(self, alert: Any, group_labels: dict[str, str], external: dict[str, str], now: float,
+    def _event(self, alert: Any, group_labels: dict[str, str], external: dict[str, str], now: datetime,
                where: str) -> InboundEvent:
         if not isinstance(alert, dict):
             raise reject(where, f"must be an alert object, not {type(alert).__name__}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -28,6 +29,12 @@ class Received:
     """Epoch seconds at receipt (the default event time of payloads that carry none)."""
     path: str = ""
     """The route's own path (e.g. ``/v2/change/enqueue``), for translators serving several."""
+
+    @cached_property
+    def moment(self) -> datetime:
+        """`now` as an aware UTC datetime: what translators put in events (the contract validates a datetime
+        about three times faster than epoch seconds, which it must convert)."""
+        return datetime.fromtimestamp(self.now, UTC)
 
 
 @dataclass(frozen=True)

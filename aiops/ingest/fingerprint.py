@@ -22,12 +22,21 @@ VECTOR_MIN_SETS = 32
 CACHE_SIZE = 16384
 """Label sets remembered (first in, first out): a Prometheus' firing alerts, re-sent every minute."""
 
-LabelItems = tuple[tuple[str, str], ...]
-_cache: OrderedDict[LabelItems, str] = OrderedDict()  # evicts the oldest in O(1) (a dict's first key is not)
+SEPARATOR = "\udcff"
+"""The byte 0xff as text: `surrogateescape` encodes this lone surrogate as 0xff, and no label can hold it (JSON
+parsing refuses lone surrogates), so a label set joins into one string that is both its cache key (hashed in C)
+and, encoded, the bytes to hash."""
+_cache: OrderedDict[str, str] = OrderedDict()  # evicts the oldest in O(1) (a dict's first key is not)
 
 
-def _encoded(items: LabelItems) -> bytes:
-    return b"\xff".join([text.encode() for pair in items for text in pair]) + b"\xff" if items else b""
+def _joined(labels: Mapping[str, str]) -> str:
+    """Names in byte order, each name and value followed by the separator (prometheus/common's layout)."""
+    items = sorted(labels.items())
+    return SEPARATOR.join([text for pair in items for text in pair]) + SEPARATOR if items else ""
+
+
+def _encoded(joined: str) -> bytes:
+    return joined.encode("utf-8", "surrogateescape")
 
 
 def _scalar_digest(data: bytes, prime: int = FNV64_PRIME, mask: int = _U64) -> int:
@@ -37,21 +46,21 @@ def _scalar_digest(data: bytes, prime: int = FNV64_PRIME, mask: int = _U64) -> i
     return digest
 
 
-def _remember(items: LabelItems, digest: int) -> str:
+def _remember(joined: str, digest: int) -> str:
     if len(_cache) >= CACHE_SIZE:
         _cache.popitem(last=False)
-    text = _cache[items] = f"{digest:016x}"
+    text = _cache[joined] = f"{digest:016x}"
     return text
 
 
-def _fingerprint(items: LabelItems) -> str:
-    known = _cache.get(items)
-    return known if known is not None else _remember(items, _scalar_digest(_encoded(items)))
+def _fingerprint(joined: str) -> str:
+    known = _cache.get(joined)
+    return known if known is not None else _remember(joined, _scalar_digest(_encoded(joined)))
 
 
 def label_fingerprint(labels: Mapping[str, str]) -> str:
     """Alertmanager's fingerprint of one label set."""
-    return _fingerprint(tuple(sorted(labels.items())))
+    return _fingerprint(_joined(labels))
 
 
 def _vector_digests(encoded: list[bytes]) -> list[int]:
@@ -79,9 +88,9 @@ def _vector_digests(encoded: list[bytes]) -> list[int]:
 
 def label_fingerprints(label_sets: Sequence[Mapping[str, str]]) -> list[str]:
     """`label_fingerprint` of each set; uncached sets of a large call are hashed together with numpy."""
-    items = [tuple(sorted(labels.items())) for labels in label_sets]
-    misses = [one for one in dict.fromkeys(items) if one not in _cache]
+    joined = [_joined(labels) for labels in label_sets]
+    misses = [one for one in dict.fromkeys(joined) if one not in _cache]
     if len(misses) >= VECTOR_MIN_SETS:
         fresh = dict(zip(misses, _vector_digests([_encoded(one) for one in misses]), strict=True))
-        return [_cache.get(one) or _remember(one, fresh[one]) for one in items]
-    return [_fingerprint(one) for one in items]
+        return [_cache.get(one) or _remember(one, fresh[one]) for one in joined]
+    return [_fingerprint(one) for one in joined]

@@ -273,7 +273,7 @@ class OtlpTranslator:
                for key, label in (("traceId", "trace_id"), ("spanId", "span_id")) if record.get(key)}
         resource_labels = {k: v for k, v in resource.attributes.items() if k != "service.name"}
         data: dict[str, Any] = {
-            "kind": "log", "ts": ts or received.now, "source": self.source,
+            "kind": "log", "ts": ts or received.moment, "source": self.source,
             "service": self._service(resource, attrs), "host": resource.host or self._first(attrs, HOST_ATTRIBUTES),
             "labels": bounded(attrs, ids, resource_labels), "level": log_level(record, where),
             "message": body if isinstance(body, str) else "" if body is None else text(body),
@@ -326,7 +326,7 @@ class OtlpTranslator:
             raise _RejectedError(f"{where}: {name} = {value} is not a finite number")
         ts = event_time(point, ("timeUnixNano",), where)
         data: dict[str, Any] = {
-            "kind": "metric", "ts": ts or received.now, "source": self.source, "name": name, "value": value,
+            "kind": "metric", "ts": ts or received.moment, "source": self.source, "name": name, "value": value,
             "service": self._service(resource, attrs), "host": resource.host, "labels": bounded(attrs),
         }
         return build_event(data, where)

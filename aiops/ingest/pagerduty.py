@@ -15,6 +15,7 @@ become `change` events (`custom_details.change_type` names the type). Validation
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -82,7 +83,7 @@ class PagerDutyTranslator(IntegrationTranslator):
             raise reject("<body>", f"must be a JSON object (one event), not {type(body).__name__}")
         _text(body, "routing_key", "", required=True)
         if received.path.endswith(CHANGE_PATH):
-            return Translation([self._change(body, received.now)])
+            return Translation([self._change(body, received.moment)])
         action = body.get("event_action")
         if action not in ACTIONS:
             raise reject("event_action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")
@@ -91,12 +92,12 @@ class PagerDutyTranslator(IntegrationTranslator):
             raise reject("dedup_key", f"is too long (maximum is {MAX_DEDUP_KEY} characters)")
         if action == "trigger":
             dedup_key = dedup_key or self._generated_key(body)
-            return Translation([self._trigger(body, dedup_key, received.now)], reply={"dedup_key": dedup_key})
+            return Translation([self._trigger(body, dedup_key, received.moment)], reply={"dedup_key": dedup_key})
         if not dedup_key:
             raise reject("dedup_key", f"is required for {action}")
         if action == "acknowledge":
             return Translation([], reply={"dedup_key": dedup_key})
-        return Translation([self._resolve(body, dedup_key, received.now)], reply={"dedup_key": dedup_key})
+        return Translation([self._resolve(body, dedup_key, received.moment)], reply={"dedup_key": dedup_key})
 
     @staticmethod
     def _generated_key(body: dict[str, Any]) -> str:
@@ -104,7 +105,7 @@ class PagerDutyTranslator(IntegrationTranslator):
         event = {key: value for key, value in body.items() if key not in ("routing_key", "dedup_key")}
         return hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
-    def _trigger(self, body: dict[str, Any], dedup_key: str, now: float) -> InboundEvent:
+    def _trigger(self, body: dict[str, Any], dedup_key: str, now: datetime) -> InboundEvent:
         payload = body.get("payload")
         if not isinstance(payload, dict):
             raise reject("payload", "is missing" if payload is None else "must be an object")
@@ -131,7 +132,7 @@ class PagerDutyTranslator(IntegrationTranslator):
             "starts_at": parse_time(payload.get("timestamp"), "payload.timestamp"),
         }, "<event>")
 
-    def _resolve(self, body: dict[str, Any], dedup_key: str, now: float) -> InboundEvent:
+    def _resolve(self, body: dict[str, Any], dedup_key: str, now: datetime) -> InboundEvent:
         """The resolve of `dedup_key`, routed like its trigger (see the module docstring); its payload, which
         PagerDuty ignores, is read only for the service and name when it is an object."""
         payload = body.get("payload")
@@ -144,7 +145,7 @@ class PagerDutyTranslator(IntegrationTranslator):
             "annotations": {"dedup_key": dedup_key},
         }, "<event>")
 
-    def _change(self, body: dict[str, Any], now: float) -> InboundEvent:
+    def _change(self, body: dict[str, Any], now: datetime) -> InboundEvent:
         """A change event: service as for alerts; `ts` the payload's timestamp (when the change happened),
         else the receipt; `custom_details` (and `source`) as details; links kept."""
         payload = body.get("payload")

@@ -155,7 +155,7 @@ class WebhookTranslator:
                                        and value.startswith(GO_ZERO_TIME)):
                 continue
             given[field] = value
-        data: dict[str, Any] = {"kind": self.event_kind, "ts": received.now, "source": self.source,
+        data: dict[str, Any] = {"kind": self.event_kind, "ts": received.moment, "source": self.source,
                                 "service": self.default_service}
         data.update({field: self._coerce(field, value, f"{where}.{field}") for field, value in given.items()})
         if self.labels_from is not None:

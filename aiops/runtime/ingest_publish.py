@@ -1,8 +1,8 @@
 """HTTP ingest's writes to Kafka: the events of every request in flight, group-committed in record batches.
 
 `EventWriter.write` queues one request's (key, value) records and waits for them to be acknowledged. One
-flusher task takes everything queued, partitions it exactly as aiokafka's default partitioner does (so an
-entity lands where `aiops produce` would put it), sends one record batch per partition (`send_batch`) and,
+flusher task takes everything queued, partitions it as aiokafka's default partitioner does (`KeyPartitioner`:
+an entity lands where `aiops produce` puts it), sends one record batch per partition (`send_batch`) and,
 once the broker acknowledged them (`acks=all`), releases every request of that flush; requests arriving
 meanwhile wait for the next flush. So a batch of 10 alerts does not pay a broker round trip of its own: the
 more load, the larger each flush. A request not acknowledged within `ack_seconds`, or arriving while more
@@ -22,16 +22,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import DefaultPartitioner
 
 from aiops.deadletter import DeadLetter, letter_key
 from aiops.errors import BrokerUnavailableError
+from aiops.runtime.partitioner import KeyPartitioner
 
 log = logging.getLogger("aiops.ingest")
 MAX_BATCH_BYTES = 512 * 1024
 """Largest record batch (a Kafka broker's default `message.max.bytes` is 1 MiB per batch)."""
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
-MAX_REMEMBERED_KEYS = 100_000
 
 Record = tuple[bytes, bytes]
 
@@ -58,10 +57,8 @@ class EventWriter:
             "request_timeout_ms": request_timeout_ms, "max_request_size": MAX_REQUEST_BYTES,
             "max_batch_size": MAX_BATCH_BYTES}
         self._started: AIOKafkaProducer | None = None
-        self._partitioner = DefaultPartitioner()
+        self._partitioner = KeyPartitioner()
         self._partitions: list[int] = []
-        self._partition_of: dict[bytes, int] = {}
-        """Key -> partition, remembered (aiokafka's murmur2 is pure Python; keys are `service|host`)."""
         self._queue: list[_Queued] = []
         self._queued_records = 0
         self._wake: asyncio.Event | None = None
@@ -172,14 +169,9 @@ class EventWriter:
     async def _send_all(self, records: list[Record]) -> None:
         partitions = await self._partitions_of()
         by_partition: dict[int, list[Record]] = defaultdict(list)
-        known = self._partition_of
-        if len(known) > MAX_REMEMBERED_KEYS:
-            known.clear()
-        for key, value in records:
-            partition = known.get(key)
-            if partition is None:
-                partition = known[key] = self._partitioner(key, partitions, partitions)
-            by_partition[partition].append((key, value))
+        for partition, record in zip(self._partitioner.partitions([key for key, _ in records], partitions), records,
+                                     strict=True):
+            by_partition[partition].append(record)
         acknowledgements: list[asyncio.Future[Any]] = []
         for partition, items in by_partition.items():
             batch = self._producer.create_batch()

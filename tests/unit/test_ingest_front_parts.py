@@ -4,6 +4,7 @@ replies (`reply_for`) and request body decoding (`decode_body`: encodings, size,
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import zlib
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiops.errors import PayloadRejectedError
-from aiops.ingest.payload import decode_body, inflate
+from aiops.ingest.payload import decode_body, inflate, nesting_within
 from aiops.ingest.ratelimit import TokenBucket, retry_after_header
 from aiops.ingest.replies import reply_for
 
@@ -228,6 +229,33 @@ def test_scalars_have_no_depth_and_empty_containers_count() -> None:
 
 def test_nesting_beyond_the_parser_is_rejected_not_a_crash() -> None:
     assert rejection(b"[" * 5000 + b"]" * 5000, max_bytes=20_000, max_depth=64) in ("invalid_json", "too_deep")
+
+
+def walked_depth(value: Any) -> int:
+    """How deep `value` nests arrays and objects, by walking it (the oracle `nesting_within` must agree with)."""
+    if isinstance(value, dict):
+        return 1 + max((walked_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((walked_depth(item) for item in value), default=0)
+    return 0
+
+
+TRICKY_TEXT = st.lists(st.sampled_from(['"', "\\", "[", "]", "{", "}", "\\\\", '\\"', "a", "\u00e9", "\n"]),
+                      max_size=12).map("".join)
+JSON_SCALARS = (st.none() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+                | TRICKY_TEXT)
+JSON_TREES = st.recursive(JSON_SCALARS,
+                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TRICKY_TEXT, inner, max_size=4),
+                          max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_TREES, limit=st.integers(0, 12), indent=st.booleans())
+def test_nesting_read_from_bytes_agrees_with_walking_the_value(value: Any, limit: int, indent: bool) -> None:
+    """Quotes, backslashes and brackets inside strings and keys, escaped or not, compact or indented text."""
+    raw = json.dumps(value, indent=2).encode() if indent else orjson.dumps(value)
+    assert nesting_within(raw, limit) == (walked_depth(value) <= limit)
+    assert nesting_within(json.dumps(value, ensure_ascii=True).encode(), limit) == (walked_depth(value) <= limit)
 
 
 @pytest.mark.parametrize("raw", [b"", b"   ", b"\n\t ", gzip.compress(b"")])
