@@ -39,6 +39,8 @@ class ApiConfig(StrictModel):
     stream_queue_events: int = Field(
         1000, ge=1, description="GET /api/v1/stream: events queued for one client; a client that falls this far "
         "behind gets a final `dropped` event and is disconnected.")
+    console: bool = Field(True, description="Serve the on-call console (web pages) at / on the same listener; "
+                          "see docs/console.md.")
     stream_max_clients: int = Field(
         100, ge=1, description="GET /api/v1/stream: clients connected at once; one more is answered 503 with "
         "Retry-After.")

@@ -130,18 +130,18 @@ class Gate:
                 answer = Answer(render(refused, dialect), detail=refused.problem.detail)
             except web.HTTPException as raised:  # aiohttp's own answer (e.g. a client that went away)
                 if request.method not in ("GET", "HEAD"):
-                    await self._record(request, principal, Answer(web.Response(status=raised.status),
+                    await self.record(request, principal, Answer(web.Response(status=raised.status),
                                                                   detail=raised.reason))
                 raise
             if request.method not in ("GET", "HEAD"):
-                await self._record(request, principal, answer)
+                await self.record(request, principal, answer)
             return answer.response
 
         return guarded
 
     async def _run(self, request: web.Request, principal: Principal | None, permission: Permission,
                    handler: ApiHandler) -> Answer:
-        self._check_provenance(request)
+        self.check_provenance(request)
         if principal is None:
             raise refuse("unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)", request)
         if not principal.may(permission):
@@ -160,7 +160,7 @@ class Gate:
             log.exception("%s %s failed", request.method, request.path)
             raise refuse("internal", "the request failed; see the service's log", request) from None
 
-    def _check_provenance(self, request: web.Request) -> None:
+    def check_provenance(self, request: web.Request) -> None:
         """403 for a browser page of another origin, and, while anonymous callers are admins (no tokens on a
         loopback listener), for a ``Host`` that is not a loopback name (DNS rebinding)."""
         origin = request.headers.get("Origin")
@@ -171,12 +171,13 @@ class Gate:
             raise refuse("forbidden", f"Host {request.host[:100]!r} is not a loopback name: without tokens the "
                          "API answers only requests addressed to 127.0.0.1, [::1] or localhost", request)
 
-    async def _record(self, request: web.Request, principal: Principal | None, answer: Answer) -> None:
+    async def record(self, request: web.Request, principal: Principal | None, answer: Answer) -> None:
+        """One audit entry for a mutating request (the console records its form posts here too)."""
         status = answer.response.status
         entry = AuditEntry(
             at=self._wall(), actor=principal.name if principal else "", role=principal.role if principal else "",
             remote=request.remote or "", method=request.method, path=request.path, status=status,
-            outcome="accepted" if status < 300 else OUTCOMES.get(status, "failed"),
+            outcome="accepted" if status < 400 else OUTCOMES.get(status, "failed"),
             target=request.match_info.get("id", ""), action_id=answer.made, detail=answer.detail)
         log.info("audit: %s %s by %s from %s: %d %s", entry.method, entry.path, entry.actor or "-", entry.remote,
                  status, entry.outcome, extra={"audit": entry.model_dump(mode="json")})

@@ -25,8 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from aiops.actions import Action
 from aiops.clock import utc_now
 from aiops.config import AiopsConfig
 from aiops.errors import BrokerUnavailableError
@@ -40,6 +42,7 @@ from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, 
 from aiops.runtime.api_incidents import IncidentAnswer, IncidentRoutes, store_call
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
 from aiops.runtime.api_stream import IncidentFeed, StreamRoute
+from aiops.runtime.console_http import ConsoleRoutes
 from aiops.runtime.ingest_publish import EventWriter
 from aiops.runtime.ingest_status import aiops_version, alertmanager_status
 from aiops.store.models import IncidentPage
@@ -69,10 +72,13 @@ class OperatorApi:
     def __init__(self, config: AiopsConfig, bootstrap: str, *, scope_of: ScopeLookup | None = None,
                  audit: AuditSink | None = None, wall: Callable[[], datetime] = utc_now,
                  environ: Mapping[str, str] | None = None, store: IncidentStore | None = None,
-                 feed: IncidentFeed | None = None) -> None:
+                 feed: IncidentFeed | None = None, registry: CollectorRegistry | None = None) -> None:
         """`store`: where incidents are read (None: those routes answer 503); `feed`: the projector's live
-        feed (None: a feed nobody publishes to, the stream only sends heartbeats)."""
+        feed (None: a feed nobody publishes to, the stream only sends heartbeats); `registry`: the service's
+        metrics, which the console's pipeline page shows."""
         settings = config.api
+        self.config = config
+        self.wall = wall
         self.settings = settings
         self.scope_of = scope_of
         self.audit = audit if audit is not None else MemoryAuditSink()
@@ -99,6 +105,7 @@ class OperatorApi:
         self._wall = wall
         self._started_at = time.time()
         self._stopping = asyncio.Event()
+        self.console = ConsoleRoutes(self, registry) if settings.console else None
 
     async def start(self) -> None:
         await self.actions.start()
@@ -128,6 +135,8 @@ class OperatorApi:
         self.silence_routes.install(app)
         self.incident_routes.install(app)
         self.alert_routes.install(app)
+        if self.console is not None:
+            self.console.install(app)
 
     async def _openapi(self, request: web.Request) -> web.Response:
         return web.json_response(self.document)
@@ -150,7 +159,15 @@ class OperatorApi:
 
     async def _act(self, request: web.Request, principal: Principal) -> Answer:
         body = await read_body(request, ActionRequest)
-        incident_id = request.match_info["id"]
+        action = await self.submit(request, body, request.match_info["id"], principal,
+                                   _action_id(request, request.match_info["id"], principal))
+        accepted = ActionAccepted(id=action.id)
+        return Answer(web.json_response(accepted.model_dump(), status=202), made=action.id)
+
+    async def submit(self, request: web.Request, body: ActionRequest, incident_id: str, principal: Principal,
+                     action_id: str) -> Action:
+        """Publish the action `body` asks for on `incident_id` (also the console's forms); `ApiProblem` when the
+        store, the incident, the merge target or the broker says no."""
         if self.scope_of is None:
             raise refuse("store-unavailable", "actions need the incident store, which is not configured", request)
         scope = await self._scope(request, incident_id)
@@ -164,7 +181,6 @@ class OperatorApi:
             if into_scope != scope:
                 raise refuse("conflict", f"{incident_id} (scope {scope!r}) cannot be merged into {body.into} "
                              f"(scope {into_scope!r}): incidents merge within one correlation scope", request)
-        action_id = _action_id(request, incident_id, principal)
         try:
             action = build_action(body, action_id=action_id, incident_id=incident_id, scope=scope,
                                   actor=principal.name, requested_at=self._wall())
@@ -176,5 +192,4 @@ class OperatorApi:
             log.warning("action %s on %s not published: %s; answered 503", action.kind, incident_id, error)
             raise refuse("unavailable", str(error), request, self.settings.retry_after_seconds) from None
         log.info("action %s %s on incident %s by %s accepted", action.id, action.kind, incident_id, action.actor)
-        accepted = ActionAccepted(id=action.id)
-        return Answer(web.json_response(accepted.model_dump(), status=202), made=action.id)
+        return action

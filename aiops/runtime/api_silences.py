@@ -137,19 +137,19 @@ class SilenceRoutes:
             raise refuse("not-found", f"no silence {request.match_info['id']!r}", request)
         return silence
 
-    async def _write(self, request: web.Request, silence: Silence) -> None:
+    async def write(self, request: web.Request, silence: Silence) -> None:
         try:
             await self.live.put(silence)
         except BrokerUnavailableError as error:
             log.warning("%s %s: %s; answered 503", request.method, request.path, error)
             raise refuse("unavailable", str(error), request, self._retry_after) from None
 
-    async def _expire(self, request: web.Request) -> Silence:
+    async def expire(self, request: web.Request) -> Silence:
         now = self._wall()
         current = self._known(request)
         expired = current.expired(now)
         if expired != current:
-            await self._write(request, expired)
+            await self.write(request, expired)
         return expired
 
     async def _list_v1(self, request: web.Request, principal: Principal) -> Answer:
@@ -164,14 +164,14 @@ class SilenceRoutes:
         body = await read_body(request, SilenceRequest)
         silence = _valid(request, "v1", lambda: build_silence(
             body, silence_id=str(uuid.uuid4()), actor=principal.name, now=self._wall()))
-        await self._write(request, silence)
+        await self.write(request, silence)
         return Answer(web.json_response(self._view(silence, self._wall()), status=201), made=silence.id)
 
     async def _get_v1(self, request: web.Request, principal: Principal) -> Answer:
         return Answer(web.json_response(self._view(self._known(request), self._wall())))
 
     async def _expire_v1(self, request: web.Request, principal: Principal) -> Answer:
-        expired = await self._expire(request)
+        expired = await self.expire(request)
         return Answer(web.json_response(self._view(expired, self._wall())), made=expired.id)
 
     async def _list_v2(self, request: web.Request, principal: Principal) -> Answer:
@@ -189,7 +189,7 @@ class SilenceRoutes:
         silence = _valid(request, "alertmanager", lambda: silence_from_postable(
             posted, silence_id=posted.id or str(uuid.uuid4()), now=self._wall(),
             created_at=existing.created_at if existing else None))
-        await self._write(request, silence)
+        await self.write(request, silence)
         return Answer(web.Response(body=orjson.dumps({"silenceID": silence.id}), content_type="application/json"),
                       made=silence.id)
 
@@ -198,7 +198,7 @@ class SilenceRoutes:
         return Answer(web.json_response(gettable_silence(silence, self.live.updated_at(silence), self._wall())))
 
     async def _expire_v2(self, request: web.Request, principal: Principal) -> Answer:
-        expired = await self._expire(request)
+        expired = await self.expire(request)
         return Answer(web.Response(status=200), made=expired.id)
 
 

@@ -194,7 +194,7 @@ def _run_worker(
         runners.append(ingest)  # starts last (every stage is up), stops first (no request half-taken)
         installers.append(ingest.install)
     if config.api.enabled:
-        api = operator_api(config, bootstrap, projector, feed)
+        api = operator_api(config, bootstrap, projector, feed, registry)
         runners.append(api)  # starts after the projector opened the store, stops before it closes it
         installers.append(api.install)
     http = HttpEndpoint(config.http.host, config.http.port, registry, health, installers=installers,
@@ -214,13 +214,14 @@ def store_projector(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, 
 
 
 def operator_api(config: AiopsConfig, bootstrap: str, projector: StoreProjector | None,
-                 feed: IncidentFeed) -> OperatorApi:
+                 feed: IncidentFeed, registry: CollectorRegistry | None = None) -> OperatorApi:
     """The operator API over the projector's store (the same instance: one engine, opened by the projector);
     without a store, its incident routes and actions answer 503."""
     if projector is None:
-        return OperatorApi(config, bootstrap, feed=feed)
+        return OperatorApi(config, bootstrap, feed=feed, registry=registry)
     store = projector.store
-    return OperatorApi(config, bootstrap, store=store, scope_of=store.incident_scope, audit=store, feed=feed)
+    return OperatorApi(config, bootstrap, store=store, scope_of=store.incident_scope, audit=store, feed=feed,
+                       registry=registry)
 
 
 def service_health(metrics: AiopsMetrics, bootstrap: str, detection: DetectionWorker,
