@@ -1,22 +1,22 @@
-"""`aiops eval loghub DIR [--json]`: template-mining accuracy on Loghub-2k, side by side with drain3.
+"""`aiops eval loghub DIR [--loso] [--synthetic N] [--json]`: template-mining accuracy, side by side with drain3.
 
 For every `<System>/` folder of DIR that holds `<System>_2k.log` and a structured CSV, the `Content`
-column (the message after the system's header fields, which is what every Loghub parser is given and
-what `LogEvent.message` is in the stream) is mined line by line, once with the project's
-`TemplateMiner` (one configuration for all systems) and once with stock drain3. Reported per system and
-as a mean: grouping accuracy (GA: a line is correct when the set of lines grouped with it equals its
-ground-truth group) and parsing accuracy (PA: exact template match, whitespace-normalised), against the
-original (`_structured.csv`) and corrected (`_structured_corrected.csv`) ground truth, plus lines/s.
-For BGL it also scores line-level alert detection: the BGL lines (Component as service, Node as host,
-Level, epoch Timestamp) are streamed through `LogAnomalyDetector` with default settings, and a line counts
-as predicted alert when the detector puts it in an open anomaly episode (`last_flags`) as it arrives.
-This module reads files and prints; it does not write anything.
+column (what every Loghub parser is given and what `LogEvent.message` is in the stream) is mined line by
+line, once with the project's `TemplateMiner` (its default settings for all systems) and once with stock
+drain3. Reported per system and as a mean: grouping accuracy (GA: a line is correct when the set of lines
+grouped with it, by the template id it got on arrival, equals its ground-truth group) and parsing accuracy
+(PA: exact final template, whitespace-normalised), against the original and corrected ground truth, plus
+lines/s. `--synthetic N` adds GA on N generated systems with known templates (`synthetic_logs`); `--loso`
+adds leave-one-system-out GA of the settings-selection procedure (`loghub_selection`). For BGL it also
+scores line-level alert detection by `LogAnomalyDetector` (default settings; a line counts as predicted
+alert when the detector puts it in an open anomaly episode as it arrives). Reads files, prints; writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import re
 import sys
@@ -31,7 +31,9 @@ from aiops.detectors.logs.anomaly import LogAnomalyDetector
 from aiops.events import LogEvent
 from aiops.logmining.miner import MatchResult, TemplateMiner
 from aiops_eval.baselines.drain_adapter import Drain3Miner
-from aiops_eval.common import Progress, report_dataset_errors, require_dir
+from aiops_eval.common import Progress, report_dataset_errors, require_dir, settings_text
+from aiops_eval.loghub_selection import candidates, default_settings, leave_one_system_out
+from aiops_eval.synthetic_logs import generate_systems
 
 _SPACES = re.compile(r"\s+")
 
@@ -55,6 +57,7 @@ class MinerScore:
     """Accuracy of one miner on one system."""
 
     grouping: dict[str, float]
+    grouping_final: dict[str, float]
     parsing: dict[str, float]
     templates: int
     seconds: float
@@ -125,17 +128,26 @@ def score_miner(factory: Callable[[], Miner], system: SystemData, repeats: int =
         if attempt == 0:
             ids, first = results, miner
     final = _final_templates(first, ids)
+    resolved = _resolved_ids(first, ids)
     return MinerScore(
         grouping={kind: grouping_accuracy(ids, truth) for kind, truth in system.truth.items()},
+        grouping_final={kind: grouping_accuracy(resolved, truth) for kind, truth in system.truth.items()},
         parsing={kind: parsing_accuracy(final, truth) for kind, truth in system.truth.items()},
         templates=len(set(ids)),
         seconds=seconds,
     )
 
 
+def _resolved_ids(miner: Miner, ids: list[str]) -> list[str]:
+    """Each line's id as its template stands at the end (merged templates resolve to the one that absorbed them)."""
+    if not isinstance(miner, TemplateMiner):
+        return ids
+    return [cluster.template_id if (cluster := miner.resolve(i)) is not None else i for i in ids]
+
+
 def _final_templates(miner: Miner, ids: list[str]) -> list[str]:
     if isinstance(miner, TemplateMiner):
-        return [miner.clusters[i].template for i in ids]
+        return [cluster.template if (cluster := miner.resolve(i)) is not None else "" for i in ids]
     by_id = miner.final_templates() if isinstance(miner, Drain3Miner) else {}
     return [by_id.get(i, "") for i in ids]
 
@@ -154,15 +166,26 @@ def evaluate(systems: list[SystemData], factory: Callable[[], Miner],
         total_lines += len(system.contents)
         total_seconds += score.seconds
         per_system[system.name] = {
-            "grouping_accuracy": score.grouping, "parsing_accuracy": score.parsing,
+            "grouping_accuracy": score.grouping, "grouping_accuracy_final": score.grouping_final,
+            "parsing_accuracy": score.parsing,
             "templates": score.templates, "lines_per_second": len(system.contents) / max(score.seconds, 1e-9),
         }
     return {
         "mean_grouping_accuracy": _means(per_system, "grouping_accuracy"),
+        "mean_grouping_accuracy_final": _means(per_system, "grouping_accuracy_final"),
         "mean_parsing_accuracy": _means(per_system, "parsing_accuracy"),
         "lines_per_second": total_lines / max(total_seconds, 1e-9),
         "systems": per_system,
     }
+
+
+def score_grid(systems: Sequence[SystemData], settings: Sequence[dict[str, Any]]) -> list[dict[str, dict[str, float]]]:
+    """GA per candidate setting, per system, per ground truth (each candidate mines each system once)."""
+    table = []
+    for candidate in settings:
+        factory = functools.partial(TemplateMiner, **candidate)
+        table.append({system.name: score_miner(factory, system, repeats=1).grouping for system in systems})
+    return table
 
 
 def _means(per_system: dict[str, dict[str, Any]], metric: str) -> dict[str, float]:
@@ -208,12 +231,26 @@ def _print_table(label: str, report: dict[str, Any]) -> None:
           f"{pa.get('original', 0):>8.4f} {pa.get('corrected', 0):>8.4f}")
 
 
+def synthetic_systems(seed: int, count: int) -> list[SystemData]:
+    """`count` generated systems (`aiops_eval.synthetic_logs`) with their known templates as the truth."""
+    return [SystemData(system.name, system.lines, {"known": system.truth})
+            for system in generate_systems(seed, count)]
+
+
 def main(argv: list[str]) -> int:
-    """Entry point of `aiops eval loghub DIR [--json]`; returns the process exit code."""
+    """Entry point of `aiops eval loghub DIR [--loso] [--synthetic N] [--json]`; returns the exit code."""
     parser = argparse.ArgumentParser(prog="aiops eval loghub", description=__doc__.split("\n")[0])
     parser.add_argument("directory", type=Path, help="folder holding <System>/<System>_2k.log* files")
+    parser.add_argument("--loso", action="store_true",
+                        help="also leave one system out: choose the miner's settings on the other systems, "
+                             "score on the held-out one")
+    parser.add_argument("--synthetic", type=int, default=8, metavar="N",
+                        help="also score N generated systems with known templates (default 8; 0: none)")
+    parser.add_argument("--synthetic-seed", type=int, default=1, help="seed of the generated systems")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
+    if args.synthetic < 0:
+        parser.error("--synthetic must be 0 or more")
     return report_dataset_errors(lambda: _run(args))
 
 
@@ -223,23 +260,59 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: no <System>/<System>_2k.log + CSV under {args.directory}", file=sys.stderr)
         return 2
     progress = Progress("loghub")
-    progress.note(f"{len(systems)} systems; miners: aiops TemplateMiner and drain3, both with default settings")
+    progress.note(f"{len(systems)} systems; miners: aiops TemplateMiner ({settings_text(default_settings())}) "
+                  "and drain3, both with default settings")
     ours = evaluate(systems, TemplateMiner, progress)
     drain = evaluate(systems, Drain3Miner, progress)
+    ours["settings"] = default_settings()
     ours["drain3"] = drain
     ours["speedup_vs_drain3"] = round(ours["lines_per_second"] / max(drain["lines_per_second"], 1e-9), 2)
+    if args.synthetic:
+        generated = synthetic_systems(args.synthetic_seed, args.synthetic)
+        progress.note(f"synthetic: {len(generated)} generated systems, seed {args.synthetic_seed}")
+        ours["synthetic"] = {"seed": args.synthetic_seed, "aiops": evaluate(generated, TemplateMiner, progress),
+                             "drain3": evaluate(generated, Drain3Miner, progress)}
+    if args.loso:
+        ours["loso"] = _loso(systems, progress)
     bgl = next((s for s in systems if s.name == "BGL"), None)
     if bgl is not None:
         progress.note("BGL: scoring alert detection with LogAnomalyDetector (default settings)")
         ours["bgl"] = score_bgl_alerts(bgl.rows)
-    _print_table("aiops TemplateMiner (default settings)", ours)
-    _print_table("drain3 (default settings)", drain)
-    print(f"\nspeed-up vs drain3: {ours['speedup_vs_drain3']}x")
-    if "bgl" in ours:
-        print("BGL alert detection: " + ", ".join(f"{k}={v}" for k, v in ours["bgl"].items()))
+    _print_report(ours, drain)
     if args.json:
         print(json.dumps(ours, sort_keys=True))
     return 0
+
+
+def _loso(systems: list[SystemData], progress: Progress) -> dict[str, Any]:
+    settings = candidates()
+    progress.note(f"LOSO: mining every system with each of {len(settings)} candidate settings")
+    return leave_one_system_out(score_grid(systems, settings), settings)
+
+
+def _print_report(ours: dict[str, Any], drain: dict[str, Any]) -> None:
+    _print_table(f"aiops TemplateMiner (default settings: {settings_text(ours['settings'])})", ours)
+    _print_table("drain3 (default settings)", drain)
+    print(f"\nspeed-up vs drain3: {ours['speedup_vs_drain3']}x")
+    if "synthetic" in ours:
+        synthetic = ours["synthetic"]
+        print(f"synthetic systems (seed {synthetic['seed']}, {len(synthetic['aiops']['systems'])} systems): mean GA "
+              f"aiops {synthetic['aiops']['mean_grouping_accuracy']['known']:.4f}, "
+              f"drain3 {synthetic['drain3']['mean_grouping_accuracy']['known']:.4f}")
+    if "loso" in ours:
+        loso = ours["loso"]
+        print(f"leave one system out ({loso['candidates']} candidate settings): mean GA "
+              f"{_pair(loso['mean_grouping_accuracy'])} (in-sample, selected on all: "
+              f"{_pair(loso['in_sample_mean_grouping_accuracy'])}, {settings_text(loso['selected_on_all'])})")
+        for name, fig in loso["systems"].items():
+            print(f"  {name:<11} {_pair(fig['grouping_accuracy'])}  chosen on the others: "
+                  f"{settings_text(fig['settings'])}")
+    if "bgl" in ours:
+        print("BGL alert detection: " + ", ".join(f"{k}={v}" for k, v in ours["bgl"].items()))
+
+
+def _pair(grouping: dict[str, float]) -> str:
+    return f"{grouping.get('original', 0):.4f} / {grouping.get('corrected', 0):.4f} (orig / corr)"
 
 
 if __name__ == "__main__":

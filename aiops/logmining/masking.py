@@ -1,12 +1,12 @@
 """Masking of variable tokens in log lines, and of secrets in sample lines.
 
-`VariableMasker` rewrites the variable parts of a log message (numbers, hex, IPs, paths, UUIDs,
-timestamps, identifiers that contain digits) to the wildcard ``<*>`` before template mining: token by
-token through a bounded cache, with class fast paths (letters, decimal digits) and one combined regular
-expression for the rest. Which rules are active is
-configurable by name. `sanitize_line` makes arbitrary input safe (cut to a length limit, control
-characters and undecodable bytes replaced). `mask_secrets` hides passwords, bearer tokens, API keys and
-similar values in lines kept as evidence samples.
+`VariableMasker` rewrites the variable parts of a log message to the wildcard ``<*>`` before template
+mining, with the general rules of `rules.py` (numbers and units, hex, IPs, host names, paths, URLs, UUIDs,
+blobs, timestamps, key=value and JSON values, quoted words): whole-line rewrites first, then token by token
+through a bounded cache, with class fast paths (letters, decimal digits) and one combined regular
+expression for the rest. Which rules are active is configurable by name. `sanitize_line` makes arbitrary
+input safe (cut to a length limit, control characters and undecodable bytes replaced). `mask_secrets`
+hides passwords, bearer tokens, API keys and similar values in lines kept as evidence samples.
 
 This module only rewrites strings; it does not group lines into templates (see `miner.py`).
 """
@@ -16,29 +16,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-WILDCARD = "<*>"
+from aiops.logmining.rules import (
+    DEFAULT_MASKS,
+    LINE_REWRITES,
+    LINE_RULES,
+    MASK_RULES,
+    WILDCARD,
+    fold_units,
+    has_unit,
+    random_letters,
+    rewrite_line,
+)
+
+__all__ = ["DEFAULT_MASKS", "MASK_RULES", "WILDCARD", "VariableMasker", "mask_secrets", "sanitize_line"]
 
 _SEP = r"(?<!\w)"  # variables start and end at a boundary that is not a word character
 _END = r"(?!\w)"
-
-MASK_RULES: dict[str, str] = {
-    "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-    "timestamp": r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
-    "ip": r"(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?",
-    "hex": r"0[xX][0-9a-fA-F]+",
-    "path": r"(?:[A-Za-z]:)?(?:[\\/][\w.\-$@~+]+){2,}[\\/]?",
-    "url": r"[a-zA-Z][a-zA-Z0-9+.\-]*://\S+",
-    "bool": r"(?i:true|false|null|none|nil)",
-    "quoted": r'(?<=")[^"\n]{1,200}(?=")',
-    "number": r"[-+]?\d+(?:[.,:]\d+)*",
-    "size": r"[-+]?\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|B|bytes)",
-    "digit_word": r"(?<![\w\-/:@#$+.])(?:[\w\-/:@#$+]+\.)*[\w\-/:@#$+]*\d[\w\-/:@#$+]*(?:\.[\w\-/:@#$+]+)*",
-}
-"""Named masking rules; order matters (earlier, more specific rules win at the same position)."""
-
-DEFAULT_MASKS: tuple[str, ...] = (
-    "uuid", "url", "timestamp", "ip", "hex", "path", "bool", "quoted", "size", "number", "digit_word",
-)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]+")
 
@@ -50,12 +43,12 @@ class VariableMasker:
     the line is first reduced to its *shape* with one C-level ``bytes.translate`` (ASCII digits become
     ``0``, or ``1``-``9`` become ``1`` when the line has an ``x``), and masking results are cached per
     shape token in a bounded dict: ``10.1.2.3:4567`` and ``192.168.0.1:80`` share one entry, and a line
-    of known shapes costs a translate, a split and a ``map(dict.get, ...)``. An unseen shape takes a
-    fast path when its class decides the result (letters stay, decimal digits and whole UUID/hex/path become
-    ``<*>``, an ASCII token without digits or slashes can only match ``bool``) and the combined regex
-    otherwise. The few tokens whose result keeps a digit are masked from their own text each time.
-    Only ``quoted``, whose values may contain spaces, runs on the whole line (and only with a quote).
-    A size unit right after a masked number (``16.0 MB``) is folded into the wildcard.
+    of known shapes costs a translate, a split and a ``map(dict.get, ...)``. The whole-line rewrites
+    (`rules.rewrite_line`: JSON and key=value values, quoted words, dates) run on the shape first. An unseen
+    shape token takes a fast path when its class decides the result (letters stay unless they look random,
+    decimal digits and whole UUID/hex/path become ``<*>``, an ASCII token without digits, slashes, dots or
+    ``=`` can only match ``bool``) and the combined regex otherwise. The few tokens whose result keeps a
+    digit are masked from their own text each time. A unit word after a masked number is folded into it.
     """
 
     def __init__(
@@ -63,17 +56,22 @@ class VariableMasker:
         masks: Iterable[str] = DEFAULT_MASKS,
         extra_patterns: Iterable[str] = (),
         cache_size: int = 50_000,
+        rewrites: Iterable[str] = LINE_REWRITES,
     ) -> None:
         self.masks = tuple(masks)
+        self.rewrites = tuple(rewrites)
         unknown = [name for name in self.masks if name not in MASK_RULES]
+        unknown += [name for name in self.rewrites if name not in LINE_REWRITES]
         if unknown:
-            raise ValueError(f"unknown mask rules {unknown}; known: {sorted(MASK_RULES)}")
+            raise ValueError(f"unknown mask rules {unknown}; known: {sorted(MASK_RULES)} and {LINE_REWRITES}")
         self.extra_patterns = tuple(extra_patterns)
         bodies = [f"(?:{pattern})" for pattern in self.extra_patterns]
-        bodies += [f"(?:{MASK_RULES[name]})" for name in self.masks if name not in _LINE_RULES]
+        bodies += [f"(?:{MASK_RULES[name]})" for name in self.masks if name not in LINE_RULES]
         self._regex = re.compile(f"{_SEP}(?:{'|'.join(bodies)}){_END}") if bodies else None
-        self._quoted = re.compile(MASK_RULES["quoted"]) if "quoted" in self.masks else None
+        self._quoted = "quoted" in self.masks
+        self._rewrite = self._quoted or bool(self.rewrites)
         self._fold_units = "size" in self.masks
+        self._blobs = "base64" in self.masks
         self._alpha_variables = _BOOLS if "bool" in self.masks else frozenset()
         # Shortcuts must give exactly what the regex gives; extra patterns may match anything.
         self._fast = not self.extra_patterns
@@ -100,15 +98,15 @@ class VariableMasker:
         Sets `exact` to False when some token's result had to be computed from its own digits.
         """
         self.exact = True
-        if self._quoted is not None and '"' in text:  # `quoted` ignores digits: same spans in both
-            text, shaped = self._quoted.sub(WILDCARD, text), self._quoted.sub(WILDCARD, shaped)
+        if self._rewrite:
+            shaped = rewrite_line(shaped, self.rewrites, self._quoted)
         keys = shaped.split(" ")
         tokens: list[str | None] = list(map(self._cache.get, keys))
         if None in tokens:
             self._fill(keys, text, tokens)
         masked: list[str] = tokens  # type: ignore[assignment]  # no None left after _fill
-        if self._fold_units and ("B" in text or "bytes" in text) and not _UNITS.isdisjoint(masked):
-            masked = _fold_units(masked)
+        if self._fold_units and has_unit(masked):
+            masked = fold_units(masked)
         return masked
 
     def mask(self, text: str) -> str:
@@ -116,21 +114,30 @@ class VariableMasker:
         return " ".join(self.mask_tokens(text))
 
     def mask_token(self, token: str) -> str:
-        """Masked form of one token (no spaces), without the cache."""
+        """Masked form of one token (no spaces), without the cache and the line rewrites."""
         if not self._fast:
-            return self._regex.sub(WILDCARD, token) if self._regex is not None else token
+            return self.reference_token(token)
         shaped = self._mask_shape(_shape(token))
-        return self._regex.sub(WILDCARD, token) if shaped is _OWN and self._regex is not None else shaped
+        return self.reference_token(token) if shaped is _OWN else shaped
 
-    def _mask_shape(self, shape: str) -> str:
+    def reference_token(self, token: str) -> str:
+        """One token masked by the rules alone (the blob test, then the combined regex): what every
+        shortcut and cache must reproduce exactly."""
+        if self._blobs and random_letters(token):
+            return WILDCARD
+        return self._regex.sub(WILDCARD, token) if self._regex is not None else token
+
+    def _mask_shape(self, shape: str) -> str:  # noqa: PLR0911 (one return per shortcut)
         """Masked form of a shape token, or `_OWN` when digits survive (then mask the token itself)."""
         if self._fast and shape.isalpha() and (len(shape) > 5 or shape.lower() not in self._alpha_variables):
-            return shape  # plain words never match a digit/path rule
+            return WILDCARD if self._blobs and len(shape) >= 16 and random_letters(shape) else shape
         if self._decimal_fast and shape.isdecimal():
             return WILDCARD  # `number` and `digit_word` both take the whole token
         regex = self._regex
         if regex is None or not self._fast:
-            return regex.sub(WILDCARD, shape) if regex is not None else shape
+            return self.reference_token(shape)
+        if self._blobs and len(shape) >= 16 and random_letters(shape):
+            return WILDCARD
         if shape.isascii() and _TRIGGERS.isdisjoint(shape) and shape.count("-") < self._uuid_dashes:
             bool_sub = self._bool_sub
             return bool_sub(WILDCARD, shape) if bool_sub is not None and _may_hold_bool(shape) else shape
@@ -145,27 +152,30 @@ class VariableMasker:
         cache = self._cache
         if len(cache) + len(tokens) > self.cache_size:
             cache.clear()  # bounded: start over rather than track recency
-        alpha_fast, alpha_variables = self._fast, self._alpha_variables
+        alpha_fast, alpha_variables, blobs = self._fast, self._alpha_variables, self._blobs
+        own_tokens: list[str] | None = None
         index = -1
         for _ in range(tokens.count(None)):
             index = tokens.index(None, index + 1)  # C-level skip over the known tokens
             key = keys[index]
-            if alpha_fast and key.isalpha() and (len(key) > 5 or key.lower() not in alpha_variables):
+            if alpha_fast and key.isalpha() and (len(key) > 5 or key.lower() not in alpha_variables) and (
+                    not blobs or len(key) < 16):
                 value = key  # the first test of `_mask_shape`, inlined for new plain words
             else:
                 value = self._mask_shape(key)
-            if value is _OWN and self._regex is not None:
-                value = self._regex.sub(WILDCARD, text.split(" ")[index])
+            if value is _OWN:
+                if own_tokens is None:  # the line rewritten like its shape, so that tokens align
+                    own_tokens = (rewrite_line(text, self.rewrites, self._quoted) if self._rewrite else text).split(" ")
+                value = self.reference_token(own_tokens[index])
                 self.exact = False
             else:
                 cache[key] = value
             tokens[index] = value
 
 
-_LINE_RULES = frozenset({"quoted", "size"})
 _OWN = " "  # for a shape whose masked form keeps digits; never a token (no spaces in tokens)
 _DIGITS = frozenset("0123456789")
-_TRIGGERS = _DIGITS | {"/", "\\"}  # an ASCII token without these can only match the `bool` rule
+_TRIGGERS = _DIGITS | {"/", "\\", ".", "="}  # an ASCII token without these can only match the `bool` rule
 _SHAPE = bytes.maketrans(b"123456789", b"000000000")
 _HEX_SHAPE = bytes.maketrans(b"23456789", b"11111111")  # keep 0 apart where `0x` may start a hex number
 
@@ -177,6 +187,7 @@ def _shape(text: str) -> str:
         return text.encode().translate(table).decode()
     return text.translate({digit: table[digit] for digit in b"0123456789"})
 
+
 _WHOLE_TOKEN = re.compile(f"{MASK_RULES['uuid']}|{MASK_RULES['hex']}|{MASK_RULES['path']}")
 """With the default rules, a token that is wholly one of these is ``<*>``: no earlier rule matches at its start."""
 
@@ -185,21 +196,9 @@ def _may_hold_bool(token: str) -> bool:
     """Cheap necessary condition for the ``bool`` rule on an ASCII token (substring tests, no regex)."""
     low = token.lower()
     return "true" in low or "false" in low or "null" in low or "none" in low or "nil" in low
+
+
 _BOOLS = frozenset({"true", "false", "null", "none", "nil"})
-
-
-_UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "bytes", "B,", "KB,",
-                    "MB,", "GB,", "TB,", "B)", "KB)", "MB)", "GB)", "TB)"})
-
-
-def _fold_units(tokens: list[str]) -> list[str]:
-    folded: list[str] = []
-    for token in tokens:
-        if token in _UNITS and folded and folded[-1] == WILDCARD:
-            folded[-1] = WILDCARD + token[-1] if token[-1] in ",)" else WILDCARD
-        else:
-            folded.append(token)
-    return folded
 
 
 def sanitize_line(line: str | bytes, max_chars: int) -> str:
