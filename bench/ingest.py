@@ -6,9 +6,10 @@ post Alertmanager API v2 batches of distinct alerts for `--seconds`, as fast as 
 p50/p99 request latency), then paced at half that rate (p50/p99 at half load). In the same run, the ceiling:
 the raw aiokafka producer writing the same events (`send_batch` per partition, as the front does, 2,000
 events at a time), from this process. Only 2xx answers count (each means the broker acknowledged every
-alert of the batch).
+alert of the batch). The front's CPU time per alert (from /proc) is the figure that other load on the machine
+disturbs least.
 
-    python bench/ingest.py [--seconds 10] [--batches 10,100] [--connections 16] [--quick]
+    python bench/ingest.py [--seconds 10] [--batches 10,100] [--connections 16] [--quick] [--default-gc]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from aiops.metrics import AiopsMetrics
 from aiops.runtime.broker import EmbeddedBroker, free_loopback_port
 from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.ingest_http import IngestFront, event_record
+from aiops.runtime.startup import settle_heap
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 
@@ -58,7 +60,7 @@ def alert_batch(start: int, size: int) -> bytes:
         for i in range(size)])
 
 
-def serve(port: int, bootstrap: str) -> None:
+def serve(port: int, bootstrap: str, default_gc: bool) -> None:
     """The front alone, until killed."""
     async def main() -> None:
         config = AiopsConfig.model_validate({"kafka": {"bootstrap": bootstrap}, "http": {"port": port}})
@@ -70,6 +72,8 @@ def serve(port: int, bootstrap: str) -> None:
                                 client_max_size=config.ingest.http.max_body_bytes)
         await front.start()
         await endpoint.start()
+        if not default_gc:
+            settle_heap()  # as `aiops run` does once started
         print("ready", flush=True)
         await asyncio.Event().wait()
 
@@ -160,7 +164,7 @@ async def raw_ceiling(bootstrap: str, seconds: float, writers: int = 1, chunk: i
 async def run(args: argparse.Namespace) -> None:
     async with EmbeddedBroker() as broker:
         port = free_loopback_port()
-        command = [sys.executable, __file__, "--serve", str(port), broker.bootstrap]
+        command = [sys.executable, __file__, "--serve", str(port), broker.bootstrap, str(args.default_gc)]
         server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
             command, stdout=subprocess.PIPE, env={**os.environ, "AIOPS_LOGGING__LEVEL": "WARNING"})
         try:
@@ -190,14 +194,16 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), sys.argv[3], sys.argv[4] == "True")
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",")], default=[10, 100])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="2 s per measurement")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="leave CPython's garbage collector at its defaults (no `settle_heap`), to compare")
     args = parser.parse_args()
     if args.quick:
         args.seconds = 2.0

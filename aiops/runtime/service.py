@@ -39,7 +39,7 @@ from aiops.runtime.http_server import HttpEndpoint
 from aiops.runtime.ingest_http import IngestFront
 from aiops.runtime.logs import JsonSetting, configure_logging
 from aiops.runtime.silences import silences_topic_spec
-from aiops.runtime.startup import Announcement, check_ports
+from aiops.runtime.startup import Announcement, check_ports, settle_heap
 from aiops.runtime.store_projector import StoreProjector, build_store, store_location
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
@@ -93,6 +93,7 @@ async def serve(config: AiopsConfig, runners: list[Runner], http: HttpEndpoint, 
             await runner.start()
             started.append(runner)
             tasks.add(asyncio.create_task(runner.run(), name=f"aiops-{type(runner).__name__}"))
+        settle_heap()
         if announcement is not None:
             announcement.ready(http.url)
         failed = await _until_stopped(stop, tasks)

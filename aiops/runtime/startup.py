@@ -5,11 +5,13 @@ it raises `UsageError` with one line naming the config key to change (``http.por
 ``kafka.embedded_port``), instead of a traceback from deep inside the worker. `Announcement.ready` prints the
 one-line start-up banner (broker address, metrics and health URLs) once the HTTP endpoint listens and, for
 the embedded broker, writes the run-file (`aiops.runtime.runfile`) that lets ``aiops produce``, ``tail`` and
-``silence`` find it without flags; `Announcement.withdraw` removes that file on exit.
+``silence`` find it without flags; `Announcement.withdraw` removes that file on exit. `settle_heap` tunes
+the garbage collector once everything has started.
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import TextIO
 
@@ -72,3 +74,19 @@ class Announcement:
         also when an interrupt landed between writing the file and recording that it was written)."""
         if self.embedded:
             remove_run_file()
+
+
+YOUNG_GENERATION_THRESHOLD = 20_000
+"""Net container allocations between young-generation collections (CPython's default: 700)."""
+
+
+def settle_heap() -> None:
+    """Once the service has started: collect, then move everything allocated so far (modules, schemas,
+    config, clients) to the permanent generation, so full collections stop rescanning it, and collect the
+    young generation every `YOUNG_GENERATION_THRESHOLD` net allocations instead of 700 (a batch's objects
+    die by reference counting, not by the collector). Measured on the HTTP ingest front at 100 alerts per
+    request: the collector took about a tenth of its CPU with the defaults and nothing after (docs/benchmarks.md)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)

@@ -1,7 +1,8 @@
-"""Finding a local embedded broker (run-file), start-up port checks and the banner."""
+"""Finding a local embedded broker (run-file), start-up port checks, the banner and the settled heap."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ from aiops.errors import ConfigError, UsageError
 from aiops.runtime import runfile
 from aiops.runtime.broker import EmbeddedBroker
 from aiops.runtime.runfile import read_run_file, remove_run_file, run_file_path, write_run_file
-from aiops.runtime.startup import Announcement, banner, check_ports
+from aiops.runtime.startup import YOUNG_GENERATION_THRESHOLD, Announcement, banner, check_ports, settle_heap
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +165,19 @@ def test_banner_is_one_line_and_the_announcement_owns_the_run_file(capsys: pytes
     with_ingest = banner("127.0.0.1:9092", True, "http://127.0.0.1:8080", ingest=True)
     assert "alerts in at http://127.0.0.1:8080/api/v2/alerts" in with_ingest
     assert "\n" not in with_ingest
+
+
+def test_settle_heap_freezes_what_started_and_collects_the_young_generation_less_often() -> None:
+    before = gc.get_threshold()
+    frozen_before = gc.get_freeze_count()
+    try:
+        settle_heap()
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, before[1], before[2])
+        assert gc.get_freeze_count() > frozen_before
+        cycle: list[object] = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1  # collection still works for what is allocated afterwards
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
