@@ -16,7 +16,7 @@ from typing import Literal, get_args
 
 import orjson
 
-from aiops.console.markup import Markup, Viewer, join, page, tag, when
+from aiops.console.markup import Markup, Viewer, esc, join, page, tag, when
 from aiops.incidents import IncidentStatus, Priority
 from aiops.store.models import IncidentFilter, IncidentSummary
 
@@ -83,19 +83,18 @@ def _filters(query: ListQuery) -> Markup:
 
 
 def incident_row(row: IncidentSummary) -> Markup:
-    """One table row; the script builds the same cells from a stream event's summary."""
-    acknowledged = row.acknowledged_by or ""
-    return tag(
-        "tr",
-        tag("td", tag("span", row.priority, class_=f"prio {row.priority}")),
-        tag("td", tag("a", row.title, href=f"/incidents/{row.id}", class_="open"), tag("small", f" {row.id}")),
-        tag("td", ", ".join(row.services)),
-        tag("td", row.root_cause or "-"),
-        tag("td", when(row.first_seen), class_="age"),
-        tag("td", tag("span", row.status, class_=f"status {row.status}")),
-        tag("td", acknowledged or "-"),
-        data_id=row.id, data_version=str(row.version), data_priority=row.priority, data_status=row.status,
-        data_team=row.team or "", data_services="|".join(row.services), tabindex="-1")
+    """One table row (one template: 1,000 rows in a few ms); the script builds the same cells from a stream
+    event's summary."""
+    i, p, s = esc(row.id), esc(row.priority), esc(row.status)
+    services = ", ".join(row.services)
+    return Markup(
+        f'<tr data-id="{i}" data-version="{row.version}" data-priority="{p}" data-status="{s}" '
+        f'data-team="{esc(row.team or "")}" data-services="{esc("|".join(row.services))}" tabindex="-1">'
+        f'<td><span class="prio {p}">{p}</span></td>'
+        f'<td><a href="/incidents/{i}" class="open">{esc(row.title)}</a><small> {i}</small></td>'
+        f'<td>{esc(services)}</td><td>{esc(row.root_cause or "-")}</td>'
+        f'<td class="age">{when(row.first_seen)}</td><td><span class="status {s}">{s}</span></td>'
+        f'<td>{esc(row.acknowledged_by or "-")}</td></tr>')
 
 
 def counts_bar(rows: Sequence[IncidentSummary]) -> Markup:

@@ -12,7 +12,7 @@ from support.store_samples import BASE, incident
 from aiops.console.charts import anomaly_chart, factor_bars
 from aiops.console.forms import FormError, action_request, silence_request
 from aiops.console.graph import service_graph
-from aiops.console.incident_list import ListQuery, list_page, sort_rows
+from aiops.console.incident_list import ListQuery, incident_row, list_page, sort_rows
 from aiops.console.incident_page import incident_page, silence_link
 from aiops.console.markup import Viewer, esc, tag
 from aiops.console.pages import muted_now
@@ -101,6 +101,16 @@ def test_the_list_shows_rows_counts_and_the_filters_applied() -> None:
     assert ">checkout<" in page
     assert '<option value="P1" selected>' in page
     assert [r.id for r in sort_rows(rows, "priority")] == ["inc-1", "inc-3", "inc-2"]
+
+
+def test_a_list_row_escapes_every_value_it_shows() -> None:
+    base = summary_of(incident(1, priority="P2"))
+    row = incident_row(base.model_copy(update={"title": '<b x="1">&', "team": "t\"'", "acknowledged_by": "<a>",
+                                               "services": ["a<b", "c"], "root_cause": None}))
+    assert '&lt;b x=&quot;1&quot;&gt;&amp;' in row and "<b " not in row
+    assert 'data-team="t&quot;&#x27;"' in row and 'data-services="a&lt;b|c"' in row
+    assert "<td>a&lt;b, c</td><td>-</td>" in row and "<td>&lt;a&gt;</td></tr>" in row
+    assert row.count("<td") == 7 and 'data-priority="P2"' in row
 
 
 def test_an_unknown_filter_value_is_ignored() -> None:
