@@ -1,17 +1,17 @@
 """Correlation stage on raw aiokafka: signals in batches, incidents out, state checkpointed per batch.
 
-`CorrelationWorker` is a member of consumer group `<workers.app_id>-correlate` on the signals topic (keyed
-by correlation scope, so one scope's signals are ordered in one partition). Per `getmany` batch it applies
-each partition's signals and watermarks to that partition's scopes in memory (`CorrelationStage` over
-`PartitionScopes`), then, in this order: publishes the batch's incidents, decisions and dead letters and
-waits for their acks; writes the state keys the batch changed (each once, however many signals touched
-it) and an `__offset__` record to the compacted correlation-state topic and waits; commits the offsets.
+`CorrelationWorker` is a member of group `<workers.app_id>-correlate` on the signals topic (keyed by
+correlation scope, one scope's signals ordered in one partition) and the co-partitioned actions topic. Per
+`getmany` batch it applies each partition's signals, watermarks and operator actions (at the signals position
+`action_placement` gives them) to that partition's scopes in memory (`CorrelationStage` over
+`PartitionScopes`), then, in this order, each step acknowledged before the next: writes where it applied new
+actions (`__placed__`); publishes the batch's incidents, decisions and dead letters; writes the state keys
+the batch changed (each once) and an `__offset__` record to the compacted correlation-state topic; commits.
 A crash anywhere re-derives the same outputs: state never runs ahead of what was published. A newly
-assigned partition is restored before its first record is processed (`state_topic.read_fenced`: no trust
-in the broker's end offsets), and the consumer seeks to the offset the restored state reflects, so
-state and input move together exactly. A bad message becomes a dead letter; nothing recoverable stops
-the worker. Dynamic silences are read to the end before the first signal is judged. Why and how:
-docs/ARCHITECTURE.md ("Delivery semantics and restart-safety").
+assigned partition is restored before its first record (`state_topic.read_fenced`: no trust in the
+broker's end offsets) and the consumer seeks to the offsets the state reflects. A bad message becomes a
+dead letter; nothing recoverable stops the worker. Dynamic silences are read to the end before the first
+signal is judged. Why: docs/ARCHITECTURE.md ("Delivery semantics and restart-safety", "Operator actions").
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from aiops.errors import BrokerUnavailableError, ConfigError
 from aiops.incidents import Incident
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_correlator
+from aiops.runtime.action_placement import plan
 from aiops.runtime.correlation_store import PartitionScopes, restore
 from aiops.runtime.fetch import fetch_batch, group_timeouts
 from aiops.runtime.progress import ConsumerProgress
@@ -58,6 +59,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for tp in revoked:  # every batch is checkpointed: nothing to save, the new owner restores it
             self.worker.partitions.pop(tp.partition, None)
+            self.worker.held.pop(tp.partition, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         topics = self.worker.config.topics
@@ -80,6 +82,8 @@ class CorrelationWorker:
         self.wall = wall
         self.correlator = build_correlator(config)
         self.partitions: dict[int, PartitionScopes] = {}
+        self.held: dict[int, list[ConsumerRecord[Any, Any]]] = {}
+        """Actions read but placed after signals not fetched yet (after a crash), per partition."""
         self.progress = ConsumerProgress(config.workers.stall_seconds)
         self.group_id = f"{config.workers.app_id}-correlate"
         self.batches = 0
@@ -159,29 +163,53 @@ class CorrelationWorker:
             if tp.topic == topics.signals:
                 self.progress.fetched(tp.partition, records[0].offset, records[-1].offset)
         outputs: list[Output] = []
+        placements: list[Output] = []
         checkpoints: list[Output] = []
-        for partition in sorted({tp.partition for tp in batch}):
+        for partition in sorted({tp.partition for tp in batch} | set(self.held)):
             scopes = self.partitions[partition]
-            stage = CorrelationStage(self.correlator, scopes)
             signals = batch.get(TopicPartition(topics.signals, partition), [])
-            actions = batch.get(TopicPartition(topics.actions, partition), [])
-            for record in signals:
-                outputs.extend(self._apply(stage, record))
-            for record in actions:  # after the batch's signals: at the clock they left (docs/ARCHITECTURE.md)
-                outputs.extend(self._act(stage, record))
+            actions = self.held.pop(partition, []) + batch.get(TopicPartition(topics.actions, partition), [])
+            outputs.extend(self._correlate(scopes, signals, actions))
+            if scopes.placements_changed:
+                placements.append((topics.correlation_state, *scopes.placement_record(), partition))
             outputs.extend(self._decisions())
-            offsets = (signals[-1].offset + 1 if signals else None, actions[-1].offset + 1 if actions else None)
+            held = self.held.get(partition)
+            next_action = held[0].offset if held else actions[-1].offset + 1 if actions else None
             checkpoints.extend((topics.correlation_state, key, value, partition)
-                               for key, value in scopes.checkpoint(*offsets))
+                               for key, value in scopes.checkpoint(signals[-1].offset + 1 if signals else None,
+                                                                   next_action))
+        await self._publish(placements)  # where this batch applied new actions, before anything it caused
         await self._publish(outputs)
         await self._publish(checkpoints)
-        await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        await self._commit(self._committable(batch))
         for tp, records in batch.items():
             if tp.topic == topics.signals:
                 self.progress.processed(tp.partition, records[-1].offset)
         self.batches += 1
         self.metrics.correlation_messages_total.inc(sum(len(records) for records in batch.values()))
         self.metrics.correlation_batch_seconds.observe(time.perf_counter() - started)
+
+    def _correlate(self, scopes: PartitionScopes, signals: list[ConsumerRecord[Any, Any]],
+                   actions: list[ConsumerRecord[Any, Any]]) -> list[Output]:
+        """One partition's signals and actions in the order their placements give (`action_placement`);
+        actions placed beyond the fetched signals are held for a later batch."""
+        stage = CorrelationStage(self.correlator, scopes)
+        order = plan([r.offset for r in signals], [r.offset for r in actions], scopes.placements, scopes.next_offset)
+        scopes.placements.update(order.placed)
+        scopes.placements_changed = bool(order.placed)
+        if order.held_from < len(actions):
+            self.held[scopes.partition] = actions[order.held_from:]
+        outputs: list[Output] = []
+        for kind, index in order.steps:
+            outputs.extend(self._apply(stage, signals[index]) if kind == "signal" else self._act(stage, actions[index]))
+        return outputs
+
+    def _committable(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> dict[TopicPartition, int]:
+        """Offsets to commit: past each fetched partition, but not past an action still held."""
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        for partition, held in self.held.items():
+            offsets[TopicPartition(self.config.topics.actions, partition)] = held[0].offset
+        return offsets
 
     def _apply(self, stage: CorrelationStage, record: ConsumerRecord[Any, Any]) -> list[Output]:
         """One signal or watermark through the stage; its incidents, or its dead letter."""
@@ -213,12 +241,16 @@ class CorrelationWorker:
     @staticmethod
     def _advance(stage: CorrelationStage, watermark: Watermark) -> list[Incident]:
         """Event time moves to the lowest watermark over every input topic-partition (see `InputClocks`)."""
-        if watermark.input_count == 0:
-            return stage.advance(watermark.ts.timestamp())
         store = stage.store
         assert isinstance(store, PartitionScopes)
+        if watermark.input_count == 0:
+            store.advanced(watermark.ts.timestamp())
+            return stage.advance(watermark.ts.timestamp())
         now = store.inputs.report(watermark.inputs, watermark.input_count)
-        return [] if now is None else stage.advance(now)
+        if now is None:
+            return []
+        store.advanced(now)
+        return stage.advance(now)
 
     def _incident_output(self, incident: Incident) -> Output:
         self.metrics.incidents_emitted_total.labels(status=incident.status).inc()

@@ -8,10 +8,13 @@ partition. `save` only notes which keys changed; `checkpoint` serialises each ch
 ``r/<scope>`` the learned relation model; ``a/<scope>`` the operator actions handled; ``i/<incident id>``
 one incident without its members (with its scope); ``m/<incident id>/<member key>`` one member;
 ``c/<incident id>`` a closed incident remembered (`ClosedIncident`, with its scope); ``__inputs__`` the
-watermark of each input topic-partition (`InputClocks`). Forgotten keys become tombstones.
-`restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying only
+watermark of each input topic-partition (`InputClocks`); ``__placed__`` where actions not yet covered by a
+checkpoint were applied (`action_placement`, written before a batch's outputs). Forgotten keys become
+tombstones. `restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying
 records up to the last `__offset__` (a batch cut short by a crash is discarded: the keys it touched are
-returned so the worker rewrites their checkpointed values). Serialisation only; no rules, no I/O.
+returned so the worker rewrites their checkpointed values) and the latest placements wherever they are;
+it moves each scope's clock to the partition's event time (held in `__offset__`) that an idle watermark
+reached without a write. Serialisation only; no rules, no I/O.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from aiops.correlation.state import ClosedIncident, ScopeState
 
 OFFSET_KEY = b"__offset__"
 INPUTS_KEY = b"__inputs__"
+PLACED_KEY = b"__placed__"
 StateRecord = tuple[bytes, bytes | None]
 """(key, JSON value) of one state record; None is a tombstone."""
 
@@ -36,7 +40,8 @@ class PartitionScopes:
 
     def __init__(self, partition: int, states: dict[str, ScopeState] | None = None,
                  next_offset: int | None = None, inputs: InputClocks | None = None,
-                 next_action_offset: int | None = None) -> None:
+                 next_action_offset: int | None = None, placements: dict[int, int] | None = None,
+                 event_time: float | None = None) -> None:
         self.partition = partition
         self.states: dict[str, ScopeState] = states or {}
         self.inputs = inputs or InputClocks()
@@ -44,6 +49,12 @@ class PartitionScopes:
         """The signals offset after the last one the checkpointed state reflects (None: nothing yet)."""
         self.next_action_offset = next_action_offset
         """The same for the partition of the actions topic with this number (None: no action yet)."""
+        self.placements: dict[int, int] = placements or {}
+        """Action offset -> signals position it was applied at, for actions the checkpoint does not cover."""
+        self.event_time = event_time
+        self.placements_changed = False
+        """Whether the last batch placed actions (its `__placed__` record is due before its outputs)."""
+        """The latest event time every scope of the partition was advanced to (None: never)."""
         self._changed: dict[str, tuple[str, str]] = {}
         """State key -> (scope, incident id or ""), in first-touched order."""
 
@@ -92,9 +103,18 @@ class PartitionScopes:
         self.next_offset = self.next_offset if next_offset is None else next_offset
         if next_action_offset is not None:
             self.next_action_offset = next_action_offset
-        offsets = {"next": self.next_offset, "actions": self.next_action_offset}
+            self.placements = {a: at for a, at in self.placements.items() if a >= next_action_offset}
+        offsets = {"next": self.next_offset, "actions": self.next_action_offset, "clock": self.event_time}
         records.append((OFFSET_KEY, orjson.dumps({k: v for k, v in offsets.items() if v is not None})))
         return records
+
+    def advanced(self, now: float) -> None:
+        """Every scope was advanced to `now` (kept so a restore can move clocks no checkpoint wrote)."""
+        self.event_time = now if self.event_time is None else max(self.event_time, now)
+
+    def placement_record(self) -> StateRecord:
+        """The `__placed__` record of every placement the checkpoint does not cover yet."""
+        return PLACED_KEY, orjson.dumps({str(offset): at for offset, at in sorted(self.placements.items())})
 
     def current(self, key: str) -> bytes | None:
         """The value `key` has in the live state (None: absent), e.g. to undo a discarded batch's record."""
@@ -171,24 +191,34 @@ def restore(partition: int, records: list[tuple[bytes | None, bytes | None, int]
     latest: dict[str, bytes | None] = {}
     next_offset: int | None = None
     next_action_offset: int | None = None
+    event_time: float | None = None
     inputs = InputClocks()
     for key, value, _ in records[:last_offset_at + 1]:
-        if key is None:
+        if key is None or key == PLACED_KEY:
             continue
         if key == OFFSET_KEY:
             offsets = orjson.loads(value or b"{}")
             next_offset = offsets.get("next", next_offset)
             next_action_offset = offsets.get("actions", next_action_offset)
+            event_time = offsets.get("clock", event_time)
         elif key == INPUTS_KEY:
             inputs.clocks = {name: float(clock) for name, clock in orjson.loads(value or b"{}").items()}
         else:
             latest[key.decode()] = value
     discarded = sorted({key.decode() for key, _, _ in records[last_offset_at + 1:]
-                        if key is not None and key not in (OFFSET_KEY, INPUTS_KEY)})
+                        if key is not None and key not in (OFFSET_KEY, INPUTS_KEY, PLACED_KEY)})
     states = _rebuild({key: orjson.loads(value) for key, value in latest.items() if value is not None})
     if inputs.clocks:
         inputs.advanced_to = min(inputs.clocks.values())
-    return Restored(PartitionScopes(partition, states, next_offset, inputs, next_action_offset), discarded)
+    if event_time is not None:  # a scope ever advanced was advanced to it, maybe without a write since
+        for state in states.values():
+            if state.clock:
+                state.clock = max(state.clock, event_time)
+    placed = next((value for key, value, _ in reversed(records) if key == PLACED_KEY), None)
+    placements = {int(offset): int(at) for offset, at in orjson.loads(placed or b"{}").items()
+                  if next_action_offset is None or int(offset) >= next_action_offset}
+    return Restored(PartitionScopes(partition, states, next_offset, inputs, next_action_offset, placements,
+                                    event_time), discarded)
 
 
 def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:
