@@ -15,6 +15,8 @@ from typing import Any
 from aiops.cli.common import add_command, config_from_args
 from aiops.config import AiopsConfig, load_config
 
+ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 (names of "every interface", not a bind)
+
 
 def cmd_run(args: argparse.Namespace) -> int:
     from aiops.config_secrets import check_delivery
@@ -25,9 +27,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_service(config, stop_after=args.stop_after)
 
 
-def _demo_config(args: argparse.Namespace, url: str, secret: str) -> AiopsConfig:
-    """The user's config plus the scenario's catalogue, the demo webhook and, unless `logging.level` is set,
-    service logs at WARNING (the demo prints every incident version itself)."""
+def _demo_config(args: argparse.Namespace, url: str, secret: str, http_port: int) -> AiopsConfig:
+    """The user's config plus the scenario's catalogue, the demo webhook, the HTTP listener (console, API) on
+    `http_port` and, unless `logging.level` is set, service logs at WARNING (the demo prints every incident
+    version itself)."""
     from aiops.scenario import SCENARIO_SERVICES
 
     webhook = {"url": url, "signing_secret": secret, "reliability": {"deadline_seconds": 30}}
@@ -35,7 +38,8 @@ def _demo_config(args: argparse.Namespace, url: str, secret: str) -> AiopsConfig
                 "receivers": {"webhook": {"demo-webhook": webhook}}}
     logging_set = "level" in load_config(getattr(args, "config", None)).logging.model_fields_set
     quiet: dict[str, Any] = {} if logging_set else {"logging": {"level": "WARNING"}}
-    return config_from_args(args, services=SCENARIO_SERVICES, http={"port": 0}, delivery=delivery, **quiet)
+    return config_from_args(args, services=SCENARIO_SERVICES, http={"port": http_port}, delivery=delivery,
+                            **quiet)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -47,19 +51,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
     port = free_loopback_port()
     url = f"http://127.0.0.1:{port}/incidents"
     secret = secrets.token_hex(16)  # the demo receiver checks every delivery's HMAC signature with it
-    config = _demo_broker_port(_demo_config(args, url, secret))
-    console = DemoConsole()
+    config = _demo_broker_port(_demo_config(args, url, secret, free_loopback_port()))
+    console_url = _console_url(config)
+    console = DemoConsole(console_url=console_url)
     receiver = DemoWebhookReceiver(port, secret, console)
 
     def runners(bootstrap: str, cfg: AiopsConfig) -> list[Runner]:
         feeder = ScenarioFeeder(bootstrap, cfg)
         print(f"demo: broker {bootstrap}; incidents on topic {cfg.topics.incidents}; webhook {url}\n"
               f"{notification_note(cfg, feeder.speedup)}\n"
+              f"{_console_note(cfg, console_url)}"
               f"demo: service logs on stderr at {cfg.logging.level} and above (set logging.level or "
               "AIOPS_LOGGING__LEVEL=INFO for more)", flush=True)
         return [receiver, IncidentPrinter(bootstrap, cfg, console), feeder]
 
     return run_service(config, extra_runners=runners, stop_after=args.duration)
+
+
+def _console_url(config: AiopsConfig) -> str | None:
+    """Where a browser on this machine finds the console (None when `api.console` or `api` is off)."""
+    if not (config.api.enabled and config.api.console):
+        return None
+    host = "127.0.0.1" if config.http.host in ANY_ADDRESS else config.http.host
+    return f"http://{host}:{config.http.port}"
+
+
+def _console_note(config: AiopsConfig, console_url: str | None) -> str:
+    if console_url is None:
+        return ""
+    who = "sign in with a token of api.tokens" if config.api.tokens else "no sign-in needed on loopback"
+    return (f"demo: the on-call console at {console_url}/ shows the incidents as they come ({who}); each "
+            "incident's page is linked below its first line\n")
 
 
 def _demo_broker_port(config: AiopsConfig) -> AiopsConfig:

@@ -4,7 +4,8 @@
 `version` and the demo webhook calls `delivery`; the console prints
 
 - one line per incident version as read from the incidents topic (per incident in version order; a re-read
-  or older copy is skipped), saying what changed in words (`incident_text.IncidentNarrator`);
+  or older copy is skipped), saying what changed in words (`incident_text.IncidentNarrator`), and after an
+  incident's first line its page on the on-call console (`console_url`, when given);
 - at once, any delivery whose HMAC signature did not verify;
 - per incident, once its resolved version is on the topic *and* was delivered, one webhook line: which
   versions arrived (routing may hold some back: `delivery.repeat_interval_seconds`) and whether every
@@ -38,8 +39,9 @@ class _Tracked:
 
 
 class DemoConsole:
-    def __init__(self, out: TextIO = sys.stdout, grace_seconds: float = 35.0) -> None:
+    def __init__(self, out: TextIO = sys.stdout, grace_seconds: float = 35.0, console_url: str | None = None) -> None:
         self.out = out
+        self.console_url = console_url
         self.grace_seconds = grace_seconds
         self.narrator = IncidentNarrator()
         self._incidents: dict[str, _Tracked] = {}
@@ -55,6 +57,8 @@ class DemoConsole:
         if tracked.latest is not None and incident.version <= tracked.latest.version:
             return
         self._print(self.narrator.line(incident))
+        if tracked.latest is None and self.console_url is not None:
+            self._print(f"         console: {self.console_url}/incidents/{incident.id}")
         tracked.latest = incident
         if incident.status != "resolved":
             tracked.summarised = False

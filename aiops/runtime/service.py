@@ -154,7 +154,8 @@ def run_service(
         broker.start_sync()
         bootstrap = broker.bootstrap
         log.info("embedded tansu broker at %s", bootstrap)
-    announcement = Announcement(bootstrap, embedded=broker is not None, ingest=config.ingest.http.enabled)
+    announcement = Announcement(bootstrap, embedded=broker is not None, ingest=config.ingest.http.enabled,
+                                console=config.api.enabled and config.api.console)
     try:
         if on_broker is not None:
             on_broker(bootstrap)

@@ -3,7 +3,7 @@
 `check_ports` runs before anything starts: when the HTTP port or the embedded broker's port cannot be bound
 it raises `UsageError` with one line naming the config key to change (``http.port``,
 ``kafka.embedded_port``), instead of a traceback from deep inside the worker. `Announcement.ready` prints the
-one-line start-up banner (broker address, metrics and health URLs) once the HTTP endpoint listens and, for
+one-line start-up banner (broker address, console, metrics and health URLs) once the HTTP endpoint listens and, for
 the embedded broker, writes the run-file (`aiops.runtime.runfile`) that lets ``aiops produce``, ``tail`` and
 ``silence`` find it without flags; `Announcement.withdraw` removes that file on exit. `settle_heap` tunes
 the garbage collector once everything has started.
@@ -41,25 +41,28 @@ def check_ports(config: AiopsConfig) -> None:
                          "AIOPS_KAFKA__EMBEDDED_PORT=0), or kafka.bootstrap to use the broker already there")
 
 
-def banner(bootstrap: str, embedded: bool, http_url: str, ingest: bool = False) -> str:
-    """The start-up line: where Kafka is, where metrics, health and (when served) HTTP ingest are, how to
-    follow incidents."""
+def banner(bootstrap: str, embedded: bool, http_url: str, ingest: bool = False, console: bool = False) -> str:
+    """The start-up line: where Kafka is, where the on-call console (when served), metrics, health and (when
+    served) HTTP ingest are, how to follow incidents."""
     if embedded:
         where = f"embedded Kafka broker on {bootstrap}"
         follow = "; `aiops tail` in another shell follows incidents"
     else:
         where, follow = f"Kafka at {bootstrap}", ""
     doors = f", alerts in at {http_url}/api/v2/alerts (docs/ingest.md)" if ingest else ""
-    return f"aiops ready: {where}, metrics {http_url}/metrics, health {http_url}/healthz{doors}{follow}"
+    page = f", console {http_url}/" if console else ""
+    return f"aiops ready: {where}{page}, metrics {http_url}/metrics, health {http_url}/healthz{doors}{follow}"
 
 
 class Announcement:
     """Prints the banner once and owns the run-file of an embedded broker."""
 
-    def __init__(self, bootstrap: str, embedded: bool, out: TextIO | None = None, *, ingest: bool = False) -> None:
+    def __init__(self, bootstrap: str, embedded: bool, out: TextIO | None = None, *, ingest: bool = False,
+                 console: bool = False) -> None:
         self.bootstrap = bootstrap
         self.embedded = embedded
         self.ingest = ingest
+        self.console = console
         self._out = out
 
     def ready(self, http_url: str) -> None:
@@ -67,7 +70,7 @@ class Announcement:
         if self.embedded:
             write_run_file(self.bootstrap, http_url)
         out = self._out if self._out is not None else sys.stdout
-        print(banner(self.bootstrap, self.embedded, http_url, self.ingest), file=out, flush=True)
+        print(banner(self.bootstrap, self.embedded, http_url, self.ingest, self.console), file=out, flush=True)
 
     def withdraw(self) -> None:
         """Remove the run-file if it is still this process's (safe to call whether `ready` ran or not, and

@@ -55,6 +55,26 @@ async def test_each_version_once_in_order_then_webhook_summary_then_all_resolved
     assert len(lines) == 8
 
 
+async def test_each_incident_links_its_console_page_once_after_its_first_line() -> None:
+    out = io.StringIO()
+    console = DemoConsole(out, console_url="http://127.0.0.1:8080")
+    console.version(_version("inc-a", 1, "open"))
+    console.version(_version("inc-a", 2, "updated"))
+    console.version(_version("inc-b", 1, "open"))
+    lines = _lines(out)
+    assert [line.strip() for line in lines if "console:" in line] == [
+        "console: http://127.0.0.1:8080/incidents/inc-a", "console: http://127.0.0.1:8080/incidents/inc-b"]
+    assert lines[1].strip() == "console: http://127.0.0.1:8080/incidents/inc-a"
+    assert "inc-b" in lines[3]
+    assert not any("console:" in line for line in _lines(_quiet()))
+
+
+def _quiet() -> io.StringIO:
+    out = io.StringIO()
+    DemoConsole(out).version(_version("inc-a", 1, "open"))
+    return out
+
+
 async def test_an_invalid_signature_is_printed_at_once_and_in_the_summaries() -> None:
     out = io.StringIO()
     console = DemoConsole(out)

@@ -165,6 +165,9 @@ def test_banner_is_one_line_and_the_announcement_owns_the_run_file(capsys: pytes
     with_ingest = banner("127.0.0.1:9092", True, "http://127.0.0.1:8080", ingest=True)
     assert "alerts in at http://127.0.0.1:8080/api/v2/alerts" in with_ingest
     assert "\n" not in with_ingest
+    assert "console" not in line
+    with_console = banner("127.0.0.1:9092", True, "http://127.0.0.1:8080", console=True)
+    assert ", console http://127.0.0.1:8080/, metrics" in with_console
 
 
 def test_settle_heap_freezes_what_started_and_collects_the_young_generation_less_often() -> None:

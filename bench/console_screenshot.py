@@ -1,0 +1,66 @@
+"""The README's screenshot of the on-call console: a demo incident's page with its metric anomaly chart.
+
+Runs `aiops demo` (embedded broker on a free port), waits for the cascade incident (P1, root cause postgres)
+to have at least `--members` members, opens its page in headless Chromium (Debian chromium through
+chromedriver, as the browser tests do) and saves the viewport once the root-cause bars, the service graph and
+a metric chart with its band are drawn. Regenerate with:
+
+    python bench/console_screenshot.py [--out docs/console-incident.png] [--members 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support: the demo and WebDriver helpers
+
+from support.demo_run import running_demo
+from support.webdriver import CHROMEDRIVER, WebDriverError, chromium_session
+
+HEIGHT = 2250
+"""Tall enough for the first members and their charts below the graph."""
+DRAWN = """
+return !!(document.body.dataset.page === 'incident' && document.querySelector('svg.chart .band')
+          && document.querySelector('svg.graph .node.root')
+          && document.querySelector('section[aria-labelledby=root-cause] svg'));
+"""
+
+
+async def shoot(url: str, out: Path) -> None:
+    async with chromium_session(1280, HEIGHT) as browser:
+        await browser.open(url)
+        for _ in range(3):  # the page reloads itself when a newer version is stored
+            try:
+                await browser.wait_for(DRAWN, 30, "the incident page drawn")
+                await asyncio.sleep(1.0)
+                await browser.wait_for(DRAWN, 30, "the incident page drawn")
+                await browser.screenshot(out)
+                return
+            except WebDriverError:
+                await asyncio.sleep(1.0)
+    raise SystemExit("the incident page never finished drawing")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/console-incident.png"))
+    parser.add_argument("--members", type=int, default=6, help="wait for the cascade to have this many members")
+    args = parser.parse_args()
+    if CHROMEDRIVER is None:
+        raise SystemExit("needs chromedriver (Debian: apt-get install chromium chromium-driver)")
+    with tempfile.TemporaryDirectory() as temp, running_demo(Path(temp)) as demo:
+        console = demo.ready()
+        cascade = demo.version(lambda v: v.priority == "P1" and v.root_cause == "postgres"
+                               and v.members >= args.members, 240)
+        page = f"{console}/incidents/{cascade.incident}"
+        print(f"{cascade.incident} v{cascade.version} ({cascade.members} members): {page}")
+        asyncio.run(shoot(page, args.out.resolve()))
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
