@@ -9,8 +9,9 @@ groups (`aiops.runtime.api_alerts`), the silences of `aiops.runtime.api_silences
 ``GET /api/v1/openapi.json`` and ``/api/v1/docs`` (no token needed), and ``GET /api/v2/status`` only when
 HTTP ingest (which serves it) is off. Every other route goes through the `Gate` (tokens, roles, audit; 503
 until `start` has read the silences). The service passes the incident store the projector writes (`store`;
-reads, `scope_of` = its `incident_scope`, `audit` = the store) and the projector's `IncidentFeed`; without
-a store, incident routes and actions answer 503 ``store-unavailable``. Wiring only: rules in `aiops.operator`.
+reads, `scope_of` = its `incident_scope`, `audit` = the store; the stream follows its change feed) and the
+`IncidentFeed` its projector nudges; without a store, incident routes and actions answer 503. Wiring only:
+rules in `aiops.operator`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from aiops.runtime.api_alerts import AlertRoutes
 from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, read_body, refuse
 from aiops.runtime.api_incidents import IncidentAnswer, IncidentRoutes, store_call
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
-from aiops.runtime.api_stream import IncidentFeed, StreamRoute
+from aiops.runtime.api_stream import ChangeFollower, IncidentFeed, StreamRoute
 from aiops.runtime.console_http import ConsoleRoutes
 from aiops.runtime.ingest_publish import EventWriter
 from aiops.runtime.ingest_status import aiops_version, alertmanager_status
@@ -53,6 +54,8 @@ ScopeLookup = Callable[[str], str | Awaitable[str | None] | None]
 """incident id -> its correlation scope, None when unknown (sync or async; the incident store provides it)."""
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 128
+STREAM_POLL_SECONDS = 0.5
+"""How often the live stream polls the store's change feed (at once when this process's projector commits)."""
 
 
 def _action_id(request: web.Request, incident_id: str, principal: Principal) -> str:
@@ -73,9 +76,9 @@ class OperatorApi:
                  audit: AuditSink | None = None, wall: Callable[[], datetime] = utc_now,
                  environ: Mapping[str, str] | None = None, store: IncidentStore | None = None,
                  feed: IncidentFeed | None = None, registry: CollectorRegistry | None = None) -> None:
-        """`store`: where incidents are read (None: those routes answer 503); `feed`: the projector's live
-        feed (None: a feed nobody publishes to, the stream only sends heartbeats); `registry`: the service's
-        metrics, which the console's pipeline page shows."""
+        """`store`: where incidents are read and the stream's change feed (None: those routes answer 503, the
+        stream only sends heartbeats); `feed`: the stream's broadcaster, which this process's projector nudges;
+        `registry`: the service's metrics, which the console's pipeline page shows."""
         settings = config.api
         self.config = config
         self.wall = wall
@@ -96,6 +99,7 @@ class OperatorApi:
         self.incident_routes = IncidentRoutes(store, self.gate, settings.retry_after_seconds)
         self.alert_routes = AlertRoutes(config, store, self.silences, self.gate, wall, settings.retry_after_seconds)
         self.feed = feed if feed is not None else IncidentFeed(settings.stream_queue_events)
+        self.changes = ChangeFollower(store, self.feed, STREAM_POLL_SECONDS) if store is not None else None
         self.stream_route = StreamRoute(self.feed, settings.stream_heartbeat_seconds,
                                         max_clients=settings.stream_max_clients,
                                         retry_after_seconds=settings.retry_after_seconds)
@@ -110,6 +114,8 @@ class OperatorApi:
     async def start(self) -> None:
         await self.actions.start()
         await self.silences.start()  # read to the end first: no answer from a half-read silence set
+        if self.changes is not None:
+            await self.changes.start()
         self._ready = True
 
     async def run(self) -> None:
@@ -118,6 +124,8 @@ class OperatorApi:
     async def stop(self) -> None:
         self._ready = False
         self._stopping.set()
+        if self.changes is not None:
+            await self.changes.stop()
         self.feed.close()  # open streams end now, not when the listener's shutdown times out
         await self.silences.stop()
         await self.actions.stop()

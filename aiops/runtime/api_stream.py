@@ -1,15 +1,15 @@
-"""``GET /api/v1/stream``: incident changes as server-sent events, fed in-process by the store projector.
+"""``GET /api/v1/stream``: incident changes as server-sent events, fed from the incident store's change feed.
 
-`IncidentFeed` is the broadcaster: the projector calls `publish` after each batch it committed to the store
-(so a client that then reads the API sees the version), every connected client has its own bounded queue
-(`api.stream_queue_events`), and a client that falls that far behind is cut off with a final ``dropped``
-event rather than slowing anyone down. `StreamRoute` serves the feed: ``retry:`` and a ``: connected``
-comment first, then ``event: incident`` / ``id: <incident id>:<version>`` / ``data: <summary JSON>`` per
-version (the list's row, `aiops.store.models.summary_of`), a ``: heartbeat`` comment every
-`api.stream_heartbeat_seconds`, and ``event: end`` when the service stops. No replay: ``Last-Event-ID`` is
-ignored (a client resyncs with ``GET /api/v1/incidents``); a re-read batch (a projector restart) may repeat
-an event: the id tells duplicates apart. Only this process's projector feeds it. At most
-`api.stream_max_clients` clients at once: one more is answered 503 with Retry-After.
+`ChangeFollower` polls the store's change feed (`IncidentStore.changes_after`: every version any projector
+committed, numbered in commit order) every `poll_seconds` and at once when this process's projector committed
+(`IncidentFeed.nudge`), so every API instance streams every incident, whichever worker owns its partition,
+and a client that then reads the API sees the version. `IncidentFeed` broadcasts: every client has its own
+bounded queue (`api.stream_queue_events`); one that far behind is cut off with a final ``dropped`` event.
+`StreamRoute` serves it: ``retry:`` and ``: connected`` first, then ``event: incident`` / ``id: <incident
+id>:<version>`` / ``data: <summary JSON>`` per version (`aiops.store.models.summary_of`), a ``: heartbeat``
+every `api.stream_heartbeat_seconds`, ``event: end`` when the service stops. No replay: ``Last-Event-ID`` is
+ignored (resync with ``GET /api/v1/incidents``); two projectors writing one version at once may repeat an
+event (the id tells). At most `api.stream_max_clients` clients: one more is answered 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from dataclasses import dataclass
 
 import orjson
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
+from aiops.errors import StoreUnavailableError
 from aiops.incidents import Incident
 from aiops.operator.auth import Principal
 from aiops.runtime.api_auth import Answer, refuse
 from aiops.store.models import IncidentSummary, summary_of
+from aiops.store.protocol import IncidentStore
 
 log = logging.getLogger("aiops.api")
 
@@ -71,6 +74,8 @@ class IncidentFeed:
         self.queue_events = queue_events
         self._subscribers: set[Subscription] = set()
         self._closed = False
+        self.committed = asyncio.Event()
+        """Set by `nudge`: this process's projector committed something; the follower polls now."""
 
     @property
     def subscribers(self) -> int:
@@ -87,12 +92,22 @@ class IncidentFeed:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
 
+    def nudge(self, _versions: Sequence[Incident] = ()) -> None:
+        """The projector's hook after each commit: wake the `ChangeFollower` (it reads what to send)."""
+        self.committed.set()
+
     def publish(self, versions: Sequence[Incident]) -> None:
         """Offer each distinct (id, version) of a committed batch to every client, oldest version first."""
         if not self._subscribers:
             return
         unique = {(incident.id, incident.version): incident for incident in versions}
-        summaries = [summary_of(unique[key]) for key in sorted(unique, key=lambda key: (key[1], key[0]))]
+        self.broadcast([unique[key] for key in sorted(unique, key=lambda key: (key[1], key[0]))])
+
+    def broadcast(self, versions: Sequence[Incident]) -> None:
+        """Offer each version, in the order given, to every client."""
+        if not self._subscribers:
+            return
+        summaries = [summary_of(incident) for incident in versions]
         for subscription in list(self._subscribers):
             for summary in summaries:
                 if not subscription.offer(summary):
@@ -106,6 +121,52 @@ class IncidentFeed:
         for subscription in self._subscribers:
             subscription.end(StreamEnd("end", "the service is stopping"))
         self._subscribers.clear()
+
+
+class ChangeFollower:
+    """Polls the store's change feed into an `IncidentFeed` from the newest change at `start`."""
+
+    def __init__(self, store: IncidentStore, feed: IncidentFeed, poll_seconds: float = 0.5, page: int = 500) -> None:
+        self.store = store
+        self.feed = feed
+        self.poll_seconds = poll_seconds
+        self.page = page
+        self.after: int | None = None
+        """The last change sent (None: not known yet, the first poll starts at the newest)."""
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        with contextlib.suppress(StoreUnavailableError, SQLAlchemyError, OSError):  # else at the first poll
+            self.after = await self.store.last_change()
+        self._task = asyncio.create_task(self._follow(), name="aiops-stream-changes")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def poll(self) -> int:
+        """Send the changes committed since the last poll; how many there were."""
+        if self.after is None:
+            self.after = await self.store.last_change()
+            return 0
+        changes = await self.store.changes_after(self.after, self.page)
+        if changes:
+            self.after = changes[-1][0]
+            self.feed.broadcast([incident for _, incident in changes])  # commit order
+        return len(changes)
+
+    async def _follow(self) -> None:
+        while True:
+            self.feed.committed.clear()
+            try:
+                if await self.poll() >= self.page:
+                    continue  # more waiting
+            except (StoreUnavailableError, SQLAlchemyError, OSError) as error:
+                log.warning("stream: the store's change feed cannot be read: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.feed.committed.wait(), self.poll_seconds)
 
 
 def incident_event(summary: IncidentSummary) -> bytes:

@@ -5,7 +5,7 @@ Checks that its ports are free (`aiops.runtime.startup`), starts the embedded ta
 in one asyncio loop the detection worker, the correlation worker, one delivery worker per receiver, the
 incident store's projector (`store.enabled`; /healthz stage ``store``), HTTP ingest (`ingest.http`), the
 operator API (`api`; it reads the projector's store instance, one engine opened once by the projector, audits
-into it and streams what the projector commits through an `IncidentFeed`) and the `/metrics` + `/healthz`
+into it and streams the store's change feed, which the projector's commits nudge) and the `/metrics` + `/healthz`
 endpoint that also serves their routes; once all started
 it prints the start-up banner. SIGINT/SIGTERM stop the runners in reverse order (each makes its final
 checkpoint and commit); a runner whose loop fails stops the process with exit code 1. `/healthz` and
@@ -207,12 +207,12 @@ def _run_worker(
 def store_projector(config: AiopsConfig, bootstrap: str, metrics: AiopsMetrics, *, embedded_broker: bool,
                     feed: IncidentFeed | None = None) -> StoreProjector | None:
     """The incident store's projector (`store.enabled`), on `store.url` or its default location; each batch
-    it commits goes to `feed`."""
+    it commits nudges `feed` (the API's stream reads the store's change feed at once)."""
     if not config.store.enabled:
         return None
     url, temporary_dir = store_location(config, embedded_broker=embedded_broker)
     return StoreProjector(config, bootstrap, build_store(config, url), metrics, temporary_dir=temporary_dir,
-                          on_projected=feed.publish if feed is not None else None)
+                          on_projected=feed.nudge if feed is not None else None)
 
 
 def operator_api(config: AiopsConfig, bootstrap: str, projector: StoreProjector | None,

@@ -52,6 +52,13 @@ class IncidentStore(Protocol):
     async def get_version(self, incident_id: str, version: int) -> Incident | None:
         """One full version of an incident; None when not stored."""
 
+    async def changes_after(self, after: int, limit: int = 500) -> list[tuple[int, Incident]]:
+        """(change number, version) of the versions newly written after change `after`, in commit order, at
+        most `limit`: what every API instance's live stream follows, whichever projector wrote them."""
+
+    async def last_change(self) -> int:
+        """The newest change number (0: none yet); a follower starts there."""
+
     async def incident_scope(self, incident_id: str) -> str | None:
         """The correlation scope of the incident's latest version; None when unknown (the API's action route)."""
 

@@ -6,7 +6,8 @@ condition, so every page costs the same whatever its depth. With a service filte
 priority are filtered: the service rows carry both) and joins the incidents; otherwise `incidents` and its
 (status|priority, last_seen) indexes. Text search is a case-insensitive substring (`aiops.store.search`:
 LIKE, narrowed by the database's trigram index when it has one). `detail` reads the latest document, the
-timeline, decisions and notifications. Callers own the connection.
+timeline, decisions and notifications; `changes_after` the change feed (the live stream). Callers own the
+connection.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aiops.decisions import Decision
@@ -30,7 +31,14 @@ from aiops.store.models import (
     decode_cursor,
     encode_cursor,
 )
-from aiops.store.schema import decisions, incident_services, incident_versions, incidents, notifications
+from aiops.store.schema import (
+    decisions,
+    incident_changes,
+    incident_services,
+    incident_versions,
+    incidents,
+    notifications,
+)
 from aiops.store.search import SearchIndex, fts5_candidates, text_condition
 
 _SUMMARY = (incidents.c.id, incidents.c.scope, incidents.c.version, incidents.c.status, incidents.c.priority,
@@ -132,3 +140,20 @@ async def version(connection: AsyncConnection, incident_id: str, number: int) ->
         incident_versions.c.incident_id == incident_id, incident_versions.c.version == number))).scalar_one_or_none()
     return None if document is None else Incident.model_validate(document)
 
+
+
+async def changes_after(connection: AsyncConnection, after: int, limit: int) -> list[tuple[int, Incident]]:
+    """Versions written after change number `after`, in commit order, at most `limit` (a version retention
+    deleted since is skipped)."""
+    query = (select(incident_changes.c.seq, incident_versions.c.document)
+             .join(incident_versions, and_(incident_versions.c.incident_id == incident_changes.c.incident_id,
+                                           incident_versions.c.version == incident_changes.c.version))
+             .where(incident_changes.c.seq > after).order_by(incident_changes.c.seq).limit(limit))
+    rows = await connection.execute(query)
+    return [(seq, Incident.model_validate(document)) for seq, document in rows.tuples()]
+
+
+async def last_change(connection: AsyncConnection) -> int:
+    """The newest change number (0: none yet)."""
+    newest = (await connection.execute(select(func.max(incident_changes.c.seq)))).scalar_one_or_none()
+    return int(newest or 0)

@@ -3,9 +3,10 @@
 `incidents` holds the latest version of each incident with its queryable columns and the full document;
 `incident_services` one row per (service, incident) with the incident's ``last_seen``, status and priority
 (so a service filter walks its own index, newest first); `incident_versions` every version, key (id,
-version); `decisions`, `notifications` (key: a content hash, `aiops.store.models.notification_id`) and
-`audit`. No foreign keys: records of one incident may arrive in any order. `UtcDateTime` stores aware UTC
-datetimes on both backends (SQLite keeps naive UTC text) and gives them back aware. The migrations in
+version); `decisions`, `notifications` (key: a content hash, `aiops.store.models.notification_id`),
+`audit`, and `incident_changes` (the change feed: each newly written version numbered in commit order). No
+foreign keys: records of one incident may arrive in any order. `UtcDateTime` stores aware UTC datetimes on
+both backends (SQLite keeps naive UTC text) and gives them back aware. The migrations in
 `migrations/versions/` must create exactly this (a test compares them), plus the backend's free-text
 search index (an FTS5 table on SQLite, a pg_trgm index on PostgreSQL: `aiops.store.search`).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -140,4 +141,13 @@ audit = Table(
     Index("ix_audit_target_at", "target", "at"),
 )
 
-ALL_TABLES = (incidents, incident_services, incident_versions, decisions, notifications, audit)
+incident_changes = Table(
+    "incident_changes", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True,
+           doc="Commit order of the versions written (migration 0004); never reused."),
+    Column("incident_id", String(), nullable=False),
+    Column("version", Integer, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+ALL_TABLES = (incidents, incident_services, incident_versions, decisions, notifications, audit, incident_changes)

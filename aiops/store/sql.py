@@ -162,6 +162,14 @@ class SqlIncidentStore:
         async with self.engine.connect() as connection:
             return await queries.version(connection, incident_id, version)
 
+    async def changes_after(self, after: int, limit: int = 500) -> list[tuple[int, Incident]]:
+        async with self.engine.connect() as connection:
+            return await queries.changes_after(connection, after, limit)
+
+    async def last_change(self) -> int:
+        async with self.engine.connect() as connection:
+            return await queries.last_change(connection)
+
     async def incident_scope(self, incident_id: str) -> str | None:
         query = select(incidents.c.scope).where(incidents.c.id == incident_id)
         async with self.engine.connect() as connection:

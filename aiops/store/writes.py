@@ -3,8 +3,10 @@
 `write_batch` inserts versions, decisions and notifications with ``ON CONFLICT DO NOTHING`` and upserts each
 incident's row with ``ON CONFLICT DO UPDATE ... WHERE incidents.version < excluded.version``, so a replayed
 or late (older) version changes nothing; the service rows of incidents whose row now holds the batch's
-version are replaced. The free-text search index follows the `incidents` rows by itself (SQLite: triggers;
-PostgreSQL: an index on the column). `delete_expired` is the retention pass. Both run on the caller's
+version are replaced. Each version not stored before gets an `incident_changes` row, last, numbered in commit
+order (PostgreSQL: under a transaction-level advisory lock, so a lower number never commits after a higher
+one is visible; SQLite has one writer). The free-text search index follows the `incidents` rows by itself
+(SQLite: triggers; PostgreSQL: an index on the column). `delete_expired` is the retention pass. Both run on the caller's
 connection inside its transaction (the caller commits); the SQL is the same for SQLite (3.24+) and
 PostgreSQL, only the ``insert`` construct is the dialect's.
 """
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, func, select
+from sqlalchemy import Table, and_, delete, exists, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,10 +33,22 @@ from aiops.store.models import (
     search_text,
     team_of,
 )
-from aiops.store.schema import audit, decisions, incident_services, incident_versions, incidents, notifications
+from aiops.store.schema import (
+    audit,
+    decisions,
+    incident_changes,
+    incident_services,
+    incident_versions,
+    incidents,
+    notifications,
+)
 
 CHUNK = 500
 """Ids per ``IN (...)`` list (well under SQLite's bound on statement variables)."""
+CHANGE_FEED_LOCK = 0x61696F7073  # "aiops"
+"""PostgreSQL advisory lock key serialising the change-feed numbering of concurrent projectors."""
+CHANGES_KEPT = 100_000
+"""`incident_changes` rows the retention pass keeps (the feed is for live clients, seconds behind)."""
 
 
 def dialect_insert(connection: AsyncConnection, table: Table) -> Any:
@@ -105,6 +119,7 @@ async def write_batch(connection: AsyncConnection, batch: ProjectionBatch) -> No
     unique_versions: dict[tuple[str, int], IncidentRecord] = {}
     for record in batch.incidents:  # the first copy of a version wins, as it does across batches
         unique_versions.setdefault((record.incident.id, record.incident.version), record)
+    new_versions = await _not_stored(connection, list(unique_versions))
     await _insert_new(connection, incident_versions,
                       [version_row(r, documents[key]) for key, r in unique_versions.items()])
     latest = _latest(batch.incidents)
@@ -119,6 +134,28 @@ async def write_batch(connection: AsyncConnection, batch: ProjectionBatch) -> No
     await _insert_new(connection, decisions, list({d.id: decision_row(d) for d in batch.decisions}.values()))
     unique_notifications = {notification_id(n): n for n in batch.notifications}
     await _insert_new(connection, notifications, [notification_row(n) for n in unique_notifications.values()])
+    await _record_changes(connection, new_versions)
+
+
+async def _not_stored(connection: AsyncConnection, keys: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The (incident id, version) keys no `incident_versions` row holds yet, in the order given."""
+    stored: set[tuple[str, int]] = set()
+    key = tuple_(incident_versions.c.incident_id, incident_versions.c.version)
+    for chunk in _chunks(keys):
+        rows = await connection.execute(select(incident_versions.c.incident_id, incident_versions.c.version)
+                                        .where(key.in_(list(chunk))))
+        stored.update((incident_id, version) for incident_id, version in rows.tuples())
+    return [k for k in keys if k not in stored]
+
+
+async def _record_changes(connection: AsyncConnection, keys: list[tuple[str, int]]) -> None:
+    """Number the versions this transaction wrote in the change feed; last, so the lock is held briefly."""
+    if not keys:
+        return
+    if connection.dialect.name == "postgresql":  # released at commit: numbers follow commit order
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_FEED_LOCK})
+    await connection.execute(incident_changes.insert(),
+                             [{"incident_id": incident_id, "version": version} for incident_id, version in keys])
 
 
 async def _written(connection: AsyncConnection, latest: dict[str, IncidentRecord]) -> dict[str, IncidentRecord]:
@@ -163,6 +200,8 @@ async def delete_expired(connection: AsyncConnection, now: datetime, retention_d
             orphans = await connection.execute(delete(table).where(and_(when < cutoff, ~held)))
             deleted[name] += orphans.rowcount
     gone = await connection.execute(delete(incidents).where(incidents.c.id.in_(expired)))
+    newest = select(func.max(incident_changes.c.seq)).scalar_subquery()
+    await connection.execute(delete(incident_changes).where(incident_changes.c.seq <= newest - CHANGES_KEPT))
     old_audit = await connection.execute(delete(audit).where(audit.c.at < now - timedelta(days=audit_retention_days)))
     return RetentionCounts(incidents=gone.rowcount, versions=deleted["versions"], decisions=deleted["decisions"],
                            notifications=deleted["notifications"], audit=old_audit.rowcount)

@@ -109,7 +109,7 @@ async def served(bootstrap: str, prefix: str, workdir: Path) -> AsyncIterator[Se
                                     TopicSpec(t.actions, 2), TopicSpec(t.signals, 2)])
     feed = IncidentFeed(config.api.stream_queue_events)
     store = build_store(config, f"sqlite+aiosqlite:///{workdir / 'store.db'}")
-    projector = StoreProjector(config, bootstrap, store, None, on_projected=feed.publish)
+    projector = StoreProjector(config, bootstrap, store, None, on_projected=feed.nudge)
     api = OperatorApi(config, bootstrap, store=store, scope_of=store.incident_scope, audit=store, feed=feed)
     endpoint = HttpEndpoint("127.0.0.1", 0, CollectorRegistry(), lambda: {"ok": True}, installers=[api.install])
     await projector.start()

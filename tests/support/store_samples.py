@@ -55,12 +55,13 @@ def _plain(value: Any) -> Any:
 
 
 async def snapshot(store: SqlIncidentStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in key order (audit: without its sequence number)."""
+    """Every row of every table, in key order (audit and the change feed: without their sequence numbers; the
+    change feed's rows sorted, since its order is the commit order, which a rebuild need not reproduce)."""
     rows: dict[str, list[tuple[Any, ...]]] = {}
     async with store.engine.connect() as connection:
         for table in ALL_TABLES:
             columns = [c for c in table.columns if c.name != "seq"]
-            keys = list(table.primary_key.columns) if table.name != "audit" else columns
+            keys = list(table.primary_key.columns) if table.name not in ("audit", "incident_changes") else columns
             result = await connection.execute(select(*columns).order_by(*keys))
             rows[table.name] = [tuple(_plain(v) for v in row) for row in result]
     return rows

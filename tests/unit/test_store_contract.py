@@ -54,7 +54,7 @@ def _outside_search_index(name: str | None, type_: str, _parent: object) -> bool
 
 
 async def test_migrations_create_exactly_the_schema(store: SqlIncidentStore) -> None:
-    assert await current_revision(store.engine) == "0003"
+    assert await current_revision(store.engine) == "0004"
     options = {"include_name": _outside_search_index}
     async with store.engine.connect() as connection:
         diff = await connection.run_sync(
@@ -62,7 +62,7 @@ async def test_migrations_create_exactly_the_schema(store: SqlIncidentStore) -> 
     assert diff == []
     assert store.search_index == ("fts5" if store.dialect == "sqlite" else "pg_trgm")
     await store.open()  # opening again is a no-op migration
-    assert await current_revision(store.engine) == "0003"
+    assert await current_revision(store.engine) == "0004"
 
 
 async def test_projecting_the_same_records_twice_changes_nothing(store: SqlIncidentStore) -> None:
@@ -222,7 +222,7 @@ async def test_reset_drops_every_row_and_keeps_the_schema(store: SqlIncidentStor
     await store.reset()
     stats = await store.stats()
     assert (stats.incidents, stats.versions) == (0, 0)
-    assert await current_revision(store.engine) == "0003"
+    assert await current_revision(store.engine) == "0004"
     assert store.search_index != "none"
     await _fill(store)
     assert (await store.stats()).by_status == {"open": 3, "updated": 1, "resolved": 1}

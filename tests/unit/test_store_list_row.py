@@ -62,7 +62,7 @@ async def test_migration_0003_fills_existing_rows(store: SqlIncidentStore) -> No
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0002"))
     assert await current_revision(store.engine) == "0002"
     await migrate(store.engine)
-    assert await current_revision(store.engine) == "0003"
+    assert await current_revision(store.engine) == "0004"
     rows = {row.id: row for row in (await store.list_incidents(IncidentFilter())).items}
     assert (rows["inc-2"].root_cause, rows["inc-2"].acknowledged_by) == ("db/db-1", "oncall")
     assert (rows["inc-1"].root_cause, rows["inc-1"].acknowledged_by) == (None, None)

@@ -149,7 +149,7 @@ async def test_migration_0002_fills_the_index_and_service_rows_of_existing_incid
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0001"))
     assert await current_revision(store.engine) == "0001"
     await migrate(store.engine)
-    assert await current_revision(store.engine) == "0003"
+    assert await current_revision(store.engine) == "0004"
     assert await _found(store, "full on") == ["inc-1"]
     assert await _index_rows(store) in (None, 2)
     page = await store.list_incidents(IncidentFilter(service="checkout", status=("updated",), priority=("P1",)))
