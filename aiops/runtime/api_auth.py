@@ -3,12 +3,13 @@
 `Gate.guard(permission, dialect, handler)` wraps a handler: the bearer token becomes a `Principal`
 (`aiops.operator.auth`; 401 without one, 403 when its role lacks `permission`), the handler runs, an
 `ApiProblem` it raises becomes the answer, and every mutating request (any method but GET/HEAD), whatever its
-outcome, becomes an `AuditEntry`: logged on ``aiops.audit`` (the entry as the record's ``audit`` field) and
-handed to the `AuditSink`. Dialect ``v1`` answers RFC 9457 problem details; ``alertmanager`` answers what
-Alertmanager's API does (a JSON string, 400 for any invalid body), so amtool prints the reason. Before the
-token: 403 for an ``Origin`` other than the ``Host`` and, while anonymous callers are admins, for a
-non-loopback ``Host`` (DNS rebinding); after it, 415 for a POST/PUT/PATCH body not ``application/json``.
-Tokens are never logged: only the token's name is. `build_token_table` resolves the configured tokens' secrets.
+outcome, and every 401 becomes an `AuditEntry`: logged on ``aiops.audit`` (the entry as the record's
+``audit`` field) and handed to the `AuditSink` (401s beyond `UnauthenticatedFlood`'s quota are counted and
+summarised). Dialect ``v1`` answers RFC 9457 problem details; ``alertmanager`` answers what Alertmanager's
+API does (a JSON string, 400 for any invalid body), so amtool prints the reason. Before the token: 403 for
+an ``Origin`` other than the ``Host`` and, while anonymous callers are admins, for a non-loopback ``Host``
+(DNS rebinding); after it, 415 for a POST/PUT/PATCH body not ``application/json``. Tokens are never
+logged: only the token's name is. `build_token_table` resolves the configured tokens' secrets.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from aiops.config import AiopsConfig
-from aiops.operator.audit import AuditEntry, AuditSink
+from aiops.operator.audit import AuditEntry, AuditSink, UnauthenticatedFlood
 from aiops.operator.auth import (
     Credential,
     Permission,
@@ -116,6 +117,7 @@ class Gate:
         """`ready()` False (starting, stopping): every guarded request is answered 503 + Retry-After."""
         self.tokens = tokens
         self.audit = audit
+        self.flood = UnauthenticatedFlood()
         self._wall = wall
         self._ready = ready
         self._retry_after = retry_after_seconds
@@ -133,7 +135,7 @@ class Gate:
                     await self.record(request, principal, Answer(web.Response(status=raised.status),
                                                                   detail=raised.reason))
                 raise
-            if request.method not in ("GET", "HEAD"):
+            if request.method not in ("GET", "HEAD") or answer.response.status == 401:
                 await self.record(request, principal, answer)
             return answer.response
 
@@ -179,8 +181,18 @@ class Gate:
             remote=request.remote or "", method=request.method, path=request.path, status=status,
             outcome="accepted" if status < 400 else OUTCOMES.get(status, "failed"),
             target=request.match_info.get("id", ""), action_id=answer.made, detail=answer.detail)
+        admitted, summaries = self.flood.admit(entry)
+        for item in [*summaries, entry] if admitted else summaries:
+            await self._write(item)
+
+    async def close_flood(self, *, force: bool = False) -> None:
+        """Write the 401 summaries of a window that ended (`force`: the service stops)."""
+        for summary in self.flood.close(self._wall(), force=force):
+            await self._write(summary)
+
+    async def _write(self, entry: AuditEntry) -> None:
         log.info("audit: %s %s by %s from %s: %d %s", entry.method, entry.path, entry.actor or "-", entry.remote,
-                 status, entry.outcome, extra={"audit": entry.model_dump(mode="json")})
+                 entry.status, entry.outcome, extra={"audit": entry.model_dump(mode="json")})
         try:
             await self.audit.record(entry)
         except Exception:

@@ -17,6 +17,7 @@ rules in `aiops.operator`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import logging
@@ -39,6 +40,7 @@ from aiops.operator.openapi import docs_page, openapi_document
 from aiops.operator.problems import validation_problem
 from aiops.operator.requests import ActionAccepted, ActionRequest, build_action
 from aiops.runtime.api_alerts import AlertRoutes
+from aiops.runtime.api_audit import AuditBatchStore, BatchedAuditWriter
 from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, read_body, refuse
 from aiops.runtime.api_incidents import IncidentAnswer, IncidentRoutes, store_call
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
@@ -85,8 +87,10 @@ class OperatorApi:
         self.settings = settings
         self.scope_of = scope_of
         self.audit = audit if audit is not None else MemoryAuditSink()
+        self.audit_writer = BatchedAuditWriter(audit) if isinstance(audit, AuditBatchStore) else None
         self._ready = False
-        self.gate = Gate(build_token_table(config, environ), self.audit, wall, ready=lambda: self._ready,
+        self.gate = Gate(build_token_table(config, environ), self.audit_writer or self.audit, wall,
+                         ready=lambda: self._ready,
                          retry_after_seconds=settings.retry_after_seconds)
         client_id = f"{config.kafka.client_id}-api"
         self.actions = EventWriter(bootstrap, config.topics.actions, config.topics.deadletter, client_id=client_id,
@@ -112,6 +116,8 @@ class OperatorApi:
         self.console = ConsoleRoutes(self, registry) if settings.console else None
 
     async def start(self) -> None:
+        if self.audit_writer is not None:
+            await self.audit_writer.start()
         await self.actions.start()
         await self.silences.start()  # read to the end first: no answer from a half-read silence set
         if self.changes is not None:
@@ -119,7 +125,10 @@ class OperatorApi:
         self._ready = True
 
     async def run(self) -> None:
-        await self._stopping.wait()
+        while not self._stopping.is_set():  # 401 summaries of a quiet minute are written all the same
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.gate.flood.window_seconds)
+            await self.gate.close_flood()
 
     async def stop(self) -> None:
         self._ready = False
@@ -129,6 +138,9 @@ class OperatorApi:
         self.feed.close()  # open streams end now, not when the listener's shutdown times out
         await self.silences.stop()
         await self.actions.stop()
+        await self.gate.close_flood(force=True)
+        if self.audit_writer is not None:
+            await self.audit_writer.stop()  # after the listener stopped taking requests: nothing queued is lost
 
     def install(self, app: web.Application) -> None:
         """Add the operator API's routes to `app` (the service's HTTP listener)."""

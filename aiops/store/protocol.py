@@ -8,6 +8,7 @@ leaves the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -68,6 +69,9 @@ class IncidentStore(Protocol):
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Store one audit row."""
+
+    async def record_audits(self, entries: Sequence[AuditEntry]) -> None:
+        """Store audit rows in one transaction (the operator API's batching writer)."""
 
     async def record(self, entry: AuditEntry) -> None:
         """The same as `record_audit`: the store is the operator API's `aiops.operator.audit.AuditSink`."""

@@ -10,6 +10,7 @@ in-memory SQLite URL is not supported (each pooled connection would see its own 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -183,8 +184,12 @@ class SqlIncidentStore:
             return [Incident.model_validate(document) for document in (await connection.execute(query)).scalars()]
 
     async def record_audit(self, entry: AuditEntry) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(audit.insert(), [entry.model_dump()])
+        await self.record_audits([entry])
+
+    async def record_audits(self, entries: Sequence[AuditEntry]) -> None:
+        if entries:
+            async with self.engine.begin() as connection:
+                await connection.execute(audit.insert(), [entry.model_dump() for entry in entries])
 
     async def record(self, entry: AuditEntry) -> None:
         """`aiops.operator.audit.AuditSink`: the same as `record_audit`."""

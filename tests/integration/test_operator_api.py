@@ -42,14 +42,16 @@ async def test_tokens_roles_and_audit(kafka_bootstrap: str, unique_topic_prefix:
         entries = running.audit.entries
         assert [(e.actor, e.role, e.status, e.outcome) for e in entries] == [
             ("", "", 401, "unauthorized"), ("victor", "viewer", 403, "forbidden"),
-            ("alice", "responder", 202, "accepted")], "reads are not audited, every mutating request is"
-        accepted = entries[-1]
+            ("alice", "responder", 202, "accepted"), ("", "", 401, "unauthorized")], \
+            "reads are not audited (a 401 is, whatever the method), every mutating request is"
+        assert entries[-1].method == "GET"
+        accepted = entries[2]
         assert (accepted.remote, accepted.method, accepted.path, accepted.target) == ("127.0.0.1", "POST", path,
                                                                                         "inc-1")
         assert accepted.action_id == body["id"]
         audited = [record for record in caplog.records if record.name == "aiops.audit"]
-        assert len(audited) == 3
-        assert audited[-1].audit["action_id"] == body["id"]  # type: ignore[attr-defined]
+        assert len(audited) == 4
+        assert audited[2].audit["action_id"] == body["id"]  # type: ignore[attr-defined]
     for secret, _ in TOKENS.values():
         assert secret not in caplog.text
         assert all(secret not in repr(getattr(record, "audit", "")) for record in caplog.records)
