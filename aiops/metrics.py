@@ -139,3 +139,18 @@ class AiopsMetrics:
     def record_batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)
         self.batch_seconds.observe(seconds)
+
+
+class OperatorApiMetrics:
+    """The operator API's own instruments (its action publishing), on the service's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.actions_published_total = Counter(
+            "api_actions_published_total", "Operator actions the broker acknowledged (the API answered 202)",
+            namespace=NAMESPACE, registry=registry)
+        self.actions_failed_total = Counter(
+            "api_actions_failed_total", "Operator actions not acknowledged by the broker (the API answered 503)",
+            ["reason"], namespace=NAMESPACE, registry=registry)
+        self.publish_seconds = Histogram(
+            "api_publish_seconds", "Time from an action's publish to the broker's acknowledgement",
+            namespace=NAMESPACE, registry=registry, buckets=BATCH_SECONDS_BUCKETS)

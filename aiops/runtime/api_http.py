@@ -34,11 +34,13 @@ from aiops.actions import Action
 from aiops.clock import utc_now
 from aiops.config import AiopsConfig
 from aiops.errors import BrokerUnavailableError
+from aiops.metrics import OperatorApiMetrics
 from aiops.operator.audit import AuditSink, MemoryAuditSink
 from aiops.operator.auth import Principal
 from aiops.operator.openapi import docs_page, openapi_document
 from aiops.operator.problems import validation_problem
 from aiops.operator.requests import ActionAccepted, ActionRequest, build_action
+from aiops.runtime.api_actions import ActionPublisher
 from aiops.runtime.api_alerts import AlertRoutes
 from aiops.runtime.api_audit import AuditBatchStore, BatchedAuditWriter
 from aiops.runtime.api_auth import Answer, ApiProblem, Gate, build_token_table, read_body, refuse
@@ -46,7 +48,6 @@ from aiops.runtime.api_incidents import IncidentAnswer, IncidentRoutes, store_ca
 from aiops.runtime.api_silences import LiveSilences, SilenceRoutes
 from aiops.runtime.api_stream import ChangeFollower, IncidentFeed, StreamRoute
 from aiops.runtime.console_http import ConsoleRoutes
-from aiops.runtime.ingest_publish import EventWriter
 from aiops.runtime.ingest_status import aiops_version, alertmanager_status
 from aiops.store.models import IncidentPage
 from aiops.store.protocol import IncidentStore
@@ -93,9 +94,10 @@ class OperatorApi:
                          ready=lambda: self._ready,
                          retry_after_seconds=settings.retry_after_seconds)
         client_id = f"{config.kafka.client_id}-api"
-        self.actions = EventWriter(bootstrap, config.topics.actions, config.topics.deadletter, client_id=client_id,
-                                   request_timeout_ms=config.kafka.request_timeout_ms,
-                                   ack_seconds=settings.publish_timeout_seconds)
+        self.metrics = OperatorApiMetrics(registry if registry is not None else CollectorRegistry())
+        self.actions = ActionPublisher(bootstrap, config.topics.actions, self.metrics, client_id=f"{client_id}-actions",
+                                       request_timeout_ms=config.kafka.request_timeout_ms,
+                                       ack_seconds=settings.publish_timeout_seconds)
         self.silences = LiveSilences(bootstrap, config.suppression.silences_topic, client_id=client_id,
                                      request_timeout_ms=config.kafka.request_timeout_ms,
                                      ack_seconds=settings.publish_timeout_seconds)
