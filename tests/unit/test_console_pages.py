@@ -107,10 +107,14 @@ def test_a_list_row_escapes_every_value_it_shows() -> None:
     base = summary_of(incident(1, priority="P2"))
     row = incident_row(base.model_copy(update={"title": '<b x="1">&', "team": "t\"'", "acknowledged_by": "<a>",
                                                "services": ["a<b", "c"], "root_cause": None}))
-    assert '&lt;b x=&quot;1&quot;&gt;&amp;' in row and "<b " not in row
-    assert 'data-team="t&quot;&#x27;"' in row and 'data-services="a&lt;b|c"' in row
-    assert "<td>a&lt;b, c</td><td>-</td>" in row and "<td>&lt;a&gt;</td></tr>" in row
-    assert row.count("<td") == 7 and 'data-priority="P2"' in row
+    assert '&lt;b x=&quot;1&quot;&gt;&amp;' in row
+    assert "<b " not in row
+    assert 'data-team="t&quot;&#x27;"' in row
+    assert 'data-services="a&lt;b|c"' in row
+    assert "<td>a&lt;b, c</td><td>-</td>" in row
+    assert "<td>&lt;a&gt;</td></tr>" in row
+    assert row.count("<td") == 7
+    assert 'data-priority="P2"' in row
 
 
 def test_an_unknown_filter_value_is_ignored() -> None:

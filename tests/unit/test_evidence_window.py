@@ -58,17 +58,20 @@ def test_the_firing_signal_carries_the_last_samples_oldest_first() -> None:
 
 def test_fewer_samples_than_the_window_and_no_window_when_off() -> None:
     firing = run([0.0, 0.0, 5.0], window_points=30)[0]
-    assert firing.evidence is not None and firing.evidence.window is not None
+    assert firing.evidence is not None
+    assert firing.evidence.window is not None
     assert len(firing.evidence.window.observed) == 3
     off = run([0.0, 0.0, 5.0], window_points=0)[0]
-    assert off.evidence is not None and off.evidence.window is None
+    assert off.evidence is not None
+    assert off.evidence.window is None
 
 
 def test_the_window_survives_the_signal_json_round_trip() -> None:
     firing = run([0.0] * 40 + [7.0], window_points=30)[0]
     again = Signal.model_validate_json(firing.model_dump_json())
     assert again == firing
-    assert again.evidence is not None and again.evidence.window is not None
+    assert again.evidence is not None
+    assert again.evidence.window is not None
     assert len(again.evidence.window.seconds) == 30
 
 
@@ -103,4 +106,5 @@ def test_the_detection_stage_attaches_the_configured_window() -> None:
     assert window is not None
     assert len(window.observed) == 8
     assert window.observed[-1] == pytest.approx(100.0)
-    assert window.expected[-1] is not None and window.expected[-1] < 20.0
+    assert window.expected[-1] is not None
+    assert window.expected[-1] < 20.0

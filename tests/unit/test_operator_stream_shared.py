@@ -19,7 +19,7 @@ import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from support.postgres import LocalPostgres
+from support.store_backends import BACKENDS, opened_store, store_url
 from support.store_samples import BASE, incident
 
 from aiops.config import AiopsConfig
@@ -112,19 +112,10 @@ async def test_each_api_instance_streams_incidents_projected_by_the_other_worker
             assert events[-1][2] == summary_of(incident(1, 2, status="updated", owner="bob")).model_dump(mode="json")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlIncidentStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    else:
-        server: LocalPostgres = request.getfixturevalue("postgres_server")
-        url = server.create_database()
-    opened = SqlIncidentStore(url, retention_days=3650)
-    await opened.open()
-    try:
+    async with opened_store(store_url(request, tmp_path), retention_days=3650) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 async def test_the_change_feed_numbers_new_versions_in_commit_order_once(store: SqlIncidentStore) -> None:

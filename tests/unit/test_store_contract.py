@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from support.postgres import LocalPostgres
+from support.store_backends import BACKENDS, opened_store, store_url
 from support.store_samples import BASE, decision, incident, notification_of, snapshot
 
 from aiops.errors import ConfigError, StoreUnavailableError, UsageError
@@ -28,19 +28,10 @@ from aiops.store.search import is_search_index_object
 from aiops.store.sql import SqlIncidentStore, parse_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlIncidentStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    else:
-        server: LocalPostgres = request.getfixturevalue("postgres_server")
-        url = server.create_database()
-    opened = SqlIncidentStore(url, retention_days=30, audit_retention_days=90)
-    await opened.open()
-    try:
+    async with opened_store(store_url(request, tmp_path), retention_days=30, audit_retention_days=90) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 def _batch(*incidents_: object, decisions: tuple[object, ...] = (), notifications: tuple[object, ...] = ()

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from support.postgres import LocalPostgres
+from support.store_backends import BACKENDS, opened_store, store_url
 from support.store_samples import BASE, decision, incident, notification_of
 
 from aiops.operator.audit import AuditEntry
@@ -21,19 +21,10 @@ from aiops.store.models import IncidentFilter, IncidentRecord, ProjectionBatch
 from aiops.store.sql import SqlIncidentStore
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlIncidentStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    else:
-        server: LocalPostgres = request.getfixturevalue("postgres_server")
-        url = server.create_database()
-    opened = SqlIncidentStore(url, retention_days=30, audit_retention_days=90)
-    await opened.open()
-    try:
+    async with opened_store(store_url(request, tmp_path), retention_days=30, audit_retention_days=90) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 def _audit(n: int) -> AuditEntry:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import func, select, text
-from support.postgres import LocalPostgres
+from support.store_backends import BACKENDS, opened_store, store_url
 from support.store_samples import BASE, incident
 
 from aiops.incidents import Incident
@@ -36,19 +36,10 @@ TERMS = ("%", "_", "100%", "0% f", "full_", "ll_n", "l_n", "100_", "\\", "\\s", 
          "host-1", "DB", "on d", " ", "zzz", "a", "ab", "lat", "oomkilled", "OOMKilled on")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlIncidentStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    else:
-        server: LocalPostgres = request.getfixturevalue("postgres_server")
-        url = server.create_database()
-    opened = SqlIncidentStore(url)
-    await opened.open()
-    try:
+    async with opened_store(store_url(request, tmp_path)) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 def _samples() -> list[Incident]:
