@@ -1,16 +1,14 @@
-"""The console's other pages: sign-in, silences (list, create with a preview, expire), routing, pipeline,
-and the one-paragraph error page.
+"""The console's other pages: sign-in, silences (list, create with a preview, expire) and the one-paragraph
+error page (routing and pipeline: `routing_page`, `pipeline`).
 
 The silences page lists the silences with their state and an expire button each, and a form (matchers one
 per line, pre-filled from a member's "Silence like this" link, comment, duration) whose "Preview" lists the
-firing members of active incidents the matchers would mute now (`muted_now`). Routing shows the configured
-routing tree as the service reads it; pipeline shows the service's own metrics by name. Pure.
+firing members of active incidents the matchers would mute now (`muted_now`). Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from aiops.console.markup import Markup, Viewer, hidden_csrf, join, page, tag, when
 from aiops.correlation.suppression.matchers import Matcher, all_match, member_attributes
@@ -81,11 +79,3 @@ def silences_page(silences: Sequence[tuple[Silence, str]], viewer: Viewer, *, ma
     body = join([tag("h1", "Silences"), tag("p", flash, role="status", class_="flash") if flash else "", form, shown,
                  table])
     return page("Silences", body, viewer, current="/silences")
-
-
-def text_page(title: str, intro: str, sections: Sequence[tuple[str, str]], viewer: Viewer, current: str,
-              now: datetime) -> Markup:
-    """A page of preformatted sections (routing tree, metrics)."""
-    parts = [tag("h1", title), tag("p", intro, " (", when(now), ")")]
-    parts += [join([tag("h2", heading), tag("pre", text)]) for heading, text in sections]
-    return page(title, join(parts), viewer, current=current)

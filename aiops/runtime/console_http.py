@@ -13,24 +13,26 @@ from the incident store.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
 from aiops.console.forms import FormError, action_request, silence_request
 from aiops.console.incident_list import ListQuery, list_page
 from aiops.console.incident_page import incident_page
 from aiops.console.markup import Markup, Viewer
-from aiops.console.pages import error_page, login_page, muted_now, silences_page, text_page
+from aiops.console.pages import error_page, login_page, muted_now, silences_page
+from aiops.console.pipeline import Reading, pipeline_page
+from aiops.console.routing_page import explanation, routing_page
 from aiops.console.session import COOKIE, SessionSigner
 from aiops.correlation.topology import ServiceGraph, load_edges
 from aiops.operator.auth import Principal
@@ -38,7 +40,7 @@ from aiops.operator.problems import problem
 from aiops.operator.requests import build_silence
 from aiops.runtime.api_auth import Answer, ApiProblem
 from aiops.runtime.api_incidents import DEFAULT_DETAIL_ITEMS, IncidentAnswer, store_call
-from aiops.sinks.routing import explain
+from aiops.sinks.routing import route_incident, route_steps
 from aiops.store.models import IncidentFilter, IncidentSummary
 
 if TYPE_CHECKING:
@@ -47,8 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("aiops.console")
 MAX_LIST_ROWS = 1000
 ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
-PIPELINE_METRICS = ("consumer_lag", "events_total", "signals_total", "deadletter", "delivery", "notification",
-                    "incidents", "store_")
+READINGS_KEPT_SECONDS = 120.0
 Result = TypeVar("Result")
 Page = Callable[[web.Request, Principal, Viewer], Awaitable[web.StreamResponse]]
 
@@ -76,6 +77,7 @@ class ConsoleRoutes:
         graph = ServiceGraph(config.services, edges)
         self.depends_on = {name: sorted(targets) for name, targets in graph.depends_on.items()}
         self._assets = {name: (files("aiops.console") / "static" / name).read_bytes() for name in ASSETS}
+        self._readings: deque[tuple[float, Reading]] = deque()
 
     def install(self, app: web.Application) -> None:
         get, post = app.router.add_get, app.router.add_post
@@ -259,25 +261,29 @@ class ConsoleRoutes:
 
     async def _routing(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
         delivery = self.api.config.delivery
-        sections = [("Routing tree (delivery.routes)", json.dumps(
-            delivery.model_dump(mode="json", by_alias=True, exclude={"receivers"}), indent=2))]
-        incident_id = request.query.get("incident", "")
+        incident_id = request.query.get("incident", "").strip()[:200]
         store = self.api.incident_routes.store
-        if incident_id and store is not None:
-            detail = await self._read(request, store.get_incident(incident_id))
+        explained = None
+        recent: list[IncidentSummary] = []
+        if store is not None:
+            recent = (await self._read(request, store.list_incidents(IncidentFilter(status=("open", "updated")),
+                                                                     limit=50))).items
+            detail = await self._read(request, store.get_incident(incident_id)) if incident_id else None
             if detail is not None:
-                lines = explain(delivery, detail.incident, self.api.wall())
-                sections.insert(0, (f"Which receivers {incident_id} would reach now, and why", "\n".join(lines)))
-        return html(text_page("Routing", "The routing tree as this service reads it; add ?incident=<id> to see "
-                              "where one incident goes", sections, viewer, "/routing", self.api.wall()))
+                incident = detail.incident
+                explained = explanation(incident, route_incident(delivery, incident, self.api.wall()),
+                                        route_steps(delivery, incident), delivery)
+        return html(routing_page(delivery, viewer, now=self.api.wall(), incident_id=incident_id, recent=recent,
+                                 explained=explained))
 
     async def _pipeline(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
-        text = generate_latest(self.registry).decode() if self.registry is not None else ""
-        lines = [line for line in text.splitlines() if not line.startswith("#")
-                 and any(part in line.split("{")[0] for part in PIPELINE_METRICS)]
-        return html(text_page("Pipeline", "Consumer lag per stage, events, dead letters and deliveries from this "
-                              "process's own metrics (/metrics)", [("Metrics", "\n".join(lines) or "none")],
-                              viewer, "/pipeline", self.api.wall()))
+        now, reading = time.monotonic(), read_registry(self.registry)
+        while self._readings and now - self._readings[0][0] > READINGS_KEPT_SECONDS:
+            self._readings.popleft()
+        earlier = next(((at, seen) for at, seen in self._readings if now - at >= 1.0), None)
+        self._readings.append((now, reading))
+        before, seconds = (earlier[1], now - earlier[0]) if earlier is not None else (None, None)
+        return html(pipeline_page(reading, before, seconds, viewer))
 
     async def _stream(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
         return (await self.api.stream_route.stream(request, principal)).response
@@ -310,6 +316,16 @@ class ConsoleRoutes:
             raise web.HTTPNotFound()
         return web.Response(body=self._assets[name], content_type=ASSETS[name],
                             headers={"Cache-Control": "max-age=300"})
+
+
+def read_registry(registry: CollectorRegistry | None) -> Reading:
+    """Every sample of the registry (counters' ``_created`` left out) as a `Reading`."""
+    samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in registry.collect() if registry is not None else ():
+        for sample in family.samples:
+            if not sample.name.endswith("_created"):
+                samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return Reading(samples)
 
 
 def _local(path: str) -> str:

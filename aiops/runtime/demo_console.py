@@ -1,8 +1,7 @@
 """What `aiops demo` prints about incidents: each version once, in order, and the webhook's view of them.
 
-`DemoConsole` is the single writer for the demo's incident output. The incidents topic reader calls
-`version` and the demo webhook calls `delivery`; the console prints
-
+`DemoConsole` is the single writer for the demo's incident output (the incidents topic reader calls
+`version`, the demo webhook `delivery`); it prints
 - one line per incident version as read from the incidents topic (per incident in version order; a re-read
   or older copy is skipped), saying what changed in words (`incident_text.IncidentNarrator`), and after an
   incident's first line its page on the on-call console (`console_url`, when given);

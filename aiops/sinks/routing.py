@@ -173,3 +173,36 @@ def explain(delivery: DeliveryConfig, incident: Incident, now: datetime) -> list
         lines.append(f"{decision.receiver}: {state} via {decision.reason} "
                      f"[min_priority={decision.min_priority}, repeat_interval={decision.repeat_interval_seconds:g}s]")
     return lines or ["(no receiver: the root has no default_receivers)"]
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One route `route_incident` tried for an incident: whether it matched, and the matchers' account."""
+
+    path: str
+    matched: bool
+    why: str
+    depth: int
+
+
+def route_steps(delivery: DeliveryConfig, incident: Incident) -> list[RouteStep]:
+    """The routes `route_incident` tries for `incident`, in its order (the console's "why"): the top-level
+    routes up to the first match without ``continue``, and inside each matched route its children likewise."""
+    root = _Inherited("root", tuple(delivery.default_receivers), delivery.min_priority,
+                      delivery.repeat_interval_seconds)
+    steps: list[RouteStep] = []
+    for index, route in enumerate(delivery.routes):
+        node = _inherit(root, route, index)
+        ok, why = _match(route, incident, node.min_priority)
+        steps.append(RouteStep(node.path, ok, why, 0))
+        if not ok:
+            continue
+        for child_index, child in enumerate(route.routes):
+            child_node = _inherit(node, child, child_index)
+            child_ok, child_why = _match(child, incident, child_node.min_priority)
+            steps.append(RouteStep(child_node.path, child_ok, child_why, 1))
+            if child_ok and not child.continue_:
+                break
+        if not route.continue_:
+            break
+    return steps

@@ -122,6 +122,16 @@ async def test_a_responder_sees_an_incident_arrive_live_and_acknowledges_it(
         acknowledged = [r for r in on_topic if r["id"] == row and r.get("acknowledged_by") == "alice"]
         assert acknowledged[0]["version"] == detail["timeline"][-1]["version"]  # that version, on the topic
 
+        await browser.open(f"{url}/routing?incident={row}")
+        assert await browser.text("#reach") == f"Which receivers {row} would reach now, and why"
+        assert await browser.find_all("ul.tree li[data-route=root]")
+        await check_page(browser, tmp_path, "routing")
+        await browser.open(f"{url}/pipeline")
+        read = await browser.run("""return Array.from(document.querySelectorAll('table.metrics tr'))
+            .map(r => r.textContent).filter(t => t.startsWith(arguments[0]));""", topics["events"])
+        assert read, "the events topic's throughput row"
+        await check_page(browser, tmp_path, "pipeline")
+
         await browser.click("form[action='/logout'] button")
         await sign_in(browser, url, "victor")
         await browser.open(f"{url}/incidents/{row}")

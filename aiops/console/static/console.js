@@ -1,4 +1,5 @@
-// aiops on-call console: live list over server-sent events, keyboard navigation, ages, incident reloads.
+// aiops on-call console: live list over server-sent events, keyboard navigation, ages, incident and pipeline
+// reloads.
 // SPDX-License-Identifier: Apache-2.0 (part of aiops; plain JavaScript, no library, no build step).
 "use strict";
 (function () {
@@ -128,4 +129,5 @@
   setInterval(showAges, 15000);
   if (kind === "list") listPage();
   if (kind === "incident") incidentPage();
+  if (kind === "pipeline") setTimeout(function () { location.reload(); }, 1000 * Number(body.dataset.refresh || 10));
 })();
