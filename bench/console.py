@@ -113,7 +113,7 @@ async def server_side(url: str, store: SqlIncidentStore, loads: int) -> None:
     renders = []
     for _ in range(loads):
         started = time.perf_counter()
-        list_page(rows, ListQuery.parse({}), Viewer("bench", True, "x"), truncated=False, now=NOW)
+        list_page(rows, ListQuery.parse({}), Viewer("bench", True, "x"), next_cursor=None, now=NOW)
         renders.append((time.perf_counter() - started) * 1000)
     print(f"server side ({body.count(b'<tr data-id')} rows on the page):")
     print(summary("GET / to the last byte", timings))

@@ -1,9 +1,10 @@
 """The incident list page: filters, search, sort, counts per priority and one row per incident.
 
-`ListQuery.parse` reads the page's query string (status, priority, service, team, q, sort) into the store's
-`IncidentFilter` and a sort key, refusing nothing (an unknown value is ignored and the form shows what was
-applied). `list_page` renders the rows server-side; the script then follows ``/console/stream`` and updates
-or inserts rows live (marking them changed or new) using the same cells (``data-*`` on each row). Pure.
+`ListQuery.parse` reads the page's query string (status, priority, service, team, q, sort, after) into the
+store's `IncidentFilter`, a sort key and the store's cursor, refusing nothing (an unknown value is ignored and
+the form shows what was applied). `list_page` renders up to `MAX_ROWS` rows server-side, with links to the
+older page and back to the newest; the script then follows ``/console/stream`` and updates or inserts rows
+live (marking them changed or new) using the same cells (``data-*`` on each row). Pure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
+from urllib.parse import urlencode
 
 import orjson
 
@@ -25,6 +27,8 @@ SORTS: dict[str, str] = {"last_seen": "Last change", "priority": "Priority", "ag
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
 ACTIVE: tuple[IncidentStatus, ...] = ("open", "updated")
+MAX_ROWS = 1000
+"""Rows per list page (older ones: the next page, by the store's cursor)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class ListQuery:
 
     filters: IncidentFilter
     sort: Sort = "last_seen"
+    after: str | None = None
+    """The store's cursor: this page starts after the last row of the previous one (``?after=``)."""
 
     @classmethod
     def parse(cls, query: Mapping[str, str]) -> ListQuery:
@@ -45,7 +51,16 @@ class ListQuery:
                                  service=query.get("service", "").strip() or None,
                                  team=query.get("team", "").strip() or None,
                                  text=query.get("q", "").strip()[:200] or None)
-        return cls(filters, sort if sort in SORTS else "last_seen")  # type: ignore[arg-type]
+        after = query.get("after", "").strip()[:500] or None
+        return cls(filters, sort if sort in SORTS else "last_seen", after)  # type: ignore[arg-type]
+
+    def params(self, after: str | None = None) -> str:
+        """This view's query string, on the page after cursor `after` (None: the newest page)."""
+        f = self.filters
+        chosen = {"status": self.status_choice, "priority": (f.priority or ("",))[0], "service": f.service or "",
+                  "team": f.team or "", "q": f.text or "", "sort": self.sort, "after": after or ""}
+        defaults = {("status", "active"), ("sort", "last_seen")}
+        return urlencode({key: value for key, value in chosen.items() if value and (key, value) not in defaults})
 
     @property
     def status_choice(self) -> str:
@@ -103,27 +118,42 @@ def counts_bar(rows: Sequence[IncidentSummary]) -> Markup:
                        for p in PRIORITIES), class_="counts", aria_label="Incidents per priority")
 
 
-def list_page(rows: Sequence[IncidentSummary], query: ListQuery, viewer: Viewer | None, *, truncated: bool,
-              now: datetime) -> Markup:
+def _paging(query: ListQuery, next_cursor: str | None) -> Markup:
+    links = []
+    if query.after:
+        links.append(tag("a", "← Newest incidents", href="/?" + query.params(), rel="first"))
+    if next_cursor:
+        links.append(tag("a", f"Older incidents (next {MAX_ROWS:,}) →", href="/?" + query.params(next_cursor),
+                         rel="next"))
+    return tag("nav", *links, class_="paging", aria_label="Pages") if links else Markup("")
+
+
+def list_page(rows: Sequence[IncidentSummary], query: ListQuery, viewer: Viewer | None, *, next_cursor: str | None,
+              now: datetime, notice: str = "") -> Markup:
+    """Up to `MAX_ROWS` rows of one page (newest `last_seen` first in the store, sorted here); `next_cursor`:
+    there are older ones; `notice`: why the page holds fewer rows than it could (a store read failed)."""
     shown = sort_rows(rows, query.sort)
     head = tag("tr", *(tag("th", text, scope="col") for text in
                        ("Priority", "Incident", "Services", "Root cause", "Age", "Status", "Acknowledged by")))
-    table = tag("table", tag("caption", f"{len(shown)} incidents" + (" (the newest; narrow the filters)"
-                                                                      if truncated else "")),
-                tag("thead", head), tag("tbody", *(incident_row(row) for row in shown), id="rows"),
-                class_="incidents")
+    which = "an older page" if query.after else "the newest"
+    caption = f"{len(shown):,} incidents" + (f" ({which}; more on the next page)" if next_cursor else
+                                             " (an older page)" if query.after else "")
+    table = tag("table", tag("caption", caption), tag("thead", head),
+                tag("tbody", *(incident_row(row) for row in shown), id="rows"), class_="incidents")
     f = query.filters
     filters = {"status": ",".join(f.status), "priority": ",".join(f.priority), "service": f.service or "",
-               "team": f.team or "", "q": f.text or ""}
+               "team": f.team or "", "q": f.text or "", "sort": query.sort, "older": bool(query.after)}
+    paging = _paging(query, next_cursor)
     body = join([
         tag("h1", "Incidents"),
         _filters(query),
         counts_bar(rows),
+        tag("p", notice, role="alert", class_="flash") if notice else "",
         tag("p", "Connecting to the live stream…", id="live", role="status", aria_live="polite"),
         tag("p", "Keys: j / k move, Enter opens, / searches.", class_="muted"),
+        paging,
         table if shown else join([table, tag("p", "No incident matches.", id="empty")]),
+        paging,
     ])
     return page("Incidents", body, viewer, current="/",
                 data={"page": "list", "filters": orjson.dumps(filters).decode(), "now": now.isoformat()})
-
-

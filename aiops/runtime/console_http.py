@@ -27,7 +27,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from aiops.console.forms import FormError, action_request, silence_request
-from aiops.console.incident_list import ListQuery, list_page
+from aiops.console.incident_list import MAX_ROWS, ListQuery, list_page
 from aiops.console.incident_page import incident_page
 from aiops.console.markup import Markup, Viewer
 from aiops.console.pages import error_page, login_page, muted_now, silences_page
@@ -41,13 +41,13 @@ from aiops.operator.requests import build_silence
 from aiops.runtime.api_auth import Answer, ApiProblem
 from aiops.runtime.api_incidents import DEFAULT_DETAIL_ITEMS, IncidentAnswer, store_call
 from aiops.sinks.routing import route_incident, route_steps
-from aiops.store.models import IncidentFilter, IncidentSummary
+from aiops.store.models import MAX_PAGE_SIZE, IncidentFilter, IncidentSummary, matches_text
 
 if TYPE_CHECKING:
     from aiops.runtime.api_http import OperatorApi
 
 log = logging.getLogger("aiops.console")
-MAX_LIST_ROWS = 1000
+MAX_LIST_ROWS = MAX_ROWS
 ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
 READINGS_KEPT_SECONDS = 120.0
 Result = TypeVar("Result")
@@ -84,6 +84,7 @@ class ConsoleRoutes:
         get("/", self._page(self._list))
         get("/incidents/{id}", self._page(self._incident))
         get("/incidents/{id}/version", self._page(self._version))
+        get("/console/match/{id}", self._page(self._match))
         post("/incidents/{id}/actions", self._form(self._act))
         get("/silences", self._page(self._silences))
         post("/silences", self._form(self._create_silence))
@@ -164,23 +165,36 @@ class ConsoleRoutes:
     # pages
     async def _list(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
         query = ListQuery.parse(request.query)
-        rows, truncated = await self._rows(request, query.filters)
-        return html(list_page(rows, query, viewer, truncated=truncated, now=self.api.wall()))
+        rows, next_cursor, notice = await self._page_of_rows(request, query.filters, query.after)
+        return html(list_page(rows, query, viewer, next_cursor=next_cursor, now=self.api.wall(), notice=notice))
 
-    async def _rows(self, request: web.Request, filters: IncidentFilter) -> tuple[list[IncidentSummary], bool]:
+    async def _page_of_rows(self, request: web.Request, filters: IncidentFilter, after: str | None
+                            ) -> tuple[list[IncidentSummary], str | None, str]:
+        """Up to MAX_LIST_ROWS rows after cursor `after`, the cursor of the next page (None: no more) and a
+        notice: when a store read fails after the first, the rows read so far, continued by the next link."""
         store = self.api.incident_routes.store
         if store is None:
             raise ApiProblem(problem("store-unavailable", "the incident store is not enabled (store.enabled)", "/"))
         rows: list[IncidentSummary] = []
-        cursor: str | None = None
+        cursor = after
         while len(rows) < MAX_LIST_ROWS:
-            page = await self._read(request, store.list_incidents(filters, cursor=cursor,
-                                                                  limit=min(500, MAX_LIST_ROWS - len(rows))))
+            try:
+                page = await self._read(request, store.list_incidents(
+                    filters, cursor=cursor, limit=min(MAX_PAGE_SIZE, MAX_LIST_ROWS - len(rows))))
+            except ApiProblem as failed:
+                if not rows or failed.problem.status != 503:
+                    raise
+                return rows, cursor, (f"The store did not answer for more rows ({failed.problem.detail}): "
+                                      f"{len(rows):,} shown; the next page continues after them.")
             rows += page.items
             cursor = page.next_cursor
             if cursor is None:
-                return rows, False
-        return rows, True
+                break
+        return rows, cursor, ""
+
+    async def _rows(self, request: web.Request, filters: IncidentFilter) -> tuple[list[IncidentSummary], bool]:
+        rows, cursor, _ = await self._page_of_rows(request, filters, None)
+        return rows, cursor is not None
 
     async def _incident(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
         store = self.api.incident_routes.store
@@ -200,6 +214,16 @@ class ConsoleRoutes:
         rows, _ = await self._rows(request, IncidentFilter(text=request.match_info["id"]))
         version = max((row.version for row in rows if row.id == request.match_info["id"]), default=0)
         return web.json_response({"version": version}, headers={"Cache-Control": "no-store"})
+
+    async def _match(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
+        """Whether the stored incident matches the list's ``q`` by the store's own rule (the script asks for
+        each live event while a search is applied), with the version it judged."""
+        store = self.api.incident_routes.store
+        detail = await self._read(request, store.get_incident(request.match_info["id"])) if store is not None else None
+        text = request.query.get("q", "").strip()[:200]
+        found = {"version": 0, "matches": False} if detail is None else {
+            "version": detail.incident.version, "matches": matches_text(detail.incident, text)}
+        return web.json_response(found, headers={"Cache-Control": "no-store"})
 
     async def _act(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
         incident_id = request.match_info["id"]

@@ -184,6 +184,12 @@ def search_text(incident: Incident) -> str:
     return " ".join(part for part in parts if part).lower()[:MAX_SEARCH_TEXT]
 
 
+def matches_text(incident: Incident, text: str) -> bool:
+    """Whether `list_incidents` with ``IncidentFilter(text=text)`` finds this version: the lower-cased term
+    is a substring of its search text (the SQL is ``search_text LIKE '%term%'``, escaped; tests compare)."""
+    return text.lower() in search_text(incident)
+
+
 def summary_of(incident: Incident) -> IncidentSummary:
     """The list row of one version, as `list_incidents` gives it once the version is stored (the live
     stream's event body)."""

@@ -84,6 +84,7 @@ async def test_a_responder_sees_an_incident_arrive_live_and_acknowledges_it(
         await browser.open(url + "/login")
         await check_page(browser, tmp_path, "login")
         await sign_in(browser, url, "alice")
+        await browser.open(url + "/?q=API-1")  # a host: the event does not carry it, the service's rule decides
         await browser.run("window.notReloaded = true;")
         await browser.wait_for("return document.getElementById('live').textContent.startsWith('Live');",
                                what="the stream connected")

@@ -93,7 +93,7 @@ def test_the_list_shows_rows_counts_and_the_filters_applied() -> None:
     assert query.filters.status == ("open",)
     assert query.filters.priority == ("P1",)
     assert query.filters.text == "latency"
-    page = list_page(rows, query, RESPONDER, truncated=False, now=BASE)
+    page = list_page(rows, query, RESPONDER, next_cursor=None, now=BASE)
     assert page.count("<tr data-id=") == 3
     assert re.search(r'data-count="P1">1<', page)
     assert re.search(r'data-count="P2">1<', page)
@@ -115,6 +115,26 @@ def test_a_list_row_escapes_every_value_it_shows() -> None:
     assert "<td>&lt;a&gt;</td></tr>" in row
     assert row.count("<td") == 7
     assert 'data-priority="P2"' in row
+
+
+def test_the_list_pages_on_by_the_stores_cursor_keeping_the_filters() -> None:
+    rows = [summary_of(incident(n)) for n in range(1, 4)]
+    query = ListQuery.parse({"status": "all", "priority": "P2", "q": "a&b", "sort": "priority"})
+    first = list_page(rows, query, RESPONDER, next_cursor="CUR/1=", now=BASE)
+    assert first.count('href="/?status=all&amp;priority=P2&amp;q=a%26b&amp;sort=priority&amp;after=CUR%2F1%3D" '
+                       'rel="next"') == 2  # above and below the table
+    assert "← Newest" not in first
+    assert "3 incidents (the newest; more on the next page)" in first
+    older = ListQuery.parse({"status": "all", "priority": "P2", "q": "a&b", "sort": "priority", "after": "CUR/1="})
+    assert older.after == "CUR/1="
+    last = list_page(rows, older, RESPONDER, next_cursor=None, now=BASE,
+                     notice="The store did not answer for more rows")
+    assert 'href="/?status=all&amp;priority=P2&amp;q=a%26b&amp;sort=priority" rel="first"' in last
+    assert 'rel="next"' not in last
+    assert "3 incidents (an older page)" in last
+    assert '<p role="alert" class="flash">The store did not answer for more rows</p>' in last
+    assert '&quot;older&quot;:true' in last  # the script does not insert new incidents on an older page
+    assert ListQuery.parse({}).params("X") == "after=X"  # the default view stays implicit
 
 
 def test_an_unknown_filter_value_is_ignored() -> None:

@@ -44,16 +44,26 @@
     tr.appendChild(cell(s.acknowledged_by || "-"));
     return tr;
   }
-  function matches(s, f) {
+  function matches(s, f) {  // the filters the summary decides exactly; the search is the server's (below)
     if (f.status && f.status.split(",").indexOf(s.status) < 0) return false;
     if (f.priority && f.priority.split(",").indexOf(s.priority) < 0) return false;
     if (f.service && s.services.indexOf(f.service) < 0) return false;
     if (f.team && s.team !== f.team) return false;
-    if (f.q) {
-      const text = [s.id, s.title, s.owner || ""].concat(s.services).join(" ").toLowerCase();
-      if (text.indexOf(f.q.toLowerCase()) < 0) return false;
-    }
     return true;
+  }
+  // The search matches title, services, hosts, owner, member names and fingerprints, some of which the
+  // event does not carry: the service answers by the store's own rule for the version it has stored.
+  function searched(s, q, answer, tries) {
+    fetch("/console/match/" + encodeURIComponent(s.id) + "?q=" + encodeURIComponent(q), {credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (found) {
+        if (found.version < s.version && tries < 5) {
+          setTimeout(function () { searched(s, q, answer, tries + 1); }, 400);
+        } else {
+          answer(found.matches);
+        }
+      })
+      .catch(function () { answer(false); });
   }
   function recount() {
     const counts = {};
@@ -85,16 +95,30 @@
   function listPage() {
     const filters = JSON.parse(body.dataset.filters || "{}");
     const rows = document.getElementById("rows");
-    follow(function (s) {
+    function place(row, old) {  // where the store's order and the page's sort put a new or changed row
+      if (old && (filters.older || filters.sort === "age")) { old.replaceWith(row); return; }
+      if (old) old.remove();
+      if (filters.sort === "age") { rows.appendChild(row); return; }
+      const before = filters.sort === "priority" ? Array.prototype.find.call(rows.children, function (r) {
+        return r.dataset.priority >= row.dataset.priority;
+      }) : rows.firstChild;
+      rows.insertBefore(row, before || null);
+    }
+    function apply(s, keep) {
       const old = rows.querySelector('tr[data-id="' + CSS.escape(s.id) + '"]');
       if (old && Number(old.dataset.version) >= s.version) return;
-      const keep = matches(s, filters);
-      if (!keep) { if (old) old.remove(); recount(); return; }
+      if (!keep) { if (old) { old.remove(); recount(); } return; }
+      if (!old && filters.older) return;  // a new incident belongs on the newest page
       const row = rowOf(s);
       row.classList.add(old ? "changed" : "new");
-      if (old) old.replaceWith(row); else rows.insertBefore(row, rows.firstChild);
+      place(row, old);
       const empty = document.getElementById("empty"); if (empty) empty.remove();
       recount(); showAges();
+    }
+    follow(function (s) {
+      if (!matches(s, filters)) { apply(s, false); return; }
+      if (!filters.q) { apply(s, true); return; }
+      searched(s, filters.q, function (keep) { apply(s, keep); }, 0);
     });
     document.addEventListener("keydown", function (event) {
       const target = event.target;
