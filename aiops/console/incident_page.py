@@ -133,7 +133,8 @@ def incident_page(detail: IncidentDetail, viewer: Viewer, *, depends_on: Mapping
         members.append(tag("li", f"… and {incident.members_truncated} more members not carried by this version"))
     body = join([
         tag("p", flash, role="status", class_="flash") if flash else "",
-        tag("p", tag("a", "← Incidents", href="/")),
+        tag("p", tag("a", "← Incidents", href="/"), " · ",
+            tag("a", "Who it reaches, and why", href="/routing?" + urlencode({"incident": incident.id}))),
         tag("h1", tag("span", incident.priority, class_=f"prio {incident.priority}"), " ", incident.title),
         tag("p", tag("span", incident.status, class_=f"status {incident.status}", id="status"),
             f" · version {incident.version} · {incident.id} · first seen ", when(incident.first_seen),

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from support.console_checks import check_page
+from support.console_checks import check_page, tab_to
 from support.operator_api import TOKENS
 from support.webdriver import CHROMEDRIVER, Browser, chromium_session
 from support.worker import WorkerProcess, collect, event, isolated_config, produce
@@ -109,7 +109,8 @@ async def test_a_responder_sees_an_incident_arrive_live_and_acknowledges_it(
         assert await browser.find_all("ol.timeline li")
         await check_page(browser, tmp_path, "incident")
 
-        await browser.click("button[data-action=acknowledge]")
+        await tab_to(browser, "button[data-action=acknowledge]")  # every action by keyboard: this one, pressed
+        await browser.keys("\ue007")  # Enter
         await browser.wait_for("return document.getElementById('acknowledged-by')?.textContent === 'alice';",
                                60, "the acknowledged version on the page")
         await check_page(browser, tmp_path, "acknowledged")

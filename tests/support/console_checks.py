@@ -1,5 +1,7 @@
 """Checks every console browser test makes on each page it visits: a screenshot, every form field labelled,
-text contrast at least 4.5:1 (WCAG AA for body text) and no error in the browser's log."""
+text contrast at least 4.5:1 (WCAG AA for body text), every control reachable by keyboard (in the Tab order:
+not taken out by a negative tabindex, not a click handler on a non-control) and no error in the browser's
+log. `tab_to` reaches a control by pressing Tab, as a keyboard user would."""
 
 from __future__ import annotations
 
@@ -32,8 +34,28 @@ return bad;
 """
 
 
+NOT_BY_KEYBOARD = """
+const controls = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
+const out = Array.from(document.querySelectorAll(controls)).filter(el => el.getClientRects().length
+  && (el.tabIndex < 0 || el.disabled)).map(el => el.outerHTML.slice(0, 120));
+const clickable = Array.from(document.querySelectorAll('[onclick]')).filter(el => !el.matches(controls));
+return out.concat(clickable.map(el => el.outerHTML.slice(0, 120)));
+"""
+
+
+async def tab_to(browser: Browser, css: str, presses: int = 80) -> None:
+    """Press Tab from the top of the page until the element `css` has the focus."""
+    await browser.run("document.activeElement.blur(); window.scrollTo(0, 0);")
+    for _ in range(presses):
+        await browser.keys("\ue004")  # Tab
+        if await browser.run("return document.activeElement.matches(arguments[0]);", css):
+            return
+    raise AssertionError(f"{css} is not reached by Tab within {presses} presses")
+
+
 async def check_page(browser: Browser, shots: Path, name: str) -> None:
     await browser.screenshot(shots / f"{name}.png")
     assert await browser.run(UNLABELLED) == [], name
     assert await browser.run(LOW_CONTRAST) == [], name
+    assert await browser.run(NOT_BY_KEYBOARD) == [], name
     assert await browser.console_errors() == [], name

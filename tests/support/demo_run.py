@@ -1,8 +1,8 @@
 """`aiops demo` as a subprocess for the console's browser test and the README screenshot script.
 
 `running_demo` starts the real CLI (embedded broker on a free port, a private ``$TMPDIR`` for its run-file)
-and stops it with SIGTERM; `DemoRun` reads its stdout: the console URL the demo prints, and the incident
-version lines (`VERSION_LINE`, as `aiops tail` prints them) as they come.
+and stops it with SIGTERM; `DemoRun` reads its stdout: the console URL, broker and incidents topic the demo
+prints, and the incident version lines (`VERSION_LINE`, as `aiops tail` prints them) as they come.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ VERSION_LINE = re.compile(
     r"^\d\d:\d\d:\d\d (OPEN|UPDATED|RESOLVED)\s+(P\d) (inc-[0-9a-f]+) v(\d+)  .*?(\d+) members? .*; "
     r"root cause (\S+)( \(was \S+\))?$")
 CONSOLE_LINE = re.compile(r"^demo: the on-call console at (http://\S+)/ ")
+BROKER_LINE = re.compile(r"^demo: broker (\S+); incidents on topic (\S+);")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Version:
 class DemoRun:
     output: ProcessOutput
     console_url: str = ""
+    bootstrap: str = ""
+    incidents_topic: str = ""
     seen: list[Version] = field(default_factory=list)
 
     def ready(self, seconds: float = 120.0) -> str:
@@ -47,6 +50,9 @@ class DemoRun:
             found = CONSOLE_LINE.match(line)
             if found:
                 self.console_url = found.group(1)
+            broker = BROKER_LINE.match(line)
+            if broker:
+                self.bootstrap, self.incidents_topic = broker.groups()
             if line.startswith("aiops ready:"):
                 assert self.console_url, "the demo printed no console URL"
                 return self.console_url
@@ -67,10 +73,12 @@ class DemoRun:
 
 
 @contextmanager
-def running_demo(tmp: Path, duration: float = 300.0) -> Iterator[DemoRun]:
+def running_demo(tmp: Path, duration: float = 300.0, config: Path | None = None) -> Iterator[DemoRun]:
+    """`aiops demo` (with `--config config` when given) until the block ends."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
     env.update(AIOPS_KAFKA__EMBEDDED_PORT="0", TMPDIR=str(tmp))
-    process = subprocess.Popen([sys.executable, "-m", "aiops", "demo", "--duration", str(duration)],
+    flags = ["--config", str(config)] if config is not None else []
+    process = subprocess.Popen([sys.executable, "-m", "aiops", "demo", "--duration", str(duration), *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp)
     try:
         yield DemoRun(ProcessOutput(process))

@@ -164,6 +164,7 @@ def test_a_responder_gets_the_forms_a_viewer_does_not() -> None:
     assert "data-action=" not in theirs
     assert "<form" not in theirs.split("<main")[1]
     assert "acting on it needs a responder token" in theirs
+    assert f'href="/routing?incident={detail.incident.id}">Who it reaches, and why</a>' in theirs
 
 
 def test_the_silence_link_prefills_the_members_matchers() -> None:
