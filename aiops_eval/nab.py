@@ -1,7 +1,8 @@
-"""`aiops eval nab DIR [--json]`: stream a NAB corpus through the default metric detector and score it.
+"""`aiops eval nab DIR [--json]`: stream a NAB corpus through the configured metric detector and score it.
 
 Reads `DIR/data/<category>/<file>.csv`, `DIR/labels/combined_windows.json` and `DIR/config/profiles.json`,
-feeds every file point by point to a fresh `default_metric_detector()` exactly as the stream would (score
+feeds every file point by point to a fresh detector of the default configuration's
+`detection.metric.detector` (`--detector` picks another; the report names it) exactly as the stream would (score
 then learn, no look-ahead, one configuration for every file), and scores the anomaly scores with NAB's
 rules (`aiops_eval.nab_scoring`): per profile the corpus threshold is swept as NAB's optimiser does,
 and the standard profile is also scored at the detector's default threshold. Prints a table, or with
@@ -27,8 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from aiops.config import AiopsConfig
 from aiops.detectors.base import SeriesDetector
 from aiops.detectors.metric.ensemble import DEFAULT_THRESHOLD, MetricEnsemble, default_metric_detector
+from aiops.detectors.metric.ewma import EwmaZScore
 from aiops.detectors.metric.tail import MAX_SURPRISE, score_to_surprise
 from aiops_eval.baselines.cad_ose import CadOseDetector
 from aiops_eval.baselines.likelihood import AnomalyLikelihood, LikelihoodDetector
@@ -109,8 +112,25 @@ def _ensemble_likelihood(_file: NabFile) -> SeriesDetector:
     return LikelihoodDetector(ensemble, raw=lambda ts, v: score_to_surprise(ensemble.score(ts, v).score) / MAX_SURPRISE)
 
 
+def _ewma(_file: NabFile) -> SeriesDetector:
+    """The stream's EWMA with the configured alpha, warm-up and clip."""
+    metric = AiopsConfig().detection.metric
+    return EwmaZScore(alpha=metric.alpha, warmup_points=metric.warmup_points, clip_sigma=metric.clip_sigma)
+
+
+def _ewma_settings() -> dict[str, object]:
+    metric = AiopsConfig().detection.metric
+    return {"alpha": metric.alpha, "warmup_points": metric.warmup_points, "clip_sigma": metric.clip_sigma}
+
+
+def configured_detector() -> str:
+    """The stream's per-series detector (`detection.metric.detector`): what `aiops eval nab` scores by default."""
+    return AiopsConfig().detection.metric.detector
+
+
 DETECTORS: dict[str, Callable[[NabFile], SeriesDetector]] = {
     "ensemble": lambda _file: default_metric_detector(),
+    "ewma": _ewma,
     "ensemble_likelihood": _ensemble_likelihood,
     "cad_ose": lambda _file: CadOseDetector(),
     "cad_ose_likelihood": _cad_ose_likelihood,
@@ -120,6 +140,7 @@ DETECTORS: dict[str, Callable[[NabFile], SeriesDetector]] = {
 
 _DETECTOR_PARTS: dict[str, dict[str, Callable[..., object]]] = {
     "ensemble": {"ensemble": MetricEnsemble},
+    "ewma": {"ewma": EwmaZScore},
     "ensemble_likelihood": {"ensemble": MetricEnsemble, "likelihood": AnomalyLikelihood},
     "cad_ose": {"cad_ose": CadOseDetector},
     "cad_ose_likelihood": {"cad_ose": CadOseDetector, "likelihood": AnomalyLikelihood},
@@ -141,6 +162,8 @@ def detector_settings(detector: str) -> dict[str, dict[str, object]]:
     settings = {part: _constructor_defaults(cls) for part, cls in _DETECTOR_PARTS[detector].items()}
     if detector.endswith("_lookahead"):
         settings["cad_ose"].update(_LOOKAHEAD)
+    if detector == "ewma":
+        settings["ewma"].update(_ewma_settings())
     return settings
 
 
@@ -269,7 +292,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default threshold")
     parser.add_argument("--only", action="append", default=[], help="keep files whose key contains this")
     parser.add_argument("--per-file", action="store_true", help="add per-file raw score, FPs and window hits")
-    parser.add_argument("--detector", choices=sorted(DETECTORS), default="ensemble", help="detector to stream")
+    parser.add_argument("--detector", choices=sorted(DETECTORS), default=None,
+                        help="detector to stream (default: the configured detection.metric.detector)")
     args = parser.parse_args(argv)
     return report_dataset_errors(lambda: _run(args))
 
@@ -285,10 +309,12 @@ def _run(args: argparse.Namespace) -> int:
     if not files:
         print("error: no labelled data files selected", file=sys.stderr)
         return 2
-    settings = settings_text(detector_settings(args.detector))
+    detector = args.detector or configured_detector()
+    settings = settings_text(detector_settings(detector))
+    chosen = "" if args.detector else " (the configured default)"
     progress.note(f"scoring {len(files)} files ({sum(len(f.values) for f in files)} points) with detector "
-                  f"{args.detector}: {settings}")
-    report = evaluate(files, profiles, args.threshold, per_file=args.per_file, detector=args.detector,
+                  f"{detector}{chosen}: {settings}")
+    report = evaluate(files, profiles, args.threshold, per_file=args.per_file, detector=detector,
                       progress=progress)
     if args.json:
         print(json.dumps(report, sort_keys=True))

@@ -43,6 +43,7 @@ from aiops_eval.petshop_data import (
     Scenario,
     check_layout,
     history_shift,
+    load_metrics,
     load_scenario,
     row_events,
     scenario_dirs,
@@ -120,6 +121,7 @@ def traversal_ranking(incident: Incident, graph: ServiceGraph) -> list[str]:
 VARIANTS: dict[str, Variant] = {
     "all_series": Variant("all_series", keep=None),
     "ewma": Variant("ewma", keep=None, detector="ewma"),
+    "ewma_averages": Variant("ewma_averages", keep=AVERAGES, detector="ewma"),
     "ensemble": Variant("ensemble", keep=None, detector="ensemble"),
     "ensemble_averages": Variant("ensemble_averages", keep=AVERAGES, detector="ensemble"),
     "ensemble_averages_traversal": Variant(
@@ -284,8 +286,8 @@ def _run(args: argparse.Namespace) -> int:
     if not dirs:
         print(f"error: no scenario folder with graph.csv under {root}", file=sys.stderr)
         return 2
-    for directory in dirs:
-        check_layout(directory)  # a missing file is the one error line, before any progress
+    for directory in dirs:  # a missing or unreadable file is the one error line, before any progress
+        load_metrics(check_layout(directory)[1])
     variant = VARIANTS[args.variant] if args.variant else Variant()
     progress = Progress("petshop")
     fed = "every series" if variant.keep is None else ", ".join(sorted(variant.keep))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiops.errors import DatasetError
 from aiops_eval.common import require_file
 
 STEP_SECONDS = 300.0
@@ -85,13 +86,19 @@ def _cell(text: str) -> float | None:
 
 
 def load_metrics(path: Path) -> MetricTable:
-    """Parse one `metrics.csv` (4 header rows, then timestamp + one cell per series)."""
+    """Parse one `metrics.csv` (4 header rows, then timestamp + one cell per series); `DatasetError` when it
+    is not one (missing header rows, ragged or non-numeric cells, no data row)."""
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
-        nodes, metrics, statistics = next(reader), next(reader), next(reader)
-        next(reader)  # unix_timestamp header row
-        columns = [Column(n, m, s) for n, m, s in zip(nodes[1:], metrics[1:], statistics[1:], strict=True)]
-        rows = [(float(row[0]), [_cell(cell) for cell in row[1:]]) for row in reader if row and row[0].strip()]
+        try:
+            nodes, metrics, statistics, _ = next(reader), next(reader), next(reader), next(reader)
+            columns = [Column(n, m, s) for n, m, s in zip(nodes[1:], metrics[1:], statistics[1:], strict=True)]
+            rows = [(float(row[0]), [_cell(cell) for cell in row[1:]]) for row in reader if row and row[0].strip()]
+        except (StopIteration, ValueError) as error:
+            raise DatasetError(f"{path} is not a PetShop metrics.csv (4 header rows, then numeric rows): "
+                               f"{error or 'too few rows'}") from None
+    if not rows:
+        raise DatasetError(f"{path} has no data rows")
     rows.sort(key=lambda item: item[0])
     return MetricTable(columns, rows)
 
@@ -146,7 +153,8 @@ def load_scenario(directory: Path, only: tuple[str, ...] = ()) -> Scenario:
 def check_layout(directory: Path) -> tuple[Path, Path]:
     """The scenario's call graph and normal-operation metrics files; `DatasetError` naming a missing one."""
     return (require_file(directory / "graph.csv", "the scenario's call graph"),
-            require_file(directory / "noissue" / "metrics.csv", "normal-operation metrics"))
+            require_file(directory / "noissue" / "metrics.csv",
+                         "no normal-operation data: specificity and the warm-up need it"))
 
 
 def scenario_dirs(root: Path) -> list[Path]:

@@ -172,6 +172,7 @@ def episode_tracker(
         min_deviation_sigmas=metric.min_deviation_sigmas,
         maker=banked.make_for if banked is not None else None,
         window_points=metric.evidence_window_points,
+        recovery_seconds=metric.recovery_seconds,
     )
 
 

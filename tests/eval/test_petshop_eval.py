@@ -212,7 +212,21 @@ def test_a_scenario_without_noissue_is_one_error_line_not_a_traceback(
     assert cli_main(["eval", "petshop", str(tmp_path)]) == 2
     errors = capsys.readouterr().err.splitlines()
     missing = tmp_path / "tiny_traffic" / "noissue" / "metrics.csv"
-    assert errors == [f"error: missing {missing} (normal-operation metrics)"]
+    assert errors == [f"error: missing {missing} (no normal-operation data: specificity and the warm-up need it)"]
+
+
+@pytest.mark.parametrize("text", ["", "a,b\n", "node,x\nmetric,latency\nstatistic,Average\nunix_timestamp,\n",
+                                  "node,x\nmetric,latency\nstatistic,Average\nunix_timestamp,\nnoon,1\n"])
+def test_an_unreadable_normal_operation_file_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    make_dataset(tmp_path)
+    (tmp_path / "tiny_traffic" / "noissue" / "metrics.csv").write_text(text)
+    assert cli_main(["eval", "petshop", str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1
+    assert errors[0].startswith("error: ")
+    assert "noissue/metrics.csv" in errors[0]
 
 
 def test_progress_on_stderr_names_the_detector_and_each_issue(
@@ -222,13 +236,13 @@ def test_progress_on_stderr_names_the_detector_and_each_issue(
     assert main([str(tmp_path), "--json"]) == 0
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
-        "petshop: 1 scenario(s), variant default, detector ewma, correlation {'topology_hops': 2}, "
+        "petshop: 1 scenario(s), variant default, detector ensemble, correlation {'topology_hops': 2}, "
         "feeding availability_average, latency_average",
         "petshop: tiny_traffic: streaming 600 normal rows, then 1 issue(s)",
         captured.err.splitlines()[-1],
     ]
     assert captured.err.splitlines()[-1].startswith("petshop: 1/1 issues, tiny_traffic/test/issue_0, ")
-    assert json.loads(captured.out.splitlines()[-1])["detector"] == "ewma"
+    assert json.loads(captured.out.splitlines()[-1])["detector"] == "ensemble"
 
 
 @pytest.mark.dataset

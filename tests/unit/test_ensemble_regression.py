@@ -98,9 +98,9 @@ def test_old_snapshot_restores_and_continues_identically() -> None:
     _assert_close(continued, _unpack(OLD_SNAPSHOT_CONTINUED))
 
 
-ADDED_KEYS = {"since_report", "report_surprise", "log_scale", "recent"} | set(_SEASONAL_ADDED)
+ADDED_KEYS = {"since_report", "report_surprise", "log_scale", "recent", "increased"} | set(_SEASONAL_ADDED)
 """Snapshot keys added since `OLD_SNAPSHOT` (refractory period; per-series tail scale; drift/level confirmation;
-the seasonal member's readiness count and weekly correction)."""
+the seasonal member's readiness count and weekly correction; the counter probe's rise)."""
 
 
 def test_snapshot_format_only_adds_keys() -> None:

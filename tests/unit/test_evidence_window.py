@@ -94,7 +94,9 @@ def test_columns_of_different_lengths_are_refused() -> None:
 
 
 def test_the_detection_stage_attaches_the_configured_window() -> None:
-    config = DetectionConfig.model_validate({"metric": {"evidence_window_points": 8, "min_anomalous_points": 1}})
+    config = DetectionConfig.model_validate(  # the EWMA: warm after 30 points (the ensemble needs hundreds)
+        {"metric": {"detector": "ewma", "evidence_window_points": 8, "min_anomalous_points": 1}}
+    )
     stage = DetectionStage(config)
     signals: list[Signal] = []
     for index in range(200):

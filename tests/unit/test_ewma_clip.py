@@ -65,8 +65,9 @@ def test_clipping_leaves_warm_up_and_non_finite_values_alone() -> None:
     assert warm.mean == mean  # non-finite samples are not learnt (the event contract rejects them anyway)
 
 
-def test_config_default_clips_and_snapshots_round_trip() -> None:
-    make, restore = series_detector_codec(AiopsConfig().detection.metric)
+def test_the_configured_ewma_clips_by_default_and_snapshots_round_trip() -> None:
+    metric = AiopsConfig().detection.metric.model_copy(update={"detector": "ewma"})
+    make, restore = series_detector_codec(metric)
     detector = make()
     assert isinstance(detector, EwmaZScore)
     assert detector.clip_sigma == 8.0

@@ -133,10 +133,12 @@ def test_long_event_time_gap_resolves_without_iterating_every_window() -> None:
 
 
 def mixed_stream() -> list[LogEvent]:
-    """Baseline traffic, then a new error template, a keyword line, an error burst and a rate spike, with
-    some lines out of order within a window."""
+    """Baseline traffic with a health check that stops at the incident, then a new error template, a
+    keyword line, an error burst and a rate spike, with some lines out of order within a window."""
     lines = [event(T0 + m * 60 + i * 5, f"GET /items/{m * 10 + i} 200 in {i + 3} ms")
              for m in range(15) for i in range(10)]
+    lines += [event(T0 + m * 60 + i * 4 + 1, f"health check passed in {i} ms") for m in range(15) for i in range(14)]
+    lines.sort(key=lambda line: line.epoch)
     t = T0 + 15 * 60
     lines += [event(t + i, f"upstream timeout after {i} ms token=abc{i}", "error") for i in range(20)]
     lines += [event(t + 30, "db connect failed retry 3", "error"), event(t + 20, "kernel: panic in driver", "info")]

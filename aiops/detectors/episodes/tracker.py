@@ -10,7 +10,9 @@ at the onset and a `resolved` signal after `end_after_normal` normal points; an 
 lost). With `min_deviation_sigmas`, a flagged point only counts when its value is at least that many of the
 series' own point-to-point noise sigmas from the expected value (`NoiseScale`: a surprising but tiny drift
 on a noisy series opens none), unless the verdict is about the series' shape (`PointScore.shape`: a flat
-line, a variance change). With a `SilenceWatch`, a series that stops reporting fires `missing_data`
+line, a variance change). With `recovery_seconds`, a flagged point that is the series coming back to the
+level it calmly held before (`recovery.NormalLevel`) counts as normal: recovery never opens or confirms an
+episode, it helps end one. With a `SilenceWatch`, a series that stops reporting fires `missing_data`
 (`advance`), resolved when it reports again (`observe_all`). With `window_points`, each episode signal's evidence
 carries the series' last samples and bands (`window.RecentSamples`; not snapshotted). Live series are capped;
 the least recently seen are evicted (counted). What an anomaly means for an incident is correlation's job.
@@ -18,7 +20,6 @@ the least recently seen are evicted (counted). What an anomaly means for an inci
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,8 @@ from typing import Any
 
 from aiops.detectors.base import PointScore, SeriesDetector, SeriesDetectorFactory
 from aiops.detectors.episodes.missing_data import Cadence, SilenceWatch
+from aiops.detectors.episodes.noise import NoiseScale
+from aiops.detectors.episodes.recovery import NormalLevel
 from aiops.detectors.episodes.window import RecentSamples
 from aiops.events import MetricEvent, series_key
 from aiops.signals import Evidence, Signal, dt_from_epoch
@@ -51,37 +54,8 @@ class _Episode:
     confirmed: bool = False
 
 
-NOISE_WARMUP = 30
-"""Differences a series' noise scale needs before it gates anything."""
-_MEAN_ABS_DIFF_PER_SIGMA = 2.0 / math.sqrt(math.pi)
-"""E|x_t - x_t-1| / sigma for independent Gaussian noise."""
-_NOISE_CLIP = 6.0
-"""A difference counts at most this many times the current mean (a spike does not inflate the noise)."""
-
-
-@dataclass(slots=True)
-class NoiseScale:
-    """A series' point-to-point noise: EW mean absolute difference of consecutive values, as a sigma."""
-
-    mean_abs_diff: float = 0.0
-    count: int = 0
-    previous: float = 0.0
-
-    @property
-    def sigma(self) -> float | None:
-        """Noise sigma, or None while warming up."""
-        return self.mean_abs_diff / _MEAN_ABS_DIFF_PER_SIGMA if self.count > NOISE_WARMUP else None
-
-    def learn(self, value: float) -> None:
-        if self.count:
-            difference = abs(value - self.previous)
-            mean = self.mean_abs_diff
-            if self.count > 3 and mean > 0.0 and difference > _NOISE_CLIP * mean:
-                difference = _NOISE_CLIP * mean
-            rate = 1.0 / (self.count + 1)
-            self.mean_abs_diff = mean + (rate if rate > 0.01 else 0.01) * (difference - mean)
-        self.count += 1
-        self.previous = value
+RECOVERY_SIGMAS = 3.0
+"""The noise band of the recovery rule in noise sigmas when the significance gate is off (else the gate's)."""
 
 
 @dataclass(slots=True)
@@ -90,6 +64,7 @@ class _Series:
     episode: _Episode | None = None
     last_event: MetricEvent | None = field(default=None, repr=False)
     noise: NoiseScale = field(default_factory=NoiseScale)
+    level: NormalLevel = field(default_factory=NormalLevel)
     recent: RecentSamples | None = field(default=None, repr=False)
 
 
@@ -109,10 +84,13 @@ class MetricEpisodeTracker:
         min_deviation_sigmas: float | None = None,
         maker: SeriesMaker | None = None,
         window_points: int = 0,
+        recovery_seconds: float | None = None,
     ) -> None:
         """`maker`, when given, makes an admitted series' detector from its key instead of `factory` (the
         micro-batched ensemble hands out the detector it prepared for that key); `window_points`: samples of
-        the series an episode's evidence carries (0: none)."""
+        the series an episode's evidence carries (0: none); `recovery_seconds`: how long after an episode's
+        last anomalous point a return to the level before it is recovery (None: no recovery rule)."""
+        self.recovery_seconds = recovery_seconds
         self.window_points = window_points
         self.min_deviation_sigmas = min_deviation_sigmas
         self.silence = silence
@@ -173,15 +151,33 @@ class MetricEpisodeTracker:
                 resolved = self._silence_ended(key, event, before, ts)
                 if ended is not None:
                     ended.append(resolved)
+        anomalous = self._judge(series, ts, event.value, verdict)
+        signal = self._update_episode(key, series, event, ts, verdict, anomalous)
+        episode = series.episode
+        if anomalous and self.recovery_seconds is not None and episode is not None and episode.confirmed:
+            series.level.pin(ts, self.recovery_seconds)
+        return signal
+
+    def _judge(self, series: _Series, ts: float, value: float, verdict: PointScore) -> bool:
+        """Whether the point counts as anomalous for the series' episode: flagged (or, while confirming, flagged
+        before damping), significant, and not a return to the series' normal level. Learns the noise scale
+        and the normal level."""
         anomalous = verdict.warm and verdict.score >= self.threshold
         if not anomalous and verdict.warm and verdict.undamped is not None:
             episode = series.episode  # a just-opened episode is confirmed by points still anomalous undamped
             anomalous = episode is not None and not episode.confirmed and verdict.undamped >= self.threshold
-        if self.min_deviation_sigmas is not None:  # the noise scale serves only the gate
-            if anomalous:
-                anomalous = self._significant(series.noise, event.value, verdict)
-            series.noise.learn(event.value)
-        return self._update_episode(key, series, event, ts, verdict, anomalous)
+        if self.min_deviation_sigmas is not None and anomalous:
+            anomalous = self._significant(series.noise, value, verdict)
+        if self.recovery_seconds is not None:
+            sigma = series.noise.sigma
+            expected = verdict.expected if verdict.warm else None
+            band = None if sigma is None else (self.min_deviation_sigmas or RECOVERY_SIGMAS) * sigma
+            if anomalous and band is not None and expected is not None and not verdict.shape:
+                anomalous = not series.level.is_recovery(ts, value, expected, band)
+            series.level.learn(ts, value, expected, band, anomalous)
+        if self.min_deviation_sigmas is not None or self.recovery_seconds is not None:
+            series.noise.learn(value)  # the noise scale serves only the gate and the recovery rule
+        return anomalous
 
     def _significant(self, noise: NoiseScale, value: float, verdict: PointScore) -> bool:
         """The value is at least `min_deviation_sigmas` noise sigmas from the expected one (True when
@@ -222,6 +218,7 @@ class MetricEpisodeTracker:
             "detector": series.detector.snapshot(),
             "episode": None if episode is None else {**asdict(episode), "peak": asdict(episode.peak)},
             "noise": asdict(series.noise),
+            "level": series.level.dump(),
         }
         cadence = self.silence.export(key) if self.silence is not None else None
         if cadence is not None and series.last_event is not None:  # a silence is reported with the series' identity
@@ -241,6 +238,9 @@ class MetricEpisodeTracker:
         noise = state.get("noise")  # absent in snapshots from before the significance gate: re-learnt
         if noise is not None:
             series.noise = NoiseScale(float(noise["mean_abs_diff"]), int(noise["count"]), float(noise["previous"]))
+        level = state.get("level")  # absent before the recovery rule: the normal level is re-learnt
+        if level is not None:
+            series.level = NormalLevel.load(level)
         cadence, last_event = state.get("cadence"), state.get("last_event")
         if cadence is not None and last_event is not None and self.silence is not None:
             series.last_event = MetricEvent.model_validate(last_event)

@@ -2,8 +2,9 @@
 
 Lines are mined into templates (`aiops.logmining.TemplateMiner`) and counted per service and template in
 tumbling event-time windows; episodes (new template, keyword, template spike/drop, error burst) emit one
-``firing`` and one ``resolved`` signal each (rules, evidence, snapshots: `LogAnomalyDetector`). Only
-`event.ts` is time; memory is bounded by `max_keys`. No cross-service correlation; no snapshot storage.
+``firing`` and one ``resolved`` signal each (rules, evidence, snapshots: `LogAnomalyDetector`). A template
+that stops after an anomaly raised it (an error log ending at recovery) is recovery: it resolves, never
+fires. Only `event.ts` is time; memory is bounded by `max_keys`. No cross-service correlation or storage.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
+from aiops.detectors.logs.counters import Closed, Counter, dump_counter, load_counter
 from aiops.events import LOG_LEVELS, LogEvent
 from aiops.logmining.masking import mask_secrets
 from aiops.logmining.miner import TemplateMiner
@@ -43,29 +45,6 @@ class _Episode:
     last_hit: float = 0.0
 
 
-class _Closed(NamedTuple):
-    """Figures of one closed window of one key."""
-
-    observed: int
-    baseline: float
-    samples: list[str]
-    end: float
-
-
-@dataclass(slots=True)
-class _Counter:
-    """Counts of one key per still-open window (each line in its own window), with an EWMA baseline of
-    the closed windows' counts."""
-
-    counts: dict[int, int] = field(default_factory=dict)
-    baseline: float = 0.0
-    windows: int = 0
-    last_window: int = 0
-    last_seen: float = 0.0
-    host: str = ""
-    samples: dict[int, list[str]] = field(default_factory=dict)
-
-
 class LogAnomalyDetector:
     """Template-aware log anomaly detector.
 
@@ -74,8 +53,11 @@ class LogAnomalyDetector:
     - ``log_keyword``: a line containing one of `keywords` (case-insensitive: panic, out of memory...);
       fires on that line, one episode per (service, template).
     - ``log_template_spike`` / ``log_template_drop``: at a window close, a template's count is above
-      `rate_ratio` x its EWMA baseline (and at least `min_rate_count`), or it is zero although the baseline
-      is at least `min_rate_count`; needs `warmup_windows` windows of history for that template.
+      `rate_ratio` x its EWMA baseline (and at least `min_rate_count`), or it is zero although its normal
+      baseline (windows without an open log episode of the service) is at least `min_rate_count`; needs
+      `warmup_windows` windows of history for that template (of normal history for a drop). A template at
+      or above `error_level` that stops, or one whose rate came from an anomaly (an error template born in
+      an incident), is recovery, not a drop: it ends that template's open new-template/keyword episodes.
     - ``log_error_burst``: at a window close, the service's lines at or above `error_level` reach
       `min_errors` and exceed `ratio_over_baseline` x their EWMA baseline.
 
@@ -136,8 +118,8 @@ class LogAnomalyDetector:
         self.max_keys = max_keys
         self._window: int | None = None
         self._service_start: dict[str, float] = {}
-        self._templates: dict[tuple[str, str], _Counter] = {}
-        self._errors: dict[tuple[str, str], _Counter] = {}
+        self._templates: dict[tuple[str, str], Counter] = {}
+        self._errors: dict[tuple[str, str], Counter] = {}
         self._episodes: dict[tuple[str, str, str], _Episode] = {}
         self.last_flags: tuple[str, ...] = ()
         """Kinds of open episodes the last observed line belongs to (for line-level evaluation)."""
@@ -147,8 +129,8 @@ class LogAnomalyDetector:
         return {
             "version": SNAPSHOT_VERSION, "miner": self.miner.snapshot(), "window": self._window,
             "service_start": dict(self._service_start),
-            "templates": [[*key, _dump_counter(c)] for key, c in self._templates.items()],
-            "errors": [[*key, _dump_counter(c)] for key, c in self._errors.items()],
+            "templates": [[*key, dump_counter(c)] for key, c in self._templates.items()],
+            "errors": [[*key, dump_counter(c)] for key, c in self._errors.items()],
             "episodes": [asdict(episode) for episode in self._episodes.values()],
         }
 
@@ -164,7 +146,7 @@ class LogAnomalyDetector:
         detector._service_start = {str(k): float(v) for k, v in state["service_start"].items()}
         for table, name in ((detector._templates, "templates"), (detector._errors, "errors")):
             for service, template_id, counter in state[name]:
-                table[(str(service), str(template_id))] = _load_counter(counter)
+                table[(str(service), str(template_id))] = load_counter(counter)
         for item in state["episodes"]:
             episode = _Episode(**item)
             detector._episodes[(episode.service, episode.kind, episode.template_id)] = episode
@@ -186,6 +168,7 @@ class LogAnomalyDetector:
         sample = self._sample(event.message)
         self._count(counter, ts, event.host, sample)
         rank = event.level_rank
+        counter.top_level = max(counter.top_level, rank)
         if rank >= self.error_rank:
             error_key = (service, "*")
             errors = self._errors.get(error_key) or self._new_counter(self._errors, error_key)
@@ -224,14 +207,14 @@ class LogAnomalyDetector:
                     earliest = min(earliest, *counter.counts)
         return earliest
 
-    def _new_counter(self, table: dict[tuple[str, str], _Counter], key: tuple[str, str]) -> _Counter:
+    def _new_counter(self, table: dict[tuple[str, str], Counter], key: tuple[str, str]) -> Counter:
         if len(table) >= self.max_keys:
             del table[min(table, key=lambda k: table[k].last_seen)]
-        counter = _Counter(last_window=self._window or 0)
+        counter = Counter(last_window=self._window or 0)
         table[key] = counter
         return counter
 
-    def _count(self, counter: _Counter, ts: float, host: str, sample: str) -> None:
+    def _count(self, counter: Counter, ts: float, host: str, sample: str) -> None:
         window = int(ts // self.window_seconds)
         if self._window is not None and window < self._window:
             window = self._window  # later than its closed window: count it in the oldest open one
@@ -278,45 +261,70 @@ class LogAnomalyDetector:
     def _close_window(self, window: int) -> list[Signal]:
         end = (window + 1) * self.window_seconds
         signals: list[Signal] = []
+        troubled = {service for service, _, _ in self._episodes}  # services with a log anomaly in this window
         for key, counter in self._templates.items():
-            signals += self._judge_rate(key, counter, window, end)
+            signals += self._judge_rate(key, counter, window, end, key[0] not in troubled)
         for key, counter in self._errors.items():
             signals += self._judge_errors(key, counter, window, end)
         signals += self._end_line_episodes(end)
         return signals
 
-    def _roll(self, counter: _Counter, window: int) -> tuple[int, float, int]:
-        """Return (count, baseline before, history windows) of `window`, then fold it into the baseline."""
+    def _roll(self, counter: Counter, window: int, normal: bool = False) -> tuple[int, float, int]:
+        """Return (count, baseline before, history windows) of `window`, then fold it into the baseline (and
+        into the normal baseline when the window was `normal`)."""
         idle = window - counter.last_window
         if idle > 0:  # windows skipped in a gap of event time counted zero
             counter.baseline *= (1.0 - self.alpha) ** idle
             counter.windows += idle
+            counter.normal_baseline *= (1.0 - self.alpha) ** idle
+            counter.normal_windows += idle
         count, baseline, history = counter.counts.pop(window, 0), counter.baseline, counter.windows
         counter.baseline = count if counter.windows == 0 else (1 - self.alpha) * baseline + self.alpha * count
         counter.windows += 1
         counter.last_window = window + 1
+        if normal:
+            usual = counter.normal_baseline
+            counter.normal_baseline = count if counter.normal_windows == 0 else usual + self.alpha * (count - usual)
+            counter.normal_windows += 1
         return count, baseline, history
 
-    def _judge_rate(self, key: tuple[str, str], counter: _Counter, window: int, end: float) -> list[Signal]:
+    def _judge_rate(
+        self, key: tuple[str, str], counter: Counter, window: int, end: float, normal: bool
+    ) -> list[Signal]:
         samples = counter.samples.pop(window, [])
-        count, baseline, history = self._roll(counter, window)
-        closed = _Closed(count, baseline, samples, end)
-        warm = history >= self.warmup_windows
-        spike = warm and count >= self.min_rate_count and count > self.rate_ratio * max(baseline, 1.0)
-        drop = warm and count == 0 and baseline >= self.min_rate_count
+        usual, usual_history = counter.normal_baseline, counter.normal_windows
+        count, baseline, history = self._roll(counter, window, normal)
+        closed = Closed(count, baseline, samples, end)
+        spike = (history >= self.warmup_windows and count >= self.min_rate_count
+                 and count > self.rate_ratio * max(baseline, 1.0))
+        stopped = count == 0 and baseline >= self.min_rate_count
+        errors = counter.top_level >= self.error_rank  # errors that stop are good news
+        drop = stopped and not errors and usual_history >= self.warmup_windows and usual >= self.min_rate_count
         signals = self._transition("log_template_spike", key, counter.host, spike, closed)
         signals += self._transition("log_template_drop", key, counter.host, drop, closed)
+        if stopped and not drop:
+            signals += self._recovered(key, end)
         return signals
 
-    def _judge_errors(self, key: tuple[str, str], counter: _Counter, window: int, end: float) -> list[Signal]:
+    def _recovered(self, key: tuple[str, str], end: float) -> list[Signal]:
+        """A template that ran above its normal rate stopped: resolve its line-triggered episodes now."""
+        service, template_id = key
+        signals: list[Signal] = []
+        for kind in ("log_new_template", "log_keyword"):
+            episode = self._episodes.pop((service, kind, template_id), None)
+            if episode is not None:
+                signals.append(self._signal(episode, "resolved", end))
+        return signals
+
+    def _judge_errors(self, key: tuple[str, str], counter: Counter, window: int, end: float) -> list[Signal]:
         samples = counter.samples.pop(window, [])
         count, baseline, _ = self._roll(counter, window)
         burst = count >= self.min_errors and count > self.ratio_over_baseline * baseline
-        closed = _Closed(count, baseline, samples, end)
+        closed = Closed(count, baseline, samples, end)
         return self._transition("log_error_burst", key, counter.host, burst, closed)
 
     def _transition(self, kind: str, key: tuple[str, str], host: str, anomalous: bool,
-                    closed: _Closed) -> list[Signal]:
+                    closed: Closed) -> list[Signal]:
         service, template_id = key
         episode_key = (service, kind, template_id)
         episode = self._episodes.get(episode_key)
@@ -371,18 +379,6 @@ class LogAnomalyDetector:
 
     def _threshold(self, kind: str) -> float:
         return {"log_error_burst": self.ratio_over_baseline, "log_template_spike": self.rate_ratio}.get(kind, 1.0)
-
-
-def _dump_counter(counter: _Counter) -> dict[str, Any]:
-    return {**asdict(counter), "counts": list(counter.counts.items()), "samples": list(counter.samples.items())}
-
-
-def _load_counter(item: dict[str, Any]) -> _Counter:
-    return _Counter(
-        counts={int(w): int(n) for w, n in item["counts"]}, baseline=float(item["baseline"]),
-        windows=int(item["windows"]), last_window=int(item["last_window"]), last_seen=float(item["last_seen"]),
-        host=str(item["host"]), samples={int(w): [str(x) for x in lines] for w, lines in item["samples"]},
-    )
 
 
 def _ratio_score(episode: _Episode) -> float:

@@ -1,8 +1,8 @@
 """Default metric detector: counter handling, a calibrated ensemble and alert-episode damping.
 
 `MetricEnsemble` implements `SeriesDetector` for one metric series. It
-1. probes the first points to tell a monotone counter from a gauge and, for counters, scores the rate
-   per second (a counter reset counts as a restart from zero, not as an anomaly);
+1. probes the first points to tell a counter (monotone and rising) from a gauge and, for counters, scores
+   the rate per second (a counter reset counts as a restart from zero, not as an anomaly);
 2. runs its members (`build_components`: the fast and slow level `spike` and `shift`, `variance`, `drift`,
    `seasonal` with its weekly correction, `flatline`) and takes the largest calibrated surprise among the
    k warm ones and a "sustained" term (the tail of an EW mean of the best surprise, which catches moderate
@@ -153,6 +153,8 @@ class MetricEnsemble:
         """Episode-damped surprise of the last reported alert."""
         self.previous: tuple[float, float] | None = None
         self.monotone = True
+        self.increased = False
+        """The probe saw the series rise (a constant series is a gauge, not a counter)."""
         self._cache: Evaluation | None = None
         self._warm: bool | None = None
         """Cached `warm`, valid until the next `learn` (None: recompute)."""
@@ -331,11 +333,14 @@ class MetricEnsemble:
     def _probe(self, value: float) -> None:
         if self.mode != UNKNOWN:
             return
-        if self.previous is not None and value < self.previous[1]:
-            self.monotone = False
+        if self.previous is not None:
+            if value < self.previous[1]:
+                self.monotone = False
+            elif value > self.previous[1]:
+                self.increased = True
         if self.count + 1 < self.counter_probe_points:
             return
-        first_counter = self.monotone and value > 0
+        first_counter = self.monotone and self.increased and value > 0
         self.mode = COUNTER if first_counter else GAUGE
         if self.mode == COUNTER:
             self.components = build_components()
@@ -350,6 +355,7 @@ class MetricEnsemble:
             "report_surprise": self.report_surprise,
             "previous": list(self.previous) if self.previous is not None else None,
             "monotone": self.monotone,
+            "increased": self.increased,
             "persistence": self.persistence,
             "persistence_tail": self.persistence_tail.snapshot(),
             "components": {label: component.snapshot() for label, component in self.components.items()},
@@ -369,6 +375,7 @@ class MetricEnsemble:
         previous = state["previous"]
         detector.previous = (float(previous[0]), float(previous[1])) if previous is not None else None
         detector.monotone = bool(state["monotone"])
+        detector.increased = bool(state.get("increased", True))  # older snapshots: judged without it
         detector.persistence = float(state["persistence"])
         detector.persistence_tail.load(state["persistence_tail"])
         for label, component in detector.components.items():

@@ -33,7 +33,7 @@ Judgement = tuple[Array, Array | None, Array | None, Mask, Mask]
 """A member's (statistic, centre or None, spread or None, warm, started) for a round's series."""
 _ENSEMBLE_FIELDS = (
     "mode", "count", "since_alert", "alert_surprise", "since_report", "report_surprise",
-    "previous_ts", "previous_value", "has_previous", "monotone", "persistence",
+    "previous_ts", "previous_value", "has_previous", "monotone", "increased", "persistence",
 )  # fmt: skip
 
 
@@ -266,12 +266,13 @@ class EnsembleBank:
         probing = block[rows["mode"]] == 0
         if not probing.any():
             return
-        monotone = (block[rows["monotone"]] != 0) & ~(
-            (block[rows["has_previous"]] != 0) & (values < block[rows["previous_value"]])
-        )
+        has_previous, previous = block[rows["has_previous"]] != 0, block[rows["previous_value"]]
+        monotone = (block[rows["monotone"]] != 0) & ~(has_previous & (values < previous))
+        increased = (block[rows["increased"]] != 0) | (has_previous & (values > previous))
         decided = probing & (block[rows["count"]] + 1 >= self._prototype.counter_probe_points)
-        counter = decided & monotone & (values > 0)
+        counter = decided & monotone & increased & (values > 0)
         block[rows["monotone"]] = where(probing, monotone, block[rows["monotone"]])
+        block[rows["increased"]] = where(probing, increased, block[rows["increased"]])
         block[rows["mode"]] = where(decided, where(counter, 2.0, 1.0), block[rows["mode"]])
         if not counter.any():
             return
@@ -299,6 +300,7 @@ class EnsembleBank:
             (float(column[rows["previous_ts"]]), float(column[rows["previous_value"]])) if has_previous else None
         )
         detector.monotone = bool(column[rows["monotone"]])
+        detector.increased = bool(column[rows["increased"]])
         detector.persistence_tail.load(self.persistence_tail.state(column))
         for member in self.members:
             member.export(series, column, detector.components[member.label])
@@ -317,6 +319,7 @@ class EnsembleBank:
         column[rows["has_previous"]] = previous is not None
         column[rows["previous_ts"]], column[rows["previous_value"]] = previous if previous is not None else (0.0, 0.0)
         column[rows["monotone"]] = detector.monotone
+        column[rows["increased"]] = detector.increased
         self.persistence_tail.load(column, detector.persistence_tail)
         for member in self.members:
             if series >= 0:
@@ -339,6 +342,7 @@ class EnsembleBank:
             "report_surprise": column[rows["report_surprise"]],
             "previous": [column[rows["previous_ts"]], column[rows["previous_value"]]] if has_previous else None,
             "monotone": column[rows["monotone"]] != 0,
+            "increased": column[rows["increased"]] != 0,
             "persistence": column[rows["persistence"]],
             "persistence_tail": self.persistence_tail.state(column),
             "components": {member.label: member.snapshot(series, column) for member in self.members},
