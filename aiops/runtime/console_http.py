@@ -216,13 +216,18 @@ class ConsoleRoutes:
         return web.json_response({"version": version}, headers={"Cache-Control": "no-store"})
 
     async def _match(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:
-        """Whether the stored incident matches the list's ``q`` by the store's own rule (the script asks for
-        each live event while a search is applied), with the version it judged."""
+        """Whether version ``?version=`` of the incident matches the list's ``?q=`` by the store's own rule (the
+        script asks for each live event while a search is applied); ``stored`` false: not stored yet."""
         store = self.api.incident_routes.store
-        detail = await self._read(request, store.get_incident(request.match_info["id"])) if store is not None else None
+        asked = request.query.get("version", "")
+        if store is None:
+            raise ApiProblem(problem("store-unavailable", "the incident store is not enabled (store.enabled)",
+                                     request.path))
+        if not asked.isascii() or not asked.isdigit() or len(asked) > 9:
+            raise ApiProblem(problem("bad-request", "version: an incident version number", request.path))
+        incident = await self._read(request, store.get_version(request.match_info["id"], int(asked)))
         text = request.query.get("q", "").strip()[:200]
-        found = {"version": 0, "matches": False} if detail is None else {
-            "version": detail.incident.version, "matches": matches_text(detail.incident, text)}
+        found = {"stored": incident is not None, "matches": incident is not None and matches_text(incident, text)}
         return web.json_response(found, headers={"Cache-Control": "no-store"})
 
     async def _act(self, request: web.Request, principal: Principal, viewer: Viewer) -> web.StreamResponse:

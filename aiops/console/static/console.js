@@ -52,12 +52,13 @@
     return true;
   }
   // The search matches title, services, hosts, owner, member names and fingerprints, some of which the
-  // event does not carry: the service answers by the store's own rule for the version it has stored.
+  // event does not carry: the service answers for that version by the store's own rule, once it is stored.
   function searched(s, q, answer, tries) {
-    fetch("/console/match/" + encodeURIComponent(s.id) + "?q=" + encodeURIComponent(q), {credentials: "same-origin"})
+    fetch("/console/match/" + encodeURIComponent(s.id) + "?version=" + s.version + "&q=" + encodeURIComponent(q),
+          {credentials: "same-origin"})
       .then(function (r) { return r.json(); })
       .then(function (found) {
-        if (found.version < s.version && tries < 5) {
+        if (!found.stored && tries < 5) {
           setTimeout(function () { searched(s, q, answer, tries + 1); }, 400);
         } else {
           answer(found.matches);
