@@ -206,3 +206,12 @@ async def test_a_silence_created_from_a_member_mutes_the_next_matching_member(
         assert "rule silence; silenced by alice" in await browser.run(
             "return document.querySelector('ol.timeline').textContent;")
         await check_page(browser, tmp_path, "silenced-incident")
+
+        await browser.open(f"{url}/silences")
+        await tab_to(browser, f"tr[data-silence='{silence}'] button")  # Expire, by keyboard
+        await browser.keys("\ue007")
+        await browser.wait_for(f"""const r = document.querySelector("tr[data-silence='{silence}']");
+            return r && r.cells[1].textContent === 'expired' && !r.querySelector('button');""", 30,
+                               "the silence listed as expired, without its button")
+        assert "expired." in await browser.text("p.flash")
+        await check_page(browser, tmp_path, "silence-expired")
