@@ -1,9 +1,10 @@
 """The README's screenshot of the on-call console: a demo incident's page with its metric anomaly chart.
 
-Runs `aiops demo` (embedded broker on a free port), waits for the cascade incident (P1, root cause postgres)
-to have at least `--members` members, opens its page in headless Chromium (Debian chromium through
-chromedriver, as the browser tests do) and saves the viewport once the root-cause bars, the service graph and
-a metric chart with its band are drawn. Regenerate with:
+Runs `aiops demo` (embedded broker on a free port; `correlation.resolve_quiet_seconds` raised so the cascade
+is still open when shot, as a responder would find it), waits for the cascade incident (P1, root cause
+postgres) to have at least `--members` members, opens its page in headless Chromium (Debian chromium through
+chromedriver, as the browser tests do) and, once the root-cause bars, the service graph and a metric chart
+with its band are drawn, saves the page from its top down to the first metric member. Regenerate with:
 
     python bench/console_screenshot.py [--out docs/console-incident.png] [--members 6]
 """
@@ -18,11 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support: the demo and WebDriver helpers
 
-from support.demo_run import running_demo
+from support.demo_run import DemoRun, running_demo
 from support.webdriver import CHROMEDRIVER, WebDriverError, chromium_session
 
-HEIGHT = 2250
-"""Tall enough for the first members and their charts below the graph."""
+CHART_BOTTOM = """
+const chart = document.querySelector('li.member svg.chart').closest('li.member');
+return chart.getBoundingClientRect().bottom + window.scrollY + 16;
+"""
 DRAWN = """
 return !!(document.body.dataset.page === 'incident' && document.querySelector('svg.chart .band')
           && document.querySelector('svg.graph .node.root')
@@ -31,11 +34,14 @@ return !!(document.body.dataset.page === 'incident' && document.querySelector('s
 
 
 async def shoot(url: str, out: Path) -> None:
-    async with chromium_session(1280, HEIGHT) as browser:
+    async with chromium_session(1280, 1500) as browser:
         await browser.open(url)
         for _ in range(3):  # the page reloads itself when a newer version is stored
             try:
                 await browser.wait_for(DRAWN, 30, "the incident page drawn")
+                bottom = await browser.run(CHART_BOTTOM)  # down to the first metric chart, whatever comes first
+                inner = await browser.run("return window.outerHeight - window.innerHeight;")
+                await browser.command("POST", "/window/rect", {"width": 1280, "height": int(bottom + inner)})
                 await asyncio.sleep(1.0)
                 await browser.wait_for(DRAWN, 30, "the incident page drawn")
                 await browser.screenshot(out)
@@ -52,14 +58,22 @@ def main() -> None:
     args = parser.parse_args()
     if CHROMEDRIVER is None:
         raise SystemExit("needs chromedriver (Debian: apt-get install chromium chromium-driver)")
-    with tempfile.TemporaryDirectory() as temp, running_demo(Path(temp)) as demo:
-        console = demo.ready()
-        cascade = demo.version(lambda v: v.priority == "P1" and v.root_cause == "postgres"
-                               and v.members >= args.members, 240)
-        page = f"{console}/incidents/{cascade.incident}"
-        print(f"{cascade.incident} v{cascade.version} ({cascade.members} members): {page}")
-        asyncio.run(shoot(page, args.out.resolve()))
+    with tempfile.TemporaryDirectory() as temp:
+        config = Path(temp) / "demo.yaml"
+        config.write_text("correlation:\n  resolve_quiet_seconds: 3600\n")
+        with running_demo(Path(temp), config=config) as demo:
+            shot(demo, args.members, args.out)
     print(f"saved {args.out}")
+
+
+def shot(demo: DemoRun, members: int, out: Path) -> None:
+    console = demo.ready()
+    cascade = demo.version(lambda v: v.priority == "P1" and v.root_cause == "postgres" and v.members >= members,
+                           240)
+    demo.output.line_with("demo: scenario fully fed", 120)  # its page no longer changes under the shot
+    page = f"{console}/incidents/{cascade.incident}"
+    print(f"{cascade.incident} ({cascade.members}+ members): {page}")
+    asyncio.run(shoot(page, out.resolve()))
 
 
 if __name__ == "__main__":
