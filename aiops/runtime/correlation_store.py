@@ -1,21 +1,15 @@
 """Correlation state of one signals partition: live objects in memory, checkpointed per batch.
 
-`PartitionScopes` is the `StateStore` the correlation worker gives `CorrelationStage` for one signals
-partition. `save` only notes which keys changed; `checkpoint` serialises each changed key once per batch
-(however many signals touched it) as records for the compacted correlation-state topic, then one
-`__offset__` record holding the next signals and actions offsets the state reflects. Layout (key -> JSON):
-``s/<scope>`` the scope's small fields (clock, storm guard); ``t/<scope>`` member types seen;
-``r/<scope>`` the learned relation model; ``a/<scope>`` the operator actions handled; ``i/<incident id>``
-one incident without its members (with its scope); ``m/<incident id>/<member key>`` one member;
-``c/<incident id>`` a closed incident remembered (`ClosedIncident`, with its scope); ``h/<signals offset>``
-a signal held for its turn (`correlation.hold`; its JSON, a tombstone once released); ``__inputs__`` the
-watermark of each input topic-partition (`InputClocks`); ``__placed__`` where actions not yet covered by a
-checkpoint were applied (`action_placement`, written before a batch's outputs). Forgotten keys become
-tombstones. `restore` rebuilds the scopes from the records read back (`state_topic.read_fenced`), applying
-records up to the last `__offset__` (a batch cut short by a crash is discarded: the keys it touched are
-returned so the worker rewrites their checkpointed values) and the latest placements wherever they are;
-it moves each scope's clock to the partition's event time (held in `__offset__`) that an idle watermark
-reached without a write. Serialisation only; no rules, no I/O.
+`PartitionScopes` is the `StateStore` the correlation worker gives `CorrelationStage` for one partition.
+`save` notes changed keys; `checkpoint` serialises each once per batch for the compacted correlation-state
+topic, then an `__offset__` record (next signals and actions offsets, the partition's event time). Keys:
+``s/<scope>`` clock and storm guard, ``t/<scope>`` member types, ``r/<scope>`` relation model, ``a/<scope>``
+actions handled, ``i/<id>`` an incident without members, ``m/<id>/<member>`` a member, ``c/<id>`` a closed
+incident remembered, ``h/<signals offset>`` a signal held for its turn (tombstone once released),
+``__inputs__`` input watermarks, ``__placed__`` where unchecked actions were applied (written before a
+batch's outputs); forgotten keys become tombstones. `restore` applies records up to the last `__offset__`
+(a cut batch is discarded and its keys returned for rewriting), the latest placements, and moves each
+scope's clock to the partition's event time an idle watermark reached. Serialisation only; no I/O.
 """
 
 from __future__ import annotations

@@ -1,21 +1,15 @@
 """Per-series metric anomaly tracking: score each sample, merge anomalous points into episodes.
 
-`MetricEpisodeTracker` owns one `SeriesDetector` per live series (identity: service, host, name, labels),
-flags points whose calibrated score reaches the threshold once the detector is warm, and merges a run of
-anomalous points into one episode: once `min_anomalous_points` consecutive points are anomalous (like
-Prometheus' `for:`, so one noisy point never pages anyone; a point whose score is low only because of the
-detector's own repeat damping counts while confirming, see `PointScore.undamped`), a `firing` signal dated
-at the onset and a `resolved` signal after `end_after_normal` normal points; an open episode re-sends
-`firing` every `refresh_seconds` of event time (so correlation can resolve it as stale if this state is
-lost). With `min_deviation_sigmas`, a flagged point only counts when its value is at least that many of the
-series' own point-to-point noise sigmas from the expected value (`NoiseScale`: a surprising but tiny drift
-on a noisy series opens none), unless the verdict is about the series' shape (`PointScore.shape`: a flat
-line, a variance change). With `recovery_seconds`, a flagged point that is the series coming back to the
-level it calmly held before (`recovery.NormalLevel`) counts as normal: recovery never opens or confirms an
-episode, it helps end one. With a `SilenceWatch`, a series that stops reporting fires `missing_data`
-(`advance`), resolved when it reports again (`observe_all`). With `window_points`, each episode signal's evidence
-carries the series' last samples and bands (`window.RecentSamples`; not snapshotted). Live series are capped;
-the least recently seen are evicted (counted). What an anomaly means for an incident is correlation's job.
+`MetricEpisodeTracker` owns one `SeriesDetector` per live series (service, host, name, labels), flags points
+whose calibrated score reaches the threshold once warm, and merges anomalous points into episodes: after
+`min_anomalous_points` consecutive ones (like Prometheus' `for:`; a point low only by the detector's repeat
+damping counts, `PointScore.undamped`) a `firing` signal dated at the onset, `resolved` after
+`end_after_normal` normal points, `firing` re-sent every `refresh_seconds` of event time. `min_deviation_sigmas`
+ignores flagged points within that many of the series' own noise sigmas (`NoiseScale`) unless the verdict is
+about shape (`PointScore.shape`). `recovery_seconds`: a point returning to the level the series calmly held
+(`recovery.NormalLevel`) counts as normal, never opening or confirming an episode. A `SilenceWatch` fires
+`missing_data` for a silent series. `window_points`: evidence carries the last samples and bands
+(`window.RecentSamples`; not snapshotted). Live series are capped, least recently seen evicted (counted).
 """
 
 from __future__ import annotations
