@@ -43,8 +43,10 @@ class TemplateMiner:
     1. an exact hit in a bounded cache of masked lines already seen -> that cluster (one dict get);
     2. otherwise, among clusters with the same length and the same first `prefix_tokens` masked tokens (as
        in Drain's fixed-depth tree; a cluster generalised there is also found), the one that agrees best with
-       the line: similarity = (equal positions + `wildcard_credit` x positions already generalised) / length;
-       when it reaches `similarity_threshold`, the disagreeing positions become ``<*>``;
+       the line: similarity = (equal positions + `wildcard_credit` x positions where one side has ``<*>`` and
+       the other a token) / length (a masked variable in the line facing a word of the template is evidence
+       that the word is a parameter, as is the reverse); when it reaches `similarity_threshold`, the
+       disagreeing positions become ``<*>``;
     3. otherwise the many-values rule, over the same-length clusters whose templates would keep at least 2
        constant tokens and no more wildcards than constants with one more wildcard: a cluster whose template
        covers the line takes it; a cluster that differs from the line at exactly one position is its sibling, and the
@@ -58,8 +60,8 @@ class TemplateMiner:
         self,
         *,
         masks: tuple[str, ...] = DEFAULT_MASKS,
-        similarity_threshold: float = 0.8,
-        parameter_values: int = 0,
+        similarity_threshold: float = 0.85,
+        parameter_values: int = 6,
         max_clusters: int = 20_000,
         max_line_chars: int = 4096,
         max_tokens: int = 256,
@@ -181,25 +183,25 @@ class TemplateMiner:
     def _best_cluster(self, tokens: list[str]) -> tuple[LogCluster | None, bool]:
         """The most similar cluster above the threshold, and whether its template already covers the line.
 
-        Similarity = (equal positions + `wildcard_credit` x template wildcards facing a non-wildcard) / length;
+        Similarity = (equal positions + `wildcard_credit` x positions with ``<*>`` on one side only) / length;
         the counts come from C-level ``map(operator.eq, ...)`` over the tokens and the wildcard mask.
         """
         best: LogCluster | None = None
         best_score = -1.0
         best_covered = False
         credit = self.wildcard_credit
-        line_wild = WILDCARD in tokens
+        line_wilds = tokens.count(WILDCARD)
         buckets = self._by_length
         for key in self._keys(tokens):
             for cluster in buckets.get(key, ()):
                 generalised = cluster.n_wild
-                both = list(map(_EQ, cluster.wild, tokens)).count(True) if generalised and line_wild else 0
+                both = list(map(_EQ, cluster.wild, tokens)).count(True) if generalised and line_wilds else 0
                 generalised -= both
                 if cluster.fixed_get is None or cluster.fixed_get(tokens) == cluster.fixed:
                     equal = len(tokens) - cluster.n_wild + both  # every non-wildcard position agrees
                 else:
                     equal = list(map(_EQ, cluster.tokens, tokens)).count(True)
-                score = equal + credit * generalised
+                score = equal + credit * (generalised + line_wilds - both)
                 if score > best_score:
                     best, best_score, best_covered = cluster, score, equal + generalised == len(tokens)
         if best is not None and best_score / len(tokens) >= self.similarity_threshold:

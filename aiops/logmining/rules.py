@@ -47,7 +47,7 @@ MASK_RULES: dict[str, str] = {
 `quoted` and `size` act on the whole line (`LINE_RULES`), the others token by token."""
 
 DEFAULT_MASKS: tuple[str, ...] = (
-    "uuid", "url", "timestamp", "ipv6", "ip", "hex", "path", "host", "bool", "quoted", "size", "number",
+    "uuid", "url", "timestamp", "ipv6", "host", "ip", "hex", "path", "bool", "quoted", "size", "number",
     "base64", "digit_word",
 )
 LINE_RULES = frozenset({"quoted", "size"})

@@ -133,7 +133,7 @@ def test_loghub_progress_names_each_miner_and_system(tmp_path: Path, capsys: pyt
                 writer.writerow([f"connection {i} closed", "connection <*> closed"])
     assert loghub_main([str(tmp_path)]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == ("loghub: 2 systems; miners: aiops TemplateMiner (similarity_threshold=0.8, parameter_values=0) "
+    assert err[0] == ("loghub: 2 systems; miners: aiops TemplateMiner (similarity_threshold=0.85, parameter_values=6) "
                       "and drain3, both with default settings")
     assert err[1].startswith("loghub: 2/2 systems mined with TemplateMiner, Beta, ")
     assert err[2].startswith("loghub: 2/2 systems mined with Drain3Miner, Beta, ")

@@ -17,13 +17,37 @@ DATASET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "
 
 
 def test_lines_with_variables_share_one_template_and_yield_parameters() -> None:
-    miner = TemplateMiner()
+    miner = TemplateMiner(similarity_threshold=0.8)  # one differing word in five may join
     first = miner.add("Invalid user webmaster from 173.234.31.186")
     second = miner.add("Invalid user admin from 10.0.0.1")
     assert first.change == "new"
     assert second.template_id == first.template_id
     assert second.template == "Invalid user <*> from <*>"
     assert second.parameters == ("admin", "10.0.0.1")
+
+
+def test_by_default_a_short_lines_name_becomes_a_parameter_after_enough_values() -> None:
+    miner = TemplateMiner()  # 0.85: one word in five differing is a different template, until many values
+    names = ["webmaster", "admin", "oracle", "guest", "support", "ubnt", "postgres"]
+    results = [miner.add(f"Invalid user {name} from 10.0.0.{index}") for index, name in enumerate(names)]
+    assert results[1].template_id != results[0].template_id
+    made_general = miner.parameter_values - 1  # the line bringing the K-th distinct value
+    assert results[made_general].template == "Invalid user <*> from <*>"
+    assert results[made_general].template_id == results[0].template_id
+    assert set(results[made_general].absorbed) == {result.template_id for result in results[1:made_general]}
+    assert results[-1].template_id == results[0].template_id
+    assert len(miner.clusters) == 1
+
+
+def test_a_masked_variable_facing_a_word_counts_as_evidence_of_a_parameter() -> None:
+    miner = TemplateMiner()  # a digit-bearing name is masked; the template's word there gets half credit
+    first = miner.add("Invalid user webmaster from 173.234.31.186")
+    second = miner.add("Invalid user test9 from 10.0.0.1")
+    assert second.template_id == first.template_id
+    assert second.template == "Invalid user <*> from <*>"
+    plain = TemplateMiner(wildcard_credit=0.0)
+    assert plain.add("Invalid user webmaster from 1.2.3.4").template_id != plain.add(
+        "Invalid user test9 from 10.0.0.1").template_id
 
 
 def test_distinct_first_words_stay_distinct_templates() -> None:

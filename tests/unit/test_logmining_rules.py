@@ -19,6 +19,8 @@ def _mask(text: str) -> str:
         # host names and FQDNs (lowercase labels, 2+ dots, or one dot before a common TLD)
         ("connect to db.prod.example.com now", "connect to <*> now"),
         ("resolve api.internal failed", "resolve <*> failed"),
+        # a reverse-DNS name that starts with the address is one host, not an IP with a tail
+        ("connection from 62.99.164.82 (62.99.164.82.sh.example.at) at", "connection from <*> (<*>) at"),
         # host:port, alphabetic or dotted
         ("upstream kafka-broker:9092 down", "upstream <*> down"),
         ("proxy www.example.co.uk:443 open", "proxy <*> open"),
