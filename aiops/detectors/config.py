@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from aiops.config_base import StrictModel
 from aiops.signals import MAX_WINDOW_POINTS
@@ -71,11 +71,24 @@ class MetricDetectorConfig(StrictModel):
 
 
 class LogMinerConfig(StrictModel):
+    """`TemplateMiner` settings; the defaults are the miner's own (`aiops eval loghub` scores them)."""
+
     similarity_threshold: float = Field(
-        0.8, gt=0, le=1, description="Share of matching tokens (wildcards half) for a line to join a template."
-    )
+        0.85, gt=0, le=1, description="Share of matching tokens (wildcards on either side count half) for a line "
+        "to join a template; chosen leave-one-system-out on Loghub (docs/benchmarks.md).")  # fmt: skip
+    parameter_values: int = Field(
+        6, ge=0, description="The many-values rule: a position where templates differ in only one token becomes "
+        "a parameter once this many distinct tokens were seen there, which bounds the templates of short lines "
+        "carrying names no rule masks (0: off; else at least 2).")  # fmt: skip
     max_clusters: int = Field(20_000, ge=1, description="Templates kept; the least recently used are dropped.")
     max_line_chars: int = Field(4096, ge=16, description="Longer lines are cut before mining.")
+
+    @field_validator("parameter_values")
+    @classmethod
+    def _off_or_at_least_two(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("parameter_values must be 0 (off) or at least 2")
+        return value
 
 
 class LogDetectorConfig(StrictModel):

@@ -98,6 +98,7 @@ def log_detector_settings(config: DetectionConfig) -> tuple[dict[str, Any], dict
     logs = config.logs
     miner = {
         "similarity_threshold": logs.miner.similarity_threshold,
+        "parameter_values": logs.miner.parameter_values,
         "max_clusters": logs.miner.max_clusters,
         "max_line_chars": logs.miner.max_line_chars,
     }
