@@ -5,11 +5,11 @@ incidents (2-3 members on 1-3 of 200 services, a root-cause candidate, P1-P5), t
 API with its console is started on an embedded tansu broker (the silences topic only; no worker runs).
 Server side: `--loads` requests of ``GET /`` (the list: store reads of up to 1,000 rows in pages of 500,
 rendering, HTML) timed to the last byte by aiohttp, the page's size raw and gzipped, and the render alone
-(`list_page` over the rows already read). In the browser (Debian chromium through chromedriver, headless,
+(`list_page` over the rows already read). In the browser (Debian chromium through chromedriver and Selenium, headless,
 fresh navigation each time, stylesheet and script cached after the first): the Navigation Timing and Paint
 Timing entries of each load: first byte, response end, DOM interactive, DOMContentLoaded, load, first
 paint and first contentful paint, and the live stream connected ("Live" shown), all from navigation start.
-Medians and maxima. Needs chromedriver (skips the browser part without it).
+Medians and maxima. Needs chromium and chromedriver (skips the browser part without them).
 
     python bench/console.py [--incidents 1000] [--loads 15]
 """
@@ -30,11 +30,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support.webdriver: the test client
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support.chromium: the tests' session
 
 import aiohttp
 from prometheus_client import CollectorRegistry
-from support.webdriver import CHROMEDRIVER, chromium_session
+from support.chromium import MISSING, chromium_session
 
 from aiops.config import AiopsConfig
 from aiops.console.incident_list import ListQuery, list_page
@@ -123,8 +123,8 @@ async def server_side(url: str, store: SqlIncidentStore, loads: int) -> None:
 
 
 async def in_browser(url: str, loads: int) -> None:
-    if CHROMEDRIVER is None:
-        print("browser: skipped (no chromedriver; apt-get install chromium chromium-driver)")
+    if MISSING is not None:
+        print(f"browser: skipped ({MISSING})")
         return
     found: dict[str, list[float]] = {}
     async with chromium_session(1280, 900) as browser:
@@ -132,8 +132,7 @@ async def in_browser(url: str, loads: int) -> None:
         for _ in range(loads):
             await browser.open(url + "/")
             timing: dict[str, Any] = await browser.run(BROWSER_TIMING)
-            timing["live_stream_connected"] = await browser.command(
-                "POST", "/execute/async", {"script": LIVE_AT, "args": []})
+            timing["live_stream_connected"] = await browser.run_async(LIVE_AT)
             for name, value in timing.items():
                 if value is not None:
                     found.setdefault(name, []).append(float(value))

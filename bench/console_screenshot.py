@@ -3,8 +3,8 @@
 Runs `aiops demo` (embedded broker on a free port; `correlation.resolve_quiet_seconds` raised so the cascade
 is still open when shot, as a responder would find it), waits for the cascade incident (P1, root cause
 postgres) to have at least `--members` members, opens its page in headless Chromium (Debian chromium through
-chromedriver, as the browser tests do) and, once the root-cause bars, the service graph and a metric chart
-with its band are drawn, saves the page from its top down to the first metric member. Regenerate with:
+chromedriver and Selenium, as the browser tests do) and, once the root-cause bars, the service graph and a
+metric chart with its band are drawn, saves the page from its top down to the first metric member. Regenerate:
 
     python bench/console_screenshot.py [--out docs/console-incident.png] [--members 6]
 """
@@ -17,10 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support: the demo and WebDriver helpers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # support: the demo and browser helpers
 
+from selenium.common.exceptions import WebDriverException
+from support.chromium import MISSING, chromium_session
 from support.demo_run import DemoRun, running_demo
-from support.webdriver import CHROMEDRIVER, WebDriverError, chromium_session
 
 CHART_BOTTOM = """
 const chart = document.querySelector('li.member svg.chart').closest('li.member');
@@ -41,12 +42,12 @@ async def shoot(url: str, out: Path) -> None:
                 await browser.wait_for(DRAWN, 30, "the incident page drawn")
                 bottom = await browser.run(CHART_BOTTOM)  # down to the first metric chart, whatever comes first
                 inner = await browser.run("return window.outerHeight - window.innerHeight;")
-                await browser.command("POST", "/window/rect", {"width": 1280, "height": int(bottom + inner)})
+                await browser.resize(1280, int(bottom + inner))
                 await asyncio.sleep(1.0)
                 await browser.wait_for(DRAWN, 30, "the incident page drawn")
                 await browser.screenshot(out)
                 return
-            except WebDriverError:
+            except WebDriverException:  # timed out, or a reload under the script
                 await asyncio.sleep(1.0)
     raise SystemExit("the incident page never finished drawing")
 
@@ -56,8 +57,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/console-incident.png"))
     parser.add_argument("--members", type=int, default=6, help="wait for the cascade to have this many members")
     args = parser.parse_args()
-    if CHROMEDRIVER is None:
-        raise SystemExit("needs chromedriver (Debian: apt-get install chromium chromium-driver)")
+    if MISSING is not None:
+        raise SystemExit(f"needs a browser: {MISSING}")
     with tempfile.TemporaryDirectory() as temp:
         config = Path(temp) / "demo.yaml"
         config.write_text("correlation:\n  resolve_quiet_seconds: 3600\n")

@@ -1,4 +1,4 @@
-"""The on-call console in a real headless Chromium (Debian chromium + chromium-driver) against `aiops run`.
+"""The on-call console in a real headless Chromium (Debian chromium + chromium-driver, Selenium) on `aiops run`.
 
 A responder signs in with an API token, opens the incident list, and an alert produced afterwards shows up
 as a new row without a reload; keyboard navigation opens it; the incident page shows the root cause, the
@@ -19,17 +19,17 @@ from typing import Any
 
 import aiohttp
 import pytest
+from selenium.webdriver import Keys
+from support.chromium import MISSING, Browser, chromium_session
 from support.console_checks import check_page, tab_to
 from support.operator_api import TOKENS
-from support.webdriver import CHROMEDRIVER, Browser, chromium_session
 from support.worker import WorkerProcess, collect, event, isolated_config, produce
 
 from aiops.runtime.broker import free_loopback_port
 from aiops.runtime.topics import TopicSpec, ensure_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.skipif(CHROMEDRIVER is None, reason="chromedriver is not installed (Debian: apt-get "
-                                 "install chromium chromium-driver; .ci/run installs them)")]
+              pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
 
 BEARER = {"Authorization": f"Bearer {TOKENS['alice'][0]}"}
 LITERAL_TOKENS = {name: {"token": secret, "role": role} for name, (secret, role) in TOKENS.items()}
@@ -101,7 +101,7 @@ async def test_a_responder_sees_an_incident_arrive_live_and_acknowledges_it(
         await browser.run("document.activeElement.blur();")
         await browser.keys("j")
         assert await browser.run("return document.activeElement.dataset.id;") == row
-        await browser.keys("\ue007")  # Enter
+        await browser.keys(Keys.ENTER)
         await browser.wait_for("return document.body.dataset.page === 'incident';", what="the incident page")
         assert "api" in await browser.run(
             "return document.querySelector('section[aria-labelledby=root-cause] svg title').textContent;")
@@ -110,7 +110,7 @@ async def test_a_responder_sees_an_incident_arrive_live_and_acknowledges_it(
         await check_page(browser, tmp_path, "incident")
 
         await tab_to(browser, "button[data-action=acknowledge]")  # every action by keyboard: this one, pressed
-        await browser.keys("\ue007")  # Enter
+        await browser.keys(Keys.ENTER)
         await browser.wait_for("return document.getElementById('acknowledged-by')?.textContent === 'alice';",
                                60, "the acknowledged version on the page")
         await check_page(browser, tmp_path, "acknowledged")
@@ -209,7 +209,7 @@ async def test_a_silence_created_from_a_member_mutes_the_next_matching_member(
 
         await browser.open(f"{url}/silences")
         await tab_to(browser, f"tr[data-silence='{silence}'] button")  # Expire, by keyboard
-        await browser.keys("\ue007")
+        await browser.keys(Keys.ENTER)
         await browser.wait_for(f"""const r = document.querySelector("tr[data-silence='{silence}']");
             return r && r.cells[1].textContent === 'expired' && !r.querySelector('button');""", 30,
                                "the silence listed as expired, without its button")

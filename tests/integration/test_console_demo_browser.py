@@ -1,4 +1,4 @@
-"""The console during the demo scenario, in a real headless Chromium (Debian chromium + chromium-driver).
+"""The console during the demo scenario, in a real headless Chromium (Debian chromium + chromium-driver, Selenium).
 
 Runs `aiops demo` (the real CLI: embedded broker, the built-in cascade; `resolve_quiet_seconds` raised so the
 cascade stays open after the feed) and opens the console URL it prints before the cascade exists: the
@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver import Keys
+from support.chromium import MISSING, Browser, chromium_session
 from support.console_checks import check_page, tab_to
 from support.demo_run import running_demo
-from support.webdriver import CHROMEDRIVER, Browser, WebDriverError, chromium_session
 from support.worker import collect
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.skipif(CHROMEDRIVER is None, reason="chromedriver is not installed (Debian: apt-get "
-                                 "install chromium chromium-driver; .ci/run installs them)")]
+              pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
 
 WATCH_ROWS = """
 window.rowLog = [];
@@ -56,8 +57,8 @@ async def settled(browser: Browser, script: str, what: str) -> Any:
     for _ in range(5):
         try:
             return await browser.wait_for(script, 30, what)
-        except WebDriverError:
-            continue  # a reload under the script: ask again
+        except WebDriverException:
+            continue  # timed out, or a reload under the script: ask again
     raise AssertionError(f"never saw {what}")
 
 
@@ -105,7 +106,7 @@ async def test_the_demo_cascade_arrives_live_its_page_charts_each_metric_anomaly
             await check_page(browser, tmp_path, "demo-incident")
 
             await tab_to(browser, "button[data-action=acknowledge]")
-            await browser.keys("\ue007")  # Enter
+            await browser.keys(Keys.ENTER)
             await settled(browser, "return document.getElementById('acknowledged-by')?.textContent === 'anonymous';",
                           "the acknowledged version on the page")
             await check_page(browser, tmp_path, "demo-acknowledged")

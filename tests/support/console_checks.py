@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.webdriver import Browser
+from selenium.webdriver import Keys
+
+from support.chromium import Browser
 
 UNLABELLED = """
 return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
@@ -47,7 +49,7 @@ async def tab_to(browser: Browser, css: str, presses: int = 80) -> None:
     """Press Tab from the top of the page until the element `css` has the focus."""
     await browser.run("document.activeElement.blur(); window.scrollTo(0, 0);")
     for _ in range(presses):
-        await browser.keys("\ue004")  # Tab
+        await browser.keys(Keys.TAB)
         if await browser.run("return document.activeElement.matches(arguments[0]);", css):
             return
     raise AssertionError(f"{css} is not reached by Tab within {presses} presses")
