@@ -2,14 +2,15 @@
 
 For every `<System>/` folder of DIR that holds `<System>_2k.log` and a structured CSV, the `Content`
 column (what every Loghub parser is given and what `LogEvent.message` is in the stream) is mined line by
-line, once with the project's `TemplateMiner` (its default settings for all systems) and once with stock
-drain3. Reported per system and as a mean: grouping accuracy (GA: a line is correct when the set of lines
-grouped with it, by the template id it got on arrival, equals its ground-truth group) and parsing accuracy
-(PA: exact final template, whitespace-normalised), against the original and corrected ground truth, plus
-lines/s. `--synthetic N` adds GA on N generated systems with known templates (`synthetic_logs`); `--loso`
-adds leave-one-system-out GA of the settings-selection procedure (`loghub_selection`). For BGL it also
-scores line-level alert detection by `LogAnomalyDetector` (default settings; a line counts as predicted
-alert when the detector puts it in an open anomaly episode as it arrives). Reads files, prints; writes nothing.
+line, once with the project's `TemplateMiner` (the service's settings from the default detection config,
+the same for all systems) and once with stock drain3. Reported per system and as a mean: grouping accuracy
+(GA: a line is correct when the set of lines grouped with it, by the template id it got on arrival, equals
+its ground-truth group) and parsing accuracy (PA: exact final template, whitespace-normalised), against the
+original and corrected ground truth, plus lines/s. `--synthetic N` adds GA on N generated systems with known
+templates (`synthetic_logs`); `--loso` adds leave-one-system-out GA of the settings-selection procedure
+(`loghub_selection`). For BGL it also scores line-level alert detection by `LogAnomalyDetector` (default
+settings; a line counts as predicted alert when the detector puts it in an open anomaly episode as it
+arrives). Reads files, prints; writes nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from aiops.events import LogEvent
 from aiops.logmining.miner import MatchResult, TemplateMiner
 from aiops_eval.baselines.drain_adapter import Drain3Miner
 from aiops_eval.common import Progress, report_dataset_errors, require_dir, settings_text
-from aiops_eval.loghub_selection import candidates, default_settings, leave_one_system_out
+from aiops_eval.loghub_selection import candidates, configured_settings, default_settings, leave_one_system_out
 from aiops_eval.synthetic_logs import generate_systems
 
 _SPACES = re.compile(r"\s+")
@@ -179,6 +180,11 @@ def evaluate(systems: list[SystemData], factory: Callable[[], Miner],
     }
 
 
+def configured_miner() -> TemplateMiner:
+    """A miner with the settings the service uses (the default detection config's `logs.miner`)."""
+    return TemplateMiner(**configured_settings())
+
+
 def score_grid(systems: Sequence[SystemData], settings: Sequence[dict[str, Any]]) -> list[dict[str, dict[str, float]]]:
     """GA per candidate setting, per system, per ground truth (each candidate mines each system once)."""
     table = []
@@ -262,7 +268,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = Progress("loghub")
     progress.note(f"{len(systems)} systems; miners: aiops TemplateMiner ({settings_text(default_settings())}) "
                   "and drain3, both with default settings")
-    ours = evaluate(systems, TemplateMiner, progress)
+    ours = evaluate(systems, configured_miner, progress)
     drain = evaluate(systems, Drain3Miner, progress)
     ours["settings"] = default_settings()
     ours["drain3"] = drain
@@ -270,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.synthetic:
         generated = synthetic_systems(args.synthetic_seed, args.synthetic)
         progress.note(f"synthetic: {len(generated)} generated systems, seed {args.synthetic_seed}")
-        ours["synthetic"] = {"seed": args.synthetic_seed, "aiops": evaluate(generated, TemplateMiner, progress),
+        ours["synthetic"] = {"seed": args.synthetic_seed, "aiops": evaluate(generated, configured_miner, progress),
                              "drain3": evaluate(generated, Drain3Miner, progress)}
     if args.loso:
         ours["loso"] = _loso(systems, progress)

@@ -1,34 +1,41 @@
 """How the miner's data-chosen settings are picked, and leave-one-system-out (LOSO) scoring of that choice.
 
 Two `TemplateMiner` settings are chosen on data: `similarity_threshold` and `parameter_values` (the
-many-values rule). `select` is the procedure: the candidate of `GRID` with the best mean grouping accuracy
-(GA, the mean of the original and corrected ground truth) over the given systems; ties go to the earlier
-candidate, and the shipped defaults come first. `leave_one_system_out` re-runs it once per system on the
-other systems and scores the pick on the held-out one, so the LOSO mean measures the procedure on data it
-did not see; the in-sample figure scores the procedure's pick on all systems. The table of GA per candidate
-and system comes from `loghub.score_grid`; this module neither mines, reads files nor prints.
+many-values rule); their shipped values are the detection config's (`LogMinerConfig`), which the service
+and `aiops eval loghub` both use. `select` is the procedure: the candidate of `GRID` with the best mean
+grouping accuracy (GA, the mean of the original and corrected ground truth) over the given systems; ties go
+to the earlier candidate, and the shipped defaults come first. `leave_one_system_out` re-runs it once per
+system on the other systems and scores the pick on the held-out one, so the LOSO mean measures the procedure
+on data it did not see; the in-sample figure scores the procedure's pick on all systems. The table of GA per
+candidate and system comes from `loghub.score_grid`; this module neither mines, reads files nor prints.
 """
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from aiops.logmining.miner import TemplateMiner
+from aiops.detectors.config import DetectionConfig, LogMinerConfig
+from aiops.detectors.stage import log_detector_settings
 
 GRID: dict[str, tuple[Any, ...]] = {
     "similarity_threshold": (0.7, 0.75, 0.8, 0.85, 0.9),
-    "parameter_values": (0, 2, 3, 4, 6),
+    "parameter_values": (2, 3, 4, 6),
 }
-"""The candidates: every combination. 0 turns the many-values rule off, 2 is Drain's rule."""
+"""The candidates: every combination. 2 is Drain's rule. Off (0) is not a candidate: without the rule a short
+line carrying a name no rule masks makes a template per name (`bench/logs.py`: 11k templates at 0.85)."""
+
+
+def configured_settings() -> dict[str, Any]:
+    """All `TemplateMiner` settings the service builds its miner with from the default detection config."""
+    return log_detector_settings(DetectionConfig())[0]
 
 
 def default_settings() -> dict[str, Any]:
-    """The shipped `TemplateMiner` defaults of the settings in `GRID`."""
-    parameters = inspect.signature(TemplateMiner).parameters
-    return {name: parameters[name].default for name in GRID}
+    """The shipped values (the default `LogMinerConfig`) of the settings in `GRID`."""
+    shipped = LogMinerConfig()
+    return {name: getattr(shipped, name) for name in GRID}
 
 
 def candidates() -> list[dict[str, Any]]:

@@ -135,5 +135,5 @@ def test_loghub_progress_names_each_miner_and_system(tmp_path: Path, capsys: pyt
     err = capsys.readouterr().err.splitlines()
     assert err[0] == ("loghub: 2 systems; miners: aiops TemplateMiner (similarity_threshold=0.85, parameter_values=6) "
                       "and drain3, both with default settings")
-    assert err[1].startswith("loghub: 2/2 systems mined with TemplateMiner, Beta, ")
+    assert err[1].startswith("loghub: 2/2 systems mined with configured_miner, Beta, ")
     assert err[2].startswith("loghub: 2/2 systems mined with Drain3Miner, Beta, ")

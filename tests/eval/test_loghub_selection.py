@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from aiops_eval.loghub_selection import GRID, candidates, default_settings, leave_one_system_out, select
+import inspect
+
+import pytest
+from pydantic import ValidationError
+
+from aiops.detectors.config import LogMinerConfig
+from aiops.logmining.miner import TemplateMiner
+from aiops_eval.loghub_selection import (
+    GRID,
+    candidates,
+    configured_settings,
+    default_settings,
+    leave_one_system_out,
+    select,
+)
 
 
 def _row(**ga: float) -> dict[str, dict[str, float]]:
@@ -44,3 +58,19 @@ def test_loso_is_lower_than_in_sample_when_each_system_wants_its_own_setting() -
     report = leave_one_system_out(table, [{"n": 0}, {"n": 1}, {"n": 2}])
     assert report["mean_grouping_accuracy"]["original"] == 0.0
     assert report["in_sample_mean_grouping_accuracy"]["original"] > 0.3
+
+
+def test_the_service_and_the_eval_share_the_miners_defaults() -> None:
+    # the config's miner settings are TemplateMiner's own defaults, and the eval mines with what the service builds
+    parameters = inspect.signature(TemplateMiner).parameters
+    shipped = LogMinerConfig()
+    for name in LogMinerConfig.model_fields:
+        assert getattr(shipped, name) == parameters[name].default, name
+    assert configured_settings() == shipped.model_dump()
+    assert set(GRID) <= set(configured_settings())
+
+
+def test_the_config_refuses_a_many_values_rule_of_one() -> None:
+    with pytest.raises(ValidationError):
+        LogMinerConfig(parameter_values=1)
+    assert LogMinerConfig(parameter_values=3).parameter_values == 3
