@@ -24,7 +24,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.chaos import Fault, chaos_config, kill_schedule, rebalance_schedule, reference, scenario_lines
+from support.chaos import (
+    Fault,
+    chaos_config,
+    differences,
+    kill_schedule,
+    rebalance_schedule,
+    reference,
+    scenario_lines,
+)
 from support.chaos_run import fault_run
 from support.worker import isolated_config
 
@@ -53,6 +61,7 @@ async def one_run(bootstrap: str, kind: str, seed: int, kills: int) -> dict[str,
                            "clean": result.counts.clean, "seconds": round(result.seconds, 1)}
     if not result.counts.clean:
         row["events"] = result.events
+        row["differences"] = [differences(expected, result.records, key) for key in result.counts.conflicting]
     return row
 
 
