@@ -10,7 +10,10 @@ In one run:
 4. latency: a full `aiops run` worker (subprocess: detection + correlation workers) receives alert events at
    a steady pace; p50/p99 from produce to the incident on the incidents topic (group_wait is 0, so no
    configured grouping wait is included), and the worker's RSS.
-Prints a table and, last, one JSON line.
+Each phase also reports this process' CPU microseconds per event (the broker runs in another process), and
+`cpu_ratio` = raw loop CPU per event / detection CPU per event: steadier than the wall ratio on a loaded
+machine (other jobs stretch wall time, much less the CPU each event costs). Prints a table and, last, one
+JSON line.
 
     python bench/throughput.py --events 200000
 """
@@ -80,7 +83,8 @@ async def produce_all(bootstrap: str, topic: str, events: list[tuple[bytes, byte
     return time.perf_counter() - started
 
 
-async def raw_loop(bootstrap: str, topic: str, out_topic: str, total: int) -> float:
+async def raw_loop(bootstrap: str, topic: str, out_topic: str, total: int) -> tuple[float, float]:
+    """(events/s, CPU seconds of this process) from the first batch to the last commit."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
                                 enable_auto_commit=False, auto_offset_reset="earliest",
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
@@ -94,7 +98,8 @@ async def raw_loop(bootstrap: str, topic: str, out_topic: str, total: int) -> fl
             batch = await consumer.getmany(timeout_ms=200, max_records=5000)
             if not batch:
                 continue
-            started = started or time.perf_counter()
+            if started is None:
+                started, cpu_started = time.perf_counter(), time.process_time()
             futures = []
             for records in batch.values():
                 for record in records:
@@ -107,10 +112,11 @@ async def raw_loop(bootstrap: str, topic: str, out_topic: str, total: int) -> fl
         await consumer.stop()
         await producer.stop()
     assert started is not None
-    return seen / (time.perf_counter() - started)
+    return seen / (time.perf_counter() - started), time.process_time() - cpu_started
 
 
-async def aiops_detection(bootstrap: str, config: AiopsConfig, total: int) -> tuple[float, int]:
+async def aiops_detection(bootstrap: str, config: AiopsConfig, total: int) -> tuple[float, float, int]:
+    """(events/s, CPU seconds of this process, live series) from the first batch to the last one processed."""
     worker = DetectionWorker(config, bootstrap, AiopsMetrics(CollectorRegistry()), producer_id="bench")
     await worker.start()
     settle_heap()  # as `aiops run` does once started (the bench process also holds every event it produced)
@@ -121,13 +127,14 @@ async def aiops_detection(bootstrap: str, config: AiopsConfig, total: int) -> tu
         while seen < total:
             batch = await worker._consumer.getmany(timeout_ms=200, max_records=config.ingest.batch_max_records)
             if batch and started is None:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
             seen += sum(len(r) for r in batch.values())
             await worker.process_batch(batch)
+        assert started is not None
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     finally:
         await worker.stop()
-    assert started is not None
-    return seen / (time.perf_counter() - started), worker.stage.metrics.live_series
+    return seen / elapsed, cpu, worker.stage.metrics.live_series
 
 
 def rss_mib(pid: int) -> float:
@@ -213,16 +220,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                  TopicSpec(cfg.topics.deadletter, 1), TopicSpec(f"{prefix}raw-out", PARTITIONS)]
         await ensure_topics(bootstrap, specs)
         produce_seconds = await produce_all(bootstrap, cfg.topics.events, events)
-        ceiling = await raw_loop(bootstrap, cfg.topics.events, f"{prefix}raw-out", len(events))
+        ceiling, raw_cpu = await raw_loop(bootstrap, cfg.topics.events, f"{prefix}raw-out", len(events))
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        worker_rate, series = await aiops_detection(bootstrap, cfg, len(events))
+        worker_rate, detection_cpu, series = await aiops_detection(bootstrap, cfg, len(events))
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         lat = await latency(bootstrap, f"lat.{uuid.uuid4().hex[:6]}.", args.alerts, args.rate)
     result = {
         "events": len(events), "mean_event_bytes": round(mean_bytes, 1), "series": series,
         "produce_events_per_second": round(len(events) / produce_seconds),
         "raw_loop_events_per_second": round(ceiling), "aiops_detection_events_per_second": round(worker_rate),
-        "ratio": round(worker_rate / ceiling, 3), "bench_process_max_rss_mib": round(rss_after, 1),
+        "ratio": round(worker_rate / ceiling, 3),
+        "raw_loop_cpu_us_per_event": round(raw_cpu / len(events) * 1e6, 1),
+        "aiops_detection_cpu_us_per_event": round(detection_cpu / len(events) * 1e6, 1),
+        "cpu_ratio": round(raw_cpu / detection_cpu, 3), "bench_process_max_rss_mib": round(rss_after, 1),
         "bench_rss_growth_during_detection_mib": round(rss_after - rss_before, 1),
         "latency_p50_ms": round(lat["p50_ms"], 1), "latency_p99_ms": round(lat["p99_ms"], 1),
         "latency_samples": lat["samples"], "worker_rss_mib": round(lat["worker_rss_mib"], 1),

@@ -41,3 +41,8 @@ class NoiseScale:
             self.mean_abs_diff = mean + (rate if rate > 0.01 else 0.01) * (difference - mean)
         self.count += 1
         self.previous = value
+
+    def dump(self) -> dict[str, float | int]:
+        """`dataclasses.asdict(self)`, written out: a snapshot per series and checkpoint made asdict's ~5 µs
+        count (its fields are plain numbers, so there is nothing to copy deeply)."""
+        return {"mean_abs_diff": self.mean_abs_diff, "count": self.count, "previous": self.previous}

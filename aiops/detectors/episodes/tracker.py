@@ -211,7 +211,7 @@ class MetricEpisodeTracker:
             "v": SNAPSHOT_VERSION,
             "detector": series.detector.snapshot(),
             "episode": None if episode is None else {**asdict(episode), "peak": asdict(episode.peak)},
-            "noise": asdict(series.noise),
+            "noise": series.noise.dump(),
             "level": series.level.dump(),
         }
         cadence = self.silence.export(key) if self.silence is not None else None
