@@ -98,7 +98,9 @@ async def worker_topics(bootstrap: str, config: AiopsConfig) -> None:
 async def test_restarted_worker_restores_baselines_and_flags_the_next_spike_without_warm_up(
     kafka_bootstrap: str, unique_topic_prefix: str
 ) -> None:
-    config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g1")
+    # the EWMA (warm after 30 points; the ensemble, the default, needs hundreds and has its own test below)
+    config = worker_config(unique_topic_prefix, kafka_bootstrap, f"{unique_topic_prefix}g1",
+                           {"metric": {"detector": "ewma"}})
     t = config.topics
     await worker_topics(kafka_bootstrap, config)
     rng = random.Random(3)

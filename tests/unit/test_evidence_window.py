@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import orjson
 import pytest
 from pydantic import ValidationError
 from support.builders import T0, at, metric_event
@@ -110,3 +111,39 @@ def test_the_detection_stage_attaches_the_configured_window() -> None:
     assert window.observed[-1] == pytest.approx(100.0)
     assert window.expected[-1] is not None
     assert window.expected[-1] < 20.0
+
+
+def test_a_restored_series_carries_the_same_window_as_an_uninterrupted_one() -> None:
+    """A worker restarted from a snapshot (export, import into a new tracker, the rest of the stream) emits
+    the evidence an uninterrupted run gives: the ring is part of the series' snapshot."""
+    values = [0.25, 0.5, 0.25, 0.75] * 3 + [3.0, 0.25]
+
+    def tracker(points: int = 5) -> MetricEpisodeTracker:
+        return MetricEpisodeTracker(BandDetector, threshold=0.99, window_points=points,
+                                    restorer=lambda state: BandDetector())
+
+    whole = tracker()
+    first = tracker()
+    expected: list[Signal] = []
+    for index, value in enumerate(values):
+        expected += whole.observe_all(metric_event(10.0 * index, value))
+        if index < 8:
+            first.observe_all(metric_event(10.0 * index, value))
+    state = first.export_series(first.last_key)
+    assert state is not None
+    assert len(state["recent"]) == 5
+    restored = tracker()
+    assert restored.import_series(first.last_key, orjson.loads(orjson.dumps(state)))  # as the snapshot topic
+    resumed: list[Signal] = []
+    for index, value in enumerate(values[8:], start=8):
+        resumed += restored.observe_all(metric_event(10.0 * index, value))
+    assert resumed == expected
+    assert resumed[0].evidence is not None
+    assert resumed[0].evidence.window is not None
+    assert len(resumed[0].evidence.window.observed) == 5
+    smaller = tracker(points=3)
+    assert smaller.import_series(first.last_key, state)
+    window = smaller.observe_all(metric_event(80.0, 3.0))[0].evidence
+    assert window is not None
+    assert window.window is not None
+    assert window.window.observed == [0.25, 0.75, 3.0]  # the newest two restored samples, then the new one

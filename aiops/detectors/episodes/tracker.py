@@ -9,7 +9,7 @@ ignores flagged points within that many of the series' own noise sigmas (`NoiseS
 about shape (`PointScore.shape`). `recovery_seconds`: a point returning to the level the series calmly held
 (`recovery.NormalLevel`) counts as normal, never opening or confirming an episode. A `SilenceWatch` fires
 `missing_data` for a silent series. `window_points`: evidence carries the last samples and bands
-(`window.RecentSamples`; not snapshotted). Live series are capped, least recently seen evicted (counted).
+(`window.RecentSamples`, snapshotted). Live series are capped, least recently seen evicted (counted).
 """
 
 from __future__ import annotations
@@ -214,6 +214,8 @@ class MetricEpisodeTracker:
             "noise": series.noise.dump(),
             "level": series.level.dump(),
         }
+        if series.recent is not None and len(series.recent):
+            state["recent"] = series.recent.dump()
         cadence = self.silence.export(key) if self.silence is not None else None
         if cadence is not None and series.last_event is not None:  # a silence is reported with the series' identity
             state["cadence"] = cadence
@@ -235,6 +237,9 @@ class MetricEpisodeTracker:
         level = state.get("level")  # absent before the recovery rule: the normal level is re-learnt
         if level is not None:
             series.level = NormalLevel.load(level)
+        recent = state.get("recent")  # absent before evidence windows were snapshotted: refilled
+        if recent is not None and self.window_points:
+            series.recent = RecentSamples.load(self.window_points, recent)
         cadence, last_event = state.get("cadence"), state.get("last_event")
         if cadence is not None and last_event is not None and self.silence is not None:
             series.last_event = MetricEvent.model_validate(last_event)

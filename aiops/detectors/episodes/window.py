@@ -3,8 +3,9 @@
 `RecentSamples` is a fixed-size ring: event time as float64, observed / expected / lower / upper as float32
 (NaN: no band; beyond float32: clamped), so a live series costs about 24 bytes per point (~0.85 KB at the
 default 30 points). `window()` turns it into the contract's `SampleWindow` (oldest first, values rounded to
-6 significant digits to keep the JSON short). It does not decide anything: the tracker records every scored
-sample and attaches the window to the signals it emits.
+6 significant digits to keep the JSON short). `dump`/`load` carry it in the series' snapshot, so a restarted
+worker's evidence is what an uninterrupted run gives. It does not decide anything: the tracker records every
+scored sample and attaches the window to the signals it emits.
 """
 
 from __future__ import annotations
@@ -55,12 +56,31 @@ class RecentSamples:
         if self._count < self.size:
             self._count += 1
 
+    def _slots(self) -> list[int]:
+        """Ring slots of the samples held, oldest first."""
+        first = (self._next - self._count) % self.size
+        return [(first + offset) % self.size for offset in range(self._count)]
+
+    def dump(self) -> list[list[float | None]]:
+        """The samples held, oldest first, each [ts, observed, expected, lower, upper] (None: no band), as the
+        ring holds them (float32 values, exact through JSON)."""
+        return [[self._times[slot], *(None if math.isnan(value) else value
+                                      for value in self._values[4 * slot: 4 * slot + 4])]
+                for slot in self._slots()]
+
+    @classmethod
+    def load(cls, size: int, samples: list[list[float | None]]) -> RecentSamples:
+        """A ring of `size` holding the newest of `samples` (from `dump`; a smaller `size` keeps the newest)."""
+        ring = cls(size)
+        for ts, observed, expected, lower, upper in samples[-size:]:
+            ring.record(float(ts or 0.0), float(observed or 0.0), expected, lower, upper)
+        return ring
+
     def window(self) -> SampleWindow | None:
         """The samples held, oldest first, as the evidence's window; None when empty."""
         if not self._count:
             return None
-        first = (self._next - self._count) % self.size
-        slots = [(first + offset) % self.size for offset in range(self._count)]
+        slots = self._slots()
         start = self._times[slots[0]]
         columns: list[list[float | None]] = [[], [], [], []]
         for slot in slots:
