@@ -1,9 +1,7 @@
 """Correlation stage: applies signals and watermarks to per-scope state held in a `StateStore`.
 
-A signal received is held (`hold.SignalHold`, the store's) until event time passes it; a watermark releases
-the held signals before it in their content-derived order, then advances every scope. Applying one loads
-the scope's state, lets the `Correlator` apply the signal or operator action (or advance event time), and
-saves the state back. A watermark that changes nothing but the scope's
+Loads the scope's state, lets the `Correlator` apply the signal or operator action (or advance event time
+for every scope of the store), and saves the state back. A watermark that changes nothing but the scope's
 event-time clock saves the scope at most once per `CLOCK_SAVE_INTERVAL_SECONDS` of event time: with
 thousands of quiet scopes, a table write per scope per watermark would dominate the stage (a restarted
 worker's clock may lag by that much until the next watermark, which only moves it forward). The same class
@@ -15,7 +13,6 @@ from __future__ import annotations
 
 from aiops.actions import Action
 from aiops.correlation.base import Correlator
-from aiops.correlation.hold import HeldSignal
 from aiops.correlation.state import ScopeState, StateStore
 from aiops.incidents import Incident
 from aiops.signals import Signal
@@ -29,27 +26,8 @@ class CorrelationStage:
     def __init__(self, correlator: Correlator, store: StateStore) -> None:
         self.correlator = correlator
         self.store = store
-        self._received = 0
-
-    def receive(self, signal: Signal, raw: bytes | None = None, ident: int | None = None) -> list[Incident]:
-        """Hold `signal` until a watermark passes it (its JSON `raw`, default re-encoded; `ident`: its signals
-        offset, default a sequence number); a late one is applied now, its incident changes returned."""
-        hold = self.store.hold
-        if hold.hold(signal, signal.model_dump_json().encode() if raw is None else raw,
-                     self._sequence() if ident is None else ident):
-            return []
-        return self.process(signal)
-
-    def release(self, now: float) -> list[HeldSignal]:
-        """The held signals event time `now` passes, in the order to apply them (`process`) before `advance`."""
-        return self.store.hold.release(now)
-
-    def _sequence(self) -> int:
-        self._received += 1
-        return self._received
 
     def process(self, signal: Signal) -> list[Incident]:
-        """Apply one signal now (see `receive`, which holds it until its turn)."""
         scope = self.correlator.scope_of(signal)
         state = self.store.load(scope) or ScopeState(scope=scope)
         out = self.correlator.process(state, signal)
@@ -67,14 +45,6 @@ class CorrelationStage:
         return out
 
     def advance(self, now: float) -> list[Incident]:
-        """Event time reached `now`: apply the held signals before it, then advance every scope."""
-        out: list[Incident] = []
-        for held in self.release(now):
-            out.extend(self.process(held.signal))
-        return out + self.advance_scopes(now)
-
-    def advance_scopes(self, now: float) -> list[Incident]:
-        """Advance every scope to `now` (the held signals before it released first: see `advance`)."""
         out: list[Incident] = []
         for scope in self.store.scopes():
             state = self.store.load(scope)
