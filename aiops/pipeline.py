@@ -5,9 +5,11 @@ in-memory state store. It is what `aiops replay`, `aiops eval` and unit tests ru
 runs the same two stages split across Kafka (detection and correlation, each in batches on aiokafka) with
 the same classes and the same event clock (`aiops.eventtime.EventClock`). Event time: the watermark is the
 highest `ts` seen minus the allowed lateness, advanced after every event that moved it by a tick (1 s);
-timers (log windows, group wait, quiet resolve) fire when the watermark passes them. `finish()` (end of a
-replayed file) moves event time on in whole seconds until every pending timer has fired, exactly as the
-live worker's processing-time fallback does once its input is idle.
+timers (log windows, group wait, quiet resolve) fire when the watermark passes them. Correlation holds each
+signal until the watermark passes its event time and applies the released ones in a content-derived order
+(`correlation.hold`), as the worker does. `finish()` (end of a replayed file) moves event time on in whole
+seconds until every pending timer has fired and no signal is held, as the live worker's processing-time
+fallback does once its input is idle.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from aiops.incidents import Incident
 
 MAX_FINISH_ENDS_AT_SECONDS = 86_400.0
 """How far past the last event `Pipeline.finish` waits for a firing alert's endsAt (a day of 1 s ticks)."""
+FINISH_EXTRA_TICKS = 3
+"""Ticks `Pipeline.finish` adds at most while signals of the last ticks' timers are still held."""
 
 
 def build_graph(config: AiopsConfig) -> ServiceGraph:
@@ -57,7 +61,7 @@ class Pipeline:
         """One event in; incident changes out (including timers the new watermark makes due)."""
         out: list[Incident] = []
         for signal in self.detection.process(event):
-            out.extend(self.correlation.process(signal))
+            out.extend(self.correlation.receive(signal))
         watermark = self.clock.observe(event.epoch)
         if watermark is not None:
             out.extend(self._fire(watermark))
@@ -78,7 +82,7 @@ class Pipeline:
         """Event time is now `now`: detection timers, their signals, then correlation timers."""
         out: list[Incident] = []
         for signal in self.detection.advance(now, input_ended=input_ended):
-            out.extend(self.correlation.process(signal))
+            out.extend(self.correlation.receive(signal))
         out.extend(self.correlation.advance(now))
         return out
 
@@ -86,16 +90,23 @@ class Pipeline:
         """End of input: event time goes on in whole seconds from the last event's watermark (`EventClock.
         idle_ticks`, what the live worker does once its input is idle) until every window, wait, quiet and
         stale period and every firing member's endsAt (at most `MAX_FINISH_ENDS_AT_SECONDS` after the last
-        event) has passed, so each open incident resolves at its own time."""
+        event) has passed, so each open incident resolves at its own time, and no signal is held."""
         cfg = self.config.correlation
         horizon = max(cfg.resolve_quiet_seconds, cfg.group_wait_seconds, cfg.window_seconds)
         horizon = max(horizon, self.config.detection.logs.window_seconds) * 2 + self.lateness
         elapsed = self.lateness + horizon + cfg.stale_seconds + 1
-        ends_at = latest_ends_at(self.correlation.store)
+        store = self.correlation.store
+        ends_at = max((t for t in (latest_ends_at(store), store.hold.latest_ends_at()) if t is not None),
+                      default=None)
         if ends_at is not None:
             ahead = min(ends_at - self.clock.newest, MAX_FINISH_ENDS_AT_SECONDS)
             elapsed = max(elapsed, self.lateness + ahead + horizon + 1)
         out: list[Incident] = []
-        for tick in self.clock.idle_ticks(math.ceil(elapsed)):
+        last = math.ceil(elapsed)
+        for tick in self.clock.idle_ticks(last):
             out.extend(self._fire(tick, input_ended=True))
+        while store.hold and last < math.ceil(elapsed) + FINISH_EXTRA_TICKS:  # timers' signals of the last tick
+            last += 1
+            for tick in self.clock.idle_ticks(last):
+                out.extend(self._fire(tick, input_ended=True))
         return out

@@ -32,3 +32,8 @@ class Correlator(Protocol):
     def advance(self, state: ScopeState, now: float) -> list[Incident]:
         """Event time reached `now` in this scope; return the incident changes due."""
         ...
+
+    def next_due(self, state: ScopeState) -> float:
+        """The earliest event time at which `advance` may change this scope (-inf: any advance may; inf:
+        none will until a signal or action arrives); early is allowed, late is not."""
+        ...

@@ -207,6 +207,18 @@ class DueIndex:
             return True
         return bool(self.stale) and self.stale[0][0] < now - stale_seconds
 
+    def next_time(self, stale_seconds: float) -> float:
+        """The earliest event time `busy` may hold at (-inf: at once; inf: never); outdated entries may make it
+        early, never late. A stale expiry needs `now` strictly past its time: the next float after it."""
+        times = [NEVER]
+        if self.heap:
+            times.append(self.heap[0][0])
+        if self.ending:
+            times.append(self.ending[0][0])
+        if self.stale:
+            times.append(math.nextafter(self.stale[0][0] + stale_seconds, NEVER))
+        return min(times)
+
     def pop_due(self, incidents: Mapping[str, IncidentState], now: float,
                 extra: set[str] | None = None) -> list[IncidentState]:
         """The scope's `incidents` due at `now` (and those in `extra`), in the scope's incident order;

@@ -18,6 +18,7 @@ Status changes feed flapping, new members the storm guard and the learned model;
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -110,6 +111,11 @@ class CorrelationEngine:
 
     def act(self, state: ScopeState | None, action: Action) -> list[Incident]:
         return self.operator.apply(state, action)  # see `operator`
+
+    def next_due(self, state: ScopeState) -> float:
+        if state.storm.active or state.derived.learn_pending:
+            return -math.inf  # the storm guard checks every advance; a learned model is copied at the next one
+        return due_index(state).next_time(self.config.stale_seconds)
 
     def advance(self, state: ScopeState, now: float) -> list[Incident]:
         """Event time reached `now`: group waits, flapping settles, expired (endsAt, stale) and quiet resolves,

@@ -1,7 +1,9 @@
 """Correlation stage: applies signals and watermarks to per-scope state held in a `StateStore`.
 
-Loads the scope's state, lets the `Correlator` apply the signal or operator action (or advance event time
-for every scope of the store), and saves the state back. A watermark that changes nothing but the scope's
+A signal received is held (`hold.SignalHold`, the store's) until event time passes it; a watermark releases
+the held signals before it in their content-derived order, then advances every scope. Applying one loads
+the scope's state, lets the `Correlator` apply the signal or operator action (or advance event time), and
+saves the state back. A watermark that changes nothing but the scope's
 event-time clock saves the scope at most once per `CLOCK_SAVE_INTERVAL_SECONDS` of event time: with
 thousands of quiet scopes, a table write per scope per watermark would dominate the stage (a restarted
 worker's clock may lag by that much until the next watermark, which only moves it forward). The same class
@@ -11,13 +13,19 @@ partition). No rules here: they live in the correlator.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from aiops.actions import Action
 from aiops.correlation.base import Correlator
+from aiops.correlation.hold import HeldSignal
 from aiops.correlation.state import ScopeState, StateStore
 from aiops.incidents import Incident
 from aiops.signals import Signal
 
 CLOCK_SAVE_INTERVAL_SECONDS = 60.0
+HeldError = Callable[[HeldSignal, Exception], None]
+"""What to do with a held signal whose application raised (the worker dead-letters it)."""
 
 
 class CorrelationStage:
@@ -26,8 +34,27 @@ class CorrelationStage:
     def __init__(self, correlator: Correlator, store: StateStore) -> None:
         self.correlator = correlator
         self.store = store
+        self._received = 0
+
+    def receive(self, signal: Signal, raw: bytes | None = None, ident: int | None = None) -> list[Incident]:
+        """Hold `signal` until a watermark passes it (its JSON `raw`, default re-encoded; `ident`: its signals
+        offset, default a sequence number); a late one is applied now, its incident changes returned."""
+        hold = self.store.hold
+        if hold.hold(signal, signal.model_dump_json().encode() if raw is None else raw,
+                     self._sequence() if ident is None else ident):
+            return []
+        return self.process(signal)
+
+    def release(self, now: float) -> list[HeldSignal]:
+        """The held signals event time `now` passes, in the order to apply them (`process`) before `advance`."""
+        return self.store.hold.release(now)
+
+    def _sequence(self) -> int:
+        self._received += 1
+        return self._received
 
     def process(self, signal: Signal) -> list[Incident]:
+        """Apply one signal now (see `receive`, which holds it until its turn)."""
         scope = self.correlator.scope_of(signal)
         state = self.store.load(scope) or ScopeState(scope=scope)
         out = self.correlator.process(state, signal)
@@ -44,7 +71,49 @@ class CorrelationStage:
             state.saved_clock = state.clock
         return out
 
-    def advance(self, now: float) -> list[Incident]:
+    def advance(self, now: float, on_error: HeldError | None = None, out: list[Incident] | None = None
+                ) -> list[Incident]:
+        """Event time reached `now`: step through the whole seconds up to it at which something happens (a held
+        signal's turn, a scope's due time), at each releasing the held signals before it in their order, then
+        advancing every scope to it. So the outcome depends on the signals and `now`, not on which watermarks
+        came in between (a worker catching up jumps; replay ticks per event). `on_error(held, error)`: a held
+        signal that raised (default: re-raise). `out`: the list the changes are appended to (and returned), so
+        a caller keeps those of the steps taken when a later one raises."""
+        target = float(math.floor(now))
+        out = [] if out is None else out
+        while (step := self._next_step(target)) is not None:
+            out.extend(self._step(step, on_error))
+        return out
+
+    def _next_step(self, target: float) -> float | None:
+        """The next whole second to step to (None: `target` is reached)."""
+        hold = self.store.hold
+        done = hold.released_to
+        if done >= target:
+            return None
+        earliest = hold.earliest()  # released once a step is past it
+        wake = math.ceil(math.nextafter(earliest, math.inf)) if earliest < math.inf else math.inf
+        for scope in self.store.scopes():
+            state = self.store.load(scope)
+            if state is not None and (due := self.correlator.next_due(state)) < wake:
+                wake = due if due == -math.inf else math.ceil(due)
+        first = done + 1 if done > -math.inf else -math.inf
+        step = max(float(wake), first)
+        return min(step, target) if step > -math.inf else target
+
+    def _step(self, step: float, on_error: HeldError | None) -> list[Incident]:
+        out: list[Incident] = []
+        for held in self.store.hold.release(step):
+            try:
+                out.extend(self.process(held.signal))
+            except Exception as error:
+                if on_error is None:
+                    raise
+                on_error(held, error)
+        return out + self.advance_scopes(step)
+
+    def advance_scopes(self, now: float) -> list[Incident]:
+        """Advance every scope to `now` (the held signals before it released first: see `advance`)."""
         out: list[Incident] = []
         for scope in self.store.scopes():
             state = self.store.load(scope)

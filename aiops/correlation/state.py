@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from aiops.correlation.cooccurrence import RelationModel
 from aiops.correlation.due import DueIndex
+from aiops.correlation.hold import SignalHold
 from aiops.correlation.incident_state import IncidentState
 from aiops.correlation.index import ScopeIndex
 from aiops.correlation.learned import ModelFactory
@@ -282,7 +283,10 @@ def storm_guard(state: ScopeState, config: StormConfig) -> StormGuard | None:
 
 
 class StateStore(Protocol):
-    """Where scope states live: a dict in replay and tests, a Faust table in the worker."""
+    """Where scope states live: a dict in replay and tests, `PartitionScopes` in the worker; with the signals
+    held for their turn (`hold`)."""
+
+    hold: SignalHold
 
     def load(self, scope: str) -> ScopeState | None: ...
 
@@ -296,6 +300,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self._states: dict[str, ScopeState] = {}
+        self.hold = SignalHold()
 
     def load(self, scope: str) -> ScopeState | None:
         return self._states.get(scope)

@@ -2,8 +2,9 @@
 
 `CorrelationWorker` is a member of group `<workers.app_id>-correlate` on the signals topic (keyed by
 correlation scope, one scope's signals ordered in one partition) and the co-partitioned actions topic. Per
-`getmany` batch it applies each partition's signals, watermarks and operator actions (at the signals position
-`action_placement` gives them) to that partition's scopes in memory (`CorrelationStage` over
+`getmany` batch it applies each partition's signals (held until a watermark passes them, then in a
+content-derived order: `correlation.hold`; the held ones are checkpointed), watermarks and operator actions
+(at the signals position `action_placement` gives them) to that partition's scopes in memory (`CorrelationStage` over
 `PartitionScopes`), then, in this order, each step acknowledged before the next: writes where it applied new
 actions (`__placed__`); publishes the batch's incidents, decisions and dead letters; writes the state keys
 the batch changed (each once) and an `__offset__` record to the compacted correlation-state topic; commits.
@@ -31,6 +32,7 @@ from pydantic import ValidationError
 
 from aiops.actions import Action
 from aiops.config import AiopsConfig
+from aiops.correlation.hold import HeldSignal
 from aiops.correlation.stage import CorrelationStage
 from aiops.deadletter import dead_letter
 from aiops.errors import BrokerUnavailableError, ConfigError
@@ -44,7 +46,7 @@ from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.silences import follow_silences
 from aiops.runtime.state_topic import read_fenced
 from aiops.runtime.topics import TopicSpec, ensure_topics
-from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Signal, Watermark
+from aiops.signals import SIGNAL_MESSAGE_ADAPTER, Watermark
 
 log = logging.getLogger("aiops.correlate")
 Output = tuple[str, bytes | None, bytes | None, int | None]
@@ -212,13 +214,16 @@ class CorrelationWorker:
         return offsets
 
     def _apply(self, stage: CorrelationStage, record: ConsumerRecord[Any, Any]) -> list[Output]:
-        """One signal or watermark through the stage; its incidents, or its dead letter."""
+        """One signal (held for its turn, `correlation.hold`) or watermark through the stage; the incidents
+        it causes, or its dead letter."""
         try:
             message = SIGNAL_MESSAGE_ADAPTER.validate_json(record.value or b"")
         except ValidationError as error:
             return [self._dead_letter(record, "schema", str(error))]
+        if isinstance(message, Watermark):
+            return self._advance(stage, message, record)
         try:
-            incidents = stage.process(message) if isinstance(message, Signal) else self._advance(stage, message)
+            incidents = stage.receive(message, record.value, record.offset)
         except Exception as error:  # the per-record guard: one bad signal never stops the worker
             log.exception("correlation failed", extra={"partition": record.partition, "offset": record.offset})
             return [self._dead_letter(record, "internal_error", repr(error))]
@@ -238,19 +243,31 @@ class CorrelationWorker:
         log.info("operator action %s %s on %s by %s", action.id, action.kind, action.incident_id, action.actor)
         return [self._incident_output(incident) for incident in incidents]
 
-    @staticmethod
-    def _advance(stage: CorrelationStage, watermark: Watermark) -> list[Incident]:
-        """Event time moves to the lowest watermark over every input topic-partition (see `InputClocks`)."""
+    def _advance(self, stage: CorrelationStage, watermark: Watermark,
+                 record: ConsumerRecord[Any, Any]) -> list[Output]:
+        """Event time moves to the lowest watermark over every input topic-partition (see `InputClocks`): the
+        stage steps to it (`CorrelationStage.advance`), each held signal it applies under the per-record
+        guard (one that raises is dead-lettered with its own offset)."""
         store = stage.store
         assert isinstance(store, PartitionScopes)
-        if watermark.input_count == 0:
-            store.advanced(watermark.ts.timestamp())
-            return stage.advance(watermark.ts.timestamp())
-        now = store.inputs.report(watermark.inputs, watermark.input_count)
+        now = watermark.ts.timestamp() if watermark.input_count == 0 else store.inputs.report(
+            watermark.inputs, watermark.input_count)
         if now is None:
             return []
-        store.advanced(now)
-        return stage.advance(now)
+        outputs: list[Output] = []
+
+        def dead(held: HeldSignal, error: Exception) -> None:
+            log.error("correlation failed", exc_info=error, extra={"partition": store.partition, "offset": held.ident})
+            outputs.append(self._dead_letter(record, "internal_error", repr(error), held.raw, held.ident))
+
+        incidents: list[Incident] = []
+        try:
+            stage.advance(now, on_error=dead, out=incidents)
+        except Exception as error:  # a scope's timers raised: what the steps before it gave still goes out
+            log.exception("correlation failed", extra={"partition": record.partition, "offset": record.offset})
+            outputs.append(self._dead_letter(record, "internal_error", repr(error)))
+        store.advanced(store.hold.released_to)
+        return outputs + [self._incident_output(incident) for incident in incidents]
 
     def _incident_output(self, incident: Incident) -> Output:
         self.metrics.incidents_emitted_total.labels(status=incident.status).inc()
@@ -267,10 +284,14 @@ class CorrelationWorker:
         return [(topic, d.incident_id.encode(), d.model_dump_json().encode(), None)
                 for d in self.correlator.drain_decisions()]
 
-    def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, detail: str) -> Output:
+    def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, detail: str, value: bytes | None = None,
+                     offset: int | None = None) -> Output:
+        """The dead letter of `record` (or of the held signal `value` read at `offset` of its partition)."""
         self.metrics.events_deadlettered_total.labels(reason=reason).inc()
-        letter = dead_letter("correlation", reason, detail, record.value, datetime.fromtimestamp(self.wall(), UTC),
-                             topic=record.topic, partition=record.partition, offset=record.offset, key=record.key)
+        letter = dead_letter("correlation", reason, detail, record.value if value is None else value,
+                             datetime.fromtimestamp(self.wall(), UTC), topic=record.topic, partition=record.partition,
+                             offset=record.offset if offset is None else offset,
+                             key=record.key if value is None else None)
         return (self.config.topics.deadletter, record.key, letter.model_dump_json().encode(), None)
 
     async def _restore_new_partitions(

@@ -5,10 +5,11 @@
 topic, then an `__offset__` record (next signals and actions offsets, the partition's event time). Keys:
 ``s/<scope>`` clock and storm guard, ``t/<scope>`` member types, ``r/<scope>`` relation model, ``a/<scope>``
 actions handled, ``i/<id>`` an incident without members, ``m/<id>/<member>`` a member, ``c/<id>`` a closed
-incident remembered, ``__inputs__`` input watermarks, ``__placed__`` where unchecked actions were applied
-(written before a batch's outputs); forgotten keys become tombstones. `restore` applies records up to the
-last `__offset__` (a cut batch is discarded and its keys returned for rewriting), the latest placements, and
-moves each scope's clock to the partition's event time an idle watermark reached. Serialisation only.
+incident remembered, ``h/<offset>`` a held signal, ``__inputs__`` input watermarks, ``__placed__`` where
+unchecked actions were applied (written before a batch's outputs); forgotten keys become tombstones.
+`restore` applies records up to the last `__offset__` (a cut batch is discarded and its keys returned for
+rewriting), the latest placements, and moves each scope's clock to the partition's event time an idle
+watermark reached. Serialisation only.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 import orjson
 
+from aiops.correlation.hold import SignalHold
 from aiops.correlation.incident_state import IncidentState, MemberState
 from aiops.correlation.state import ClosedIncident, ScopeState
+from aiops.signals import Signal
 
 OFFSET_KEY = b"__offset__"
 INPUTS_KEY = b"__inputs__"
@@ -38,6 +41,7 @@ class PartitionScopes:
                  event_time: float | None = None) -> None:
         self.partition = partition
         self.states: dict[str, ScopeState] = states or {}
+        self.hold = SignalHold()
         self.inputs = inputs or InputClocks()
         self.next_offset = next_offset
         """The signals offset after the last one the checkpointed state reflects (None: nothing yet)."""
@@ -83,7 +87,7 @@ class PartitionScopes:
 
     @property
     def changed(self) -> bool:
-        return bool(self._changed) or self.inputs.changed
+        return bool(self._changed) or self.inputs.changed or self.hold.changed()
 
     def checkpoint(self, next_offset: int | None, next_action_offset: int | None = None) -> list[StateRecord]:
         """Records of every key changed since the last checkpoint, then the offset record (None: that input
@@ -91,6 +95,9 @@ class PartitionScopes:
         records = [(key.encode(), self._value(key, scope, incident_id))
                    for key, (scope, incident_id) in self._changed.items()]
         self._changed = {}
+        held, released = self.hold.take_changes()
+        records.extend((f"h/{offset}".encode(), None) for offset in sorted(released))
+        records.extend((f"h/{offset}".encode(), raw) for offset, raw in sorted(held.items()))
         if self.inputs.changed:
             records.append((INPUTS_KEY, orjson.dumps(self.inputs.clocks)))
             self.inputs.changed = False
@@ -113,6 +120,8 @@ class PartitionScopes:
     def current(self, key: str) -> bytes | None:
         """The value `key` has in the live state (None: absent), e.g. to undo a discarded batch's record."""
         kind, _, rest = key.partition("/")
+        if kind == "h":
+            return self.hold.raw_of(int(rest))
         if kind in ("s", "t", "r", "a"):
             state = self.states.get(rest)
             return None if state is None else self._value(key, rest, "")
@@ -201,18 +210,23 @@ def restore(partition: int, records: list[tuple[bytes | None, bytes | None, int]
             latest[key.decode()] = value
     discarded = sorted({key.decode() for key, _, _ in records[last_offset_at + 1:]
                         if key is not None and key not in (OFFSET_KEY, INPUTS_KEY, PLACED_KEY)})
-    states = _rebuild({key: orjson.loads(value) for key, value in latest.items() if value is not None})
+    held = {key: value for key, value in latest.items() if key.startswith("h/") and value is not None}
+    states = _rebuild({key: orjson.loads(value) for key, value in latest.items()
+                       if value is not None and not key.startswith("h/")})
     if inputs.clocks:
         inputs.advanced_to = min(inputs.clocks.values())
     if event_time is not None:  # a scope ever advanced was advanced to it, maybe without a write since
         for state in states.values():
             if state.clock:
                 state.clock = max(state.clock, event_time)
+    scopes = PartitionScopes(partition, states, next_offset, inputs, next_action_offset, {}, event_time)
+    scopes.hold.restore([(int(key[2:]), value, Signal.model_validate_json(value))
+                         for key, value in held.items()], event_time)
     placed = next((value for key, value, _ in reversed(records) if key == PLACED_KEY), None)
     placements = {int(offset): int(at) for offset, at in orjson.loads(placed or b"{}").items()
                   if next_action_offset is None or int(offset) >= next_action_offset}
-    return Restored(PartitionScopes(partition, states, next_offset, inputs, next_action_offset, placements,
-                                    event_time), discarded)
+    scopes.placements = placements
+    return Restored(scopes, discarded)
 
 
 def _rebuild(values: dict[str, Any]) -> dict[str, ScopeState]:

@@ -34,15 +34,19 @@ class InputAlignment(Generic[Key, Item]):
 
     Each partition's records wait in a queue, and the record with the lowest event time at the head of a
     queue is released only while every other partition either has a queued record or is **idle**: its queue
-    is empty, the broker holds nothing more for it (no known backlog), and it has delivered nothing for
-    `idle_seconds` of wall time counted from its last record or from the moment the whole input resumed
-    after being idle (or the partition was assigned), whichever is later. Records that cannot be decoded
-    have no event time: they leave as soon as they reach the head of their queue."""
+    is empty, the broker holds nothing more for it (no known backlog), and it has delivered nothing new for
+    `idle_seconds` of wall time counted from its last record that was newer than every earlier one of the
+    partition (its *frontier*) or from the moment the whole input resumed after being idle (or the partition
+    was assigned), whichever is later. Re-sends stamped in the past (Prometheus repeats a resolved alert with
+    its old `endsAt` for 15 minutes) are released as usual but do not keep a partition busy, so they cannot
+    stop event time. Records that cannot be decoded have no event time: they leave as soon as they reach the
+    head of their queue."""
 
     def __init__(self, idle_seconds: float) -> None:
         self.idle_seconds = idle_seconds
         self._queues: dict[Key, deque[tuple[float, int, Item]]] = {}
         self._last_arrival: dict[Key, float] = {}
+        self._frontier: dict[Key, float] = {}
         self._resumed = -math.inf
         self._sequence = 0
 
@@ -57,6 +61,7 @@ class InputAlignment(Generic[Key, Item]):
         for partition in partitions:
             self._queues.pop(partition, None)
             self._last_arrival.pop(partition, None)
+            self._frontier.pop(partition, None)
 
     def add(self, partition: Key, items: Iterable[tuple[float | None, Item]], wall: float,
             backlog: Backlog[Key] = _no_backlog) -> None:
@@ -64,13 +69,18 @@ class InputAlignment(Generic[Key, Item]):
         queued = [(-math.inf if event_time is None else event_time, item) for event_time, item in items]
         if not queued:
             return
-        if self.is_idle(wall, backlog):  # the input resumes: every partition gets a fresh grace period
+        newest = max(event_time for event_time, _ in queued)
+        progressed = newest > self._frontier.get(partition, -math.inf)
+        if progressed and self.is_idle(wall, backlog):  # the input resumes: every partition gets a fresh grace
             self._resumed = wall
         first = self._sequence
         self._sequence += len(queued)
         self._queues.setdefault(partition, deque()).extend(
             (event_time, sequence, item) for sequence, (event_time, item) in enumerate(queued, first))
-        self._last_arrival[partition] = wall
+        self._last_arrival.setdefault(partition, wall)
+        if progressed:
+            self._frontier[partition] = newest
+            self._last_arrival[partition] = wall
 
     def release(self, wall: float, backlog: Backlog[Key] = _no_backlog) -> list[tuple[Key, float, Item]]:
         """The records that may be processed now, in event-time order (ties: arrival order), each with its

@@ -63,9 +63,10 @@ async def test_sigterm_restarts_change_nothing(kafka_bootstrap: str, unique_topi
     assert_clean(result, len(faults))
 
 
-@pytest.mark.xfail(strict=False, reason="detection reports per-partition watermarks now (Watermark.inputs; 1 of 3 "
-                   "runs passed), but the rebalance can still give one incident another id (1 foreign, its 11 "
-                   "versions lost): incident identity under a rebalance, issue 18, in progress")
+@pytest.mark.xfail(strict=False, reason="correlation's order and timers no longer depend on arrival or on which "
+                   "watermarks it sees (7 of 9 runs clean in bench/chaos.py), but detection's log windows do: "
+                   "the worker taking a partition over re-reads log lines behind its own clock, and they can fake "
+                   "a template rate spike (issue 18, open)")
 async def test_rebalance_to_a_second_worker_then_a_kill_changes_nothing(
     kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path
 ) -> None:

@@ -48,12 +48,8 @@ def scenario_lines() -> list[bytes]:
 def service_config(prefix: str, bootstrap: str, **ingest: Any) -> dict[str, Any]:
     """An isolated worker config with the scenario's catalogue and the default event-time rules of `aiops run`
     (allowed lateness, quiet period, group interval), which replay gets too."""
-    config = isolated_config(prefix, bootstrap, {"services": SCENARIO_SERVICES, "ingest": ingest,
-                                                 "detection": {"metric": {"detector": "ewma"}}})
+    config = isolated_config(prefix, bootstrap, {"services": SCENARIO_SERVICES, "ingest": ingest})
     del config["correlation"]  # isolated_config's fast test timings: back to the defaults
-    # The EWMA: with the ensemble (the default since issue 15) signals of equal event time from different
-    # partitions can reach correlation in another order than replay's (issue 18, open), see
-    # tests/unit/test_event_time_order.py.
     return config
 
 

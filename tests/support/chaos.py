@@ -46,10 +46,7 @@ def chaos_config(base: dict[str, Any]) -> dict[str, Any]:
     config.pop("correlation", None)
     config["workers"] = {**base.get("workers", {}), "session_timeout_seconds": 3.0,
                          "heartbeat_interval_seconds": 0.5, "rebalance_timeout_seconds": 3.0}
-    # The EWMA: with the ensemble (the default since issue 15) equal-time signals from different partitions
-    # can reach correlation in another order than replay's (issue 18, open; tests/unit/test_event_time_order.py)
-    config["detection"] = {**base.get("detection", {}), "snapshot_interval_seconds": 1.0,
-                           "metric": {"detector": "ewma"}}
+    config["detection"] = {**base.get("detection", {}), "snapshot_interval_seconds": 1.0}
     return config
 
 
@@ -118,9 +115,14 @@ def differences(expected: list[dict[str, Any]], observed: list[dict[str, Any]], 
     """For a report: the fields in which the observed copies of `key` differ from the reference."""
     want = next(r for r in expected if (r["id"], r["version"]) == key)
     seen = [r for r in observed if (r["id"], r["version"]) == key]
+    def members(record: dict[str, Any]) -> set[str]:
+        return {f"{m['fingerprint']} {m['status']}" for m in record.get("members", [])}
+
     return {"key": key, "fields": sorted({f for r in seen for f in want if r.get(f) != want[f]}),
             "reference": {f: want[f] for f in ("status", "title", "services")},
-            "seen": [{f: r.get(f) for f in ("status", "title", "services")} for r in seen]}
+            "seen": [{f: r.get(f) for f in ("status", "title", "services")} for r in seen],
+            "members": [{"reference only": sorted(members(want) - members(r)),
+                         "seen only": sorted(members(r) - members(want))} for r in seen]}
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ class SimulatedService:
                 continue
             message = SIGNAL_MESSAGE_ADAPTER.validate_json(value)
             if isinstance(message, Signal):
-                self.incidents += self.stages[partition_of(key, len(self.stages))].process(message)
+                self.incidents += self.stages[partition_of(key, len(self.stages))].receive(message, value)
             else:
                 assert partition is not None
                 self.incidents += self.stages[partition].advance(message.ts.timestamp())

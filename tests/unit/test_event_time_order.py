@@ -108,6 +108,27 @@ def test_undecodable_records_leave_at_once_and_forgotten_partitions_stop_countin
     assert alignment.queued("a") == 0
 
 
+def test_re_sends_stamped_in_the_past_do_not_keep_a_partition_busy() -> None:
+    """Prometheus repeats a resolved alert with its old `endsAt` every resend interval: those records are
+    released, but only a record newer than everything the partition delivered counts as activity, so the
+    input goes idle and event time moves on (else a lateness-0 hold would never release the resolve)."""
+    alignment: InputAlignment[str, str] = InputAlignment(idle_seconds=10.0)
+    alignment.assigned(["a", "b"], wall=0.0)
+    alignment.add("a", [(100.0, "firing")], wall=1.0)
+    alignment.add("b", [(101.0, "b101")], wall=1.0)
+    assert released(alignment, 1.0) == ["firing"]  # a may still deliver something before 101
+    for wall in (4.0, 8.0):
+        alignment.add("a", [(95.0, f"resolved@{wall:g}")], wall=wall)
+        assert released(alignment, wall) == [f"resolved@{wall:g}"]
+    alignment.add("a", [(95.0, "resolved@12")], wall=12.0)
+    assert released(alignment, 12.0) == ["resolved@12", "b101"]  # a idle: nothing new from it for 10 s
+    assert alignment.idle_for(12.0) == pytest.approx(1.0)  # idle since wall 1.0, re-sends notwithstanding
+    alignment.add("a", [(130.0, "a130")], wall=13.0)  # a newer record: the input resumes
+    assert alignment.idle_for(13.0) is None
+    assert released(alignment, 13.0) == []  # b gets a fresh grace period: it may deliver something before 130
+    assert released(alignment, 23.0) == ["a130"]
+
+
 def test_idle_for_counts_wall_time_beyond_the_idle_period_of_the_last_partition_to_deliver() -> None:
     alignment: InputAlignment[str, str] = InputAlignment(idle_seconds=10.0)
     assert alignment.idle_for(100.0) is None  # owns nothing: no fallback
@@ -129,11 +150,8 @@ def scenario_lines() -> list[bytes]:
 
 
 def config(events_partitions: int, **ingest: Any) -> AiopsConfig:
-    """The EWMA detector: with the ensemble (the default since issue 15) two signals of equal event time from
-    different partitions can reach correlation in another order than replay's, and 2 versions of the drained
-    backlog differ (issue 18, open: correlation applies signals in arrival order)."""
+    """The shipped detectors (the ensemble), the scenario's catalogue, `events_partitions` input partitions."""
     return AiopsConfig.model_validate({"services": SCENARIO_SERVICES, "ingest": ingest,
-                                       "detection": {"metric": {"detector": "ewma"}},
                                        "topics": {"events_partitions": events_partitions, "signals_partitions": 2}})
 
 
