@@ -42,7 +42,7 @@ async def store_call(request: web.Request, call: Awaitable[Result], retry_after:
         return await call
     except UsageError as error:
         raise refuse("bad-request", str(error), request) from None
-    except (SQLAlchemyError, OSError, StoreUnavailableError, RuntimeError) as error:
+    except (SQLAlchemyError, OSError, StoreUnavailableError) as error:
         log.warning("%s %s: the incident store failed: %s", request.method, request.path,
                     (str(error).splitlines() or [type(error).__name__])[0][:300])
         raise refuse("unavailable", "the incident store is not available", request, retry_after) from None

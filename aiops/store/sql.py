@@ -111,7 +111,7 @@ class SqlIncidentStore:
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
-            raise RuntimeError("the incident store is not open")
+            raise StoreUnavailableError("the incident store is not open (yet): its migration has not succeeded")
         return self._engine
 
     async def open(self) -> None:

@@ -140,3 +140,23 @@ async def test_the_change_feed_numbers_new_versions_in_commit_order_once(store: 
         assert getattr(subscription.queue.get_nowait(), "id", None) == "inc-3"
     finally:
         await follower.stop()
+
+
+async def test_a_follower_starts_before_the_store_opens_and_follows_once_it_does(tmp_path: Path) -> None:
+    """Two workers migrating one SQLite file at once: the loser's store is not open yet when its API starts
+    (found by the scale-out test: the worker died with 'the incident store is not open'). The follower must
+    start anyway and stream once the store opens."""
+    store = SqlIncidentStore(f"sqlite+aiosqlite:///{tmp_path / 'later.db'}")
+    feed = IncidentFeed(16)
+    follower = ChangeFollower(store, feed, poll_seconds=0.05)
+    await follower.start()
+    try:
+        assert follower.after is None
+        await store.open()
+        await asyncio.sleep(0.2)
+        assert follower.after is not None  # the first poll after opening found the newest change
+        await store.project(_batch(incident(1, 1)))
+        assert await follower.poll() == 1
+    finally:
+        await follower.stop()
+        await store.close()
