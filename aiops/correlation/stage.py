@@ -1,7 +1,8 @@
 """Correlation stage: applies signals and watermarks to per-scope state held in a `StateStore`.
 
-A signal received is held (`hold.SignalHold`, the store's) until event time passes it; a watermark releases
-the held signals before it in their content-derived order, then advances every scope. Applying one loads
+A signal received is held (`hold.SignalHold`, the store's) until event time passes it; a watermark moves
+event time in whole-second steps (`advance`), each releasing the held signals before it in their
+content-derived order, then advancing the scopes due by then. Applying one loads
 the scope's state, lets the `Correlator` apply the signal or operator action (or advance event time), and
 saves the state back. A watermark that changes nothing but the scope's
 event-time clock saves the scope at most once per `CLOCK_SAVE_INTERVAL_SECONDS` of event time: with
