@@ -5,7 +5,8 @@ processed record (dead-lettered ones too) is reported, end offsets are polled ev
 `workers.progress_poll_seconds`, so a stage that stops with work waiting (a hung step, publishing that never
 completes) is *stalled* after `workers.stall_seconds`. A partition whose records wait only for another
 partition (the event-time order, flow control) counts as progressing while the stage processes records
-elsewhere. Raw-log topics are not tracked (a wedged stage shows on the events topic whenever it has work).
+elsewhere, or until the grace of the partitions it waits for ends (`InputAlignment.grace_ends`). Raw-log
+topics are not tracked (a wedged stage shows on the events topic whenever it has work).
 It also records each batch's metrics and counts the failures the worker survives:
 `aiops_detection_step_errors_total{step}` (a timer that raised) and `aiops_detection_publish_failures_total{kind}`.
 """

@@ -204,6 +204,8 @@ class DetectionWorker:
         for tp, records in batch.items():
             self._queue(tp, records, wall)
         released = self.alignment.release(wall, self._backlog)
+        if (grace_ends := self.alignment.grace_ends(wall, self._backlog)) is not None:
+            self.liveness.progress.active(wall, until=grace_ends)  # a chosen wait (the idle grace), not a stall
         self._prepare([event for _, _, (_, event) in released if not isinstance(event, InvalidEventError)])
         processed: dict[TopicPartition, int] = {}
         for tp, event_time, (record, event) in released:

@@ -109,6 +109,21 @@ class InputAlignment(Generic[Key, Item]):
             return False
         return wall - max(self._last_arrival[partition], self._resumed) >= self.idle_seconds
 
+    def grace_ends(self, wall: float, backlog: Backlog[Key] = _no_backlog) -> float | None:
+        """While queued records wait only for partitions inside their idle grace (silent, no known backlog, not
+        idle yet): the wall time the last of those graces ends, when the records will leave whatever arrives.
+        None when nothing is queued or a wait is for a known backlog (the fetch, not the rule, decides)."""
+        if not any(self._queues.values()):
+            return None
+        ends: list[float] = []
+        for partition, queue in self._queues.items():
+            if queue or self._partition_idle(partition, wall, backlog):
+                continue
+            if backlog(partition):
+                return None
+            ends.append(max(self._last_arrival[partition], self._resumed) + self.idle_seconds)
+        return max(ends, default=None)
+
     def partition_idle(self, partition: Key, wall: float, backlog: Backlog[Key] = _no_backlog) -> bool:
         """Whether an owned `partition` is idle (see the class docstring); False for one not owned."""
         return partition in self._queues and self._partition_idle(partition, wall, backlog)

@@ -27,11 +27,13 @@ from aiops.runtime.detector_checkpoints import Output
 RAW = "raw.nginx"
 
 
-def _worker(micro_batched: bool = True, wall: list[float] | None = None) -> tuple[DetectionWorker, list[Output]]:
+def _worker(micro_batched: bool = True, wall: list[float] | None = None, stall_seconds: float = 60.0,
+            idle_seconds: float = 10.0) -> tuple[DetectionWorker, list[Output]]:
     """A worker whose wall clock reads `wall[0]` (2e9 when not given)."""
     config = AiopsConfig.model_validate({
         "detection": {"metric": {"detector": "ensemble"}, "snapshot_interval_seconds": 0},
-        "ingest": {"raw_logs": [{"topic": RAW, "service": "nginx"}]},
+        "ingest": {"raw_logs": [{"topic": RAW, "service": "nginx"}], "idle_partition_seconds": idle_seconds},
+        "workers": {"stall_seconds": stall_seconds},
     })
     clock = wall if wall is not None else [2e9]
     worker = DetectionWorker(config, "unused:9092", AiopsMetrics(CollectorRegistry()), "p0", wall=lambda: clock[0],
@@ -250,6 +252,30 @@ def test_progress_covers_the_owned_events_partitions_and_stalls_when_records_wai
     asyncio.run(_Rebalance(worker).on_partitions_revoked({tp0}))
     consumer.assigned = {tp1, raw}
     assert worker.progress.status(wall[0])["ok"]  # a partition given up is no longer this worker's work
+
+
+def test_records_waiting_out_another_partitions_idle_grace_are_no_stall() -> None:
+    wall = [2e9]
+    worker, _ = _worker(wall=wall, stall_seconds=2.0, idle_seconds=5.0)
+    events = worker.config.topics.events
+    tp0, tp1 = TopicPartition(events, 0), TopicPartition(events, 1)
+    consumer = _PolledConsumer({tp0, tp1})
+    worker._consumer = consumer  # type: ignore[assignment]
+    asyncio.run(_Rebalance(worker).on_partitions_assigned({tp0, tp1}))
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    consumer.ends = {tp0: 1, tp1: 0}
+    value = metric_event(0.0, 1.0, name="rps").model_dump_json().encode()
+    asyncio.run(worker.process_batch({tp0: [_record(events, 0, value)]}))  # held: partition 1 may be just behind
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.lag() == {0: 1, 1: 0}
+    wall[0] += 4.0  # longer than the stall time, inside partition 1's grace: a chosen wait
+    asyncio.run(worker.process_batch({}))
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.status(wall[0])["ok"]
+    wall[0] += 1.0  # the grace is over: the record leaves
+    asyncio.run(worker.process_batch({}))
+    asyncio.run(worker.liveness.poll(consumer, wall[0]))
+    assert worker.progress.status(wall[0]) == {"ok": True, "stalled_partitions": [], "lag_records": {0: 0, 1: 0}}
 
 
 def test_a_detection_timer_that_raises_is_counted_and_event_time_goes_on() -> None:

@@ -89,6 +89,21 @@ def test_after_the_whole_input_was_idle_every_partition_gets_a_fresh_grace_perio
     assert released(alignment, 69.5) == ["a10"]
 
 
+def test_records_held_for_another_partitions_grace_say_when_the_grace_ends() -> None:
+    alignment: InputAlignment[str, str] = InputAlignment(idle_seconds=10.0)
+    alignment.assigned(["a", "b", "c"], wall=0.0)
+    assert alignment.grace_ends(1.0) is None  # nothing queued: nothing held
+    alignment.add("a", [(10.0, "a10")], wall=1.0)
+    alignment.add("b", [(5.0, "b5")], wall=3.0)
+    assert released(alignment, 3.0) == []  # c never delivered: everything waits for its grace
+    assert alignment.grace_ends(3.0) == 10.0  # c's grace, from its assignment
+    assert alignment.grace_ends(3.0, backlog=lambda partition: partition == "c") is None  # the fetch decides
+    assert released(alignment, 10.0) == ["b5"]  # b, emptied, may still deliver something before 10
+    assert alignment.grace_ends(10.0) == 13.0  # b delivered last at 3
+    assert released(alignment, 13.0) == ["a10"]
+    assert alignment.grace_ends(13.0) is None
+
+
 def test_a_partition_with_a_known_backlog_is_never_idle() -> None:
     alignment: InputAlignment[str, str] = InputAlignment(idle_seconds=10.0)
     alignment.assigned(["a", "b"], wall=0.0)
