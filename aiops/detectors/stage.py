@@ -203,6 +203,10 @@ class DetectionStage:
         runtime_only = {"enabled", "snapshot_interval_seconds"}
         self.multivariate = MultivariateDetector(**mv.model_dump(exclude=runtime_only)) if mv.enabled else None
         self.max_event_time = float("-inf")
+        self.now = float("-inf")
+        """The event time `advance` last reached."""
+        self._held_logs: set[Hashable] = set()
+        """Shards advanced only by `advance_logs` (taken over behind event time) until `release_logs`."""
         self._prepared: deque[MetricEvent] = deque()
         """The metric events `prepare` scored and `process` has not taken yet, in order."""
         self._prepared_keys: deque[str] = deque()
@@ -257,12 +261,33 @@ class DetectionStage:
     def advance(self, now: float, *, input_ended: bool = False) -> list[Signal]:
         """Event time reached `now`: close every shard's log windows, score completed entity vectors and
         report metric series that stopped reporting (not when `input_ended`: then every series stopped)."""
+        self.now = max(self.now, now)
         signals: list[Signal] = [] if input_ended else self.metrics.advance(now, self.max_event_time)
-        for detector in self._log_shards.values():
-            signals += detector.advance(now)
+        for shard, detector in self._log_shards.items():
+            if shard not in self._held_logs:
+                signals += detector.advance(now)
         if self.multivariate is not None:
             signals += self.multivariate.advance(now)
         return signals
+
+    def hold_logs(self, shard: Hashable) -> None:
+        """From now on `advance` leaves `shard`'s log windows alone: its lines are behind event time (a
+        partition taken over from a stopped worker is re-read from its last snapshot), and closing its windows
+        at event time would count every re-read line in one window. `advance_logs` moves it instead."""
+        self._held_logs.add(shard)
+
+    def advance_logs(self, shard: Hashable, now: float) -> list[Signal]:
+        """Close a held shard's log windows up to `now` (at most the stage's event time)."""
+        detector = self._log_shards.get(shard)
+        return [] if detector is None else detector.advance(min(now, self.now))
+
+    def release_logs(self, shard: Hashable) -> list[Signal]:
+        """A held shard caught up: close its windows up to the stage's event time, and `advance` moves it again."""
+        if shard not in self._held_logs:
+            return []
+        self._held_logs.discard(shard)
+        detector = self._log_shards.get(shard)
+        return [] if detector is None or self.now == float("-inf") else detector.advance(self.now)
 
     def has_logs(self, shard: Hashable) -> bool:
         """Whether `shard` has a live log detector (seen lines or imported state)."""
@@ -282,3 +307,4 @@ class DetectionStage:
     def forget_logs(self, shard: Hashable) -> None:
         """Drop a shard's log state (its input partition moved to another worker)."""
         self._log_shards.pop(shard, None)
+        self._held_logs.discard(shard)

@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter as CountOf
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -32,16 +34,17 @@ from aiops.correlation.topology import scope_of
 from aiops.deadletter import dead_letter, letter_key
 from aiops.detectors.stage import DetectionStage
 from aiops.errors import InvalidEventError
-from aiops.events import InboundEvent, check_event_time, decode_event
+from aiops.events import InboundEvent
 from aiops.eventtime import EventClock
 from aiops.metrics import AiopsMetrics
 from aiops.pipeline import build_graph
-from aiops.rawlogs import log_event_from_line
+from aiops.runtime.detect_decode import Decoded, RecordDecoder
 from aiops.runtime.detect_inputs import InputWatermarks
 from aiops.runtime.detect_liveness import DetectionLiveness
 from aiops.runtime.detect_publish import OutputPublisher, PublishFailedError
 from aiops.runtime.detector_checkpoints import DetectorCheckpoints, Output
 from aiops.runtime.fetch import fetch_batch, group_timeouts
+from aiops.runtime.log_catchup import LogCatchUp
 from aiops.runtime.progress import ConsumerProgress
 from aiops.runtime.topics import TopicSpec, ensure_topics
 from aiops.runtime.watermarks import InputAlignment
@@ -49,7 +52,6 @@ from aiops.signals import Signal, Watermark, dt_from_epoch
 
 log = logging.getLogger("aiops.detect")
 Event = InboundEvent
-Decoded = Event | InvalidEventError
 """A record decoded, or why it could not be."""
 Fetched = tuple[ConsumerRecord[Any, Any], Decoded]
 
@@ -72,6 +74,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         finally:  # a failed last commit must not leave the partitions' state live here
             self.worker.checkpoints.release(revoked)
             self.worker.alignment.forget(revoked)
+            self.worker.log_catchup.forget(revoked)
             self.worker.input_marks.revoked(revoked)
             for tp in revoked:  # not committed: the next owner reprocesses them (at-least-once)
                 self.worker._uncommitted.pop(tp, None)
@@ -122,8 +125,13 @@ class DetectionWorker:
         self.batches = 0
         self.snapshots_written = 0
         self._raw_topics = {raw.topic: raw for raw in config.ingest.raw_logs}
+        self._decoder = RecordDecoder(config.ingest)
         self.input_marks = InputWatermarks([config.topics.events, *self._raw_topics], config.topics.events_partitions)
         self.checkpoints = DetectorCheckpoints(config, self.stage, metrics, self._raw_topics, wall)
+        self.log_catchup = LogCatchUp(self.stage, config.correlation.allowed_lateness_seconds,
+                                      lambda tp: self.checkpoints.log_shard(tp.topic, tp.partition))
+        self._unprocessed: CountOf[TopicPartition] = CountOf()
+        """Per partition, records released in the current batch and not processed yet."""
         self._uncommitted: dict[TopicPartition, int] = {}
         self._last_checkpoint = wall()
         self.liveness = DetectionLiveness(config.topics.events, config.workers.stall_seconds, metrics.registry)
@@ -204,12 +212,15 @@ class DetectionWorker:
         for tp, records in batch.items():
             self._queue(tp, records, wall)
         released = self.alignment.release(wall, self._backlog)
+        self._unprocessed = CountOf(tp for tp, _, _ in released)
         if (grace_ends := self.alignment.grace_ends(wall, self._backlog)) is not None:
             self.liveness.progress.active(wall, until=grace_ends)  # a chosen wait (the idle grace), not a stall
         self._prepare([event for _, _, (_, event) in released if not isinstance(event, InvalidEventError)])
         processed: dict[TopicPartition, int] = {}
         for tp, event_time, (record, event) in released:
             self._process_record(record, wall, outputs, self.checkpoints.log_shard(tp.topic, tp.partition), event)
+            self._unprocessed[tp] -= 1
+            self._catch_up(partial(self.log_catchup.observed, tp, event_time), outputs)
             if event_time > float("-inf") and (watermark := self.clock.observe(event_time)) is not None:
                 self._tick(watermark, outputs, wall=wall)
             processed[tp] = record.offset + 1
@@ -241,16 +252,30 @@ class DetectionWorker:
             return batch
         assignment = self._consumer.assignment() if self._consumer is not None else None
         await self.checkpoints.restore(self.bootstrap, unrestored, assignment)
-        if self._consumer is None:
-            return batch
-        assignment = self._consumer.assignment()
-        return {tp: records for tp, records in batch.items() if tp in assignment}
+        if self._consumer is not None:
+            assignment = self._consumer.assignment()
+            batch = {tp: records for tp, records in batch.items() if tp in assignment}
+        self.log_catchup.begin(tp for tp in batch if tp.partition in unrestored)
+        return batch
+
+    def _catch_up(self, signals: Callable[[], list[Signal]], outputs: list[Output]) -> None:
+        """Signals of taken-over partitions' log shards (`log_catchup`); a failure is logged and counted (the
+        shard loses those signals), and event time goes on."""
+        try:
+            outputs.extend(self._signal_output(signal) for signal in signals())
+        except Exception:
+            log.exception("log catch-up failed; going on")
+            self.liveness.step_failed("catch_up")
+
+    def _drained(self, tp: TopicPartition) -> bool:
+        """Whether every record of `tp` fetched so far was processed and the broker reports no more."""
+        return self._unprocessed[tp] <= 0 and not self.alignment.queued(tp) and not self._backlog(tp)
 
     def _queue(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], wall: float) -> None:
         """Decode a partition's fetched records and queue them for release in event-time order."""
         items: list[tuple[float | None, Fetched]] = []
         for record in records:
-            event = self._try_decode(record)
+            event = self._decoder.decode(record)
             items.append((None if isinstance(event, InvalidEventError) else event.epoch, (record, event)))
         self.alignment.add(tp, items, wall, self._backlog)
         if records:
@@ -279,15 +304,6 @@ class DetectionWorker:
             elif tp in paused and queued < limit // 2:
                 self._consumer.resume(tp)
 
-    def _try_decode(self, record: ConsumerRecord[Any, Any]) -> Event | InvalidEventError:
-        try:
-            return self._decode(record)
-        except InvalidEventError as error:
-            return error
-        except Exception as error:  # the per-event guard covers decoding too (e.g. a raw line's bad timestamp)
-            log.exception("decoding failed", extra=self._where(record))
-            return InvalidEventError("internal_error", repr(error))
-
     def _prepare(self, events: list[Event]) -> None:
         """Let the stage score the released events' metric samples as one micro-batch (micro-batched
         ensemble); `events` in the order they are processed next."""
@@ -298,7 +314,7 @@ class DetectionWorker:
 
     def _process_record(self, record: ConsumerRecord[Any, Any], wall: float, outputs: list[Output],
                         shard: Hashable = 0, decoded: Decoded | None = None) -> None:
-        event = self._try_decode(record) if decoded is None else decoded
+        event = self._decoder.decode(record) if decoded is None else decoded
         if isinstance(event, InvalidEventError):
             self._dead(record, event.reason, event.detail, outputs, wall)
             return
@@ -310,19 +326,6 @@ class DetectionWorker:
             self._dead(record, "internal_error", repr(error), outputs, wall)
             return
         outputs.extend(signals)
-
-    def _decode(self, record: ConsumerRecord[Any, Any]) -> Event:
-        """The record as an event of the contract, its `ts` within the plausible window around the record's
-        broker timestamp (none when the record has none, i.e. <= 0: then only the contract's range applies)."""
-        raw = self._raw_topics.get(record.topic)
-        cfg = self.config.ingest
-        if raw is None:
-            event = decode_event(record.value, cfg.max_message_bytes)
-            broker_time = record.timestamp / 1000.0 if record.timestamp and record.timestamp > 0 else None
-            check_event_time(event.epoch, broker_time, cfg.max_past_seconds, cfg.max_future_seconds)
-            return event
-        return log_event_from_line(record.value, record.timestamp / 1000.0, raw.service, raw.host, raw.source,
-                                   cfg.max_message_bytes)
 
     def _signal_output(self, signal: Signal) -> Output:
         self.metrics.signals_emitted_total.labels(origin=signal.origin).inc()
@@ -349,13 +352,14 @@ class DetectionWorker:
         partition (the order `Pipeline` applies them in), with the input partitions it speaks for
         (`detect_inputs`; idleness judged at `wall`, default now). A timer that raises loses its signals of
         this tick, is logged and counted; event time goes on."""
+        self._catch_up(lambda: self.log_catchup.finish_drained(self._drained), outputs)  # before time moves on
         try:
             outputs.extend([self._signal_output(s) for s in self.stage.advance(watermark, input_ended=input_ended)])
         except Exception:  # the per-record guard covers the timers reached from a record too
             log.exception("detection timers failed at event time %r; going on", watermark)
             self.liveness.step_failed("advance")
         now = self.wall() if wall is None else wall
-        owned = self._consumer.assignment() if self._consumer is not None else ()
+        owned = self._consumer.assignment() - set(self.log_catchup.catching_up()) if self._consumer is not None else ()
         inputs = self.input_marks.inputs(owned, watermark, lambda tp: self.alignment.partition_idle(tp, now,
                                                                                                     self._backlog))
         body = Watermark(ts=dt_from_epoch(watermark), producer=self.producer_id, inputs=inputs,
