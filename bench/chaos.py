@@ -28,6 +28,7 @@ from support.chaos import (
     Fault,
     chaos_config,
     differences,
+    foreign_versions,
     kill_schedule,
     rebalance_schedule,
     reference,
@@ -62,6 +63,7 @@ async def one_run(bootstrap: str, kind: str, seed: int, kills: int) -> dict[str,
     if not result.counts.clean:
         row["events"] = result.events
         row["differences"] = [differences(expected, result.records, key) for key in result.counts.conflicting]
+        row["foreign_versions"] = foreign_versions(result.records, result.counts.foreign)
     return row
 
 

@@ -208,7 +208,7 @@ class DetectionWorker:
         started = time.perf_counter()
         wall = self.wall()
         outputs: list[Output] = []
-        batch = await self._restore_before_processing(batch)
+        batch = self._skip_covered(await self._restore_before_processing(batch))
         for tp, records in batch.items():
             self._queue(tp, records, wall)
         released = self.alignment.release(wall, self._backlog)
@@ -257,6 +257,30 @@ class DetectionWorker:
             batch = {tp: records for tp, records in batch.items() if tp in assignment}
         self.log_catchup.begin(tp for tp in batch if tp.partition in unrestored)
         return batch
+
+    def _skip_covered(
+        self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """Drop the records a restored snapshot already covers (its writer was killed between the snapshot
+        and the commit): learning them again would change the state. They count as processed."""
+        resume = self.checkpoints.resume_from
+        if not resume:
+            return batch
+        kept_batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+        for tp, records in batch.items():
+            start = resume.get(tp)
+            kept = records if start is None else [record for record in records if record.offset >= start]
+            if start is not None and len(kept) < len(records):
+                covered = min(start, records[-1].offset + 1)
+                self._fetched[tp] = max(self._fetched.get(tp, 0), records[-1].offset + 1)
+                self._uncommitted[tp] = max(self._uncommitted.get(tp, 0), covered)
+                self.liveness.processed({tp: covered}, [])
+                log.info("skipped %d records of %s already in the restored state", len(records) - len(kept), tp)
+            if start is not None and records and records[-1].offset + 1 >= start:
+                del resume[tp]
+            if kept:
+                kept_batch[tp] = kept
+        return kept_batch
 
     def _catch_up(self, signals: Callable[[], list[Signal]], outputs: list[Output]) -> None:
         """Signals of taken-over partitions' log shards (`log_catchup`); a failure is logged and counted (the
@@ -398,7 +422,7 @@ class DetectionWorker:
         """Snapshot changed detector state (when enabled; multivariate entities when due or `force`d), then
         commit every processed offset."""
         self._last_checkpoint = self.wall()
-        outputs = self.checkpoints.outputs(force)  # empty when snapshots are off
+        outputs = self.checkpoints.outputs(self._uncommitted, force)  # empty when snapshots are off
         if outputs:
             await self._publish(outputs)
             self.snapshots_written += len(outputs)

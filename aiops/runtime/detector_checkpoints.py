@@ -4,7 +4,8 @@
 partition, the metric series (and, with the multivariate detector on, the entities) that received samples,
 and the (topic, partition) log shards that received lines; `outputs()` turns that into records for the
 compacted detector-state topic (partition = input partition, one marker record last per written
-partition), `restore()` loads a partition's records before its first batch is processed, and `release()`
+partition, naming the input offsets the snapshot covers), `restore()` loads a partition's records before its
+first batch is processed and says where each input partition resumes (`resume_from`), and `release()`
 forgets the state of partitions the worker gave up. Multivariate entities are written at most every
 `detection.multivariate.snapshot_interval_seconds` (their window of vectors is the bulk of a snapshot), keyed
 `__mv__|<entity>`, compressed. It does not consume, produce or commit: the worker does, in that order.
@@ -13,7 +14,7 @@ forgets the state of partitions the worker gave up. Multivariate entities are wr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -28,6 +29,7 @@ from aiops.runtime.detector_state import (
     MARKER_KEY,
     MULTIVARIATE_KEY,
     encode_compressed,
+    encode_marker,
     encode_state,
     read_partitions,
 )
@@ -60,6 +62,9 @@ class DetectorCheckpoints:
         self._entities_owned: dict[int, set[str]] = {}
         self._last_entities_snapshot = wall()
         self._restored: set[int] = set()
+        self.resume_from: dict[TopicPartition, int] = {}
+        """Per restored input partition, the offset its restored state covers up to (from the snapshot's
+        marker): records before it are already in the state. The worker takes these."""
 
     def log_shard(self, topic: str, partition: int) -> Hashable:
         """The log detector shard of an input topic-partition: its number for the events topic."""
@@ -91,9 +96,11 @@ class DetectorCheckpoints:
         interval = self.config.detection.multivariate.snapshot_interval_seconds
         return bool(self._entities_dirty) and self.wall() - self._last_entities_snapshot >= interval
 
-    def outputs(self, force: bool = False) -> list[Output]:
+    def outputs(self, positions: Mapping[TopicPartition, int], force: bool = False) -> list[Output]:
         """Snapshot records of everything that changed (multivariate entities only when due or `force`d, e.g.
-        before giving partitions up), each written partition ending with a marker; clears what it wrote."""
+        before giving partitions up), each written partition ending with a marker naming `positions` (the
+        next offset to process per input partition processed since the last commit) of its number; clears
+        what it wrote."""
         topic = self.config.topics.detector_state
         entities = self._entities_dirty if force or self._entities_due() else {}
         partitions = set(self._series_dirty) | {p for _, p in self._logs_dirty} | set(entities)
@@ -111,7 +118,8 @@ class DetectorCheckpoints:
                 value = self._entity_value(entity, partition)
                 if value is not None:
                     outputs.append((topic, f"{MULTIVARIATE_KEY}|{entity}".encode(), value, partition))
-            outputs.append((topic, MARKER_KEY, b"{}", partition))
+            covered = {tp.topic: offset for tp, offset in positions.items() if tp.partition == partition}
+            outputs.append((topic, MARKER_KEY, encode_marker(covered), partition))
         self._series_dirty.clear()
         self._logs_dirty.clear()
         if entities:
@@ -144,6 +152,7 @@ class DetectorCheckpoints:
         for tp in revoked:
             self.stage.forget_logs(self.log_shard(tp.topic, tp.partition))
             self._restored.discard(tp.partition)
+            self.resume_from.pop(tp, None)
             if tp.topic in self.raw_topics:  # metric series and entities come from the events topic only
                 continue
             self.stage.metrics.forget(self._series_owned.pop(tp.partition, set()))
@@ -159,7 +168,11 @@ class DetectorCheckpoints:
         states = await read_partitions(bootstrap, self.config.topics.detector_state, partitions,
                                        self.config.kafka.client_id)
         events = self.config.topics.events
-        for partition, records in states.items():
+        for partition, (records, resume) in states.items():
+            for topic, offset in resume.items():
+                tp = TopicPartition(topic, partition)
+                if (topic == events or topic in self.raw_topics) and (assignment is None or tp in assignment):
+                    self.resume_from[tp] = offset
             for key in [key for key in records if key.startswith(LOGS_KEY)]:
                 self._restore_logs(partition, key, records.pop(key), assignment)
             if assignment is not None and TopicPartition(events, partition) not in assignment:
@@ -168,7 +181,8 @@ class DetectorCheckpoints:
                 self._restore_entity(partition, key[len(MULTIVARIATE_KEY) + 1:], records.pop(key))
             for key, state in records.items():
                 self._restore_series(partition, key, state)
-        log.info("restored %d series for partitions %s", sum(len(s) for s in states.values()), sorted(partitions))
+        log.info("restored %d series for partitions %s", sum(len(state.states) for state in states.values()),
+                 sorted(partitions))
 
     def _restore_series(self, partition: int, key: str, state: dict[str, Any]) -> None:
         """Import one series' snapshot; a snapshot this detector cannot read (another `detection.metric.detector`

@@ -6,8 +6,9 @@ process killed mid-migration leaves the schema as it was. On PostgreSQL a transa
 serialises workers that start together, so only one creates the tables. On SQLite the driver would commit
 each DDL statement on its own (pysqlite opens a transaction only before DML), so the migration takes the
 database's write lock first (``BEGIN IMMEDIATE`` on a connection the driver leaves alone): a second worker
-waits for it (busy timeout), then finds the schema at ``head``. Developers add a revision with the template in ``migrations/script.py.mako`` (``alembic -x``
-is not needed: write the file by hand, next revision id, and extend `aiops.store.schema` to match).
+waits for it (busy timeout), then finds the schema at ``head``. Developers add a revision with the template
+in ``migrations/script.py.mako`` (``alembic -x`` is not needed: write the file by hand, next revision id, and
+extend `aiops.store.schema` to match).
 """
 
 from __future__ import annotations

@@ -122,7 +122,31 @@ def differences(expected: list[dict[str, Any]], observed: list[dict[str, Any]], 
             "reference": {f: want[f] for f in ("status", "title", "services")},
             "seen": [{f: r.get(f) for f in ("status", "title", "services")} for r in seen],
             "members": [{"reference only": sorted(members(want) - members(r)),
-                         "seen only": sorted(members(r) - members(want))} for r in seen]}
+                         "seen only": sorted(members(r) - members(want)),
+                         "differing": member_differences(want, r)} for r in seen]}
+
+
+def member_differences(want: dict[str, Any], seen: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Members present in both (same fingerprint and status) whose other fields differ: per member, each
+    differing field as [reference, seen] (values cut to 120 characters)."""
+    def by_key(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {f"{m['fingerprint']} {m['status']}": m for m in record.get("members", [])}
+
+    theirs = by_key(seen)
+    out: dict[str, dict[str, Any]] = {}
+    for key, member in by_key(want).items():
+        other = theirs.get(key)
+        if other is not None and other != member:
+            out[key] = {f: [str(member.get(f))[:120], str(other.get(f))[:120]]
+                        for f in sorted(set(member) | set(other)) if member.get(f) != other.get(f)}
+    return out
+
+
+def foreign_versions(observed: list[dict[str, Any]], ids: list[str]) -> list[dict[str, Any]]:
+    """For a report: each foreign incident's versions (status, title, member fingerprints)."""
+    return [{"id": r["id"], "version": r["version"], "status": r.get("status"), "title": r.get("title"),
+             "members": sorted(f"{m['fingerprint']} {m['status']}" for m in r.get("members", []))}
+            for r in observed if r["id"] in ids]
 
 
 @dataclass(frozen=True)

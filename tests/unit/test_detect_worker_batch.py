@@ -278,6 +278,33 @@ def test_records_waiting_out_another_partitions_idle_grace_are_no_stall() -> Non
     assert worker.progress.status(wall[0]) == {"ok": True, "stalled_partitions": [], "lag_records": {0: 0, 1: 0}}
 
 
+def test_records_a_restored_snapshot_already_covers_are_skipped_and_committed() -> None:
+    """The previous owner was killed after its snapshot and before its commit: the snapshot's marker says
+    offset 3, the committed offset is 0. Records 0-2 are in the restored state: processing them again would
+    learn them twice (here: dead-letter them twice)."""
+    worker, published = _worker()
+    events = worker.config.topics.events
+    tp = TopicPartition(events, 0)
+    consumer = _Consumer({tp})
+    worker._consumer = consumer  # type: ignore[assignment]
+    worker.checkpoints._restored.discard(0)
+
+    async def restore(bootstrap: str, partitions: set[int], assignment: Any) -> None:
+        worker.checkpoints._restored |= partitions
+        worker.checkpoints.resume_from[tp] = 3
+
+    worker.checkpoints.restore = restore  # type: ignore[method-assign]
+    records = [ConsumerRecord(events, 0, *astuple(_record(events, offset, b"not json"))[2:]) for offset in range(5)]
+    asyncio.run(worker.process_batch({tp: records[:2]}))  # all covered: nothing processed, the position moves
+    assert published == []
+    assert consumer.committed == {tp: 2}
+    asyncio.run(worker.process_batch({tp: records[2:]}))
+    letters = [json.loads(value) for topic, _, value, _ in published if topic == worker.config.topics.deadletter]
+    assert [letter["source_offset"] for letter in letters] == [3, 4]
+    assert consumer.committed == {tp: 5}
+    assert worker.checkpoints.resume_from == {}
+
+
 def test_a_detection_timer_that_raises_is_counted_and_event_time_goes_on() -> None:
     worker, _ = _worker()
 

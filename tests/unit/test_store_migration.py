@@ -60,7 +60,8 @@ async def test_workers_opening_one_new_file_together_all_succeed(tmp_path: Path)
     try:
         await asyncio.wait_for(asyncio.gather(*(store.open() for store in stores)), 60)  # it hung before
         revisions = {await current_revision(store.engine) for store in stores}
-        assert len(revisions) == 1 and None not in revisions
+        assert len(revisions) == 1
+        assert None not in revisions
     finally:
         for store in stores:
             await store.close()
