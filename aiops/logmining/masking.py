@@ -24,6 +24,7 @@ from aiops.logmining.rules import (
     WILDCARD,
     fold_units,
     has_unit,
+    may_rewrite,
     random_letters,
     rewrite_line,
 )
@@ -98,7 +99,7 @@ class VariableMasker:
         Sets `exact` to False when some token's result had to be computed from its own digits.
         """
         self.exact = True
-        if self._rewrite:
+        if self._rewrite and may_rewrite(shaped) is not None:
             shaped = rewrite_line(shaped, self.rewrites, self._quoted)
         keys = shaped.split(" ")
         tokens: list[str | None] = list(map(self._cache.get, keys))

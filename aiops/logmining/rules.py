@@ -76,7 +76,7 @@ def rewrite_line(text: str, rewrites: tuple[str, ...], quoted: bool) -> str:
     """
     if "json" in rewrites and ('":' in text or '" :' in text):
         text = _JSON_VALUE.sub(rf"\1{WILDCARD}", text)
-    if "keyvalue" in rewrites and "=" in text:
+    if "keyvalue" in rewrites and "=" in text and _KEY_VALUE_HINT(text) is not None:
         text = _KEY_VALUE.sub(rf"\1={WILDCARD}", text)
     if quoted:
         if "()" in text or "[]" in text or "{}" in text or '""' in text or "''" in text:
@@ -91,6 +91,14 @@ def rewrite_line(text: str, rewrites: tuple[str, ...], quoted: bool) -> str:
 
 
 _MONTH_HINT = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec").search
+_KV_VALUE_START = r"""(?![A-Za-z]+(?:[\s,;&)\]}"'<]|$))[^\s,;&)\]}"'<=]"""  # a value `_KEY_VALUE` rewrites
+_KEY_VALUE_HINT = re.compile(rf"""=(?:["']|{_KV_VALUE_START})""").search
+"""Matches from the ``=`` of every `_KEY_VALUE` match: ``status=ok`` (a plain word) skips the full regex."""
+may_rewrite = re.compile(
+    rf""""|'|\(\)|\[\]|\{{\}}|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|={_KV_VALUE_START}""").search
+"""Necessary condition for `rewrite_line` to change a line (None: it cannot): a quote (JSON, quoted words,
+empty quotes), empty brackets, a month name or a key=value value; every alternative starts with a literal,
+so the regex engine skips to those characters in C."""
 
 
 def _may_hold_date(text: str) -> bool:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from aiops.logmining.masking import VariableMasker, sanitize_line
 from aiops.logmining.miner import TemplateMiner
-from aiops.logmining.rules import random_letters
+from aiops.logmining.rules import (
+    _KEY_VALUE,
+    _KEY_VALUE_HINT,
+    LINE_REWRITES,
+    may_rewrite,
+    random_letters,
+    rewrite_line,
+)
 
 
 def _mask(text: str) -> str:
@@ -111,3 +120,22 @@ def test_http_methods_stay_apart() -> None:
     get = miner.add('1.2.3.4 "GET /v2/ab12/servers HTTP/1.1" status: 200')
     post = miner.add('1.2.3.4 "POST /v2/ab12/servers HTTP/1.1" status: 200')
     assert get.template_id != post.template_id
+
+
+def _random_lines(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    pieces = [*"0aZ_-.,;:&)]}<>=\"'({[ ", "==", "=ok", "=ok,", "=a1", "key", "x=", '"k": ', "''", '""', "()",
+              "[]", "{}", "Jan", "Mon", "Mar 3 2024", "12/Mar/2024:10:11:12", "Dec", "May", "ok", "\\"]
+    return [" ".join("".join(rng.choices(pieces, k=rng.randint(1, 8))).split()) for _ in range(count)]
+
+
+def test_rewrite_hints_only_skip_lines_that_no_rewrite_changes() -> None:
+    skipped = 0
+    for line in _random_lines(5, 20_000):
+        if may_rewrite(line) is None:
+            skipped += 1
+            assert rewrite_line(line, LINE_REWRITES, True) == line, line
+        if _KEY_VALUE_HINT(line) is None:
+            assert _KEY_VALUE.search(line) is None, line
+    assert 1_000 < skipped < 19_000  # both kinds of line were drawn
+
