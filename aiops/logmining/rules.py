@@ -110,9 +110,12 @@ def random_letters(token: str) -> bool:
     at 40% or more of its neighbouring pairs (a random id or blob; CamelCase changes case at about a quarter)."""
     if len(token) < 16 or not token.isascii():
         return False
-    if not token.isalpha():
-        return any(_random_part(part) for part in _PARTS(token)) if "-" in token or "_" in token else False
-    return _random_part(token)
+    if token.isalpha():
+        return _random_part(token)
+    if "-" not in token and "_" not in token:
+        return False
+    parts = _PARTS(token)
+    return max(map(len, parts)) >= 16 and any(_random_part(part) for part in parts)  # C-level length test first
 
 
 _PARTS = re.compile(r"[-_]").split
@@ -141,11 +144,22 @@ def has_unit(tokens: list[str]) -> bool:
 
 
 def fold_units(tokens: list[str]) -> list[str]:
-    """Fold a unit token into the wildcard before it, keeping trailing punctuation (``<*>,``)."""
+    """Fold a unit token into the wildcard before it, keeping trailing punctuation (``<*>,``).
+
+    Only the unit positions are visited (found with C-level ``map`` and ``list.index``); the tokens between
+    them are copied by slices.
+    """
+    is_unit = list(map(_UNIT_TOKENS.__contains__, tokens))
     folded: list[str] = []
-    for token in tokens:
-        if folded and folded[-1] == WILDCARD and token in _UNIT_TOKENS:
+    start = 0
+    for _ in range(is_unit.count(True)):
+        index = is_unit.index(True, start)
+        folded += tokens[start:index]
+        token = tokens[index]
+        if folded and folded[-1] == WILDCARD:
             folded[-1] = WILDCARD + token[-1] if token[-1] in ",);." and token not in UNITS else WILDCARD
         else:
             folded.append(token)
+        start = index + 1
+    folded += tokens[start:]
     return folded
