@@ -144,22 +144,11 @@ def has_unit(tokens: list[str]) -> bool:
 
 
 def fold_units(tokens: list[str]) -> list[str]:
-    """Fold a unit token into the wildcard before it, keeping trailing punctuation (``<*>,``).
-
-    Only the unit positions are visited (found with C-level ``map`` and ``list.index``); the tokens between
-    them are copied by slices.
-    """
-    is_unit = list(map(_UNIT_TOKENS.__contains__, tokens))
+    """Fold a unit token into the wildcard before it, keeping trailing punctuation (``<*>,``)."""
     folded: list[str] = []
-    start = 0
-    for _ in range(is_unit.count(True)):
-        index = is_unit.index(True, start)
-        folded += tokens[start:index]
-        token = tokens[index]
-        if folded and folded[-1] == WILDCARD:
+    for token in tokens:
+        if folded and folded[-1] == WILDCARD and token in _UNIT_TOKENS:
             folded[-1] = WILDCARD + token[-1] if token[-1] in ",);." and token not in UNITS else WILDCARD
         else:
             folded.append(token)
-        start = index + 1
-    folded += tokens[start:]
     return folded

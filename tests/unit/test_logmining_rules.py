@@ -12,9 +12,6 @@ from aiops.logmining.rules import (
     _KEY_VALUE,
     _KEY_VALUE_HINT,
     LINE_REWRITES,
-    UNITS,
-    WILDCARD,
-    fold_units,
     may_rewrite,
     random_letters,
     rewrite_line,
@@ -142,20 +139,3 @@ def test_rewrite_hints_only_skip_lines_that_no_rewrite_changes() -> None:
             assert _KEY_VALUE.search(line) is None, line
     assert 1_000 < skipped < 19_000  # both kinds of line were drawn
 
-
-def _fold_units_one_by_one(tokens: list[str]) -> list[str]:
-    folded: list[str] = []
-    for token in tokens:
-        if folded and folded[-1] == WILDCARD and token in UNITS | {unit + tail for unit in UNITS for tail in ",);."}:
-            folded[-1] = WILDCARD + token[-1] if token[-1] in ",);." and token not in UNITS else WILDCARD
-        else:
-            folded.append(token)
-    return folded
-
-
-def test_fold_units_equals_the_token_by_token_fold() -> None:
-    rng = random.Random(3)
-    pieces = [WILDCARD, "ms", "ms,", "MB", "MB)", "sec.", "s", "x", "%", "bytes;", "<*>,", "a"]
-    for _ in range(5_000):
-        tokens = rng.choices(pieces, k=rng.randint(0, 9))
-        assert fold_units(tokens) == _fold_units_one_by_one(tokens), tokens
