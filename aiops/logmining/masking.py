@@ -141,7 +141,8 @@ class VariableMasker:
             return WILDCARD  # the blob test would too (no trigger-free shortcut: a digit, slash or 4 dashes)
         if self._blobs and len(shape) >= 16 and random_letters(shape):
             return WILDCARD
-        if shape.isascii() and _TRIGGERS.isdisjoint(shape) and shape.count("-") < self._uuid_dashes:
+        if (shape.isascii() and _TRIGGERS.isdisjoint(shape) and shape.count("-") < self._uuid_dashes
+                and shape.rfind("=") < _BASE64_EQUALS):
             bool_sub = self._bool_sub
             return bool_sub(WILDCARD, shape) if bool_sub is not None and _may_hold_bool(shape) else shape
         masked = regex.sub(WILDCARD, shape)
@@ -176,7 +177,8 @@ class VariableMasker:
 
 _OWN = " "  # for a shape whose masked form keeps digits; never a token (no spaces in tokens)
 _DIGITS = frozenset("0123456789")
-_TRIGGERS = _DIGITS | {"/", "\\", ".", "="}  # an ASCII token without these can only match the `bool` rule
+_TRIGGERS = _DIGITS | {"/", "\\", "."}  # an ASCII token without these can only match the `bool` rule
+_BASE64_EQUALS = 15  # ... or `base64`, whose last padding ``=`` follows 15+ characters (``key=word`` cannot)
 _SHAPE = bytes.maketrans(b"123456789", b"000000000")
 _HEX_SHAPE = bytes.maketrans(b"23456789", b"11111111")  # keep 0 apart where `0x` may start a hex number
 
@@ -189,8 +191,11 @@ def _shape(text: str) -> str:
     return text.translate({digit: table[digit] for digit in b"0123456789"})
 
 
-_WHOLE_TOKEN = re.compile(f"{MASK_RULES['uuid']}|{MASK_RULES['hex']}|{MASK_RULES['path']}")
-"""With the default rules, a token that is wholly one of these is ``<*>``: no earlier rule matches at its start."""
+_WHOLE_TOKEN = re.compile(
+    f"{MASK_RULES['uuid']}|{MASK_RULES['hex']}|{MASK_RULES['path']}|(?![0-9a-fA-F]{{8}}-)(?:{MASK_RULES['host']})")
+"""With the default rules, a token that is wholly one of these is ``<*>``: no earlier rule matches at its start
+(a host name has no ``://``, no ``::`` or 7 colons for IPv6, no ``T`` or space for a timestamp, and a UUID start
+is excluded)."""
 
 
 def _may_hold_bool(token: str) -> bool:

@@ -159,7 +159,8 @@ def test_shape_cache_and_shortcuts_equal_the_rules_alone(masks: tuple[str, ...],
     pieces = [*"0123456789abcdefxXT-./:=,()_@#$+\\ZkB'\"", "true", "False", "null", "nil", "none", "0x", "://",
               "1.2.3.4", "2024-01-02T03:04:05", "9f1c2d3e-1a2b-3c4d-5e6f-112233445566", "MB", "٣", "é",
               "deadbeef-cafe-babe-face-decafbadcafe", "12:30:45.123abc", "fe80::", "db.example.com", "ms", " sec",
-              "AbCdEfGhIjKlMnOpQr", "dGhpcyBpcyBh==", "Mar 3 2024", "key=", '"k": ', "<1", "%"]
+              "AbCdEfGhIjKlMnOpQr", "dGhpcyBpcyBh==", "Mar 3 2024", "key=", '"k": ', "<1", "%", "==", "word",
+              "abcdefghijklmn", ".example.com", ".io", ":8080", "deadbeef-", "node-a"]
     masker = VariableMasker(masks, cache_size=500, rewrites=rewrites)
     for _ in range(5_000):
         line = " ".join("".join(rng.choices(pieces, k=rng.randint(1, 6))) for _ in range(rng.randint(1, 4)))
@@ -168,6 +169,19 @@ def test_shape_cache_and_shortcuts_equal_the_rules_alone(masks: tuple[str, ...],
         assert masker.mask_token(token) == masker.reference_token(token), token
         assert masker.mask_tokens(line) == _reference_tokens(masker, line), line
     assert len(masker._cache) <= 500
+
+
+def test_shortcuts_agree_with_the_rules_at_the_base64_padding_and_host_boundaries() -> None:
+    masker = VariableMasker()
+    for length in range(8, 22):
+        for body in ("abcdefghijklmnopqrstuvwxyz", "key=abcdefghijklmnopqrstu", "TRUEabcdefghijklmnopqrstu"):
+            for tail in ("=", "==", "=x", ""):
+                token = body[:length] + tail
+                assert masker.mask_token(token) == masker.reference_token(token), token
+    for token in ("db.example.com", "a.b.cc:8080", "deadbeef-cafe.example.com", "deadbeef.example.com",
+                  "node-1.svc.cluster", "x.io", "A.example.com", "a..example.com",
+                  "abcdef12-3456-7890-abcd-ef1234567890.io"):
+        assert masker.mask_token(token) == masker.reference_token(token), token
 
 
 def test_tokens_with_the_same_digit_shape_share_one_cache_entry() -> None:
