@@ -137,14 +137,17 @@ class VariableMasker:
         regex = self._regex
         if regex is None or not self._fast:
             return self.reference_token(shape)
-        if self._whole is not None and self._whole(shape) is not None:
-            return WILDCARD  # the blob test would too (no trigger-free shortcut: a digit, slash or 4 dashes)
-        if self._blobs and len(shape) >= 16 and random_letters(shape):
-            return WILDCARD
+        blob = self._blobs and len(shape) >= 16
         if (shape.isascii() and _TRIGGERS.isdisjoint(shape) and shape.count("-") < self._uuid_dashes
                 and shape.rfind("=") < _BASE64_EQUALS):
+            if blob and random_letters(shape):
+                return WILDCARD
             bool_sub = self._bool_sub
             return bool_sub(WILDCARD, shape) if bool_sub is not None and _may_hold_bool(shape) else shape
+        if self._whole is not None and self._whole(shape) is not None:
+            return WILDCARD  # before the blob test, which gives the same
+        if blob and random_letters(shape):
+            return WILDCARD
         masked = regex.sub(WILDCARD, shape)
         return masked if _DIGITS.isdisjoint(masked) else _OWN
 
