@@ -77,7 +77,7 @@ class TemplateMiner:
             raise ValueError("parameter_values must be 0 (off) or at least 2")
         self.parameter_values = parameter_values
         self.masker = VariableMasker(masks)
-        self._shape = self.masker.shape
+        self._shape = self.masker.shape_function()
         self._mask_shaped = self.masker.mask_shaped
         self.similarity_threshold = similarity_threshold
         self.max_clusters = max(1, max_clusters)
@@ -101,7 +101,8 @@ class TemplateMiner:
     def add(self, line: str | bytes) -> MatchResult:
         """Learn from one line and return its template, parameters and what changed."""
         if isinstance(line, str) and len(line) <= self.max_line_chars and line.isprintable():
-            text = " ".join(line.split())  # the common case of `sanitize_line`, without a call
+            # the common case of `sanitize_line`, without a call; a printable line's only whitespace is " "
+            text = line if "  " not in line and line[:1] != " " and line[-1:] != " " else " ".join(line.split())
         else:
             text = sanitize_line(line, self.max_line_chars)
         shaped = self._shape(text)

@@ -143,6 +143,10 @@ def has_unit(tokens: list[str]) -> bool:
     return not _UNIT_TOKENS.isdisjoint(tokens)
 
 
+has_no_unit = _UNIT_TOKENS.isdisjoint
+"""`not has_unit(tokens)` without a Python call (a bound C method)."""
+
+
 def fold_units(tokens: list[str]) -> list[str]:
     """Fold a unit token into the wildcard before it, keeping trailing punctuation (``<*>,``)."""
     folded: list[str] = []

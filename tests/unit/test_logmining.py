@@ -234,3 +234,9 @@ def test_shape_cache_pauses_on_high_cardinality_lines() -> None:
         miner.add(f"user {chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)} logged in")
     assert miner._shapes_resume > miner._tick  # nothing was hit: inserting is paused
     assert len(miner._shapes) < 100
+
+
+def test_add_sanitises_like_sanitize_line() -> None:
+    miner = TemplateMiner()
+    for line in ("a b", " a b", "a b ", "a  b", "  ", "", "a\tb", "a\u00a0b", "é  x", "x" * 5000 + " y"):
+        assert miner.add(line).text == sanitize_line(line, miner.max_line_chars), line
