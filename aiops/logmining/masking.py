@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from itertools import repeat
 
 from aiops.logmining.rules import (
     DEFAULT_MASKS,
@@ -107,9 +106,10 @@ class VariableMasker:
         if self._rewrite and may_rewrite(shaped) is not None:
             shaped = rewrite_line(shaped, self.rewrites, self._quoted)
         keys = shaped.split(" ")
-        masked = list(map(self._cache.get, keys, repeat(_UNKNOWN)))
-        if _UNKNOWN in masked:  # str-to-str comparisons: cheaper than looking for None among strings
-            self._fill(keys, text, masked)
+        tokens: list[str | None] = list(map(self._cache.get, keys))
+        if None in tokens:
+            self._fill(keys, text, tokens)
+        masked: list[str] = tokens  # type: ignore[assignment]  # no None left after _fill
         if self._fold_units and not has_no_unit(masked):
             masked = fold_units(masked)
         return masked
@@ -155,8 +155,8 @@ class VariableMasker:
         masked = regex.sub(WILDCARD, shape)
         return masked if _DIGITS.isdisjoint(masked) else _OWN
 
-    def _fill(self, keys: list[str], text: str, tokens: list[str]) -> None:
-        """Mask the tokens the cache did not know (`_UNKNOWN`); a token whose result keeps digits is masked
+    def _fill(self, keys: list[str], text: str, tokens: list[str | None]) -> None:
+        """Mask the tokens the cache did not know (None); a token whose result keeps digits is masked
         from its own text and not cached (rare: a number glued to a word, as in ``12:30.5abc``)."""
         cache = self._cache
         if len(cache) + len(tokens) > self.cache_size:
@@ -164,8 +164,8 @@ class VariableMasker:
         alpha_fast, alpha_variables, blobs = self._fast, self._alpha_variables, self._blobs
         own_tokens: list[str] | None = None
         index = -1
-        for _ in range(tokens.count(_UNKNOWN)):
-            index = tokens.index(_UNKNOWN, index + 1)  # C-level skip over the known tokens
+        for _ in range(tokens.count(None)):
+            index = tokens.index(None, index + 1)  # C-level skip over the known tokens
             key = keys[index]
             if alpha_fast and key.isalpha() and (len(key) > 5 or key.lower() not in alpha_variables) and (
                     not blobs or len(key) < 16):
@@ -183,7 +183,6 @@ class VariableMasker:
 
 
 _OWN = " "  # for a shape whose masked form keeps digits; never a token (no spaces in tokens)
-_UNKNOWN = " unknown"  # a token the cache does not know yet; never a token either
 _DIGITS = frozenset("0123456789")
 _TRIGGERS = _DIGITS | {"/", "\\", "."}  # an ASCII token without these can only match the `bool` rule
 _BASE64_EQUALS = 15  # ... or `base64`, whose last padding ``=`` follows 15+ characters (``key=word`` cannot)
