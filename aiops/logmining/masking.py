@@ -45,11 +45,13 @@ class VariableMasker:
     ``0``, or ``1``-``9`` become ``1`` when the line has an ``x``), and masking results are cached per
     shape token in a bounded dict: ``10.1.2.3:4567`` and ``192.168.0.1:80`` share one entry, and a line
     of known shapes costs a translate, a split and a ``map(dict.get, ...)``. The whole-line rewrites
-    (`rules.rewrite_line`: JSON and key=value values, quoted words, dates) run on the shape first. An unseen
-    shape token takes a fast path when its class decides the result (letters stay unless they look random,
-    decimal digits and whole UUID/hex/path become ``<*>``, an ASCII token without digits, slashes, dots or
-    ``=`` can only match ``bool``) and the combined regex otherwise. The few tokens whose result keeps a
-    digit are masked from their own text each time. A unit word after a masked number is folded into it.
+    (`rules.rewrite_line`: JSON and key=value values, quoted words, dates) run on the shape first, unless one
+    C-level search (`rules.may_rewrite`) shows that none can apply. An unseen shape token takes a fast path
+    when its class decides the result (letters stay unless they look random, decimal digits and whole
+    UUID/hex/path/host names become ``<*>``, an ASCII token without digits, slashes or dots, and without an
+    ``=`` where base64 padding could end, can only match ``bool``) and the combined regex otherwise. The few
+    tokens whose result keeps a digit are masked from their own text each time. A unit word after a masked
+    number is folded into it.
     """
 
     def __init__(
