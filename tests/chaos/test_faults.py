@@ -63,9 +63,6 @@ async def test_sigterm_restarts_change_nothing(kafka_bootstrap: str, unique_topi
     assert_clean(result, len(faults))
 
 
-@pytest.mark.xfail(strict=False, reason="correlation's order and timers no longer depend on arrival or on which "
-                   "watermarks it sees (5 of 8 runs clean in bench/chaos.py), but detection in the worker taking "
-                   "partitions over can differ: a spurious log rate spike, a member's content (issue 18, open)")
 async def test_rebalance_to_a_second_worker_then_a_kill_changes_nothing(
     kafka_bootstrap: str, unique_topic_prefix: str, tmp_path: Path
 ) -> None:
