@@ -52,7 +52,6 @@ from aiops.signals import Signal, Watermark, dt_from_epoch
 
 log = logging.getLogger("aiops.detect")
 Event = InboundEvent
-"""A record decoded, or why it could not be."""
 Fetched = tuple[ConsumerRecord[Any, Any], Decoded]
 
 WATERMARK_KEY = b"__watermark__"
@@ -212,15 +211,17 @@ class DetectionWorker:
         for tp, records in batch.items():
             self._queue(tp, records, wall)
         released = self.alignment.release(wall, self._backlog)
-        self._unprocessed = CountOf(tp for tp, _, _ in released)
+        catching_up = bool(self.log_catchup.catching_up())  # partitions only begin catching up at restore, above
+        self._unprocessed = CountOf(tp for tp, _, _ in released) if catching_up else CountOf()
         if (grace_ends := self.alignment.grace_ends(wall, self._backlog)) is not None:
             self.liveness.progress.active(wall, until=grace_ends)  # a chosen wait (the idle grace), not a stall
         self._prepare([event for _, _, (_, event) in released if not isinstance(event, InvalidEventError)])
         processed: dict[TopicPartition, int] = {}
         for tp, event_time, (record, event) in released:
             self._process_record(record, wall, outputs, self.checkpoints.log_shard(tp.topic, tp.partition), event)
-            self._unprocessed[tp] -= 1
-            self._catch_up(partial(self.log_catchup.observed, tp, event_time), outputs)
+            if catching_up:
+                self._unprocessed[tp] -= 1
+                self._catch_up(partial(self.log_catchup.observed, tp, event_time), outputs)
             if event_time > float("-inf") and (watermark := self.clock.observe(event_time)) is not None:
                 self._tick(watermark, outputs, wall=wall)
             processed[tp] = record.offset + 1
@@ -269,15 +270,19 @@ class DetectionWorker:
         kept_batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
         for tp, records in batch.items():
             start = resume.get(tp)
-            kept = records if start is None else [record for record in records if record.offset >= start]
-            if start is not None and len(kept) < len(records):
-                covered = min(start, records[-1].offset + 1)
-                self._fetched[tp] = max(self._fetched.get(tp, 0), records[-1].offset + 1)
+            if start is None or not records:
+                kept_batch[tp] = records
+                continue
+            end = records[-1].offset + 1
+            if end >= start:  # this batch reaches what the state does not cover
+                del resume[tp]
+            kept = [record for record in records if record.offset >= start]
+            if len(kept) < len(records):
+                covered = min(start, end)
+                self._fetched[tp] = max(self._fetched.get(tp, 0), end)
                 self._uncommitted[tp] = max(self._uncommitted.get(tp, 0), covered)
                 self.liveness.processed({tp: covered}, [])
                 log.info("skipped %d records of %s already in the restored state", len(records) - len(kept), tp)
-            if start is not None and records and records[-1].offset + 1 >= start:
-                del resume[tp]
             if kept:
                 kept_batch[tp] = kept
         return kept_batch
